@@ -1,0 +1,15 @@
+//! The rules of government service-efficiency supervision, free of I/O.
+//!
+//! Everything here is plain synchronous Rust: the official working-day calendar and deadline
+//! arithmetic, the four-level service network and its import rules, the service catalogue,
+//! roles and scopes, and the audit hash chain. The store and the server call into this crate;
+//! it never calls out.
+
+pub mod access;
+pub mod audit;
+pub mod calendar;
+pub mod item;
+pub mod org;
+pub mod row_error;
+
+pub use row_error::RowError;
