@@ -21,10 +21,12 @@ pub enum Role {
     Inspector,
     /// 领导: everything in scope, read only.
     Leader,
+    /// 部门业务系统: an API key of a department's own system; pushes case events in its scope.
+    DepartmentSystem,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Admin,
         Role::Supervisor,
         Role::Liaison,
@@ -32,7 +34,15 @@ impl Role {
         Role::Operator,
         Role::Inspector,
         Role::Leader,
+        Role::DepartmentSystem,
     ];
+
+    /// The roles a person can be given (a department system's role belongs to API keys).
+    pub fn for_people() -> impl Iterator<Item = Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|r| *r != Role::DepartmentSystem)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +53,7 @@ impl Role {
             Role::Operator => "operator",
             Role::Inspector => "inspector",
             Role::Leader => "leader",
+            Role::DepartmentSystem => "department_system",
         }
     }
 
@@ -59,6 +70,7 @@ impl Role {
             Role::Operator => "热线话务员",
             Role::Inspector => "监督专员",
             Role::Leader => "领导",
+            Role::DepartmentSystem => "部门业务系统",
         }
     }
 }

@@ -1,1 +1,364 @@
-fn main() {}
+//! The `oversight` command: a thin layer that parses arguments and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use oversight_app::exchange::{TextEncoding, Upload};
+use oversight_app::network::ImportReport;
+use oversight_app::{Actor, App, Config, accounts, calendar, demo, network};
+
+#[derive(Parser)]
+#[command(
+    name = "oversight",
+    version,
+    about = "效能监察平台：政务服务效能电子监察、效能投诉、督察督办与绩效考评"
+)]
+struct Cli {
+    /// Database: sqlite://PATH (created when missing) or postgres://…; default: the embedded
+    /// SQLite database in the data directory.
+    #[arg(long, global = true, env = "OVERSIGHT_DATABASE_URL")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web interface and the API.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080, or `listen` in the configuration).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load the Haikou demo network into an empty database first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply the database migrations (also done by every other command).
+    Migrate,
+    /// Import an exchange file (spec/exchange.md).
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// The official working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        what: CalendarWhat,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        what: UserWhat,
+    },
+    /// API keys for department systems and Open311 clients.
+    ApiKey {
+        #[command(subcommand)]
+        what: ApiKeyWhat,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Organisations CSV or XLSX: code,parent_code,kind,name (applied whole or not at all).
+    Orgs(ImportArgs),
+    /// Service items CSV or XLSX: code,name,department_code,legal_days,promised_days,fee_cents.
+    Items(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    file: PathBuf,
+    /// Text encoding of a CSV file: auto (default), utf-8, gb18030, gbk.
+    #[arg(long, default_value = "auto")]
+    encoding: String,
+    /// Output: text (default) or json.
+    #[arg(long, default_value = "text")]
+    format: String,
+}
+
+#[derive(Subcommand)]
+enum CalendarWhat {
+    /// Print the deadline date of N working days starting at TIMESTAMP (RFC 3339 with offset).
+    Deadline {
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        days: u32,
+    },
+    /// Print a year's schedule as stored.
+    Show {
+        #[arg(long)]
+        year: i32,
+    },
+    /// Add or correct a year from a file in the schedule format (see data/calendar/).
+    Set {
+        #[arg(long)]
+        year: i32,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserWhat {
+    /// Create a user with one role bound to an org unit; prints a generated password if none is given.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// admin, supervisor, liaison, window_staff, operator, inspector, leader
+        #[arg(long)]
+        role: String,
+        /// The org unit whose subtree the role covers (e.g. 460100, 460105, 460100-D01).
+        #[arg(long)]
+        org: String,
+        #[arg(long, env = "OVERSIGHT_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a user's password (prints a generated one if none is given).
+    Password {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "OVERSIGHT_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyWhat {
+    /// Create a key; it is printed once and stored hashed.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The org unit whose subtree the key may see (default: the whole city).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Check the hash chain; reports the first broken link.
+    Verify,
+}
+
+fn generated_password() -> String {
+    let mut buf = [0u8; 9];
+    rand_fill(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rand_fill(buf: &mut [u8]) {
+    // The same randomness the library uses for sessions.
+    let token = oversight_app::new_id();
+    let extra = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!("{token}{extra}");
+    let hash = accounts::secret_hash(&seed);
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hash[i * 2..i * 2 + 2], 16).unwrap_or(0);
+    }
+}
+
+fn print_report(report: &ImportReport, format: &str) -> Result<ExitCode> {
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        println!("accepted: {}", report.accepted);
+        println!("duplicate: {}", report.duplicate);
+        println!("rejected: {}", report.rejected.len());
+        for e in &report.rejected {
+            println!("  {e}");
+        }
+        if !report.applied() {
+            println!("文件未导入（整个文件要么全部导入，要么不导入）");
+        }
+    }
+    Ok(if report.unreadable {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let mut config = Config::load().context("reading the configuration")?;
+    if let Some(db) = cli.db {
+        config.database_url = Some(db);
+    }
+    let listen_default = config.listen.clone();
+    tracing::info!(config = ?config, "configuration");
+    let app = App::open(config).await.context("opening the database")?;
+    match cli.command {
+        Command::Migrate => {
+            println!("migrations applied");
+        }
+        Command::Serve {
+            listen,
+            demo: load_demo,
+        } => {
+            if load_demo {
+                if demo::is_empty(&app).await? {
+                    let accounts = demo::load(&app).await?;
+                    println!(
+                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）。"
+                    );
+                    println!("演示账号（密码只显示这一次）：");
+                    for a in &accounts {
+                        println!(
+                            "  {:<10} {:<22} {}（{}）",
+                            a.username,
+                            a.password,
+                            a.role.label(),
+                            a.display_name
+                        );
+                    }
+                } else {
+                    println!("数据库中已有服务网络，未重复载入演示数据。");
+                }
+            }
+            let listen = listen.unwrap_or(listen_default);
+            let server = oversight_web::Server::build(app, &listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            println!("Oversight 已启动：http://{}", server.local_addr());
+            server
+                .run(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::Import { what } => {
+            let (args, items) = match what {
+                ImportWhat::Orgs(a) => (a, false),
+                ImportWhat::Items(a) => (a, true),
+            };
+            let bytes = std::fs::read(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            let name = args
+                .file
+                .file_name()
+                .map_or("file".into(), |n| n.to_string_lossy().to_string());
+            let upload = Upload {
+                name: &name,
+                bytes: &bytes,
+                encoding: TextEncoding::parse(&args.encoding)?,
+            };
+            let cli_actor = Actor::cli();
+            let report = if items {
+                network::import_items(&app, &cli_actor, &upload).await?
+            } else {
+                network::import_orgs(&app, &cli_actor, &upload).await?
+            };
+            return print_report(&report, &args.format);
+        }
+        Command::Calendar { what } => match what {
+            CalendarWhat::Deadline { start, days } => {
+                println!("{}", calendar::deadline(&app, &start, days).await?);
+            }
+            CalendarWhat::Show { year } => {
+                match oversight_store::calendar::year(&app.db, year).await? {
+                    Some(y) => print!("{}", y.body),
+                    None => bail!("{year} 年的节假日安排尚未录入"),
+                }
+            }
+            CalendarWhat::Set { year, file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let schedule = calendar::set_year(&app, &Actor::cli(), year, &text).await?;
+                println!("{year} 年已保存：{} 条安排", schedule.entries.len());
+            }
+        },
+        Command::User { what } => match what {
+            UserWhat::Create {
+                username,
+                name,
+                role,
+                org,
+                password,
+            } => {
+                let (password, shown) = match password {
+                    Some(p) => (p, false),
+                    None => (generated_password(), true),
+                };
+                let new = accounts::NewUser {
+                    username: &username,
+                    display_name: &name,
+                    password: &password,
+                    role: &role,
+                    org_code: &org,
+                };
+                let user = accounts::create_user(&app, &Actor::cli(), new).await?;
+                println!("用户 {} 已创建", user.username);
+                if shown {
+                    println!("初始密码：{password}");
+                }
+            }
+            UserWhat::Password { username, password } => {
+                let user = oversight_store::access::user_by_name(&app.db, &username)
+                    .await?
+                    .with_context(|| format!("用户 {username} 不存在"))?;
+                let (password, shown) = match password {
+                    Some(p) => (p, false),
+                    None => (generated_password(), true),
+                };
+                accounts::set_password(&app, &Actor::cli(), &user.id, &password).await?;
+                println!("用户 {username} 的密码已重设");
+                if shown {
+                    println!("新密码：{password}");
+                }
+            }
+        },
+        Command::ApiKey {
+            what: ApiKeyWhat::Create { name, scope },
+        } => {
+            let (key, secret) =
+                accounts::create_api_key(&app, &Actor::cli(), &name, scope.as_deref()).await?;
+            println!(
+                "API 密钥“{}”（范围 {}）已创建，只显示这一次：",
+                key.name, key.org_code
+            );
+            println!("{secret}");
+        }
+        Command::Audit {
+            what: AuditWhat::Verify,
+        } => {
+            let report = oversight_store::audit::verify(&app.db).await?;
+            match report.first_break {
+                None => println!("审计日志完整：{} 条记录，哈希链无断裂", report.rows),
+                Some(b) => {
+                    println!("审计日志哈希链断裂：{b}");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OVERSIGHT_LOG")
+                .unwrap_or_else(|_| "warn,oversight=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

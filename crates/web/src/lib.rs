@@ -1,1 +1,108 @@
+//! HTTP: the JSON API under `/api/v1` and the server-rendered pages, over the app's use cases.
+//!
+//! [`Server::build`] binds the listener and returns a server that `main` runs and tests start
+//! on port 0.
 
+mod api;
+mod assets;
+mod error;
+mod pages;
+mod session;
+mod view;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::get;
+use oversight_app::App;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use session::SESSION_COOKIE;
+
+/// The whole site: one router per feature, merged here like a site map.
+pub fn router(app: App) -> Router {
+    let security_headers = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    ];
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(assets::routes())
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            session::session_layer,
+        ));
+    for (name, value) in security_headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+async fn healthz(
+    axum::extract::State(app): axum::extract::State<App>,
+) -> (axum::http::StatusCode, &'static str) {
+    match app.db.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        ),
+    }
+}
+
+/// A bound server, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    pub async fn build(app: App, listen: &str) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(listen).await?;
+        Ok(Server {
+            listener,
+            router: router(app),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}

@@ -1,0 +1,75 @@
+use oversight_domain::access::{Action, Grants, Scope};
+use oversight_domain::org::OrgPath;
+
+use crate::AppError;
+
+/// Who asks: a signed-in user, a department system's API key, or the command line.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The user's id, for a user.
+    pub user_id: Option<String>,
+    /// How the actor is written in the audit log (`user:zhangsan`, `api-key:…`, `cli`).
+    pub label: String,
+    /// The name shown on pages.
+    pub display_name: String,
+    pub grants: Grants,
+    /// The command line: whoever runs it runs the server and sees everything.
+    pub everything: bool,
+}
+
+impl Actor {
+    pub fn cli() -> Actor {
+        Actor {
+            user_id: None,
+            label: "cli".into(),
+            display_name: "命令行".into(),
+            grants: Grants::default(),
+            everything: true,
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        if self.everything {
+            Scope::All
+        } else {
+            self.grants.scope()
+        }
+    }
+
+    pub fn scope_for(&self, action: Action) -> Scope {
+        if self.everything {
+            Scope::All
+        } else {
+            self.grants.scope_for(action)
+        }
+    }
+
+    pub fn may(&self, action: Action, target: &OrgPath) -> bool {
+        self.everything || self.grants.may(action, target)
+    }
+
+    pub fn may_somewhere(&self, action: Action) -> bool {
+        self.everything || self.grants.may_somewhere(action)
+    }
+
+    /// Fails unless the actor may do `action` on a record at `target`. A record outside the
+    /// actor's view is answered as not found, so that its existence does not leak.
+    pub fn require(&self, action: Action, target: &OrgPath, what: &str) -> Result<(), AppError> {
+        if self.may(action, target) {
+            Ok(())
+        } else if self.may(Action::View, target) {
+            Err(AppError::Forbidden(format!("您没有权限对{what}执行此操作")))
+        } else {
+            Err(AppError::NotFound(what.to_string()))
+        }
+    }
+
+    /// Fails unless the actor may see a record at `target` (answered as not found).
+    pub fn require_view(&self, target: &OrgPath, what: &str) -> Result<(), AppError> {
+        if self.may(Action::View, target) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(what.to_string()))
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The official calendar: seeding the shipped years, loading the calendar, an administrator's
+//! correction of a year, and the deadline of spec/metrics.md.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate};
+use oversight_domain::RowError;
+use oversight_domain::access::Action;
+use oversight_domain::calendar::{OFFICIAL_SCHEDULES, WorkCalendar, YearSchedule};
+use oversight_domain::org::OrgPath;
+use oversight_store::audit::{self, NewAudit};
+use oversight_store::calendar as store;
+use serde_json::json;
+
+use crate::{Actor, App, AppError};
+
+/// How long a loaded calendar is trusted before it is read again (other instances may have
+/// changed a year).
+const CACHE_TTL: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+pub(crate) struct CalendarCache(RwLock<Option<(Instant, Arc<WorkCalendar>)>>);
+
+/// Stores the shipped years the database lacks, and refreshes shipped years that a new release
+/// corrected; a year an administrator edited is left as it is.
+pub async fn seed_shipped(app: &App) -> Result<usize, AppError> {
+    let shipped = YearSchedule::parse_many(OFFICIAL_SCHEDULES)?;
+    let stored = store::years(&app.db).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut changed = 0;
+    for year in shipped {
+        let text = year.to_text();
+        match stored.iter().find(|s| s.year == year.year) {
+            Some(s) if !s.shipped || s.body == text => {}
+            _ => {
+                store::put_year(&mut tx, year.year, &text, true, "release", now).await?;
+                changed += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    app.calendar.0.write().expect("calendar cache").take();
+    Ok(changed)
+}
+
+impl App {
+    /// The working-day calendar as stored (cached briefly).
+    pub async fn calendar(&self) -> Result<Arc<WorkCalendar>, AppError> {
+        if let Some((at, cal)) = self.calendar.0.read().expect("calendar cache").as_ref()
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(cal.clone());
+        }
+        let years = store::years(&self.db).await?;
+        let mut schedules = Vec::with_capacity(years.len());
+        for y in years {
+            schedules.push(YearSchedule::parse_one(y.year, &y.body)?);
+        }
+        let cal = Arc::new(WorkCalendar::new(&schedules));
+        *self.calendar.0.write().expect("calendar cache") = Some((Instant::now(), cal.clone()));
+        Ok(cal)
+    }
+}
+
+/// Adds or corrects one year of the calendar (an administrator of the whole city).
+pub async fn set_year(
+    app: &App,
+    actor: &Actor,
+    year: i32,
+    text: &str,
+) -> Result<YearSchedule, AppError> {
+    let city_wide = OrgPath::from_stored("/".into());
+    if !(actor.everything
+        || actor
+            .grants
+            .0
+            .iter()
+            .any(|g| g.role.allows(Action::EditCalendar) && g.path.depth() == 1))
+    {
+        return Err(AppError::Forbidden(
+            "只有市级系统管理员可以修改工作日历".into(),
+        ));
+    }
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::field("year", format!("{year} 不是有效的年份")));
+    }
+    let schedule = YearSchedule::parse_one(year, text).map_err(|e| match e {
+        oversight_domain::calendar::CalendarError::Syntax { line, reason } => {
+            AppError::Invalid(vec![RowError::new(line, "body", reason)])
+        }
+        other => AppError::Calendar(other),
+    })?;
+    let body = schedule.to_text();
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let before = store::year_tx(&mut tx, year).await?;
+    store::put_year(&mut tx, year, &body, false, &actor.label, now).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "calendar.set_year",
+            target: &year.to_string(),
+            path: city_wide.as_str(),
+            detail: json!({ "before": before.map(|b| b.body), "after": body }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    app.calendar.0.write().expect("calendar cache").take();
+    Ok(schedule)
+}
+
+/// Reads an RFC 3339 timestamp with its offset (spec/exchange.md) and gives its local date in
+/// the city's time zone.
+pub fn local_date(app: &App, timestamp: &str, field: &str) -> Result<NaiveDate, AppError> {
+    let at = DateTime::parse_from_rfc3339(timestamp.trim()).map_err(|_| {
+        AppError::field(
+            field,
+            format!("“{timestamp}”不是带时区偏移的 RFC 3339 时间（如 2011-03-02T09:15:00+08:00）"),
+        )
+    })?;
+    Ok(at.with_timezone(&app.config.tz()).date_naive())
+}
+
+/// The deadline date of a period of `days` working days that starts at `start` (spec/metrics.md).
+pub async fn deadline(app: &App, start: &str, days: u32) -> Result<NaiveDate, AppError> {
+    let date = local_date(app, start, "start")?;
+    Ok(app.calendar().await?.deadline(date, days)?)
+}

@@ -1,0 +1,125 @@
+//! Configuration in layers: defaults, then a TOML file, then `OVERSIGHT_*` environment variables,
+//! then the command line's `--db`. No file is needed to start.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`; default: `oversight.db` in the data directory.
+    pub database_url: Option<String>,
+    /// Where the embedded database lives.
+    pub data_dir: PathBuf,
+    /// Address the server listens on.
+    pub listen: String,
+    /// The city's time zone: business dates are local dates there.
+    pub timezone: String,
+    /// How long a login lasts.
+    pub session_hours: i64,
+    /// Mark the session cookie `Secure` (serve behind HTTPS). Off by default for intranet HTTP.
+    pub secure_cookies: bool,
+    /// Failed logins allowed per user name (and per client address, ×5) within the window.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: None,
+            data_dir: default_data_dir(),
+            listen: "127.0.0.1:8080".into(),
+            timezone: "Asia/Shanghai".into(),
+            session_hours: 12,
+            secure_cookies: false,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("oversight");
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/oversight"),
+        None => PathBuf::from("oversight-data"),
+    }
+}
+
+impl Config {
+    /// Reads the layers: defaults, the file named by `OVERSIGHT_CONFIG` (or `oversight.toml` in
+    /// the working directory when present), then the environment.
+    pub fn load() -> Result<Config, figment::Error> {
+        let file = std::env::var("OVERSIGHT_CONFIG").unwrap_or_else(|_| "oversight.toml".into());
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("OVERSIGHT_").ignore(&["config", "test_pg"]))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("oversight.db").display()),
+        }
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url()))
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("timezone", &self.timezone)
+            .field("session_hours", &self.session_hours)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("login_max_failures", &self.login_max_failures)
+            .field("login_window_minutes", &self.login_window_minutes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        let c = Config {
+            database_url: Some("postgres://app:s3cret@db/x".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(redact_url("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+}

@@ -1,0 +1,177 @@
+//! The hash-chained audit log. Every write appends its row in the same transaction.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use oversight_domain::access::Scope;
+use oversight_domain::audit::{AuditEntry, ChainBreak, ChainedEntry, GENESIS, verify_chain};
+use sqlx::AssertSqlSafe;
+
+use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
+
+/// What a use case records of itself.
+#[derive(Debug, Clone)]
+pub struct NewAudit<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    /// Where the target sits in the network ("/" for city-wide things like the calendar).
+    pub path: &'a str,
+    pub detail: serde_json::Value,
+}
+
+/// Appends a row to the chain. The head row is updated first, which locks it until the
+/// transaction ends: concurrent writers take their turn and the chain never forks.
+pub async fn append(tx: &mut Tx, row: NewAudit<'_>, now: DateTime<Utc>) -> Result<i64> {
+    let (seq, prev_hash): (i64, String) = on_tx!(tx, |c| sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+    )
+    .fetch_one(c)
+    .await?);
+    let entry = AuditEntry {
+        seq,
+        at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
+        actor: row.actor.to_string(),
+        action: row.action.to_string(),
+        target: row.target.to_string(),
+        detail: row.detail.to_string(),
+    };
+    let hash = entry.hash(&prev_hash);
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, target, path, detail, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(seq)
+        .bind(&entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.target)
+        .bind(row.path)
+        .bind(&entry.detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&hash)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(seq)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub path: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditRow {
+    fn chained(self) -> ChainedEntry {
+        ChainedEntry {
+            entry: AuditEntry {
+                seq: self.seq,
+                at: self.at,
+                actor: self.actor,
+                action: self.action,
+                target: self.target,
+                detail: self.detail,
+            },
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+/// The newest rows within the scope (city-wide rows, path "/", only for a city-wide scope).
+pub async fn recent(
+    db: &Db,
+    scope: &Scope,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
+    let filter = ScopeFilter::new(scope, "path", 3);
+    let sql = format!(
+        "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
+         WHERE seq < $1 AND {} ORDER BY seq DESC LIMIT $2",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(before_seq.unwrap_or(i64::MAX))
+            .bind(limit);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// The outcome of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub rows: i64,
+    pub first_break: Option<ChainBreak>,
+}
+
+/// Walks the whole chain in pages, and checks that the head agrees with the last row.
+pub async fn verify(db: &Db) -> Result<ChainReport> {
+    const PAGE: i64 = 5000;
+    let mut seq = 0i64;
+    let mut hash = GENESIS.to_string();
+    loop {
+        let page: Vec<AuditRow> =
+            on_db!(db, |c| {
+                sqlx::query_as(
+            "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
+             WHERE seq > $1 ORDER BY seq LIMIT $2"
+        )
+        .bind(seq)
+        .bind(PAGE)
+        .fetch_all(c)
+        .await?
+            });
+        let n = page.len() as i64;
+        let rows: Vec<ChainedEntry> = page.into_iter().map(AuditRow::chained).collect();
+        match verify_chain(seq, &hash, &rows) {
+            Ok((s, h)) => {
+                seq = s;
+                hash = h;
+            }
+            Err(b) => {
+                return Ok(ChainReport {
+                    rows: seq,
+                    first_break: Some(b),
+                });
+            }
+        }
+        if n < PAGE {
+            break;
+        }
+    }
+    let (head_seq, head_hash): (i64, String) = on_db!(db, |c| sqlx::query_as(
+        "SELECT seq, hash FROM audit_head WHERE id = 1"
+    )
+    .fetch_one(c)
+    .await?);
+    let first_break = if head_seq != seq {
+        Some(ChainBreak::Gap {
+            expected: seq + 1,
+            found: head_seq,
+        })
+    } else if head_hash != hash {
+        Some(ChainBreak::Unlinked { seq: head_seq })
+    } else {
+        None
+    };
+    Ok(ChainReport {
+        rows: seq,
+        first_break,
+    })
+}

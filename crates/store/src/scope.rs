@@ -1,0 +1,41 @@
+use oversight_domain::access::Scope;
+
+/// The one place that turns a [`Scope`] into SQL: a condition on a path column and its binds.
+/// Every query that lists records of a user goes through it.
+#[derive(Debug, Clone)]
+pub struct ScopeFilter {
+    pub sql: String,
+    pub binds: Vec<String>,
+}
+
+impl ScopeFilter {
+    /// A condition that keeps the rows whose `column` path lies in `scope`; its parameters are
+    /// numbered from `$first`.
+    pub fn new(scope: &Scope, column: &str, first: usize) -> ScopeFilter {
+        match scope {
+            Scope::All => ScopeFilter {
+                sql: "1 = 1".into(),
+                binds: vec![],
+            },
+            Scope::Subtrees(roots) if roots.is_empty() => ScopeFilter {
+                sql: "1 = 0".into(),
+                binds: vec![],
+            },
+            Scope::Subtrees(roots) => {
+                // substr() rather than LIKE: exact, with nothing to escape, on both backends.
+                let parts: Vec<String> = (0..roots.len())
+                    .map(|i| format!("substr({column}, 1, length(${n})) = ${n}", n = first + i))
+                    .collect();
+                ScopeFilter {
+                    sql: format!("({})", parts.join(" OR ")),
+                    binds: roots.iter().map(|r| r.as_str().to_string()).collect(),
+                }
+            }
+        }
+    }
+
+    /// The number of the next free parameter.
+    pub fn next_param(&self, first: usize) -> usize {
+        first + self.binds.len()
+    }
+}

@@ -1,0 +1,162 @@
+//! The JSON API (`/api/v1`), for department systems (API keys) and signed-in pages (reads).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use oversight_app::{App, AppError, calendar, network};
+use oversight_domain::calendar::YearSchedule;
+use oversight_store::calendar as calendar_store;
+use oversight_store::network as store;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::session::ApiCaller;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/orgs", get(orgs))
+        .route("/orgs/{code}", get(org))
+        .route("/items", get(items))
+        .route("/calendar/deadline", get(deadline))
+        .route("/calendar/years/{year}", get(calendar_year))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") })
+}
+
+async fn me(ApiCaller(actor): ApiCaller) -> Json<Value> {
+    let grants: Vec<Value> = actor
+        .grants
+        .0
+        .iter()
+        .map(|g| json!({ "role": g.role.as_str(), "path": g.path.as_str() }))
+        .collect();
+    Json(json!({ "actor": actor.label, "name": actor.display_name, "grants": grants }))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct OrgsQuery {
+    parent: Option<String>,
+}
+
+fn unit_json(u: &oversight_domain::org::OrgUnit) -> Value {
+    json!({
+        "code": u.code.as_str(),
+        "parent_code": u.parent.as_ref().map(|p| p.as_str()),
+        "kind": u.kind.as_str(),
+        "name": u.name,
+        "level": u.level.map(|l| l.as_str()),
+        "path": u.path.as_str(),
+    })
+}
+
+async fn orgs(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<OrgsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let units = match q.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(parent) => {
+            network::visible_unit(&app, &actor, parent).await?;
+            store::children(&app.db, &actor.scope(), parent)
+                .await
+                .map_err(AppError::from)?
+        }
+        None => store::scope_roots(&app.db, &actor.scope())
+            .await
+            .map_err(AppError::from)?,
+    };
+    Ok(Json(
+        json!({ "units": units.iter().map(unit_json).collect::<Vec<_>>() }),
+    ))
+}
+
+async fn org(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let unit = network::visible_unit(&app, &actor, &code).await?;
+    Ok(Json(unit_json(&unit)))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ItemsQuery {
+    department: Option<String>,
+    q: Option<String>,
+}
+
+async fn items(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<ItemsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let entries = store::catalogue(
+        &app.db,
+        &actor.scope(),
+        q.department
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty()),
+        q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+    )
+    .await
+    .map_err(AppError::from)?;
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "code": e.item.code.as_str(),
+                "name": e.item.name,
+                "department_code": e.item.department_code.as_str(),
+                "department_name": e.department_name,
+                "legal_days": e.item.legal_days,
+                "promised_days": e.item.promised_days,
+                "fee_cents": e.item.fee_cents,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(serde::Deserialize)]
+struct DeadlineQuery {
+    start: String,
+    days: String,
+}
+
+async fn deadline(
+    State(app): State<App>,
+    ApiCaller(_): ApiCaller,
+    Query(q): Query<DeadlineQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let days: u32 = q
+        .days
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| *d <= 1000)
+        .ok_or_else(|| AppError::field("days", format!("“{}”不是 0–1000 的整数", q.days)))?;
+    let date = calendar::deadline(&app, &q.start, days).await?;
+    Ok(Json(
+        json!({ "start": q.start, "days": days, "deadline": date.to_string() }),
+    ))
+}
+
+async fn calendar_year(
+    State(app): State<App>,
+    ApiCaller(_): ApiCaller,
+    Path(year): Path<i32>,
+) -> Result<Json<Value>, ApiError> {
+    let stored = calendar_store::year(&app.db, year)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::NotFound(format!("{year} 年的节假日安排")))?;
+    let schedule = YearSchedule::parse_one(year, &stored.body).map_err(AppError::from)?;
+    Ok(Json(json!({
+        "year": year,
+        "source": schedule.source,
+        "shipped": stored.shipped,
+        "entries": schedule.entries,
+    })))
+}

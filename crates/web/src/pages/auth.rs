@@ -1,0 +1,166 @@
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use oversight_app::{App, AppError, accounts, network};
+
+use crate::error::PageError;
+use crate::session::{ClientAddr, CurrentUser, OptionalUser, PRE_SESSION_COOKIE, SESSION_COOKIE};
+use crate::view::Layout;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    css: String,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Only local paths may follow a login, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn random_token() -> String {
+    let mut buf = [0u8; 32];
+    rand::fill(&mut buf[..]);
+    hex::encode(buf)
+}
+
+fn pre_session_cookie(app: &App, token: &str) -> String {
+    let secure = if app.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{PRE_SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
+}
+
+pub async fn login_form(
+    State(app): State<App>,
+    OptionalUser(user): OptionalUser,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if user.is_some() {
+        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
+    let csrf = random_token();
+    let page = LoginPage {
+        css: crate::assets::url("app.css"),
+        csrf: csrf.clone(),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        error: None,
+    };
+    (
+        [(header::SET_COOKIE, pre_session_cookie(&app, &csrf))],
+        page,
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(app): State<App>,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    match accounts::login(&app, &form.username, &form.password, &client).await {
+        Ok(session) => {
+            let secure = if app.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            };
+            let max_age = app.config.session_hours * 3600;
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+                session.token
+            );
+            let clear =
+                format!("{PRE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
+            let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, cookie.parse().expect("cookie header"));
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, clear.parse().expect("cookie header"));
+            response
+        }
+        Err(e @ (AppError::Forbidden(_) | AppError::Throttled(_))) => {
+            let csrf = random_token();
+            let status = if matches!(e, AppError::Throttled(_)) {
+                axum::http::StatusCode::TOO_MANY_REQUESTS
+            } else {
+                axum::http::StatusCode::UNAUTHORIZED
+            };
+            let page = LoginPage {
+                css: crate::assets::url("app.css"),
+                csrf: csrf.clone(),
+                next: safe_next(form.next.as_deref()),
+                username: form.username.trim().to_string(),
+                error: Some(e.to_string()),
+            };
+            (
+                status,
+                [(header::SET_COOKIE, pre_session_cookie(&app, &csrf))],
+                page,
+            )
+                .into_response()
+        }
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+pub async fn logout(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+) -> Result<Response, PageError> {
+    accounts::logout(&app, &s.token).await?;
+    let secure = if app.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    l: Layout,
+    levels: Vec<network::LevelCount>,
+    departments: i64,
+}
+
+pub async fn home(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+) -> Result<impl IntoResponse, PageError> {
+    let (levels, departments) = network::level_counts(&app, &s.actor).await?;
+    Ok(HomePage {
+        l: Layout::new(&s, "/", "首页"),
+        levels,
+        departments,
+    })
+}

@@ -1,0 +1,110 @@
+//! The capabilities still being built, shown in the navigation so that users see where the
+//! system is going; each page says what will be there, and claims nothing more.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::response::IntoResponse;
+
+use crate::session::CurrentUser;
+use crate::view::Layout;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "coming.html")]
+struct ComingPage {
+    l: Layout,
+    heading: &'static str,
+    points: &'static [&'static str],
+}
+
+fn page(
+    s: &crate::session::SessionInfo,
+    section: &'static str,
+    heading: &'static str,
+    points: &'static [&'static str],
+) -> ComingPage {
+    ComingPage {
+        l: Layout::new(s, section, heading),
+        heading,
+        points,
+    }
+}
+
+pub async fn cases(CurrentUser(s): CurrentUser) -> impl IntoResponse {
+    page(
+        &s,
+        "/cases",
+        "电子监察",
+        &[
+            "接收部门业务系统推送的办件事件，按法定工作日实时计算期限",
+            "黄灯预警、红灯超期，以及受理超时、多次补正、违规收费、体外循环等异常",
+            "督办通知、整改回复、黄牌红牌与申诉",
+            "按层级、场所、部门、事项统计超期率",
+        ],
+    )
+}
+
+pub async fn hotline(CurrentUser(s): CurrentUser) -> impl IntoResponse {
+    page(
+        &s,
+        "/hotline",
+        "效能投诉（963333）",
+        &[
+            "电话、网上、信件、来访与 Open311 渠道受理投诉、举报、咨询、建议、求助、表扬",
+            "派单、签收、办理、答复、回访、退单、延期与重办",
+            "来电人身份保密，群众凭查询码跟踪办理结果",
+            "受理量、办结率、按时签收率、满意率等指标",
+        ],
+    )
+}
+
+pub async fn tasks(CurrentUser(s): CurrentUser) -> impl IntoResponse {
+    page(
+        &s,
+        "/tasks",
+        "督察督办",
+        &[
+            "年度目标、会议决定与领导批示的督办事项",
+            "牵头与协办单位、节点与进度",
+            "联席会议议程、决定与跟踪",
+        ],
+    )
+}
+
+pub async fn inspections(CurrentUser(s): CurrentUser) -> impl IntoResponse {
+    page(
+        &s,
+        "/inspections",
+        "明察暗访",
+        &[
+            "检查清单与现场记录",
+            "问题认定、整改期限与复查",
+            "窗口服务好差评的跟踪整改",
+        ],
+    )
+}
+
+pub async fn evaluation(CurrentUser(s): CurrentUser) -> impl IntoResponse {
+    page(
+        &s,
+        "/evaluation",
+        "绩效考评",
+        &[
+            "按部门分组的年度考评方案与权重",
+            "由监察、投诉、督办、暗访数据自动计分",
+            "排名、公示与申诉",
+        ],
+    )
+}
+
+pub async fn reports(CurrentUser(s): CurrentUser) -> impl IntoResponse {
+    page(
+        &s,
+        "/reports",
+        "统计报表",
+        &[
+            "超期率、投诉指标的同期对比",
+            "每个数字都可追溯到背后的记录",
+            "导出 Excel 与打印",
+        ],
+    )
+}

@@ -1,0 +1,64 @@
+//! The server-rendered pages, one module per feature; this file is the site map.
+
+mod admin;
+mod auth;
+mod calendar;
+mod coming;
+mod network;
+
+use axum::Router;
+use axum::routing::{get, post};
+use oversight_app::App;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        // signing in and out, the home page
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        // the four-level network and the catalogue
+        .route("/network", get(network::overview))
+        .route(
+            "/network/import",
+            get(network::import_form).post(network::import),
+        )
+        .route("/network/{code}", get(network::unit))
+        .route("/network/{code}/rename", post(network::rename))
+        .route("/network/{code}/windows", post(network::add_window))
+        .route("/network/{code}/staff", post(network::add_staff))
+        .route("/catalogue", get(network::catalogue))
+        // the official calendar
+        .route("/calendar", get(calendar::year))
+        .route("/calendar/{year}/edit", get(calendar::edit_form))
+        .route("/calendar/{year}", post(calendar::save))
+        // administration
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/new", get(admin::new_user))
+        .route("/admin/users/{id}", get(admin::user))
+        .route("/admin/users/{id}/grants", post(admin::grant))
+        .route(
+            "/admin/users/{id}/grants/{grant}/delete",
+            post(admin::revoke),
+        )
+        .route("/admin/users/{id}/password", post(admin::password))
+        .route("/admin/users/{id}/active", post(admin::active))
+        .route(
+            "/admin/api-keys",
+            get(admin::api_keys).post(admin::create_api_key),
+        )
+        .route("/admin/api-keys/{id}/revoke", post(admin::revoke_api_key))
+        .route("/audit", get(admin::audit))
+        // capabilities still being built
+        .route("/cases", get(coming::cases))
+        .route("/hotline", get(coming::hotline))
+        .route("/tasks", get(coming::tasks))
+        .route("/inspections", get(coming::inspections))
+        .route("/evaluation", get(coming::evaluation))
+        .route("/reports", get(coming::reports))
+}
+
+/// `?done=CODE` after a redirect.
+#[derive(serde::Deserialize, Default)]
+pub struct Done {
+    pub done: Option<String>,
+}

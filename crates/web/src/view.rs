@@ -1,0 +1,117 @@
+//! What every page shares: the layout (user, form token, navigation, assets) and small
+//! presentation helpers.
+
+use oversight_domain::access::Action;
+use oversight_domain::org::OrgKind;
+
+use crate::session::SessionInfo;
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+    /// A capability still being built: shown, marked as coming.
+    pub coming: bool,
+}
+
+/// The frame of every signed-in page.
+pub struct Layout {
+    pub title: String,
+    pub user: String,
+    pub roles: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub admin_nav: Vec<NavItem>,
+    pub css: String,
+    pub js: String,
+    pub notice: Option<&'static str>,
+}
+
+impl Layout {
+    pub fn new(session: &SessionInfo, section: &str, title: impl Into<String>) -> Layout {
+        let actor = &session.actor;
+        let item = |href: &'static str, label: &'static str, coming: bool| NavItem {
+            href,
+            label,
+            active: section == href,
+            coming,
+        };
+        let nav = vec![
+            item("/", "首页", false),
+            item("/network", "服务网络", false),
+            item("/catalogue", "事项目录", false),
+            item("/calendar", "工作日历", false),
+            item("/cases", "电子监察", true),
+            item("/hotline", "效能投诉", true),
+            item("/tasks", "督察督办", true),
+            item("/inspections", "明察暗访", true),
+            item("/evaluation", "绩效考评", true),
+            item("/reports", "统计报表", true),
+        ];
+        let mut admin_nav = Vec::new();
+        if actor.may_somewhere(Action::ManageUsers) {
+            admin_nav.push(item("/admin/users", "用户与角色", false));
+        }
+        if actor.may_somewhere(Action::ManageApiKeys) {
+            admin_nav.push(item("/admin/api-keys", "接口密钥", false));
+        }
+        if actor.may_somewhere(Action::ViewAudit) {
+            admin_nav.push(item("/audit", "审计日志", false));
+        }
+        let mut roles: Vec<&str> = actor.grants.0.iter().map(|g| g.role.label()).collect();
+        roles.dedup();
+        Layout {
+            title: title.into(),
+            user: actor.display_name.clone(),
+            roles: roles.join("、"),
+            csrf: session.csrf.clone(),
+            nav,
+            admin_nav,
+            css: crate::assets::url("app.css"),
+            js: crate::assets::url("app.js"),
+            notice: None,
+        }
+    }
+
+    pub fn with_notice(mut self, code: Option<&str>) -> Layout {
+        self.notice = code.and_then(notice_text);
+        self
+    }
+}
+
+/// Messages shown after a redirect (`?done=CODE`): a fixed set, so a link cannot make the
+/// site say anything else.
+fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "renamed" => "名称已保存。",
+        "window" => "窗口已添加。",
+        "staff" => "工作人员已添加。",
+        "calendar" => "工作日历已保存，新的安排立即生效。",
+        "user" => "用户已创建。",
+        "grant" => "角色已授予。",
+        "revoked" => "角色已撤销。",
+        "password" => "密码已重设，该用户需重新登录。",
+        "active" => "账号状态已更新。",
+        "key-revoked" => "密钥已吊销。",
+        _ => return None,
+    })
+}
+
+/// Counts of units by kind as a short Chinese phrase, e.g. "镇（街道）41 · 便民服务中心 41".
+pub fn counts_phrase(counts: &[(OrgKind, i64)], skip: OrgKind) -> String {
+    counts
+        .iter()
+        .filter(|(k, _)| *k != skip)
+        .map(|(k, n)| format!("{} {n}", k.label()))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Fen as yuan, e.g. 1000 → "10.00 元"; 0 → "免费".
+pub fn fee(cents: i64) -> String {
+    if cents == 0 {
+        "免费".into()
+    } else {
+        format!("{}.{:02} 元", cents / 100, cents % 100)
+    }
+}
