@@ -126,9 +126,8 @@ pub async fn verify(db: &Db) -> Result<ChainReport> {
     let mut seq = 0i64;
     let mut hash = GENESIS.to_string();
     loop {
-        let page: Vec<AuditRow> =
-            on_db!(db, |c| {
-                sqlx::query_as(
+        let page: Vec<AuditRow> = on_db!(db, |c| {
+            sqlx::query_as(
             "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
              WHERE seq > $1 ORDER BY seq LIMIT $2"
         )
@@ -136,7 +135,7 @@ pub async fn verify(db: &Db) -> Result<ChainReport> {
         .bind(PAGE)
         .fetch_all(c)
         .await?
-            });
+        });
         let n = page.len() as i64;
         let rows: Vec<ChainedEntry> = page.into_iter().map(AuditRow::chained).collect();
         match verify_chain(seq, &hash, &rows) {
