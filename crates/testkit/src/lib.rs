@@ -103,17 +103,23 @@ impl Drop for TestApp {
     }
 }
 
-/// Runs an `async fn(App)` as two tests, `NAME::sqlite` and `NAME::postgres`; the PostgreSQL
-/// one says it was skipped when `OVERSIGHT_TEST_PG` is not set (CI always sets it).
+/// The application of a test, for tests that take an [`App`].
+pub async fn app(t: &TestApp) -> App {
+    t.app.clone()
+}
+
+/// Runs each `async fn(X)` as two tests, `NAME::sqlite` and `NAME::postgres`, where `X` is made
+/// from the test's [`TestApp`] by `with SETUP` (default: [`app`], giving the [`App`]). The
+/// PostgreSQL one says it was skipped when `OVERSIGHT_TEST_PG` is not set (CI always sets it).
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
+    (with $setup:path; $($name:ident),* $(,)?) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     let t = $crate::sqlite().await;
-                    super::$name(t.app.clone()).await;
+                    super::$name($setup(&t).await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,9 +128,12 @@ macro_rules! on_both_backends {
                         eprintln!("{} not set: PostgreSQL variant skipped", $crate::PG_ENV);
                         return;
                     };
-                    super::$name(t.app.clone()).await;
+                    super::$name($setup(&t).await).await;
                 }
             }
         )*
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(with $crate::app; $($name),*);
     };
 }

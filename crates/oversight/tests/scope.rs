@@ -1,0 +1,538 @@
+//! A user of one district can neither see nor change anything outside it, on any route.
+//!
+//! The test reads the routes from the router's source, so a route added without a case here
+//! fails it. Each case acts as the 秀英区 supervisor, the 龙华区 administrator, or an API key
+//! of 秀英区, against records of other districts and of the city.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Spawned, client, login};
+use oversight_app::{Actor, accounts};
+use oversight_testkit::on_both_backends;
+
+on_both_backends!(with crate::common::spawn; no_route_leaks_outside_the_district);
+
+/// Every (method, path) the router serves, read from its source.
+fn routes() -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    let sources = [
+        ("", include_str!("../../web/src/pages/mod.rs")),
+        ("/api/v1", include_str!("../../web/src/api.rs")),
+        ("", include_str!("../../web/src/lib.rs")),
+        ("", include_str!("../../web/src/assets.rs")),
+    ];
+    for (prefix, src) in sources {
+        for line in src.lines().filter(|l| l.contains(".route(\"")) {
+            let path = line
+                .split(".route(\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            for (needle, method) in [("get(", "GET"), ("post(", "POST")] {
+                if line.contains(needle) {
+                    out.insert((method.to_string(), format!("{prefix}{path}")));
+                }
+            }
+        }
+    }
+    out
+}
+
+struct Check<'a> {
+    s: &'a Spawned,
+    covered: BTreeSet<(String, String)>,
+}
+
+impl Check<'_> {
+    fn cover(&mut self, method: &str, route: &str) {
+        self.covered.insert((method.to_string(), route.to_string()));
+    }
+
+    async fn get(&mut self, c: &reqwest::Client, route: &str, url: &str) -> (u16, String) {
+        self.cover("GET", route);
+        let res = c.get(format!("{}{url}", self.s.base)).send().await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    async fn post(
+        &mut self,
+        c: &reqwest::Client,
+        route: &str,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String) {
+        self.cover("POST", route);
+        let res = c
+            .post(format!("{}{url}", self.s.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+}
+
+/// Names of the other districts, and a code of each, that must never show to 秀英区.
+const OUTSIDE: [&str; 6] = ["龙华区", "琼山区", "美兰区", "460106", "460107", "460108"];
+
+fn assert_no_outside(what: &str, body: &str) {
+    for o in OUTSIDE {
+        assert!(!body.contains(o), "{what} shows {o}");
+    }
+}
+
+async fn no_route_leaks_outside_the_district(s: Spawned) {
+    let app = &s.app;
+    let (xy, xy_csrf) = login(&s, "xiuying").await;
+    let (lh, lh_csrf) = login(&s, "lhadmin").await;
+    let mut k = Check {
+        s: &s,
+        covered: BTreeSet::new(),
+    };
+    let xiuying_id = oversight_store::access::user_by_name(&app.db, "xiuying")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let xiuying_grant = oversight_store::access::grants(&app.db, &xiuying_id)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let (xy_key, xy_secret) =
+        accounts::create_api_key(app, &Actor::cli(), "秀英区审批系统", Some("460105"))
+            .await
+            .unwrap();
+
+    // Public routes.
+    let anon = client();
+    assert_eq!(k.get(&anon, "/healthz", "/healthz").await.0, 200);
+    assert_eq!(k.get(&anon, "/login", "/login").await.0, 200);
+    let css = crate::common::csrf_of(&k.get(&xy, "/", "/").await.1);
+    assert_eq!(css, xy_csrf);
+    assert_eq!(
+        k.get(&anon, "/assets/{*file}", "/assets/app.css").await.0,
+        200
+    );
+
+    // Home and the network: counts and lists only of 秀英区.
+    let (st, body) = k.get(&xy, "/", "/").await;
+    assert_eq!(st, 200);
+    assert_no_outside("home", &body);
+    let (st, body) = k.get(&xy, "/network", "/network?q=区").await;
+    assert_eq!(st, 200);
+    assert_no_outside("network search", &body);
+    assert!(body.contains("秀英区"));
+    let (st, body) = k.get(&xy, "/network/{code}", "/network/460105").await;
+    assert_eq!(st, 200);
+    assert_no_outside("own district", &body);
+    for code in ["460106", "460106-V", "460107001", "460100-D01", "460100-V"] {
+        let (st, body) = k
+            .get(&xy, "/network/{code}", &format!("/network/{code}"))
+            .await;
+        assert_eq!(st, 404, "{code}");
+        // The answer repeats the code asked for, and nothing about the unit.
+        for name in [
+            "龙华区",
+            "琼山区",
+            "美兰区",
+            "市发展和改革委员会",
+            "海口市政务服务中心",
+        ] {
+            assert!(!body.contains(name), "{code} shows {name}");
+        }
+    }
+    // The city itself shows only the district beneath it.
+    let (st, body) = k.get(&xy, "/network/{code}", "/network/460100").await;
+    assert_eq!(st, 404, "the city is above the district's subtree: {body}");
+
+    // Writes outside: refused as not found, nothing changed.
+    let (st, _) = k
+        .post(
+            &xy,
+            "/network/{code}/rename",
+            "/network/460106/rename",
+            &[("csrf", &xy_csrf), ("name", "改名")],
+        )
+        .await;
+    assert_eq!(st, 404);
+    let (st, _) = k
+        .post(
+            &xy,
+            "/network/{code}/windows",
+            "/network/460106-V/windows",
+            &[
+                ("csrf", &xy_csrf),
+                ("department", "460106-D01"),
+                ("name", "越权窗口"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 404);
+    let (st, _) = k
+        .post(
+            &xy,
+            "/network/{code}/windows",
+            "/network/460105-V/windows",
+            &[
+                ("csrf", &xy_csrf),
+                ("department", "460106-D01"),
+                ("name", "借用外区部门"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        st, 422,
+        "a department of another district cannot be stationed here"
+    );
+    let (st, _) = k
+        .post(
+            &xy,
+            "/network/{code}/staff",
+            "/network/460106-D01/staff",
+            &[("csrf", &xy_csrf), ("name", "越权人员"), ("position", "x")],
+        )
+        .await;
+    assert_eq!(st, 404);
+    assert_eq!(
+        oversight_store::network::unit(&app.db, "460106")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
+        "龙华区"
+    );
+    assert!(
+        oversight_store::network::windows(
+            &app.db,
+            &oversight_domain::access::Scope::All,
+            "460106-V"
+        )
+        .await
+        .unwrap()
+        .iter()
+        .all(|w| w.name != "越权窗口")
+    );
+
+    // Import: rows outside the district are refused, the file is not applied.
+    assert_eq!(
+        k.get(&xy, "/network/import", "/network/import").await.0,
+        200
+    );
+    k.cover("POST", "/network/import");
+    let file =
+        "code,parent_code,kind,name\n460105901,460105,town,新镇\n460106901,460106,town,外区新镇\n";
+    let form = reqwest::multipart::Form::new().text("kind", "orgs").part(
+        "file",
+        reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("o.csv"),
+    );
+    let body = xy
+        .post(format!("{}/network/import?csrf={xy_csrf}", s.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("超出您的管辖范围") && body.contains("文件未导入"),
+        "{body}"
+    );
+    assert!(
+        oversight_store::network::unit(&app.db, "460105901")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The catalogue: the demo's items belong to city departments, outside the district.
+    let (st, body) = k.get(&xy, "/catalogue", "/catalogue").await;
+    assert_eq!(st, 200);
+    assert!(!body.contains("SX001"));
+    let (_, body) = k
+        .get(&xy, "/catalogue", "/catalogue?department=460100-D01")
+        .await;
+    assert!(!body.contains("SX0"));
+
+    // The calendar is city-wide data: all may read it, only a city administrator may change it.
+    assert_eq!(k.get(&xy, "/calendar", "/calendar?year=2011").await.0, 200);
+    assert_eq!(
+        k.get(&lh, "/calendar/{year}/edit", "/calendar/2011/edit")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        k.post(
+            &lh,
+            "/calendar/{year}",
+            "/calendar/2011",
+            &[("csrf", &lh_csrf), ("body", "year 2011\n")]
+        )
+        .await
+        .0,
+        403
+    );
+    assert!(
+        app.calendar()
+            .await
+            .unwrap()
+            .is_working_day(chrono::NaiveDate::from_ymd_opt(2011, 4, 2).unwrap())
+            .unwrap()
+    );
+
+    // Administration: the 龙华区 administrator sees and manages only 龙华区.
+    assert_eq!(
+        k.get(&xy, "/admin/users", "/admin/users").await.0,
+        403,
+        "a supervisor manages no users"
+    );
+    let (st, body) = k.get(&lh, "/admin/users", "/admin/users").await;
+    assert_eq!(st, 200);
+    assert!(
+        body.contains("lhadmin") && !body.contains("xiuying") && !body.contains("xiaoneng"),
+        "{body}"
+    );
+    assert_eq!(
+        k.get(&xy, "/admin/users/new", "/admin/users/new").await.0,
+        403
+    );
+    assert_eq!(
+        k.get(&lh, "/admin/users/new", "/admin/users/new").await.0,
+        200
+    );
+    let (st, _) = k
+        .post(
+            &lh,
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("csrf", &lh_csrf),
+                ("username", "xy_new"),
+                ("display_name", "越权"),
+                ("password", "abcdefgh1"),
+                ("role", "admin"),
+                ("org_code", "460105"),
+            ],
+        )
+        .await;
+    assert_eq!(st, 422);
+    assert!(
+        oversight_store::access::user_by_name(&app.db, "xy_new")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let user_url = format!("/admin/users/{xiuying_id}");
+    assert_eq!(k.get(&lh, "/admin/users/{id}", &user_url).await.0, 404);
+    assert_eq!(
+        k.post(
+            &lh,
+            "/admin/users/{id}/grants",
+            &format!("{user_url}/grants"),
+            &[
+                ("csrf", &lh_csrf),
+                ("role", "leader"),
+                ("org_code", "460106")
+            ]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        k.post(
+            &lh,
+            "/admin/users/{id}/grants/{grant}/delete",
+            &format!("{user_url}/grants/{xiuying_grant}/delete"),
+            &[("csrf", &lh_csrf)]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        k.post(
+            &lh,
+            "/admin/users/{id}/password",
+            &format!("{user_url}/password"),
+            &[("csrf", &lh_csrf), ("password", "hijacked-1")]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        k.post(
+            &lh,
+            "/admin/users/{id}/active",
+            &format!("{user_url}/active"),
+            &[("csrf", &lh_csrf), ("active", "false")]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        oversight_store::access::grants(&app.db, &xiuying_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        oversight_store::access::user(&app.db, &xiuying_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    assert!(
+        accounts::login(app, "xiuying", &common::password(&s, "xiuying"), "t")
+            .await
+            .is_ok(),
+        "password unchanged"
+    );
+
+    let (st, body) = k.get(&lh, "/admin/api-keys", "/admin/api-keys").await;
+    assert_eq!(st, 200);
+    assert!(
+        !body.contains(&xy_key.prefix),
+        "another district's key is not listed"
+    );
+    assert_eq!(
+        k.post(
+            &lh,
+            "/admin/api-keys",
+            "/admin/api-keys",
+            &[("csrf", &lh_csrf), ("name", "越权"), ("scope", "460105")]
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(
+        k.post(
+            &lh,
+            "/admin/api-keys/{id}/revoke",
+            &format!("/admin/api-keys/{}/revoke", xy_key.id),
+            &[("csrf", &lh_csrf)]
+        )
+        .await
+        .0,
+        404
+    );
+    assert!(
+        accounts::api_key_actor(app, &xy_secret)
+            .await
+            .unwrap()
+            .is_some(),
+        "still valid"
+    );
+
+    // The audit log: only rows filed under the district.
+    let (st, body) = k.get(&xy, "/audit", "/audit").await;
+    assert_eq!(st, 200);
+    assert_no_outside("audit", &body);
+    assert!(!body.contains("demo.load"), "city-wide rows stay hidden");
+
+    // The coming capabilities show no data yet, and need a login.
+    for route in [
+        "/cases",
+        "/hotline",
+        "/tasks",
+        "/inspections",
+        "/evaluation",
+        "/reports",
+    ] {
+        assert_eq!(k.get(&xy, route, route).await.0, 200);
+        assert_eq!(k.get(&anon, route, route).await.0, 303);
+    }
+
+    // The API with the district's key.
+    let key =
+        |rb: reqwest::RequestBuilder| rb.header("authorization", format!("Bearer {xy_secret}"));
+    let api = client();
+    let api_get = async |k: &mut Check<'_>, route: &str, url: &str| -> (u16, String) {
+        k.cover("GET", route);
+        let res = key(api.get(format!("{}{url}", s.base)))
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    };
+    let (st, body) = api_get(&mut k, "/api/v1/me", "/api/v1/me").await;
+    assert!(st == 200 && body.contains("/460100/460105/"));
+    let (st, body) = api_get(&mut k, "/api/v1/orgs", "/api/v1/orgs").await;
+    assert_eq!(st, 200);
+    let roots: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(roots["units"].as_array().unwrap().len(), 1);
+    assert_eq!(roots["units"][0]["code"], "460105");
+    assert_eq!(
+        api_get(&mut k, "/api/v1/orgs", "/api/v1/orgs?parent=460106")
+            .await
+            .0,
+        404
+    );
+    let (_, body) = api_get(&mut k, "/api/v1/orgs", "/api/v1/orgs?parent=460100").await;
+    assert_no_outside("api children of the city", &body);
+    assert_eq!(
+        api_get(&mut k, "/api/v1/orgs/{code}", "/api/v1/orgs/460106-V")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api_get(&mut k, "/api/v1/orgs/{code}", "/api/v1/orgs/460105-V")
+            .await
+            .0,
+        200
+    );
+    let (_, body) = api_get(
+        &mut k,
+        "/api/v1/items",
+        "/api/v1/items?department=460100-D01",
+    )
+    .await;
+    assert_eq!(body, "{\"items\":[]}");
+    assert_eq!(
+        api_get(
+            &mut k,
+            "/api/v1/calendar/deadline",
+            "/api/v1/calendar/deadline?start=2011-04-01T09:00:00%2B08:00&days=2"
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        api_get(
+            &mut k,
+            "/api/v1/calendar/years/{year}",
+            "/api/v1/calendar/years/2011"
+        )
+        .await
+        .0,
+        200
+    );
+
+    // Signing out is the last thing a user does.
+    assert_eq!(
+        k.post(&xy, "/logout", "/logout", &[("csrf", &xy_csrf)])
+            .await
+            .0,
+        303
+    );
+    k.cover("POST", "/login");
+
+    let missing: Vec<_> = routes().difference(&k.covered).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a scope case: {missing:?}"
+    );
+}
