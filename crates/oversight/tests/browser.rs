@@ -1,0 +1,176 @@
+//! Whole user journeys in headless Chromium (Debian's `chromium` and `chromium-driver`).
+//!
+//! Skipped, with a message, where chromedriver is not installed, except under CI (`CI` set),
+//! where a missing browser is a failure.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Option<String> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(str::to_string)
+}
+
+async fn browser() -> Option<(Client, Driver)> {
+    let Some(path) = chromedriver() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromedriver is missing: .ci/run installs chromium and chromium-driver");
+        }
+        eprintln!("chromedriver not installed: browser test skipped");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: profile };
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--window-size=1280,900", "--lang=zh-CN",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ]
+        }),
+    );
+    let mut last_error = None;
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&driver.url).await {
+            Ok(client) => return Some((client, driver)),
+            Err(e) => last_error = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("cannot start a browser session: {last_error:?}");
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+}
+
+async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().starts_with("/login"));
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys(username).await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(password).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("header.top h1")).await.unwrap();
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("OVERSIGHT_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_logs_in_and_walks_the_tree() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    assert_eq!(text_of(&c, "header.top h1").await, "首页");
+    screenshot(&c, "home").await;
+
+    c.find(Locator::LinkText("服务网络")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#level-counts")).await.unwrap();
+    assert_eq!(text_of(&c, "tr[data-level=city] .venues").await, "1");
+    assert_eq!(text_of(&c, "tr[data-level=district] .venues").await, "4");
+    assert_eq!(text_of(&c, "tr[data-level=town] .venues").await, "41");
+    assert_eq!(text_of(&c, "tr[data-level=village] .venues").await, "407");
+    screenshot(&c, "network").await;
+
+    // City → district → town → village → its agent point.
+    c.find(Locator::LinkText("海口市")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#children")).await.unwrap();
+    c.find(Locator::LinkText("秀英区")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::LinkText("长流镇")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#children")).await.unwrap();
+    assert_eq!(text_of(&c, "#unit-name").await, "长流镇");
+    let crumbs = text_of(&c, "nav.crumbs").await;
+    assert!(crumbs.contains("海口市") && crumbs.contains("秀英区"), "{crumbs}");
+    let first_village = c.find(Locator::Css("#children tbody tr:nth-child(2) td a")).await.unwrap();
+    let village = first_village.text().await.unwrap();
+    first_village.click().await.unwrap();
+    c.wait().for_element(Locator::Css("#children")).await.unwrap();
+    assert_eq!(text_of(&c, "#unit-name").await, village);
+    assert!(text_of(&c, "#children").await.contains("代办点"));
+    screenshot(&c, "village").await;
+
+    // Rename the village through the form, then see the new name.
+    let input = c.find(Locator::Css("form.row input[name=name]")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(&format!("{village}（更名）")).await.unwrap();
+    c.find(Locator::Css("form.row button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert_eq!(text_of(&c, "#unit-name").await, format!("{village}（更名）"));
+
+    // The calendar explains a deadline day by day.
+    c.goto(&format!("{}/calendar?year=2011", s.base)).await.unwrap();
+    let start = c.find(Locator::Css("#calculator input[name=start]")).await.unwrap();
+    // Typing into a date field follows the browser's locale; set the value directly.
+    c.execute("arguments[0].value = '2011-04-01'", vec![serde_json::to_value(&start).unwrap()]).await.unwrap();
+    c.find(Locator::Css("#calculator input[name=days]")).await.unwrap().send_keys("2").await.unwrap();
+    c.find(Locator::Css("#calculator button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#deadline")).await.unwrap();
+    assert_eq!(text_of(&c, "#deadline").await, "2011-04-06");
+    screenshot(&c, "calendar").await;
+
+    c.find(Locator::Css("header.top button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("input[name=username]")).await.unwrap();
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrator_creates_a_district_user_who_sees_only_the_district() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "admin", &common::password(&s, "admin")).await;
+    c.goto(&format!("{}/admin/users/new", s.base)).await.unwrap();
+    c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("meilan").await.unwrap();
+    c.find(Locator::Css("input[name=display_name]")).await.unwrap().send_keys("美兰区效能办").await.unwrap();
+    c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("meilan-2011").await.unwrap();
+    c.find(Locator::Css("select[name=role] option[value=supervisor]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("input[name=org_code]")).await.unwrap().send_keys("460108").await.unwrap();
+    c.find(Locator::Css("button.primary")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#grants")).await.unwrap();
+    assert!(text_of(&c, "#grants").await.contains("美兰区"));
+    c.find(Locator::Css("header.top button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("input[name=username]")).await.unwrap();
+
+    sign_in(&c, &s.base, "meilan", "meilan-2011").await;
+    c.goto(&format!("{}/network", s.base)).await.unwrap();
+    assert_eq!(text_of(&c, "tr[data-level=city] .venues").await, "0");
+    assert_eq!(text_of(&c, "tr[data-level=district] .venues").await, "1");
+    let tree = text_of(&c, "ul.tree").await;
+    assert!(tree.contains("美兰区") && !tree.contains("秀英区"), "{tree}");
+    c.goto(&format!("{}/network/460105", s.base)).await.unwrap();
+    assert!(c.source().await.unwrap().contains("不存在或您无权查看"));
+    c.close().await.unwrap();
+}
