@@ -1,0 +1,92 @@
+//! The command line of spec/exchange.md §5, run as a real process on both backends.
+
+use std::process::{Command, Output};
+
+fn oversight(db: &str, args: &[&str]) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--db", db]);
+    Command::new(env!("CARGO_BIN_EXE_oversight")).args(&all).env("OVERSIGHT_LOG", "error").output().expect("run oversight")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn demo_file(name: &str) -> String {
+    format!("{}/../../data/demo/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_cli_journey(db: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let o = oversight(db, &["migrate"]);
+    assert!(o.status.success(), "{o:?}");
+
+    // Deadlines per spec/metrics.md, from the stored calendar.
+    let o = oversight(db, &["calendar", "deadline", "--start", "2011-04-01T09:15:00+08:00", "--days", "2"]);
+    assert_eq!(stdout(&o).trim(), "2011-04-06", "{o:?}");
+    let o = oversight(db, &["calendar", "deadline", "--start", "2011-09-30T17:00:00+08:00", "--days", "1"]);
+    assert_eq!(stdout(&o).trim(), "2011-10-08");
+    let o = oversight(db, &["calendar", "deadline", "--start", "2099-01-05T09:00:00+08:00", "--days", "1"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("2099"));
+    let o = oversight(db, &["calendar", "deadline", "--start", "2011-04-01", "--days", "1"]);
+    assert!(!o.status.success(), "a start without time and offset is refused");
+
+    // Imports: accepted, duplicate, rejected.
+    let o = oversight(db, &["import", "orgs", &demo_file("haikou-orgs.csv")]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).starts_with("accepted: 955\nduplicate: 0\nrejected: 0\n"), "{}", stdout(&o));
+    let o = oversight(db, &["import", "orgs", &demo_file("haikou-orgs.csv")]);
+    assert!(stdout(&o).starts_with("accepted: 0\nduplicate: 955\nrejected: 0\n"), "{}", stdout(&o));
+    let o = oversight(db, &["import", "items", &demo_file("haikou-items-gb18030.csv"), "--encoding", "gb18030"]);
+    assert!(stdout(&o).starts_with("accepted: 10\n"), "{}", stdout(&o));
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "code,name,department_code,legal_days,promised_days,fee_cents\nZ1,甲,460100-D01,10,15,0\nZ2,乙,460100-D01,10,5,-1\n").unwrap();
+    let o = oversight(db, &["import", "items", bad.to_str().unwrap(), "--format", "json"]);
+    assert!(o.status.success(), "a read file with rejected rows is answered, not failed");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["accepted"], 0);
+    assert_eq!(report["rejected"][0]["line"], 2);
+    assert_eq!(report["rejected"][0]["field"], "promised_days");
+    assert_eq!(report["rejected"][1]["field"], "fee_cents");
+    let o = oversight(db, &["import", "orgs", "/nonexistent/orgs.csv"]);
+    assert!(!o.status.success(), "an unreadable file fails");
+    let o = oversight(db, &["import", "orgs", &demo_file("haikou-items.csv")]);
+    assert_eq!(o.status.code(), Some(2), "a file without the columns cannot be read at all");
+
+    // Accounts and keys.
+    let o = oversight(db, &["user", "create", "--username", "zhang", "--name", "张督查", "--role", "supervisor", "--org", "460105"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).contains("初始密码"));
+    let o = oversight(db, &["user", "create", "--username", "li", "--name", "李", "--role", "emperor", "--org", "460105"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("role"));
+    let o = oversight(db, &["api-key", "create", "--name", "秀英区审批系统", "--scope", "460105"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).lines().any(|l| l.starts_with("ovk_")));
+
+    // The audit chain holds.
+    let o = oversight(db, &["audit", "verify"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).contains("哈希链无断裂"));
+}
+
+#[test]
+fn cli_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    run_cli_journey(&db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_on_postgres() {
+    let Some((url, admin, name)) = oversight_testkit::fresh_postgres_url().await else {
+        eprintln!("{} not set: PostgreSQL variant skipped", oversight_testkit::PG_ENV);
+        return;
+    };
+    let result = std::panic::catch_unwind(|| run_cli_journey(&url));
+    oversight_testkit::drop_postgres(admin, name);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
