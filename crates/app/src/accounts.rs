@@ -25,38 +25,26 @@ pub fn secret_hash(secret: &str) -> String {
 }
 
 async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| AppError::Unreadable(format!("密码处理失败：{e}")))?
-    .map_err(|e| AppError::Unreadable(format!("密码处理失败：{e}")))
+    tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+        .await
+        .map_err(|e| AppError::Unreadable(format!("密码处理失败：{e}")))?
+        .map_err(|e| AppError::Unreadable(format!("密码处理失败：{e}")))
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
+        .await
+        .unwrap_or(false)
 }
 
 fn parse_username(s: &str) -> Result<String, AppError> {
     let s = s.trim();
     let ok = (2..=32).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
     if ok {
         Ok(s.to_string())
     } else {
-        Err(AppError::field(
-            "username",
-            "用户名须为 2–32 位小写字母、数字或 _ . -",
-        ))
+        Err(AppError::field("username", "用户名须为 2–32 位小写字母、数字或 _ . -"))
     }
 }
 
@@ -89,24 +77,14 @@ pub struct NewUser<'a> {
     pub org_code: &'a str,
 }
 
-async fn grant_target(
-    app: &App,
-    actor: &Actor,
-    role: &str,
-    org_code: &str,
-) -> Result<(Role, OrgPath), AppError> {
+async fn grant_target(app: &App, actor: &Actor, role: &str, org_code: &str) -> Result<(Role, OrgPath), AppError> {
     let role = Role::parse(role.trim())
         .filter(|r| *r != Role::DepartmentSystem)
         .ok_or_else(|| AppError::field("role", format!("未知角色“{}”", role.trim())))?;
     let unit = network_store::unit(&app.db, org_code.trim())
         .await?
         .filter(|u| actor.may(Action::ManageUsers, &u.path))
-        .ok_or_else(|| {
-            AppError::field(
-                "org_code",
-                format!("单位 {} 不存在或超出您的管理范围", org_code.trim()),
-            )
-        })?;
+        .ok_or_else(|| AppError::field("org_code", format!("单位 {} 不存在或超出您的管理范围", org_code.trim())))?;
     Ok((role, unit.path))
 }
 
@@ -120,10 +98,7 @@ pub async fn create_user(app: &App, actor: &Actor, new: NewUser<'_>) -> Result<U
     check_password(new.password)?;
     let (role, path) = grant_target(app, actor, new.role, new.org_code).await?;
     if store::user_by_name(&app.db, &username).await?.is_some() {
-        return Err(AppError::field(
-            "username",
-            format!("用户名 {username} 已被使用"),
-        ));
+        return Err(AppError::field("username", format!("用户名 {username} 已被使用")));
     }
     let now = app.now();
     let user = User {
@@ -142,16 +117,7 @@ pub async fn create_user(app: &App, actor: &Actor, new: NewUser<'_>) -> Result<U
             e.into()
         }
     })?;
-    store::insert_grant(
-        &mut tx,
-        &new_id(),
-        &user.id,
-        role,
-        new.org_code.trim(),
-        &path,
-        now,
-    )
-    .await?;
+    store::insert_grant(&mut tx, &new_id(), &user.id, role, new.org_code.trim(), &path, now).await?;
     audit::append(
         &mut tx,
         NewAudit {
@@ -170,27 +136,15 @@ pub async fn create_user(app: &App, actor: &Actor, new: NewUser<'_>) -> Result<U
 
 /// A user the actor may manage: every grant of the user lies where the actor manages users
 /// (a user without grants only for a city-wide administrator).
-async fn managed_user(
-    app: &App,
-    actor: &Actor,
-    user_id: &str,
-) -> Result<(User, Vec<store::GrantRow>), AppError> {
-    let user = store::user(&app.db, user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("用户".into()))?;
+async fn managed_user(app: &App, actor: &Actor, user_id: &str) -> Result<(User, Vec<store::GrantRow>), AppError> {
+    let user = store::user(&app.db, user_id).await?.ok_or_else(|| AppError::NotFound("用户".into()))?;
     let grants = store::grants(&app.db, user_id).await?;
-    let city_admin = actor.everything
-        || actor
-            .grants
-            .0
-            .iter()
-            .any(|g| g.role.allows(Action::ManageUsers) && g.path.depth() == 1);
+    let city_admin =
+        actor.everything || actor.grants.0.iter().any(|g| g.role.allows(Action::ManageUsers) && g.path.depth() == 1);
     let manages = if grants.is_empty() {
         city_admin
     } else {
-        grants
-            .iter()
-            .all(|g| actor.may(Action::ManageUsers, &OrgPath::from_stored(g.path.clone())))
+        grants.iter().all(|g| actor.may(Action::ManageUsers, &OrgPath::from_stored(g.path.clone())))
     };
     if !manages {
         return Err(AppError::NotFound("用户".into()));
@@ -198,42 +152,20 @@ async fn managed_user(
     Ok((user, grants))
 }
 
-pub async fn user_detail(
-    app: &App,
-    actor: &Actor,
-    user_id: &str,
-) -> Result<store::UserWithGrants, AppError> {
+pub async fn user_detail(app: &App, actor: &Actor, user_id: &str) -> Result<store::UserWithGrants, AppError> {
     let (user, grants) = managed_user(app, actor, user_id).await?;
     Ok(store::UserWithGrants { user, grants })
 }
 
-pub async fn grant_role(
-    app: &App,
-    actor: &Actor,
-    user_id: &str,
-    role: &str,
-    org_code: &str,
-) -> Result<(), AppError> {
+pub async fn grant_role(app: &App, actor: &Actor, user_id: &str, role: &str, org_code: &str) -> Result<(), AppError> {
     let (user, grants) = managed_user(app, actor, user_id).await?;
     let (role, path) = grant_target(app, actor, role, org_code).await?;
-    if grants
-        .iter()
-        .any(|g| g.role == role.as_str() && g.org_code == org_code.trim())
-    {
+    if grants.iter().any(|g| g.role == role.as_str() && g.org_code == org_code.trim()) {
         return Err(AppError::field("role", "该用户已有此角色"));
     }
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    store::insert_grant(
-        &mut tx,
-        &new_id(),
-        &user.id,
-        role,
-        org_code.trim(),
-        &path,
-        now,
-    )
-    .await?;
+    store::insert_grant(&mut tx, &new_id(), &user.id, role, org_code.trim(), &path, now).await?;
     audit::append(
         &mut tx,
         NewAudit {
@@ -250,17 +182,9 @@ pub async fn grant_role(
     Ok(())
 }
 
-pub async fn revoke_grant(
-    app: &App,
-    actor: &Actor,
-    user_id: &str,
-    grant_id: &str,
-) -> Result<(), AppError> {
+pub async fn revoke_grant(app: &App, actor: &Actor, user_id: &str, grant_id: &str) -> Result<(), AppError> {
     let (user, grants) = managed_user(app, actor, user_id).await?;
-    let grant = grants
-        .iter()
-        .find(|g| g.id == grant_id)
-        .ok_or_else(|| AppError::NotFound("角色".into()))?;
+    let grant = grants.iter().find(|g| g.id == grant_id).ok_or_else(|| AppError::NotFound("角色".into()))?;
     if actor.user_id.as_deref() == Some(user_id) && grant.role == Role::Admin.as_str() {
         return Err(AppError::Conflict("不能撤销自己的管理员角色".into()));
     }
@@ -283,12 +207,7 @@ pub async fn revoke_grant(
     Ok(())
 }
 
-pub async fn set_password(
-    app: &App,
-    actor: &Actor,
-    user_id: &str,
-    password: &str,
-) -> Result<(), AppError> {
+pub async fn set_password(app: &App, actor: &Actor, user_id: &str, password: &str) -> Result<(), AppError> {
     let (user, grants) = managed_user(app, actor, user_id).await?;
     check_password(password)?;
     let hash = hash_password(password.to_string()).await?;
@@ -312,12 +231,7 @@ pub async fn set_password(
     Ok(())
 }
 
-pub async fn set_active(
-    app: &App,
-    actor: &Actor,
-    user_id: &str,
-    active: bool,
-) -> Result<(), AppError> {
+pub async fn set_active(app: &App, actor: &Actor, user_id: &str, active: bool) -> Result<(), AppError> {
     let (user, grants) = managed_user(app, actor, user_id).await?;
     if !active && actor.user_id.as_deref() == Some(user_id) {
         return Err(AppError::Conflict("不能停用自己的账号".into()));
@@ -332,11 +246,7 @@ pub async fn set_active(
         &mut tx,
         NewAudit {
             actor: &actor.label,
-            action: if active {
-                "user.activate"
-            } else {
-                "user.deactivate"
-            },
+            action: if active { "user.activate" } else { "user.deactivate" },
             target: &user.username,
             path: grants.first().map_or("/", |g| g.path.as_str()),
             detail: json!({ "before": user.active, "after": active }),
@@ -358,29 +268,21 @@ pub struct NewSession {
 
 /// A hash that a missing user's login is checked against, so that a wrong user name takes as
 /// long as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5n2M0/2uN5mFJb0jJt4Nq6CjH0mDRcYp0Zk8c0s7f5k";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5n2M0/2uN5mFJb0jJt4Nq6CjH0mDRcYp0Zk8c0s7f5k";
 
 /// Checks a user name and password, throttled per user name and per client address.
-pub async fn login(
-    app: &App,
-    username: &str,
-    password: &str,
-    client: &str,
-) -> Result<NewSession, AppError> {
+pub async fn login(app: &App, username: &str, password: &str, client: &str) -> Result<NewSession, AppError> {
     let username = username.trim().to_lowercase();
     let now = app.now();
     let window = Duration::minutes(app.config.login_window_minutes);
-    let (by_user, by_client) =
-        store::login_failures_since(&app.db, &username, client, now - window).await?;
+    let (by_user, by_client) = store::login_failures_since(&app.db, &username, client, now - window).await?;
     if by_user >= app.config.login_max_failures || by_client >= app.config.login_max_failures * 5 {
         return Err(AppError::Throttled(app.config.login_window_minutes));
     }
     let user = store::user_by_name(&app.db, &username).await?;
-    let hash = user
-        .as_ref()
-        .map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
-    let good = verify_password(password.to_string(), hash).await
-        && user.as_ref().is_some_and(|u| u.active);
+    let hash = user.as_ref().map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
+    let good = verify_password(password.to_string(), hash).await && user.as_ref().is_some_and(|u| u.active);
     let mut tx = app.db.begin().await?;
     let Some(user) = user.filter(|_| good) else {
         store::record_login_failure(&mut tx, &new_id(), &username, client, now).await?;
@@ -434,10 +336,7 @@ pub async fn session_actor(app: &App, token: &str) -> Result<Option<(Actor, Stri
     let Some(session) = store::session(&app.db, &secret_hash(token), app.now()).await? else {
         return Ok(None);
     };
-    let Some(user) = store::user(&app.db, &session.user_id)
-        .await?
-        .filter(|u| u.active)
-    else {
+    let Some(user) = store::user(&app.db, &session.user_id).await?.filter(|u| u.active) else {
         return Ok(None);
     };
     let grants = store::grants_of(&store::grants(&app.db, &user.id).await?)?;
@@ -469,13 +368,7 @@ pub async fn create_api_key(
     }
     .filter(|u| actor.may(Action::ManageApiKeys, &u.path))
     .ok_or_else(|| {
-        AppError::field(
-            "scope",
-            format!(
-                "单位 {} 不存在或超出您的管理范围",
-                org_code.unwrap_or("（根）")
-            ),
-        )
+        AppError::field("scope", format!("单位 {} 不存在或超出您的管理范围", org_code.unwrap_or("（根）")))
     })?;
     let secret = format!("ovk_{}", random_hex(24));
     let now = app.now();
@@ -539,10 +432,7 @@ pub async fn api_key_actor(app: &App, secret: &str) -> Result<Option<Actor>, App
         user_id: None,
         label: format!("api-key:{}", key.prefix),
         display_name: key.name,
-        grants: Grants(vec![Grant {
-            role: Role::DepartmentSystem,
-            path: OrgPath::from_stored(key.path),
-        }]),
+        grants: Grants(vec![Grant { role: Role::DepartmentSystem, path: OrgPath::from_stored(key.path) }]),
         everything: false,
     }))
 }

@@ -29,19 +29,11 @@ impl Actor {
     }
 
     pub fn scope(&self) -> Scope {
-        if self.everything {
-            Scope::All
-        } else {
-            self.grants.scope()
-        }
+        if self.everything { Scope::All } else { self.grants.scope() }
     }
 
     pub fn scope_for(&self, action: Action) -> Scope {
-        if self.everything {
-            Scope::All
-        } else {
-            self.grants.scope_for(action)
-        }
+        if self.everything { Scope::All } else { self.grants.scope_for(action) }
     }
 
     pub fn may(&self, action: Action, target: &OrgPath) -> bool {
@@ -66,10 +58,6 @@ impl Actor {
 
     /// Fails unless the actor may see a record at `target` (answered as not found).
     pub fn require_view(&self, target: &OrgPath, what: &str) -> Result<(), AppError> {
-        if self.may(Action::View, target) {
-            Ok(())
-        } else {
-            Err(AppError::NotFound(what.to_string()))
-        }
+        if self.may(Action::View, target) { Ok(()) } else { Err(AppError::NotFound(what.to_string())) }
     }
 }

@@ -65,23 +65,11 @@ impl App {
 }
 
 /// Adds or corrects one year of the calendar (an administrator of the whole city).
-pub async fn set_year(
-    app: &App,
-    actor: &Actor,
-    year: i32,
-    text: &str,
-) -> Result<YearSchedule, AppError> {
+pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result<YearSchedule, AppError> {
     let city_wide = OrgPath::from_stored("/".into());
-    if !(actor.everything
-        || actor
-            .grants
-            .0
-            .iter()
-            .any(|g| g.role.allows(Action::EditCalendar) && g.path.depth() == 1))
+    if !(actor.everything || actor.grants.0.iter().any(|g| g.role.allows(Action::EditCalendar) && g.path.depth() == 1))
     {
-        return Err(AppError::Forbidden(
-            "只有市级系统管理员可以修改工作日历".into(),
-        ));
+        return Err(AppError::Forbidden("只有市级系统管理员可以修改工作日历".into()));
     }
     if !(2000..=2100).contains(&year) {
         return Err(AppError::field("year", format!("{year} 不是有效的年份")));
@@ -118,10 +106,7 @@ pub async fn set_year(
 /// the city's time zone.
 pub fn local_date(app: &App, timestamp: &str, field: &str) -> Result<NaiveDate, AppError> {
     let at = DateTime::parse_from_rfc3339(timestamp.trim()).map_err(|_| {
-        AppError::field(
-            field,
-            format!("“{timestamp}”不是带时区偏移的 RFC 3339 时间（如 2011-03-02T09:15:00+08:00）"),
-        )
+        AppError::field(field, format!("“{timestamp}”不是带时区偏移的 RFC 3339 时间（如 2011-03-02T09:15:00+08:00）"))
     })?;
     Ok(at.with_timezone(&app.config.tz()).date_naive())
 }

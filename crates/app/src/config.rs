@@ -111,14 +111,8 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
-        assert_eq!(
-            redact_url("postgres://app:s3cret@db:5432/x"),
-            "postgres://app:***@db:5432/x"
-        );
-        let c = Config {
-            database_url: Some("postgres://app:s3cret@db/x".into()),
-            ..Config::default()
-        };
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        let c = Config { database_url: Some("postgres://app:s3cret@db/x".into()), ..Config::default() };
         assert!(!format!("{c:?}").contains("s3cret"));
         assert_eq!(redact_url("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
     }

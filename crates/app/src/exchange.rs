@@ -27,14 +27,9 @@ impl TextEncoding {
         if label.is_empty() || label.eq_ignore_ascii_case("auto") {
             return Ok(TextEncoding::Auto);
         }
-        Encoding::for_label(label.as_bytes())
-            .map(TextEncoding::Named)
-            .ok_or_else(|| {
-                AppError::field(
-                    "encoding",
-                    format!("不认识的编码“{label}”，可用 auto、utf-8、gb18030、gbk"),
-                )
-            })
+        Encoding::for_label(label.as_bytes()).map(TextEncoding::Named).ok_or_else(|| {
+            AppError::field("encoding", format!("不认识的编码“{label}”，可用 auto、utf-8、gb18030、gbk"))
+        })
     }
 }
 
@@ -47,26 +42,18 @@ pub struct Upload<'a> {
 
 /// Turns bytes into text. Named encodings must decode without a single bad byte; a file that
 /// is not valid UTF-8 is detected (and must then decode cleanly too).
-pub fn decode_text(
-    bytes: &[u8],
-    encoding: TextEncoding,
-) -> Result<(String, &'static Encoding), AppError> {
+pub fn decode_text(bytes: &[u8], encoding: TextEncoding) -> Result<(String, &'static Encoding), AppError> {
     let enc = match encoding {
         TextEncoding::Named(e) => e,
         TextEncoding::Auto => {
             if std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).is_ok() {
                 encoding_rs::UTF_8
             } else {
-                let mut detector =
-                    chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+                let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
                 detector.feed(bytes, true);
                 let guess = detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
                 // GBK and GB2312 are subsets of GB18030: decode with the superset.
-                if guess == encoding_rs::GBK {
-                    encoding_rs::GB18030
-                } else {
-                    guess
-                }
+                if guess == encoding_rs::GBK { encoding_rs::GB18030 } else { guess }
             }
         }
     };
@@ -76,10 +63,7 @@ pub fn decode_text(
         return Err(AppError::Invalid(vec![RowError::new(
             line,
             "",
-            format!(
-                "文件不是有效的 {} 编码（可在导入时指定编码，如 gb18030 或 utf-8）",
-                used.name()
-            ),
+            format!("文件不是有效的 {} 编码（可在导入时指定编码，如 gb18030 或 utf-8）", used.name()),
         )]));
     }
     Ok((text.into_owned(), used))
@@ -111,11 +95,7 @@ impl Table {
         let mut idx = Vec::new();
         let mut missing = Vec::new();
         for w in wanted {
-            match self
-                .header
-                .iter()
-                .position(|h| h.trim().trim_start_matches('\u{feff}') == *w)
-            {
+            match self.header.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == *w) {
                 Some(i) => idx.push(i),
                 None => missing.push(*w),
             }
@@ -126,11 +106,7 @@ impl Table {
             Err(AppError::Invalid(vec![RowError::new(
                 1,
                 missing.join(","),
-                format!(
-                    "表头缺少列 {}；表头应为 {}",
-                    missing.join("、"),
-                    wanted.join(",")
-                ),
+                format!("表头缺少列 {}；表头应为 {}", missing.join("、"), wanted.join(",")),
             )]))
         }
     }
@@ -142,20 +118,13 @@ fn is_xlsx(upload: &Upload) -> bool {
 
 /// Reads a CSV or XLSX upload into a table.
 pub fn read_table(upload: &Upload) -> Result<Table, AppError> {
-    if is_xlsx(upload) {
-        read_xlsx(upload.bytes)
-    } else {
-        read_csv(upload.bytes, upload.encoding)
-    }
+    if is_xlsx(upload) { read_xlsx(upload.bytes) } else { read_csv(upload.bytes, upload.encoding) }
 }
 
 fn read_csv(bytes: &[u8], encoding: TextEncoding) -> Result<Table, AppError> {
     let (text, _) = decode_text(bytes, encoding)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut header = None;
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -174,21 +143,13 @@ fn read_csv(bytes: &[u8], encoding: TextEncoding) -> Result<Table, AppError> {
             rows.push((line, values));
         }
     }
-    let header = header
-        .ok_or_else(|| AppError::Invalid(vec![RowError::new(1, "", "文件为空，没有表头")]))?;
+    let header = header.ok_or_else(|| AppError::Invalid(vec![RowError::new(1, "", "文件为空，没有表头")]))?;
     Ok(Table { header, rows })
 }
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, AppError> {
-    let unreadable = |e: String| {
-        AppError::Invalid(vec![RowError::new(
-            0,
-            "",
-            format!("无法读取 XLSX 文件：{e}"),
-        )])
-    };
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| unreadable(e.to_string()))?;
+    let unreadable = |e: String| AppError::Invalid(vec![RowError::new(0, "", format!("无法读取 XLSX 文件：{e}"))]);
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| unreadable(e.to_string()))?;
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| unreadable("工作簿中没有工作表".into()))?
@@ -226,14 +187,7 @@ fn cell(values: &[String], i: usize) -> String {
 }
 
 pub const ORG_HEADER: [&str; 4] = ["code", "parent_code", "kind", "name"];
-pub const ITEM_HEADER: [&str; 6] = [
-    "code",
-    "name",
-    "department_code",
-    "legal_days",
-    "promised_days",
-    "fee_cents",
-];
+pub const ITEM_HEADER: [&str; 6] = ["code", "name", "department_code", "legal_days", "promised_days", "fee_cents"];
 
 pub fn org_rows(table: &Table) -> Result<Vec<OrgRow>, AppError> {
     let c = table.columns(&ORG_HEADER)?;
@@ -275,20 +229,12 @@ mod tests {
 
     #[test]
     fn gb18030_is_detected() {
-        let upload = Upload {
-            name: "items.csv",
-            bytes: ITEMS_GB18030,
-            encoding: TextEncoding::Auto,
-        };
+        let upload = Upload { name: "items.csv", bytes: ITEMS_GB18030, encoding: TextEncoding::Auto };
         let table = read_table(&upload).unwrap();
         let rows = item_rows(&table).unwrap();
         assert_eq!(rows.len(), 10);
         assert_eq!(rows[0].line, 2);
-        assert!(
-            rows.iter()
-                .any(|r| r.name.contains("核准") || r.name.contains("许可")),
-            "{rows:?}"
-        );
+        assert!(rows.iter().any(|r| r.name.contains("核准") || r.name.contains("许可")), "{rows:?}");
     }
 
     #[test]
@@ -306,11 +252,8 @@ mod tests {
 
     #[test]
     fn bom_and_missing_columns() {
-        let upload = Upload {
-            name: "o.csv",
-            bytes: "\u{feff}code,parent_code,kind\n".as_bytes(),
-            encoding: TextEncoding::Auto,
-        };
+        let upload =
+            Upload { name: "o.csv", bytes: "\u{feff}code,parent_code,kind\n".as_bytes(), encoding: TextEncoding::Auto };
         let table = read_table(&upload).unwrap();
         match org_rows(&table) {
             Err(AppError::Invalid(errs)) => assert!(errs[0].reason.contains("name")),
@@ -321,9 +264,6 @@ mod tests {
     #[test]
     fn unknown_encoding_label() {
         assert!(TextEncoding::parse("klingon").is_err());
-        assert_eq!(
-            TextEncoding::parse("GBK").unwrap(),
-            TextEncoding::Named(encoding_rs::GBK)
-        );
+        assert_eq!(TextEncoding::parse("GBK").unwrap(), TextEncoding::Named(encoding_rs::GBK));
     }
 }

@@ -49,12 +49,10 @@ impl App {
     pub async fn open(config: Config) -> Result<App, AppError> {
         let url = config.database_url();
         if let Some(path) = url.strip_prefix("sqlite://") {
-            if let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
-            {
+            if let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        AppError::Unreadable(format!("无法创建数据目录 {}：{e}", dir.display()))
-                    })?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| AppError::Unreadable(format!("无法创建数据目录 {}：{e}", dir.display())))?;
                 }
             }
         }
@@ -66,12 +64,7 @@ impl App {
     }
 
     pub fn with_db(db: Db, config: Config, clock: Arc<dyn Clock>) -> App {
-        App {
-            db,
-            config: Arc::new(config),
-            clock,
-            calendar: Arc::new(calendar::CalendarCache::default()),
-        }
+        App { db, config: Arc::new(config), clock, calendar: Arc::new(calendar::CalendarCache::default()) }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

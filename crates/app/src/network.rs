@@ -26,12 +26,7 @@ pub struct ImportReport {
 
 impl ImportReport {
     fn rejected(rejected: Vec<RowError>) -> ImportReport {
-        ImportReport {
-            accepted: 0,
-            duplicate: 0,
-            rejected,
-            unreadable: false,
-        }
+        ImportReport { accepted: 0, duplicate: 0, rejected, unreadable: false }
     }
 
     pub fn applied(&self) -> bool {
@@ -43,33 +38,19 @@ impl ImportReport {
 /// report's rejections; other errors pass.
 fn file_level(result: Result<ImportReport, AppError>) -> Result<ImportReport, AppError> {
     match result {
-        Err(AppError::Invalid(errors)) => Ok(ImportReport {
-            unreadable: true,
-            ..ImportReport::rejected(errors)
-        }),
+        Err(AppError::Invalid(errors)) => Ok(ImportReport { unreadable: true, ..ImportReport::rejected(errors) }),
         other => other,
     }
 }
 
 /// Imports an organisations file (spec/exchange.md §1).
-pub async fn import_orgs(
-    app: &App,
-    actor: &Actor,
-    upload: &Upload<'_>,
-) -> Result<ImportReport, AppError> {
+pub async fn import_orgs(app: &App, actor: &Actor, upload: &Upload<'_>) -> Result<ImportReport, AppError> {
     file_level(import_orgs_inner(app, actor, upload).await)
 }
 
-async fn import_orgs_inner(
-    app: &App,
-    actor: &Actor,
-    upload: &Upload<'_>,
-) -> Result<ImportReport, AppError> {
+async fn import_orgs_inner(app: &App, actor: &Actor, upload: &Upload<'_>) -> Result<ImportReport, AppError> {
     let rows = exchange::org_rows(&exchange::read_table(upload)?)?;
-    let line_of: HashMap<String, usize> = rows
-        .iter()
-        .map(|r| (r.code.trim().to_string(), r.line))
-        .collect();
+    let line_of: HashMap<String, usize> = rows.iter().map(|r| (r.code.trim().to_string(), r.line)).collect();
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let existing = store::all_units_tx(&mut tx).await?;
@@ -77,10 +58,7 @@ async fn import_orgs_inner(
         Ok(c) => c,
         Err(errors) => return Ok(ImportReport::rejected(errors)),
     };
-    let paths: HashMap<&str, &OrgPath> = existing
-        .iter()
-        .map(|u| (u.code.as_str(), &u.path))
-        .collect();
+    let paths: HashMap<&str, &OrgPath> = existing.iter().map(|u| (u.code.as_str(), &u.path)).collect();
     let mut denied = Vec::new();
     for change in &changes {
         let (code, path) = match change {
@@ -116,22 +94,14 @@ async fn import_orgs_inner(
     }
     let created: Vec<&str> = changes
         .iter()
-        .filter_map(|c| {
-            if let OrgChange::Create(u) = c {
-                Some(u.code.as_str())
-            } else {
-                None
-            }
-        })
+        .filter_map(|c| if let OrgChange::Create(u) = c { Some(u.code.as_str()) } else { None })
         .collect();
     let renamed: Vec<serde_json::Value> = changes
         .iter()
         .filter_map(|c| match c {
-            OrgChange::Rename {
-                code,
-                before,
-                after,
-            } => Some(json!({"code": code.as_str(), "before": before, "after": after})),
+            OrgChange::Rename { code, before, after } => {
+                Some(json!({"code": code.as_str(), "before": before, "after": after}))
+            }
             _ => None,
         })
         .collect();
@@ -160,32 +130,18 @@ fn common_path(scope: &Scope) -> &str {
 }
 
 /// Imports a service-items file (spec/exchange.md §2).
-pub async fn import_items(
-    app: &App,
-    actor: &Actor,
-    upload: &Upload<'_>,
-) -> Result<ImportReport, AppError> {
+pub async fn import_items(app: &App, actor: &Actor, upload: &Upload<'_>) -> Result<ImportReport, AppError> {
     file_level(import_items_inner(app, actor, upload).await)
 }
 
-async fn import_items_inner(
-    app: &App,
-    actor: &Actor,
-    upload: &Upload<'_>,
-) -> Result<ImportReport, AppError> {
+async fn import_items_inner(app: &App, actor: &Actor, upload: &Upload<'_>) -> Result<ImportReport, AppError> {
     let rows = exchange::item_rows(&exchange::read_table(upload)?)?;
-    let line_of: HashMap<String, usize> = rows
-        .iter()
-        .map(|r| (r.code.trim().to_string(), r.line))
-        .collect();
+    let line_of: HashMap<String, usize> = rows.iter().map(|r| (r.code.trim().to_string(), r.line)).collect();
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let units = store::all_units_tx(&mut tx).await?;
-    let departments: HashMap<&str, &OrgUnit> = units
-        .iter()
-        .filter(|u| u.kind == OrgKind::Department)
-        .map(|u| (u.code.as_str(), u))
-        .collect();
+    let departments: HashMap<&str, &OrgUnit> =
+        units.iter().filter(|u| u.kind == OrgKind::Department).map(|u| (u.code.as_str(), u)).collect();
     let department_codes: HashSet<String> = departments.keys().map(|c| c.to_string()).collect();
     let existing = store::all_items_tx(&mut tx).await?;
     let changes = match plan_item_import(&existing, &department_codes, &rows) {
@@ -200,22 +156,11 @@ async fn import_items_inner(
             ItemChange::Unchanged(_) => continue,
         };
         let line = line_of.get(item.code.as_str()).copied().unwrap_or(0);
-        let allowed = |i: &ServiceItem| {
-            actor.may(
-                Action::EditNetwork,
-                &departments[i.department_code.as_str()].path,
-            )
-        };
+        let allowed = |i: &ServiceItem| actor.may(Action::EditNetwork, &departments[i.department_code.as_str()].path);
         if !allowed(item)
-            || before.is_some_and(|b| {
-                !departments.contains_key(b.department_code.as_str()) || !allowed(b)
-            })
+            || before.is_some_and(|b| !departments.contains_key(b.department_code.as_str()) || !allowed(b))
         {
-            denied.push(RowError::new(
-                line,
-                "department_code",
-                format!("事项 {} 的部门超出您的管辖范围", item.code),
-            ));
+            denied.push(RowError::new(line, "department_code", format!("事项 {} 的部门超出您的管辖范围", item.code)));
         }
     }
     if !denied.is_empty() {
@@ -226,13 +171,7 @@ async fn import_items_inner(
     for change in &changes {
         match change {
             ItemChange::Create(item) | ItemChange::Update { after: item, .. } => {
-                store::upsert_item(
-                    &mut tx,
-                    item,
-                    &departments[item.department_code.as_str()].path,
-                    now,
-                )
-                .await?;
+                store::upsert_item(&mut tx, item, &departments[item.department_code.as_str()].path, now).await?;
                 report.accepted += 1;
                 let before = match change {
                     ItemChange::Update { before, .. } => Some(before),
@@ -262,20 +201,13 @@ async fn import_items_inner(
 /// A unit the actor may see, or not found.
 pub async fn visible_unit(app: &App, actor: &Actor, code: &str) -> Result<OrgUnit, AppError> {
     let what = format!("单位 {code}");
-    let unit = store::unit(&app.db, code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(what.clone()))?;
+    let unit = store::unit(&app.db, code).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
     actor.require_view(&unit.path, &what)?;
     Ok(unit)
 }
 
 /// Renames a unit.
-pub async fn rename_unit(
-    app: &App,
-    actor: &Actor,
-    code: &str,
-    name: &str,
-) -> Result<OrgUnit, AppError> {
+pub async fn rename_unit(app: &App, actor: &Actor, code: &str, name: &str) -> Result<OrgUnit, AppError> {
     let unit = visible_unit(app, actor, code).await?;
     actor.require(Action::EditNetwork, &unit.path, &format!("单位 {code}"))?;
     let name = parse_name(name).map_err(|r| AppError::field("name", r))?;
@@ -311,29 +243,14 @@ pub async fn add_window(
 ) -> Result<String, AppError> {
     let venue = visible_unit(app, actor, venue_code).await?;
     if !venue.kind.is_venue() {
-        return Err(AppError::field(
-            "venue",
-            format!("{venue_code} 不是服务场所"),
-        ));
+        return Err(AppError::field("venue", format!("{venue_code} 不是服务场所")));
     }
-    actor.require(
-        Action::EditNetwork,
-        &venue.path,
-        &format!("场所 {venue_code}"),
-    )?;
-    let department = visible_unit(app, actor, department_code.trim())
-        .await
-        .map_err(|_| {
-            AppError::field(
-                "department",
-                format!("部门 {} 不存在或不在您的范围内", department_code.trim()),
-            )
-        })?;
+    actor.require(Action::EditNetwork, &venue.path, &format!("场所 {venue_code}"))?;
+    let department = visible_unit(app, actor, department_code.trim()).await.map_err(|_| {
+        AppError::field("department", format!("部门 {} 不存在或不在您的范围内", department_code.trim()))
+    })?;
     if department.kind != OrgKind::Department {
-        return Err(AppError::field(
-            "department",
-            format!("{department_code} 不是部门"),
-        ));
+        return Err(AppError::field("department", format!("{department_code} 不是部门")));
     }
     let name = parse_name(name).map_err(|r| AppError::field("name", r))?;
     let id = new_id();
@@ -367,16 +284,9 @@ pub async fn add_staff(
 ) -> Result<String, AppError> {
     let department = visible_unit(app, actor, department_code).await?;
     if department.kind != OrgKind::Department {
-        return Err(AppError::field(
-            "department",
-            format!("{department_code} 不是部门"),
-        ));
+        return Err(AppError::field("department", format!("{department_code} 不是部门")));
     }
-    actor.require(
-        Action::EditNetwork,
-        &department.path,
-        &format!("部门 {department_code}"),
-    )?;
+    actor.require(Action::EditNetwork, &department.path, &format!("部门 {department_code}"))?;
     let name = parse_name(name).map_err(|r| AppError::field("name", r))?;
     let position = position.trim();
     if position.chars().count() > 50 {
@@ -448,10 +358,7 @@ pub async fn unit_view(app: &App, actor: &Actor, code: &str) -> Result<UnitView,
         } else {
             Vec::new()
         };
-        children.push(ChildSummary {
-            unit: child,
-            counts,
-        });
+        children.push(ChildSummary { unit: child, counts });
     }
     let counts = store::count_by_kind(&app.db, &scope, &unit.path).await?;
     let (windows, staff, items) = match unit.kind {
@@ -464,23 +371,11 @@ pub async fn unit_view(app: &App, actor: &Actor, code: &str) -> Result<UnitView,
         _ => (vec![], vec![], vec![]),
     };
     let may_edit = actor.may(Action::EditNetwork, &unit.path);
-    Ok(UnitView {
-        unit,
-        ancestors,
-        children,
-        counts,
-        windows,
-        staff,
-        items,
-        may_edit,
-    })
+    Ok(UnitView { unit, ancestors, children, counts, windows, staff, items, may_edit })
 }
 
 /// The topmost units the actor sees, with counts of everything in scope.
-pub async fn overview(
-    app: &App,
-    actor: &Actor,
-) -> Result<(Vec<ChildSummary>, Vec<(OrgKind, i64)>), AppError> {
+pub async fn overview(app: &App, actor: &Actor) -> Result<(Vec<ChildSummary>, Vec<(OrgKind, i64)>), AppError> {
     let scope = actor.scope();
     let mut roots = Vec::new();
     let mut total: HashMap<OrgKind, i64> = HashMap::new();
@@ -510,23 +405,10 @@ pub async fn level_counts(app: &App, actor: &Actor) -> Result<(Vec<LevelCount>, 
     let levels = oversight_domain::org::Level::ALL
         .into_iter()
         .map(|level| {
-            let n = |venue: bool| {
-                rows.iter()
-                    .filter(|(l, v, _)| *l == Some(level) && *v == venue)
-                    .map(|r| r.2)
-                    .sum()
-            };
-            LevelCount {
-                level,
-                jurisdictions: n(false),
-                venues: n(true),
-            }
+            let n = |venue: bool| rows.iter().filter(|(l, v, _)| *l == Some(level) && *v == venue).map(|r| r.2).sum();
+            LevelCount { level, jurisdictions: n(false), venues: n(true) }
         })
         .collect();
-    let departments = rows
-        .iter()
-        .filter(|(l, _, _)| l.is_none())
-        .map(|r| r.2)
-        .sum();
+    let departments = rows.iter().filter(|(l, _, _)| l.is_none()).map(|r| r.2).sum();
     Ok((levels, departments))
 }

@@ -39,9 +39,7 @@ impl Role {
 
     /// The roles a person can be given (a department system's role belongs to API keys).
     pub fn for_people() -> impl Iterator<Item = Role> {
-        Role::ALL
-            .into_iter()
-            .filter(|r| *r != Role::DepartmentSystem)
+        Role::ALL.into_iter().filter(|r| *r != Role::DepartmentSystem)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -97,9 +95,7 @@ impl Role {
         match action {
             Action::View => true,
             Action::EditNetwork => matches!(self, Role::Admin | Role::Supervisor),
-            Action::ManageUsers | Action::ManageApiKeys | Action::EditCalendar => {
-                self == Role::Admin
-            }
+            Action::ManageUsers | Action::ManageApiKeys | Action::EditCalendar => self == Role::Admin,
             Action::ViewAudit => matches!(self, Role::Admin | Role::Supervisor),
         }
     }
@@ -150,9 +146,7 @@ impl Grants {
 
     /// Whether some grant allows `action` on a record at `target`.
     pub fn may(&self, action: Action, target: &OrgPath) -> bool {
-        self.0
-            .iter()
-            .any(|g| g.role.allows(action) && g.path.contains(target))
+        self.0.iter().any(|g| g.role.allows(action) && g.path.contains(target))
     }
 
     /// Whether some grant allows `action` anywhere (to show a menu entry, say).
@@ -162,14 +156,7 @@ impl Grants {
 
     /// The subtrees where `action` is allowed.
     pub fn scope_for(&self, action: Action) -> Scope {
-        Grants(
-            self.0
-                .iter()
-                .filter(|g| g.role.allows(action))
-                .cloned()
-                .collect(),
-        )
-        .scope()
+        Grants(self.0.iter().filter(|g| g.role.allows(action)).cloned().collect()).scope()
     }
 
     pub fn has_role(&self, role: Role) -> bool {
@@ -192,57 +179,29 @@ mod tests {
 
     #[test]
     fn district_supervisor_sees_and_edits_only_its_district() {
-        let grants = Grants(vec![Grant {
-            role: Role::Supervisor,
-            path: path(&["460100", "460105"]),
-        }]);
-        assert!(grants.may(
-            Action::EditNetwork,
-            &path(&["460100", "460105", "460105001"])
-        ));
+        let grants = Grants(vec![Grant { role: Role::Supervisor, path: path(&["460100", "460105"]) }]);
+        assert!(grants.may(Action::EditNetwork, &path(&["460100", "460105", "460105001"])));
         assert!(!grants.may(Action::EditNetwork, &path(&["460100", "460106"])));
         assert!(!grants.may(Action::View, &path(&["460100"])));
         assert!(!grants.may(Action::ManageUsers, &path(&["460100", "460105"])));
-        assert!(
-            grants
-                .scope()
-                .contains(&path(&["460100", "460105", "460105-V"]))
-        );
+        assert!(grants.scope().contains(&path(&["460100", "460105", "460105-V"])));
     }
 
     #[test]
     fn scope_merges_nested_subtrees() {
         let grants = Grants(vec![
-            Grant {
-                role: Role::Leader,
-                path: path(&["460100", "460105", "460105001"]),
-            },
-            Grant {
-                role: Role::Leader,
-                path: path(&["460100", "460105"]),
-            },
-            Grant {
-                role: Role::Leader,
-                path: path(&["460100", "460106"]),
-            },
+            Grant { role: Role::Leader, path: path(&["460100", "460105", "460105001"]) },
+            Grant { role: Role::Leader, path: path(&["460100", "460105"]) },
+            Grant { role: Role::Leader, path: path(&["460100", "460106"]) },
         ]);
-        assert_eq!(
-            grants.scope(),
-            Scope::Subtrees(vec![
-                path(&["460100", "460105"]),
-                path(&["460100", "460106"])
-            ])
-        );
+        assert_eq!(grants.scope(), Scope::Subtrees(vec![path(&["460100", "460105"]), path(&["460100", "460106"])]));
         assert_eq!(Grants::default().scope(), Scope::Subtrees(vec![]));
         assert!(!Grants::default().scope().contains(&path(&["460100"])));
     }
 
     #[test]
     fn leader_reads_only() {
-        let grants = Grants(vec![Grant {
-            role: Role::Leader,
-            path: path(&["460100"]),
-        }]);
+        let grants = Grants(vec![Grant { role: Role::Leader, path: path(&["460100"]) }]);
         assert!(grants.may(Action::View, &path(&["460100", "460108"])));
         assert!(!grants.may_somewhere(Action::EditNetwork));
         assert!(!grants.may_somewhere(Action::ViewAudit));

@@ -22,15 +22,8 @@ pub struct AuditEntry {
 impl AuditEntry {
     pub fn hash(&self, prev_hash: &str) -> String {
         let mut h = Sha256::new();
-        for part in [
-            prev_hash,
-            &self.seq.to_string(),
-            &self.at,
-            &self.actor,
-            &self.action,
-            &self.target,
-            &self.detail,
-        ] {
+        for part in [prev_hash, &self.seq.to_string(), &self.at, &self.actor, &self.action, &self.target, &self.detail]
+        {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }
@@ -68,10 +61,7 @@ pub fn verify_chain<'a>(
     for row in rows {
         let e = &row.entry;
         if e.seq != seq + 1 {
-            return Err(ChainBreak::Gap {
-                expected: seq + 1,
-                found: e.seq,
-            });
+            return Err(ChainBreak::Gap { expected: seq + 1, found: e.seq });
         }
         if row.prev_hash != prev {
             return Err(ChainBreak::Unlinked { seq: e.seq });
@@ -102,11 +92,7 @@ mod tests {
                     detail: "{}".into(),
                 };
                 let hash = entry.hash(&prev);
-                let row = ChainedEntry {
-                    entry,
-                    prev_hash: prev.clone(),
-                    hash: hash.clone(),
-                };
+                let row = ChainedEntry { entry, prev_hash: prev.clone(), hash: hash.clone() };
                 prev = hash;
                 row
             })
@@ -123,28 +109,16 @@ mod tests {
     fn edits_deletions_and_insertions_are_found() {
         let mut rows = chain(5);
         rows[2].entry.actor = "intruder".into();
-        assert_eq!(
-            verify_chain(0, GENESIS, &rows),
-            Err(ChainBreak::Tampered { seq: 3 })
-        );
+        assert_eq!(verify_chain(0, GENESIS, &rows), Err(ChainBreak::Tampered { seq: 3 }));
 
         let mut rows = chain(5);
         rows.remove(3);
-        assert_eq!(
-            verify_chain(0, GENESIS, &rows),
-            Err(ChainBreak::Gap {
-                expected: 4,
-                found: 5
-            })
-        );
+        assert_eq!(verify_chain(0, GENESIS, &rows), Err(ChainBreak::Gap { expected: 4, found: 5 }));
 
         let mut rows = chain(5);
         // A row rewritten with a fresh hash still does not link to its successor.
         rows[1].entry.detail = "{\"x\":1}".into();
         rows[1].hash = rows[1].entry.hash(&rows[1].prev_hash);
-        assert_eq!(
-            verify_chain(0, GENESIS, &rows),
-            Err(ChainBreak::Unlinked { seq: 3 })
-        );
+        assert_eq!(verify_chain(0, GENESIS, &rows), Err(ChainBreak::Unlinked { seq: 3 }));
     }
 }

@@ -71,9 +71,7 @@ impl YearSchedule {
             if content.is_empty() {
                 continue;
             }
-            let (word, rest) = content
-                .split_once(char::is_whitespace)
-                .unwrap_or((content, ""));
+            let (word, rest) = content.split_once(char::is_whitespace).unwrap_or((content, ""));
             let rest = rest.trim();
             match word {
                 "year" => {
@@ -85,22 +83,13 @@ impl YearSchedule {
                     if years.iter().any(|y| y.year == year) {
                         return Err(syntax(format!("{year} 年重复出现")));
                     }
-                    years.push(YearSchedule {
-                        year,
-                        source: comment.to_string(),
-                        entries: Vec::new(),
-                    });
+                    years.push(YearSchedule { year, source: comment.to_string(), entries: Vec::new() });
                 }
                 "holiday" | "workday" => {
-                    let current = years
-                        .last_mut()
-                        .ok_or_else(|| syntax("日期必须写在“year 年份”之后".to_string()))?;
+                    let current = years.last_mut().ok_or_else(|| syntax("日期必须写在“year 年份”之后".to_string()))?;
                     let (dates, name) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
                     let (first, last) = match dates.split_once("..") {
-                        Some((a, b)) => (
-                            parse_date(a).map_err(&syntax)?,
-                            parse_date(b).map_err(&syntax)?,
-                        ),
+                        Some((a, b)) => (parse_date(a).map_err(&syntax)?, parse_date(b).map_err(&syntax)?),
                         None => {
                             let d = parse_date(dates).map_err(&syntax)?;
                             (d, d)
@@ -112,19 +101,11 @@ impl YearSchedule {
                     if (last - first).num_days() > 31 {
                         return Err(syntax(format!("日期范围 {dates} 超过一个月，请检查")));
                     }
-                    let near =
-                        |d: NaiveDate| (current.year - 1..=current.year + 1).contains(&d.year());
+                    let near = |d: NaiveDate| (current.year - 1..=current.year + 1).contains(&d.year());
                     if !near(first) || !near(last) {
-                        return Err(syntax(format!(
-                            "日期 {dates} 不在 {} 年通知的范围内",
-                            current.year
-                        )));
+                        return Err(syntax(format!("日期 {dates} 不在 {} 年通知的范围内", current.year)));
                     }
-                    let kind = if word == "holiday" {
-                        DayKind::Holiday
-                    } else {
-                        DayKind::Workday
-                    };
+                    let kind = if word == "holiday" { DayKind::Holiday } else { DayKind::Workday };
                     if kind == DayKind::Workday {
                         if first != last {
                             return Err(syntax("调休上班日须逐日填写".to_string()));
@@ -133,17 +114,10 @@ impl YearSchedule {
                             return Err(syntax(format!("{first} 不是周六或周日，无需调休上班")));
                         }
                     }
-                    current.entries.push(ScheduleEntry {
-                        kind,
-                        first,
-                        last,
-                        name: name.trim().to_string(),
-                    });
+                    current.entries.push(ScheduleEntry { kind, first, last, name: name.trim().to_string() });
                 }
                 other => {
-                    return Err(syntax(format!(
-                        "无法识别“{other}”：每行应以 year、holiday 或 workday 开头"
-                    )));
+                    return Err(syntax(format!("无法识别“{other}”：每行应以 year、holiday 或 workday 开头")));
                 }
             }
         }
@@ -153,18 +127,11 @@ impl YearSchedule {
     /// Parses the text of exactly one year (as an administrator edits it).
     pub fn parse_one(year: i32, text: &str) -> Result<YearSchedule, CalendarError> {
         let has_header = text.lines().any(|l| l.trim_start().starts_with("year"));
-        let full = if has_header {
-            text.to_string()
-        } else {
-            format!("year {year}\n{text}")
-        };
+        let full = if has_header { text.to_string() } else { format!("year {year}\n{text}") };
         let mut years = Self::parse_many(&full)?;
         match years.len() {
             1 if years[0].year == year => Ok(years.remove(0)),
-            _ => Err(CalendarError::Syntax {
-                line: 1,
-                reason: format!("只能包含 {year} 年的安排"),
-            }),
+            _ => Err(CalendarError::Syntax { line: 1, reason: format!("只能包含 {year} 年的安排") }),
         }
     }
 
@@ -181,11 +148,7 @@ impl YearSchedule {
                 DayKind::Holiday => "holiday",
                 DayKind::Workday => "workday",
             };
-            let dates = if e.first == e.last {
-                e.first.to_string()
-            } else {
-                format!("{}..{}", e.first, e.last)
-            };
+            let dates = if e.first == e.last { e.first.to_string() } else { format!("{}..{}", e.first, e.last) };
             if e.name.is_empty() {
                 out.push_str(&format!("{word} {dates}\n"));
             } else {
@@ -197,8 +160,7 @@ impl YearSchedule {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("“{s}”不是 YYYY-MM-DD 格式的日期"))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("“{s}”不是 YYYY-MM-DD 格式的日期"))
 }
 
 fn is_weekend(d: NaiveDate) -> bool {
@@ -245,10 +207,7 @@ impl WorkCalendar {
 
     /// The calendar of the schedules shipped with this release.
     pub fn official() -> Self {
-        Self::new(
-            &YearSchedule::parse_many(OFFICIAL_SCHEDULES)
-                .expect("the shipped calendar data parses"),
-        )
+        Self::new(&YearSchedule::parse_many(OFFICIAL_SCHEDULES).expect("the shipped calendar data parses"))
     }
 
     pub fn known_years(&self) -> impl Iterator<Item = i32> + '_ {
@@ -261,9 +220,7 @@ impl WorkCalendar {
         }
         Ok(match self.special.get(&date) {
             Some((DayKind::Holiday, name)) => DayStatus::Holiday(name.clone()),
-            Some((DayKind::Workday, name)) if is_weekend(date) => {
-                DayStatus::MadeWorkday(name.clone())
-            }
+            Some((DayKind::Workday, name)) if is_weekend(date) => DayStatus::MadeWorkday(name.clone()),
             _ if is_weekend(date) => DayStatus::Weekend,
             _ => DayStatus::Workday,
         })
@@ -289,11 +246,7 @@ impl WorkCalendar {
     }
 
     /// The number of working days after `from` up to and including `to` (0 when `to <= from`).
-    pub fn working_days_between(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<u32, CalendarError> {
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> Result<u32, CalendarError> {
         let mut count = 0;
         let mut date = from;
         while date < to {
@@ -362,10 +315,7 @@ mod tests {
     #[test]
     fn qingming_2011() {
         let cal = WorkCalendar::official();
-        assert!(
-            cal.is_working_day(d("2011-04-02")).unwrap(),
-            "Saturday 2011-04-02 was a working day"
-        );
+        assert!(cal.is_working_day(d("2011-04-02")).unwrap(), "Saturday 2011-04-02 was a working day");
         assert!(!cal.is_working_day(d("2011-04-04")).unwrap());
         assert!(!cal.is_working_day(d("2011-04-05")).unwrap());
         assert!(cal.is_working_day(d("2011-04-06")).unwrap());
@@ -385,6 +335,31 @@ mod tests {
     }
 
     #[test]
+    fn spot_checks_across_the_years() {
+        let cal = WorkCalendar::official();
+        let cases = [
+            // 2004: the May Day golden week, 05-08 and 05-09 (a weekend) worked.
+            ("2004-04-30", 1, "2004-05-08"),
+            // 2007: 04-28 and 04-29 worked for the golden week.
+            ("2007-04-27", 1, "2007-04-28"),
+            ("2007-04-29", 1, "2007-05-08"),
+            // 2008: the first 清明 holiday, Friday 04-04.
+            ("2008-04-03", 1, "2008-04-07"),
+            // 2015: the 9-3 commemoration, Sunday 09-06 worked.
+            ("2015-09-02", 1, "2015-09-06"),
+            // 2020: the Spring Festival extended to 02-02.
+            ("2020-01-23", 1, "2020-02-03"),
+            // 2026: Spring Festival 02-15..02-23, Saturdays 02-14 and 02-28 worked.
+            ("2026-02-13", 1, "2026-02-14"),
+            ("2026-02-14", 1, "2026-02-24"),
+            ("2026-02-27", 1, "2026-02-28"),
+        ];
+        for (start, n, want) in cases {
+            assert_eq!(cal.deadline(d(start), n).unwrap(), d(want), "{start} + {n}");
+        }
+    }
+
+    #[test]
     fn start_day_is_not_counted_even_on_holidays() {
         let cal = WorkCalendar::official();
         assert_eq!(cal.deadline(d("2011-10-01"), 1).unwrap(), d("2011-10-08"));
@@ -395,36 +370,22 @@ mod tests {
     #[test]
     fn unknown_year_is_an_error_not_a_guess() {
         let cal = WorkCalendar::official();
-        assert_eq!(
-            cal.is_working_day(d("2003-06-02")),
-            Err(CalendarError::UnknownYear(2003))
-        );
-        assert_eq!(
-            cal.deadline(d("2099-12-20"), 3),
-            Err(CalendarError::UnknownYear(2099))
-        );
+        assert_eq!(cal.is_working_day(d("2003-06-02")), Err(CalendarError::UnknownYear(2003)));
+        assert_eq!(cal.deadline(d("2099-12-20"), 3), Err(CalendarError::UnknownYear(2099)));
         let last = cal.known_years().max().unwrap();
         let end = NaiveDate::from_ymd_opt(last, 12, 31).unwrap();
-        assert_eq!(
-            cal.deadline(end, 1),
-            Err(CalendarError::UnknownYear(last + 1))
-        );
+        assert_eq!(cal.deadline(end, 1), Err(CalendarError::UnknownYear(last + 1)));
     }
 
     #[test]
     fn parse_rejects_bad_lines_with_line_numbers() {
-        let err =
-            YearSchedule::parse_many("year 2011\nworkday 2011-04-04  not a weekend\n").unwrap_err();
-        assert!(
-            matches!(err, CalendarError::Syntax { line: 2, .. }),
-            "{err:?}"
-        );
+        let err = YearSchedule::parse_many("year 2011\nworkday 2011-04-04  not a weekend\n").unwrap_err();
+        assert!(matches!(err, CalendarError::Syntax { line: 2, .. }), "{err:?}");
         let err = YearSchedule::parse_many("holiday 2011-01-01\n").unwrap_err();
         assert!(matches!(err, CalendarError::Syntax { line: 1, .. }));
         let err = YearSchedule::parse_many("year 2011\nholiday 2011-13-01\n").unwrap_err();
         assert!(matches!(err, CalendarError::Syntax { line: 2, .. }));
-        let err =
-            YearSchedule::parse_many("year 2011\nholiday 2011-05-03..2011-05-01\n").unwrap_err();
+        let err = YearSchedule::parse_many("year 2011\nholiday 2011-05-03..2011-05-01\n").unwrap_err();
         assert!(matches!(err, CalendarError::Syntax { line: 2, .. }));
         let err = YearSchedule::parse_many("year 2011\nvacation 2011-05-03\n").unwrap_err();
         assert!(matches!(err, CalendarError::Syntax { line: 2, .. }));

@@ -35,10 +35,7 @@ pub struct ItemRow {
 pub const MAX_DAYS: i32 = 250;
 
 fn parse_days(s: &str) -> Result<i32, String> {
-    let n: i64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("“{}”不是整数", s.trim()))?;
+    let n: i64 = s.trim().parse().map_err(|_| format!("“{}”不是整数", s.trim()))?;
     if n < 1 {
         return Err(format!("{n} 无效：工作日数至少为 1"));
     }
@@ -49,10 +46,7 @@ fn parse_days(s: &str) -> Result<i32, String> {
 }
 
 fn parse_fee(s: &str) -> Result<i64, String> {
-    let n: i64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("“{}”不是整数（单位：分）", s.trim()))?;
+    let n: i64 = s.trim().parse().map_err(|_| format!("“{}”不是整数（单位：分）", s.trim()))?;
     if n < 0 {
         return Err(format!("{n} 无效：收费不能为负数"));
     }
@@ -60,26 +54,15 @@ fn parse_fee(s: &str) -> Result<i64, String> {
 }
 
 /// Checks one item row; `departments` are the codes of the stored departments.
-pub fn parse_item(
-    row: &ItemRow,
-    departments: &HashSet<String>,
-) -> Result<ServiceItem, Vec<RowError>> {
+pub fn parse_item(row: &ItemRow, departments: &HashSet<String>) -> Result<ServiceItem, Vec<RowError>> {
     let mut errors = Vec::new();
     let line = row.line;
-    let code = OrgCode::parse(&row.code)
-        .map_err(|r| errors.push(RowError::new(line, "code", r)))
-        .ok();
-    let name = parse_name(&row.name)
-        .map_err(|r| errors.push(RowError::new(line, "name", r)))
-        .ok();
+    let code = OrgCode::parse(&row.code).map_err(|r| errors.push(RowError::new(line, "code", r))).ok();
+    let name = parse_name(&row.name).map_err(|r| errors.push(RowError::new(line, "name", r))).ok();
     let department_code = match OrgCode::parse(&row.department_code) {
         Ok(c) if departments.contains(c.as_str()) => Some(c),
         Ok(c) => {
-            errors.push(RowError::new(
-                line,
-                "department_code",
-                format!("部门 {c} 不存在"),
-            ));
+            errors.push(RowError::new(line, "department_code", format!("部门 {c} 不存在")));
             None
         }
         Err(r) => {
@@ -87,40 +70,21 @@ pub fn parse_item(
             None
         }
     };
-    let legal = parse_days(&row.legal_days)
-        .map_err(|r| errors.push(RowError::new(line, "legal_days", r)))
-        .ok();
-    let promised = parse_days(&row.promised_days)
-        .map_err(|r| errors.push(RowError::new(line, "promised_days", r)))
-        .ok();
-    let fee = parse_fee(&row.fee_cents)
-        .map_err(|r| errors.push(RowError::new(line, "fee_cents", r)))
-        .ok();
+    let legal = parse_days(&row.legal_days).map_err(|r| errors.push(RowError::new(line, "legal_days", r))).ok();
+    let promised =
+        parse_days(&row.promised_days).map_err(|r| errors.push(RowError::new(line, "promised_days", r))).ok();
+    let fee = parse_fee(&row.fee_cents).map_err(|r| errors.push(RowError::new(line, "fee_cents", r))).ok();
     if let (Some(l), Some(p)) = (legal, promised)
         && p > l
     {
-        errors.push(RowError::new(
-            line,
-            "promised_days",
-            format!("承诺时限 {p} 天超过法定时限 {l} 天"),
-        ));
+        errors.push(RowError::new(line, "promised_days", format!("承诺时限 {p} 天超过法定时限 {l} 天")));
     }
     match (code, name, department_code, legal, promised, fee) {
-        (
-            Some(code),
-            Some(name),
-            Some(department_code),
-            Some(legal_days),
-            Some(promised_days),
-            Some(fee_cents),
-        ) if errors.is_empty() => Ok(ServiceItem {
-            code,
-            name,
-            department_code,
-            legal_days,
-            promised_days,
-            fee_cents,
-        }),
+        (Some(code), Some(name), Some(department_code), Some(legal_days), Some(promised_days), Some(fee_cents))
+            if errors.is_empty() =>
+        {
+            Ok(ServiceItem { code, name, department_code, legal_days, promised_days, fee_cents })
+        }
         _ => Err(errors),
     }
 }
@@ -129,10 +93,7 @@ pub fn parse_item(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemChange {
     Create(ServiceItem),
-    Update {
-        before: ServiceItem,
-        after: ServiceItem,
-    },
+    Update { before: ServiceItem, after: ServiceItem },
     Unchanged(OrgCode),
 }
 
@@ -143,8 +104,7 @@ pub fn plan_item_import(
     departments: &HashSet<String>,
     rows: &[ItemRow],
 ) -> Result<Vec<ItemChange>, Vec<RowError>> {
-    let stored: HashMap<&str, &ServiceItem> =
-        existing.iter().map(|i| (i.code.as_str(), i)).collect();
+    let stored: HashMap<&str, &ServiceItem> = existing.iter().map(|i| (i.code.as_str(), i)).collect();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut errors = Vec::new();
     let mut changes = Vec::new();
@@ -153,30 +113,19 @@ pub fn plan_item_import(
             Err(mut e) => errors.append(&mut e),
             Ok(item) => {
                 if let Some(first) = seen.get(item.code.as_str()) {
-                    errors.push(RowError::new(
-                        row.line,
-                        "code",
-                        format!("事项编码 {} 与第 {first} 行重复", item.code),
-                    ));
+                    errors.push(RowError::new(row.line, "code", format!("事项编码 {} 与第 {first} 行重复", item.code)));
                     continue;
                 }
                 seen.insert(item.code.as_str().to_string(), row.line);
                 changes.push(match stored.get(item.code.as_str()) {
                     Some(old) if **old == item => ItemChange::Unchanged(item.code),
-                    Some(old) => ItemChange::Update {
-                        before: (*old).clone(),
-                        after: item,
-                    },
+                    Some(old) => ItemChange::Update { before: (*old).clone(), after: item },
                     None => ItemChange::Create(item),
                 });
             }
         }
     }
-    if errors.is_empty() {
-        Ok(changes)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(changes) } else { Err(errors) }
 }
 
 #[cfg(test)]
@@ -202,10 +151,7 @@ mod tests {
     #[test]
     fn good_row() {
         let item = parse_item(&row(2, "20", "10", "0", "460100-D01"), &depts()).unwrap();
-        assert_eq!(
-            (item.legal_days, item.promised_days, item.fee_cents),
-            (20, 10, 0)
-        );
+        assert_eq!((item.legal_days, item.promised_days, item.fee_cents), (20, 10, 0));
     }
 
     #[test]
@@ -220,15 +166,7 @@ mod tests {
     fn negative_fee_zero_days_unknown_department() {
         let errs = parse_item(&row(3, "0", "abc", "-5", "460100-D99"), &depts()).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            vec![
-                "department_code",
-                "legal_days",
-                "promised_days",
-                "fee_cents"
-            ]
-        );
+        assert_eq!(fields, vec!["department_code", "legal_days", "promised_days", "fee_cents"]);
         assert!(errs.iter().all(|e| e.line == 3));
     }
 

@@ -112,10 +112,7 @@ impl OrgKind {
     }
 
     pub fn is_venue(self) -> bool {
-        matches!(
-            self,
-            OrgKind::ServiceCenter | OrgKind::ConvenienceCenter | OrgKind::AgentPoint
-        )
+        matches!(self, OrgKind::ServiceCenter | OrgKind::ConvenienceCenter | OrgKind::AgentPoint)
     }
 
     /// The kinds of parent this kind may have (`None`: it is the root).
@@ -269,10 +266,7 @@ pub fn parse_name(s: &str) -> Result<String, String> {
 ///
 /// Returns every change, or every problem found (each with its line, field and reason); a file
 /// is applied whole or not at all, so one problem means no change. Rows may come in any order.
-pub fn plan_org_import(
-    existing: &[OrgUnit],
-    rows: &[OrgRow],
-) -> Result<Vec<OrgChange>, Vec<RowError>> {
+pub fn plan_org_import(existing: &[OrgUnit], rows: &[OrgRow]) -> Result<Vec<OrgChange>, Vec<RowError>> {
     struct Parsed<'a> {
         row: &'a OrgRow,
         code: OrgCode,
@@ -300,29 +294,17 @@ pub fn plan_org_import(
         let parent = if row.parent_code.trim().is_empty() {
             Ok(None)
         } else {
-            OrgCode::parse(&row.parent_code)
-                .map(Some)
-                .map_err(|r| RowError::new(row.line, "parent_code", r))
+            OrgCode::parse(&row.parent_code).map(Some).map_err(|r| RowError::new(row.line, "parent_code", r))
         };
         let name = parse_name(&row.name).map_err(|r| RowError::new(row.line, "name", r));
         match (code, kind, parent, name) {
             (Ok(code), Ok(kind), Ok(parent), Ok(name)) => {
                 if let Some(first) = seen.get(code.as_str()) {
-                    errors.push(RowError::new(
-                        row.line,
-                        "code",
-                        format!("编码 {code} 与第 {first} 行重复"),
-                    ));
+                    errors.push(RowError::new(row.line, "code", format!("编码 {code} 与第 {first} 行重复")));
                     continue;
                 }
                 seen.insert(code.as_str().to_string(), row.line);
-                parsed.push(Parsed {
-                    row,
-                    code,
-                    parent,
-                    kind,
-                    name,
-                });
+                parsed.push(Parsed { row, code, parent, kind, name });
             }
             (code, kind, parent, name) => {
                 errors.extend(code.err());
@@ -335,17 +317,12 @@ pub fn plan_org_import(
 
     // The network as it would be: stored units overlaid by the file's rows.
     let file: HashMap<&str, &Parsed> = parsed.iter().map(|p| (p.code.as_str(), p)).collect();
-    let kind_of = |code: &str| -> Option<OrgKind> {
-        file.get(code)
-            .map(|p| p.kind)
-            .or_else(|| stored.get(code).map(|u| u.kind))
-    };
+    let kind_of =
+        |code: &str| -> Option<OrgKind> { file.get(code).map(|p| p.kind).or_else(|| stored.get(code).map(|u| u.kind)) };
     let parent_of = |code: &str| -> Option<String> {
         match file.get(code) {
             Some(p) => p.parent.as_ref().map(|c| c.as_str().to_string()),
-            None => stored
-                .get(code)
-                .and_then(|u| u.parent.as_ref().map(|c| c.as_str().to_string())),
+            None => stored.get(code).and_then(|u| u.parent.as_ref().map(|c| c.as_str().to_string())),
         }
     };
 
@@ -364,12 +341,7 @@ pub fn plan_org_import(
                 errors.push(RowError::new(
                     line,
                     "kind",
-                    format!(
-                        "{} 已存在且类型为 {}，不能改为 {}",
-                        p.code,
-                        old.kind.as_str(),
-                        p.kind.as_str()
-                    ),
+                    format!("{} 已存在且类型为 {}，不能改为 {}", p.code, old.kind.as_str(), p.kind.as_str()),
                 ));
                 continue;
             }
@@ -389,20 +361,15 @@ pub fn plan_org_import(
         match &p.parent {
             None => {
                 if p.kind != OrgKind::City {
-                    errors.push(RowError::new(
-                        line,
-                        "parent_code",
-                        "只有根单位（city）可以没有上级",
-                    ));
+                    errors.push(RowError::new(line, "parent_code", "只有根单位（city）可以没有上级"));
                 } else if let Some(root) = stored_root.filter(|r| r.code != p.code) {
                     errors.push(RowError::new(
                         line,
                         "parent_code",
                         format!("已有根单位 {}（{}），不能再建第二个", root.code, root.name),
                     ));
-                } else if let Some(other) = parsed
-                    .iter()
-                    .find(|o| o.parent.is_none() && o.code != p.code && o.row.line < line)
+                } else if let Some(other) =
+                    parsed.iter().find(|o| o.parent.is_none() && o.code != p.code && o.row.line < line)
                 {
                     errors.push(RowError::new(
                         line,
@@ -454,12 +421,7 @@ pub fn plan_org_import(
                 }
                 let parent_kind = kind_of(parent.as_str()).expect("checked above");
                 if !p.kind.allowed_parents().contains(&parent_kind) {
-                    let allowed: Vec<&str> = p
-                        .kind
-                        .allowed_parents()
-                        .iter()
-                        .map(|k| k.as_str())
-                        .collect();
+                    let allowed: Vec<&str> = p.kind.allowed_parents().iter().map(|k| k.as_str()).collect();
                     errors.push(RowError::new(
                         line,
                         "parent_code",
@@ -500,14 +462,10 @@ pub fn plan_org_import(
     }
 
     // Paths: resolve parents first (rows may come in any order).
-    let mut paths: HashMap<String, OrgPath> = existing
-        .iter()
-        .map(|u| (u.code.as_str().to_string(), u.path.clone()))
-        .collect();
-    let mut levels: HashMap<String, Option<Level>> = existing
-        .iter()
-        .map(|u| (u.code.as_str().to_string(), u.level))
-        .collect();
+    let mut paths: HashMap<String, OrgPath> =
+        existing.iter().map(|u| (u.code.as_str().to_string(), u.path.clone())).collect();
+    let mut levels: HashMap<String, Option<Level>> =
+        existing.iter().map(|u| (u.code.as_str().to_string(), u.level)).collect();
     fn resolve(
         code: &str,
         file: &HashMap<&str, &Parsed>,
@@ -570,49 +528,19 @@ mod tests {
     use super::*;
 
     fn row(line: usize, code: &str, parent: &str, kind: &str, name: &str) -> OrgRow {
-        OrgRow {
-            line,
-            code: code.into(),
-            parent_code: parent.into(),
-            kind: kind.into(),
-            name: name.into(),
-        }
+        OrgRow { line, code: code.into(), parent_code: parent.into(), kind: kind.into(), name: name.into() }
     }
 
     fn base() -> Vec<OrgRow> {
         vec![
             row(2, "460105", "460100", "district", "秀英区"),
             row(3, "460100", "", "city", "海口市"),
-            row(
-                4,
-                "460100-V",
-                "460100",
-                "service_center",
-                "海口市政务服务中心",
-            ),
-            row(
-                5,
-                "460105-V",
-                "460105",
-                "service_center",
-                "秀英区政务服务中心",
-            ),
+            row(4, "460100-V", "460100", "service_center", "海口市政务服务中心"),
+            row(5, "460105-V", "460105", "service_center", "秀英区政务服务中心"),
             row(6, "460105001", "460105", "town", "秀英街道"),
             row(7, "460105001001", "460105001", "village", "秀华社区"),
-            row(
-                8,
-                "460105001001-V",
-                "460105001001",
-                "agent_point",
-                "秀华社区代办点",
-            ),
-            row(
-                9,
-                "460100-D01",
-                "460100",
-                "department",
-                "市发展和改革委员会",
-            ),
+            row(8, "460105001001-V", "460105001001", "agent_point", "秀华社区代办点"),
+            row(9, "460100-D01", "460100", "department", "市发展和改革委员会"),
         ]
     }
 
@@ -629,24 +557,12 @@ mod tests {
     #[test]
     fn any_order_builds_paths_and_levels() {
         let units = created(&plan_org_import(&[], &base()).unwrap());
-        let point = units
-            .iter()
-            .find(|u| u.code.as_str() == "460105001001-V")
-            .unwrap();
-        assert_eq!(
-            point.path.as_str(),
-            "/460100/460105/460105001/460105001001/460105001001-V/"
-        );
+        let point = units.iter().find(|u| u.code.as_str() == "460105001001-V").unwrap();
+        assert_eq!(point.path.as_str(), "/460100/460105/460105001/460105001001/460105001001-V/");
         assert_eq!(point.level, Some(Level::Village));
-        let centre = units
-            .iter()
-            .find(|u| u.code.as_str() == "460105-V")
-            .unwrap();
+        let centre = units.iter().find(|u| u.code.as_str() == "460105-V").unwrap();
         assert_eq!(centre.level, Some(Level::District));
-        let dept = units
-            .iter()
-            .find(|u| u.code.as_str() == "460100-D01")
-            .unwrap();
+        let dept = units.iter().find(|u| u.code.as_str() == "460100-D01").unwrap();
         assert_eq!(dept.level, None);
         assert_eq!(units[0].code.as_str(), "460100", "parents come first");
     }
@@ -657,18 +573,8 @@ mod tests {
         let mut rows = base();
         rows[0].name = "秀英区（新）".into();
         let changes = plan_org_import(&units, &rows).unwrap();
-        assert!(
-            changes
-                .iter()
-                .any(|c| matches!(c, OrgChange::Rename { after, .. } if after == "秀英区（新）"))
-        );
-        assert_eq!(
-            changes
-                .iter()
-                .filter(|c| matches!(c, OrgChange::Unchanged(_)))
-                .count(),
-            rows.len() - 1
-        );
+        assert!(changes.iter().any(|c| matches!(c, OrgChange::Rename { after, .. } if after == "秀英区（新）")));
+        assert_eq!(changes.iter().filter(|c| matches!(c, OrgChange::Unchanged(_))).count(), rows.len() - 1);
     }
 
     fn errors_of(rows: Vec<OrgRow>) -> Vec<RowError> {
@@ -700,10 +606,7 @@ mod tests {
         let mut rows = base();
         rows.push(row(10, "460105", "460100", "district", "秀英区"));
         let errs = errors_of(rows);
-        assert_eq!(
-            errs,
-            vec![RowError::new(10, "code", "编码 460105 与第 2 行重复")]
-        );
+        assert_eq!(errs, vec![RowError::new(10, "code", "编码 460105 与第 2 行重复")]);
     }
 
     #[test]
@@ -715,15 +618,7 @@ mod tests {
         rows.push(row(13, "X2", "460100", "district", "  "));
         let errs = errors_of(rows);
         let fields: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.field.as_str())).collect();
-        assert_eq!(
-            fields,
-            vec![
-                (10, "parent_code"),
-                (11, "kind"),
-                (12, "code"),
-                (13, "name")
-            ]
-        );
+        assert_eq!(fields, vec![(10, "parent_code"), (11, "kind"), (12, "code"), (13, "name")]);
     }
 
     #[test]
@@ -732,10 +627,7 @@ mod tests {
         rows.push(row(10, "460200", "", "city", "三亚市"));
         rows.push(row(11, "460105-V2", "460105", "service_center", "第二中心"));
         let errs = errors_of(rows);
-        assert_eq!(
-            errs.iter().map(|e| e.line).collect::<Vec<_>>(),
-            vec![10, 11]
-        );
+        assert_eq!(errs.iter().map(|e| e.line).collect::<Vec<_>>(), vec![10, 11]);
     }
 
     #[test]
@@ -756,9 +648,6 @@ mod tests {
         let other = OrgPath::root(&OrgCode::parse("4601000").unwrap());
         assert!(city.contains(&district));
         assert!(!district.contains(&city));
-        assert!(
-            !city.contains(&other),
-            "a code that merely starts alike is not inside"
-        );
+        assert!(!city.contains(&other), "a code that merely starts alike is not inside");
     }
 }

@@ -11,11 +11,7 @@ pub struct RowError {
 
 impl RowError {
     pub fn new(line: usize, field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            line,
-            field: field.into(),
-            reason: reason.into(),
-        }
+        Self { line, field: field.into(), reason: reason.into() }
     }
 }
 
@@ -24,11 +20,7 @@ impl fmt::Display for RowError {
         if self.field.is_empty() {
             write!(f, "第 {} 行：{}", self.line, self.reason)
         } else {
-            write!(
-                f,
-                "第 {} 行，字段 {}：{}",
-                self.line, self.field, self.reason
-            )
+            write!(f, "第 {} 行，字段 {}：{}", self.line, self.field, self.reason)
         }
     }
 }

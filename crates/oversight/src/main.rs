@@ -10,11 +10,7 @@ use oversight_app::network::ImportReport;
 use oversight_app::{Actor, App, Config, accounts, calendar, demo, network};
 
 #[derive(Parser)]
-#[command(
-    name = "oversight",
-    version,
-    about = "效能监察平台：政务服务效能电子监察、效能投诉、督察督办与绩效考评"
-)]
+#[command(name = "oversight", version, about = "效能监察平台：政务服务效能电子监察、效能投诉、督察督办与绩效考评")]
 struct Cli {
     /// Database: sqlite://PATH (created when missing) or postgres://…; default: the embedded
     /// SQLite database in the data directory.
@@ -158,10 +154,7 @@ fn generated_password() -> String {
 fn rand_fill(buf: &mut [u8]) {
     // The same randomness the library uses for sessions.
     let token = oversight_app::new_id();
-    let extra = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let extra = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let seed = format!("{token}{extra}");
     let hash = accounts::secret_hash(&seed);
     for (i, b) in buf.iter_mut().enumerate() {
@@ -183,11 +176,7 @@ fn print_report(report: &ImportReport, format: &str) -> Result<ExitCode> {
             println!("文件未导入（整个文件要么全部导入，要么不导入）");
         }
     }
-    Ok(if report.unreadable {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.unreadable { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -202,10 +191,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate => {
             println!("migrations applied");
         }
-        Command::Serve {
-            listen,
-            demo: load_demo,
-        } => {
+        Command::Serve { listen, demo: load_demo } => {
             if load_demo {
                 if demo::is_empty(&app).await? {
                     let accounts = demo::load(&app).await?;
@@ -214,22 +200,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     );
                     println!("演示账号（密码只显示这一次）：");
                     for a in &accounts {
-                        println!(
-                            "  {:<10} {:<22} {}（{}）",
-                            a.username,
-                            a.password,
-                            a.role.label(),
-                            a.display_name
-                        );
+                        println!("  {:<10} {:<22} {}（{}）", a.username, a.password, a.role.label(), a.display_name);
                     }
                 } else {
                     println!("数据库中已有服务网络，未重复载入演示数据。");
                 }
             }
             let listen = listen.unwrap_or(listen_default);
-            let server = oversight_web::Server::build(app, &listen)
-                .await
-                .with_context(|| format!("listening on {listen}"))?;
+            let server =
+                oversight_web::Server::build(app, &listen).await.with_context(|| format!("listening on {listen}"))?;
             println!("Oversight 已启动：http://{}", server.local_addr());
             server
                 .run(async {
@@ -242,17 +221,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ImportWhat::Orgs(a) => (a, false),
                 ImportWhat::Items(a) => (a, true),
             };
-            let bytes = std::fs::read(&args.file)
-                .with_context(|| format!("cannot read {}", args.file.display()))?;
-            let name = args
-                .file
-                .file_name()
-                .map_or("file".into(), |n| n.to_string_lossy().to_string());
-            let upload = Upload {
-                name: &name,
-                bytes: &bytes,
-                encoding: TextEncoding::parse(&args.encoding)?,
-            };
+            let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+            let name = args.file.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());
+            let upload = Upload { name: &name, bytes: &bytes, encoding: TextEncoding::parse(&args.encoding)? };
             let cli_actor = Actor::cli();
             let report = if items {
                 network::import_items(&app, &cli_actor, &upload).await?
@@ -265,27 +236,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             CalendarWhat::Deadline { start, days } => {
                 println!("{}", calendar::deadline(&app, &start, days).await?);
             }
-            CalendarWhat::Show { year } => {
-                match oversight_store::calendar::year(&app.db, year).await? {
-                    Some(y) => print!("{}", y.body),
-                    None => bail!("{year} 年的节假日安排尚未录入"),
-                }
-            }
+            CalendarWhat::Show { year } => match oversight_store::calendar::year(&app.db, year).await? {
+                Some(y) => print!("{}", y.body),
+                None => bail!("{year} 年的节假日安排尚未录入"),
+            },
             CalendarWhat::Set { year, file } => {
-                let text = std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
                 let schedule = calendar::set_year(&app, &Actor::cli(), year, &text).await?;
                 println!("{year} 年已保存：{} 条安排", schedule.entries.len());
             }
         },
         Command::User { what } => match what {
-            UserWhat::Create {
-                username,
-                name,
-                role,
-                org,
-                password,
-            } => {
+            UserWhat::Create { username, name, role, org, password } => {
                 let (password, shown) = match password {
                     Some(p) => (p, false),
                     None => (generated_password(), true),
@@ -318,20 +280,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         },
-        Command::ApiKey {
-            what: ApiKeyWhat::Create { name, scope },
-        } => {
-            let (key, secret) =
-                accounts::create_api_key(&app, &Actor::cli(), &name, scope.as_deref()).await?;
-            println!(
-                "API 密钥“{}”（范围 {}）已创建，只显示这一次：",
-                key.name, key.org_code
-            );
+        Command::ApiKey { what: ApiKeyWhat::Create { name, scope } } => {
+            let (key, secret) = accounts::create_api_key(&app, &Actor::cli(), &name, scope.as_deref()).await?;
+            println!("API 密钥“{}”（范围 {}）已创建，只显示这一次：", key.name, key.org_code);
             println!("{secret}");
         }
-        Command::Audit {
-            what: AuditWhat::Verify,
-        } => {
+        Command::Audit { what: AuditWhat::Verify } => {
             let report = oversight_store::audit::verify(&app.db).await?;
             match report.first_break {
                 None => println!("审计日志完整：{} 条记录，哈希链无断裂", report.rows),

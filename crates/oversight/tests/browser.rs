@@ -40,7 +40,12 @@ async fn browser() -> Option<(Client, Driver)> {
         return None;
     };
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
     let profile = tempfile::tempdir().unwrap();
     let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: profile };
     let mut caps = serde_json::Map::new();

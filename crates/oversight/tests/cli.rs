@@ -5,7 +5,11 @@ use std::process::{Command, Output};
 fn oversight(db: &str, args: &[&str]) -> Output {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--db", db]);
-    Command::new(env!("CARGO_BIN_EXE_oversight")).args(&all).env("OVERSIGHT_LOG", "error").output().expect("run oversight")
+    Command::new(env!("CARGO_BIN_EXE_oversight"))
+        .args(&all)
+        .env("OVERSIGHT_LOG", "error")
+        .output()
+        .expect("run oversight")
 }
 
 fn stdout(o: &Output) -> String {
@@ -55,10 +59,14 @@ fn run_cli_journey(db: &str) {
     assert_eq!(o.status.code(), Some(2), "a file without the columns cannot be read at all");
 
     // Accounts and keys.
-    let o = oversight(db, &["user", "create", "--username", "zhang", "--name", "张督查", "--role", "supervisor", "--org", "460105"]);
+    let o = oversight(
+        db,
+        &["user", "create", "--username", "zhang", "--name", "张督查", "--role", "supervisor", "--org", "460105"],
+    );
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).contains("初始密码"));
-    let o = oversight(db, &["user", "create", "--username", "li", "--name", "李", "--role", "emperor", "--org", "460105"]);
+    let o =
+        oversight(db, &["user", "create", "--username", "li", "--name", "李", "--role", "emperor", "--org", "460105"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("role"));
     let o = oversight(db, &["api-key", "create", "--name", "秀英区审批系统", "--scope", "460105"]);

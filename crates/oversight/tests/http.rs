@@ -21,35 +21,16 @@ async fn health_and_login_redirect(s: common::Spawned) {
     let c = client();
     let res = c.get(format!("{}/healthz", s.base)).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let res = c
-        .get(format!("{}/network/460105?x=1", s.base))
-        .send()
-        .await
-        .unwrap();
+    let res = c.get(format!("{}/network/460105?x=1", s.base)).send().await.unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        res.headers()["location"],
-        "/login?next=%2Fnetwork%2F460105%3Fx%3D1"
-    );
+    assert_eq!(res.headers()["location"], "/login?next=%2Fnetwork%2F460105%3Fx%3D1");
     assert_eq!(res.headers()["x-frame-options"], "DENY");
-    assert!(
-        res.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
+    assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
 }
 
 async fn login_cookie_logout_and_throttle(s: common::Spawned) {
     let c = client();
-    let page = c
-        .get(format!("{}/login", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
     let pre = csrf_of(&page);
     let res = c
         .post(format!("{}/login", s.base))
@@ -71,67 +52,36 @@ async fn login_cookie_logout_and_throttle(s: common::Spawned) {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|v| v.starts_with("oversight_session="))
         .unwrap();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let home = c.get(format!("{}/", s.base)).send().await.unwrap();
     assert_eq!(home.status(), 200);
     let csrf = csrf_of(&home.text().await.unwrap());
-    let res = c
-        .post(format!("{}/logout", s.base))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = c.post(format!("{}/logout", s.base)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        c.get(format!("{}/", s.base)).send().await.unwrap().status(),
-        303,
-        "signed out"
-    );
+    assert_eq!(c.get(format!("{}/", s.base)).send().await.unwrap().status(), 303, "signed out");
 
     // Wrong passwords: a clear message, then throttling.
     let other = client();
     let mut last = 0;
     for _ in 0..6 {
-        let page = other
-            .get(format!("{}/login", s.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = other.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
         let pre = csrf_of(&page);
         let res = other
             .post(format!("{}/login", s.base))
-            .form(&[
-                ("csrf", pre.as_str()),
-                ("username", "rexian"),
-                ("password", "not-the-password"),
-            ])
+            .form(&[("csrf", pre.as_str()), ("username", "rexian"), ("password", "not-the-password")])
             .send()
             .await
             .unwrap();
         last = res.status().as_u16();
         let body = res.text().await.unwrap();
-        assert!(
-            body.contains("用户名或密码错误") || body.contains("登录失败次数过多"),
-            "{body}"
-        );
+        assert!(body.contains("用户名或密码错误") || body.contains("登录失败次数过多"), "{body}");
     }
     assert_eq!(last, 429);
 }
 
 async fn forms_without_token_change_nothing(s: common::Spawned) {
     let (c, csrf) = login(&s, "xiaoneng").await;
-    let res = c
-        .post(format!("{}/network/460105/rename", s.base))
-        .form(&[("name", "被篡改")])
-        .send()
-        .await
-        .unwrap();
+    let res = c.post(format!("{}/network/460105/rename", s.base)).form(&[("name", "被篡改")]).send().await.unwrap();
     assert_eq!(res.status(), 403);
     assert!(res.text().await.unwrap().contains("CSRF"));
     let res = c
@@ -141,10 +91,7 @@ async fn forms_without_token_change_nothing(s: common::Spawned) {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let unit = oversight_store::network::unit(&s.app.db, "460105")
-        .await
-        .unwrap()
-        .unwrap();
+    let unit = oversight_store::network::unit(&s.app.db, "460105").await.unwrap().unwrap();
     assert_eq!(unit.name, "秀英区");
     // With the token it works, and says so.
     let res = c
@@ -180,79 +127,30 @@ async fn pages_use_only_embedded_assets(s: common::Spawned) {
         "/login",
     ] {
         let res = c.get(format!("{}{path}", s.base)).send().await.unwrap();
-        assert!(
-            res.status() == 200 || res.status() == 303,
-            "{path}: {}",
-            res.status()
-        );
+        assert!(res.status() == 200 || res.status() == 303, "{path}: {}", res.status());
         let body = res.text().await.unwrap();
-        for bad in [
-            "src=\"http",
-            "href=\"http",
-            "url(http",
-            "src=\"//",
-            "href=\"//",
-        ] {
+        for bad in ["src=\"http", "href=\"http", "url(http", "src=\"//", "href=\"//"] {
             assert!(!body.contains(bad), "{path} links an outside asset ({bad})");
         }
         for asset in body.split("\"/assets/").skip(1) {
             let url = asset.split('"').next().unwrap();
-            let res = c
-                .get(format!("{}/assets/{url}", s.base))
-                .send()
-                .await
-                .unwrap();
+            let res = c.get(format!("{}/assets/{url}", s.base)).send().await.unwrap();
             assert_eq!(res.status(), 200, "asset {url}");
-            assert!(
-                res.headers()["cache-control"]
-                    .to_str()
-                    .unwrap()
-                    .contains("immutable")
-            );
+            assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
         }
     }
 }
 
 async fn network_pages_show_the_four_levels(s: common::Spawned) {
     let (c, _) = login(&s, "lingdao").await;
-    let body = c
-        .get(format!("{}/network", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = c.get(format!("{}/network", s.base)).send().await.unwrap().text().await.unwrap();
     for (level, n) in [("city", 1), ("district", 4), ("town", 41), ("village", 407)] {
-        let row = body
-            .split(&format!("data-level=\"{level}\""))
-            .nth(1)
-            .unwrap()
-            .split("</tr>")
-            .next()
-            .unwrap();
-        assert!(
-            row.contains(&format!("class=\"num venues\">{n}<")),
-            "{level}: {row}"
-        );
+        let row = body.split(&format!("data-level=\"{level}\"")).nth(1).unwrap().split("</tr>").next().unwrap();
+        assert!(row.contains(&format!("class=\"num venues\">{n}<")), "{level}: {row}");
     }
-    let district = c
-        .get(format!("{}/network/460105", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let district = c.get(format!("{}/network/460105", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(district.contains("秀英区政务服务中心") && district.contains("长流镇"));
-    let catalogue = c
-        .get(format!("{}/catalogue?q=驾驶证", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let catalogue = c.get(format!("{}/catalogue?q=驾驶证", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(catalogue.contains("10.00 元"), "fees shown in yuan");
 }
 
@@ -262,32 +160,17 @@ async fn import_page_takes_gb18030_and_reports_bad_rows(s: common::Spawned) {
     let form = reqwest::multipart::Form::new()
         .text("kind", "items")
         .text("encoding", "auto")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(gb).file_name("目录.csv"),
-        );
-    let res = c
-        .post(format!("{}/network/import?csrf={csrf}", s.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .part("file", reqwest::multipart::Part::bytes(gb).file_name("目录.csv"));
+    let res = c.post(format!("{}/network/import?csrf={csrf}", s.base)).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let body = res.text().await.unwrap();
-    assert!(
-        body.contains("与现有数据相同 10 条"),
-        "the demo already has these items: {body}"
-    );
+    assert!(body.contains("与现有数据相同 10 条"), "the demo already has these items: {body}");
 
-    let bad =
-        "code,parent_code,kind,name\n460109,460100,district,新区\n460109001,469999,town,无主镇\n";
+    let bad = "code,parent_code,kind,name\n460109,460100,district,新区\n460109001,469999,town,无主镇\n";
     let form = reqwest::multipart::Form::new()
         .text("kind", "orgs")
         .text("encoding", "utf-8")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("orgs.csv"),
-        );
+        .part("file", reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("orgs.csv"));
     let body = c
         .post(format!("{}/network/import?csrf={csrf}", s.base))
         .multipart(form)
@@ -297,43 +180,22 @@ async fn import_page_takes_gb18030_and_reports_bad_rows(s: common::Spawned) {
         .text()
         .await
         .unwrap();
-    assert!(
-        body.contains("文件未导入") && body.contains("469999"),
-        "{body}"
-    );
-    assert!(
-        oversight_store::network::unit(&s.app.db, "460109")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(body.contains("文件未导入") && body.contains("469999"), "{body}");
+    assert!(oversight_store::network::unit(&s.app.db, "460109").await.unwrap().is_none());
 }
 
 async fn api_answers_json_errors(s: common::Spawned) {
     let c = client();
-    let res = c
-        .get(format!("{}/api/v1/orgs", s.base))
-        .send()
-        .await
-        .unwrap();
+    let res = c.get(format!("{}/api/v1/orgs", s.base)).send().await.unwrap();
     assert_eq!(res.status(), 401);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["status"], 401);
-    let (key, secret) = oversight_app::accounts::create_api_key(
-        &s.app,
-        &oversight_app::Actor::cli(),
-        "测试系统",
-        None,
-    )
-    .await
-    .unwrap();
+    let (key, secret) =
+        oversight_app::accounts::create_api_key(&s.app, &oversight_app::Actor::cli(), "测试系统", None).await.unwrap();
     assert!(key.prefix.starts_with("ovk_"));
     let auth = format!("Bearer {secret}");
     let res = c
-        .get(format!(
-            "{}/api/v1/calendar/deadline?start=2011-04-01T09:00:00%2B08:00&days=x",
-            s.base
-        ))
+        .get(format!("{}/api/v1/calendar/deadline?start=2011-04-01T09:00:00%2B08:00&days=x", s.base))
         .header("authorization", &auth)
         .send()
         .await
@@ -342,10 +204,7 @@ async fn api_answers_json_errors(s: common::Spawned) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["errors"][0]["field"], "days");
     let res = c
-        .get(format!(
-            "{}/api/v1/calendar/deadline?start=2011-04-01T09:00:00&days=2",
-            s.base
-        ))
+        .get(format!("{}/api/v1/calendar/deadline?start=2011-04-01T09:00:00&days=2", s.base))
         .header("authorization", &auth)
         .send()
         .await
@@ -354,10 +213,7 @@ async fn api_answers_json_errors(s: common::Spawned) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["errors"][0]["field"], "start");
     let res = c
-        .get(format!(
-            "{}/api/v1/calendar/deadline?start=2011-04-01T09:00:00%2B08:00&days=2",
-            s.base
-        ))
+        .get(format!("{}/api/v1/calendar/deadline?start=2011-04-01T09:00:00%2B08:00&days=2", s.base))
         .header("authorization", &auth)
         .send()
         .await
@@ -365,39 +221,24 @@ async fn api_answers_json_errors(s: common::Spawned) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["deadline"], "2011-04-06");
     let res = c
-        .get(format!(
-            "{}/api/v1/calendar/deadline?start=2040-04-01T09:00:00%2B08:00&days=2",
-            s.base
-        ))
+        .get(format!("{}/api/v1/calendar/deadline?start=2040-04-01T09:00:00%2B08:00&days=2", s.base))
         .header("authorization", &auth)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("2040"));
-    let res = c
-        .get(format!("{}/api/v1/nope", s.base))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .unwrap();
+    let res = c.get(format!("{}/api/v1/nope", s.base)).header("authorization", &auth).send().await.unwrap();
     assert_eq!(res.status(), 404);
-    let res = c
-        .get(format!("{}/api/v1/orgs", s.base))
-        .header("authorization", "Bearer ovk_wrong")
-        .send()
-        .await
-        .unwrap();
+    let res =
+        c.get(format!("{}/api/v1/orgs", s.base)).header("authorization", "Bearer ovk_wrong").send().await.unwrap();
     assert_eq!(res.status(), 401);
 }
 
 async fn calendar_page_explains_a_deadline(s: common::Spawned) {
     let (c, _) = login(&s, "chuangkou").await;
     let body = c
-        .get(format!(
-            "{}/calendar?year=2011&start=2011-04-01&days=2",
-            s.base
-        ))
+        .get(format!("{}/calendar?year=2011&start=2011-04-01&days=2", s.base))
         .send()
         .await
         .unwrap()
@@ -405,27 +246,10 @@ async fn calendar_page_explains_a_deadline(s: common::Spawned) {
         .await
         .unwrap();
     assert!(body.contains("id=\"deadline\">2011-04-06<"));
-    assert!(
-        body.contains("调休上班"),
-        "the make-up Saturday is explained"
-    );
+    assert!(body.contains("调休上班"), "the make-up Saturday is explained");
     assert!(body.contains("节假日（清明节）"));
-    let body = c
-        .get(format!("{}/calendar?year=2031", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = c.get(format!("{}/calendar?year=2031", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(body.contains("尚未录入"));
     // Only a city administrator edits the calendar.
-    assert_eq!(
-        c.get(format!("{}/calendar/2011/edit", s.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(c.get(format!("{}/calendar/2011/edit", s.base)).send().await.unwrap().status(), 403);
 }

@@ -25,13 +25,7 @@ fn routes() -> BTreeSet<(String, String)> {
     ];
     for (prefix, src) in sources {
         for line in src.lines().filter(|l| l.contains(".route(\"")) {
-            let path = line
-                .split(".route(\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
+            let path = line.split(".route(\"").nth(1).unwrap().split('"').next().unwrap();
             for (needle, method) in [("get(", "GET"), ("post(", "POST")] {
                 if line.contains(needle) {
                     out.insert((method.to_string(), format!("{prefix}{path}")));
@@ -58,20 +52,9 @@ impl Check<'_> {
         (res.status().as_u16(), res.text().await.unwrap())
     }
 
-    async fn post(
-        &mut self,
-        c: &reqwest::Client,
-        route: &str,
-        url: &str,
-        form: &[(&str, &str)],
-    ) -> (u16, String) {
+    async fn post(&mut self, c: &reqwest::Client, route: &str, url: &str, form: &[(&str, &str)]) -> (u16, String) {
         self.cover("POST", route);
-        let res = c
-            .post(format!("{}{url}", self.s.base))
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+        let res = c.post(format!("{}{url}", self.s.base)).form(form).send().await.unwrap();
         (res.status().as_u16(), res.text().await.unwrap())
     }
 }
@@ -89,24 +72,11 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let app = &s.app;
     let (xy, xy_csrf) = login(&s, "xiuying").await;
     let (lh, lh_csrf) = login(&s, "lhadmin").await;
-    let mut k = Check {
-        s: &s,
-        covered: BTreeSet::new(),
-    };
-    let xiuying_id = oversight_store::access::user_by_name(&app.db, "xiuying")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let xiuying_grant = oversight_store::access::grants(&app.db, &xiuying_id)
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    let mut k = Check { s: &s, covered: BTreeSet::new() };
+    let xiuying_id = oversight_store::access::user_by_name(&app.db, "xiuying").await.unwrap().unwrap().id;
+    let xiuying_grant = oversight_store::access::grants(&app.db, &xiuying_id).await.unwrap()[0].id.clone();
     let (xy_key, xy_secret) =
-        accounts::create_api_key(app, &Actor::cli(), "秀英区审批系统", Some("460105"))
-            .await
-            .unwrap();
+        accounts::create_api_key(app, &Actor::cli(), "秀英区审批系统", Some("460105")).await.unwrap();
 
     // Public routes.
     let anon = client();
@@ -114,10 +84,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(k.get(&anon, "/login", "/login").await.0, 200);
     let css = crate::common::csrf_of(&k.get(&xy, "/", "/").await.1);
     assert_eq!(css, xy_csrf);
-    assert_eq!(
-        k.get(&anon, "/assets/{*file}", "/assets/app.css").await.0,
-        200
-    );
+    assert_eq!(k.get(&anon, "/assets/{*file}", "/assets/app.css").await.0, 200);
 
     // Home and the network: counts and lists only of 秀英区.
     let (st, body) = k.get(&xy, "/", "/").await;
@@ -131,18 +98,11 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(st, 200);
     assert_no_outside("own district", &body);
     for code in ["460106", "460106-V", "460107001", "460100-D01", "460100-V"] {
-        let (st, body) = k
-            .get(&xy, "/network/{code}", &format!("/network/{code}"))
-            .await;
+        let (st, body) = k.get(&xy, "/network/{code}", &format!("/network/{code}")).await;
         assert_eq!(st, 404, "{code}");
         // The answer repeats the code asked for, and nothing about the unit.
-        for name in [
-            "龙华区",
-            "琼山区",
-            "美兰区",
-            "市发展和改革委员会",
-            "海口市政务服务中心",
-        ] {
+        for name in ["龙华区", "琼山区", "美兰区", "市发展和改革委员会", "海口市政务服务中心"]
+        {
             assert!(!body.contains(name), "{code} shows {name}");
         }
     }
@@ -151,25 +111,15 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(st, 404, "the city is above the district's subtree: {body}");
 
     // Writes outside: refused as not found, nothing changed.
-    let (st, _) = k
-        .post(
-            &xy,
-            "/network/{code}/rename",
-            "/network/460106/rename",
-            &[("csrf", &xy_csrf), ("name", "改名")],
-        )
-        .await;
+    let (st, _) =
+        k.post(&xy, "/network/{code}/rename", "/network/460106/rename", &[("csrf", &xy_csrf), ("name", "改名")]).await;
     assert_eq!(st, 404);
     let (st, _) = k
         .post(
             &xy,
             "/network/{code}/windows",
             "/network/460106-V/windows",
-            &[
-                ("csrf", &xy_csrf),
-                ("department", "460106-D01"),
-                ("name", "越权窗口"),
-            ],
+            &[("csrf", &xy_csrf), ("department", "460106-D01"), ("name", "越权窗口")],
         )
         .await;
     assert_eq!(st, 404);
@@ -178,17 +128,10 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
             &xy,
             "/network/{code}/windows",
             "/network/460105-V/windows",
-            &[
-                ("csrf", &xy_csrf),
-                ("department", "460106-D01"),
-                ("name", "借用外区部门"),
-            ],
+            &[("csrf", &xy_csrf), ("department", "460106-D01"), ("name", "借用外区部门")],
         )
         .await;
-    assert_eq!(
-        st, 422,
-        "a department of another district cannot be stationed here"
-    );
+    assert_eq!(st, 422, "a department of another district cannot be stationed here");
     let (st, _) = k
         .post(
             &xy,
@@ -198,38 +141,22 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         )
         .await;
     assert_eq!(st, 404);
-    assert_eq!(
-        oversight_store::network::unit(&app.db, "460106")
+    assert_eq!(oversight_store::network::unit(&app.db, "460106").await.unwrap().unwrap().name, "龙华区");
+    assert!(
+        oversight_store::network::windows(&app.db, &oversight_domain::access::Scope::All, "460106-V")
             .await
             .unwrap()
-            .unwrap()
-            .name,
-        "龙华区"
-    );
-    assert!(
-        oversight_store::network::windows(
-            &app.db,
-            &oversight_domain::access::Scope::All,
-            "460106-V"
-        )
-        .await
-        .unwrap()
-        .iter()
-        .all(|w| w.name != "越权窗口")
+            .iter()
+            .all(|w| w.name != "越权窗口")
     );
 
     // Import: rows outside the district are refused, the file is not applied.
-    assert_eq!(
-        k.get(&xy, "/network/import", "/network/import").await.0,
-        200
-    );
+    assert_eq!(k.get(&xy, "/network/import", "/network/import").await.0, 200);
     k.cover("POST", "/network/import");
-    let file =
-        "code,parent_code,kind,name\n460105901,460105,town,新镇\n460106901,460106,town,外区新镇\n";
-    let form = reqwest::multipart::Form::new().text("kind", "orgs").part(
-        "file",
-        reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("o.csv"),
-    );
+    let file = "code,parent_code,kind,name\n460105901,460105,town,新镇\n460106901,460106,town,外区新镇\n";
+    let form = reqwest::multipart::Form::new()
+        .text("kind", "orgs")
+        .part("file", reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("o.csv"));
     let body = xy
         .post(format!("{}/network/import?csrf={xy_csrf}", s.base))
         .multipart(form)
@@ -239,73 +166,34 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         .text()
         .await
         .unwrap();
-    assert!(
-        body.contains("超出您的管辖范围") && body.contains("文件未导入"),
-        "{body}"
-    );
-    assert!(
-        oversight_store::network::unit(&app.db, "460105901")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(body.contains("超出您的管辖范围") && body.contains("文件未导入"), "{body}");
+    assert!(oversight_store::network::unit(&app.db, "460105901").await.unwrap().is_none());
 
     // The catalogue: the demo's items belong to city departments, outside the district.
     let (st, body) = k.get(&xy, "/catalogue", "/catalogue").await;
     assert_eq!(st, 200);
     assert!(!body.contains("SX001"));
-    let (_, body) = k
-        .get(&xy, "/catalogue", "/catalogue?department=460100-D01")
-        .await;
+    let (_, body) = k.get(&xy, "/catalogue", "/catalogue?department=460100-D01").await;
     assert!(!body.contains("SX0"));
 
     // The calendar is city-wide data: all may read it, only a city administrator may change it.
     assert_eq!(k.get(&xy, "/calendar", "/calendar?year=2011").await.0, 200);
+    assert_eq!(k.get(&lh, "/calendar/{year}/edit", "/calendar/2011/edit").await.0, 403);
     assert_eq!(
-        k.get(&lh, "/calendar/{year}/edit", "/calendar/2011/edit")
-            .await
-            .0,
-        403
-    );
-    assert_eq!(
-        k.post(
-            &lh,
-            "/calendar/{year}",
-            "/calendar/2011",
-            &[("csrf", &lh_csrf), ("body", "year 2011\n")]
-        )
-        .await
-        .0,
+        k.post(&lh, "/calendar/{year}", "/calendar/2011", &[("csrf", &lh_csrf), ("body", "year 2011\n")]).await.0,
         403
     );
     assert!(
-        app.calendar()
-            .await
-            .unwrap()
-            .is_working_day(chrono::NaiveDate::from_ymd_opt(2011, 4, 2).unwrap())
-            .unwrap()
+        app.calendar().await.unwrap().is_working_day(chrono::NaiveDate::from_ymd_opt(2011, 4, 2).unwrap()).unwrap()
     );
 
     // Administration: the 龙华区 administrator sees and manages only 龙华区.
-    assert_eq!(
-        k.get(&xy, "/admin/users", "/admin/users").await.0,
-        403,
-        "a supervisor manages no users"
-    );
+    assert_eq!(k.get(&xy, "/admin/users", "/admin/users").await.0, 403, "a supervisor manages no users");
     let (st, body) = k.get(&lh, "/admin/users", "/admin/users").await;
     assert_eq!(st, 200);
-    assert!(
-        body.contains("lhadmin") && !body.contains("xiuying") && !body.contains("xiaoneng"),
-        "{body}"
-    );
-    assert_eq!(
-        k.get(&xy, "/admin/users/new", "/admin/users/new").await.0,
-        403
-    );
-    assert_eq!(
-        k.get(&lh, "/admin/users/new", "/admin/users/new").await.0,
-        200
-    );
+    assert!(body.contains("lhadmin") && !body.contains("xiuying") && !body.contains("xiaoneng"), "{body}");
+    assert_eq!(k.get(&xy, "/admin/users/new", "/admin/users/new").await.0, 403);
+    assert_eq!(k.get(&lh, "/admin/users/new", "/admin/users/new").await.0, 200);
     let (st, _) = k
         .post(
             &lh,
@@ -322,12 +210,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         )
         .await;
     assert_eq!(st, 422);
-    assert!(
-        oversight_store::access::user_by_name(&app.db, "xy_new")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(oversight_store::access::user_by_name(&app.db, "xy_new").await.unwrap().is_none());
     let user_url = format!("/admin/users/{xiuying_id}");
     assert_eq!(k.get(&lh, "/admin/users/{id}", &user_url).await.0, 404);
     assert_eq!(
@@ -335,11 +218,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
             &lh,
             "/admin/users/{id}/grants",
             &format!("{user_url}/grants"),
-            &[
-                ("csrf", &lh_csrf),
-                ("role", "leader"),
-                ("org_code", "460106")
-            ]
+            &[("csrf", &lh_csrf), ("role", "leader"), ("org_code", "460106")]
         )
         .await
         .0,
@@ -378,42 +257,17 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         .0,
         404
     );
-    assert_eq!(
-        oversight_store::access::grants(&app.db, &xiuying_id)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        oversight_store::access::user(&app.db, &xiuying_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .active
-    );
-    assert!(
-        accounts::login(app, "xiuying", &common::password(&s, "xiuying"), "t")
-            .await
-            .is_ok(),
-        "password unchanged"
-    );
+    assert_eq!(oversight_store::access::grants(&app.db, &xiuying_id).await.unwrap().len(), 1);
+    assert!(oversight_store::access::user(&app.db, &xiuying_id).await.unwrap().unwrap().active);
+    assert!(accounts::login(app, "xiuying", &common::password(&s, "xiuying"), "t").await.is_ok(), "password unchanged");
 
     let (st, body) = k.get(&lh, "/admin/api-keys", "/admin/api-keys").await;
     assert_eq!(st, 200);
-    assert!(
-        !body.contains(&xy_key.prefix),
-        "another district's key is not listed"
-    );
+    assert!(!body.contains(&xy_key.prefix), "another district's key is not listed");
     assert_eq!(
-        k.post(
-            &lh,
-            "/admin/api-keys",
-            "/admin/api-keys",
-            &[("csrf", &lh_csrf), ("name", "越权"), ("scope", "460105")]
-        )
-        .await
-        .0,
+        k.post(&lh, "/admin/api-keys", "/admin/api-keys", &[("csrf", &lh_csrf), ("name", "越权"), ("scope", "460105")])
+            .await
+            .0,
         422
     );
     assert_eq!(
@@ -427,13 +281,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         .0,
         404
     );
-    assert!(
-        accounts::api_key_actor(app, &xy_secret)
-            .await
-            .unwrap()
-            .is_some(),
-        "still valid"
-    );
+    assert!(accounts::api_key_actor(app, &xy_secret).await.unwrap().is_some(), "still valid");
 
     // The audit log: only rows filed under the district.
     let (st, body) = k.get(&xy, "/audit", "/audit").await;
@@ -442,28 +290,17 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert!(!body.contains("demo.load"), "city-wide rows stay hidden");
 
     // The coming capabilities show no data yet, and need a login.
-    for route in [
-        "/cases",
-        "/hotline",
-        "/tasks",
-        "/inspections",
-        "/evaluation",
-        "/reports",
-    ] {
+    for route in ["/cases", "/hotline", "/tasks", "/inspections", "/evaluation", "/reports"] {
         assert_eq!(k.get(&xy, route, route).await.0, 200);
         assert_eq!(k.get(&anon, route, route).await.0, 303);
     }
 
     // The API with the district's key.
-    let key =
-        |rb: reqwest::RequestBuilder| rb.header("authorization", format!("Bearer {xy_secret}"));
+    let key = |rb: reqwest::RequestBuilder| rb.header("authorization", format!("Bearer {xy_secret}"));
     let api = client();
     let api_get = async |k: &mut Check<'_>, route: &str, url: &str| -> (u16, String) {
         k.cover("GET", route);
-        let res = key(api.get(format!("{}{url}", s.base)))
-            .send()
-            .await
-            .unwrap();
+        let res = key(api.get(format!("{}{url}", s.base))).send().await.unwrap();
         (res.status().as_u16(), res.text().await.unwrap())
     };
     let (st, body) = api_get(&mut k, "/api/v1/me", "/api/v1/me").await;
@@ -473,32 +310,12 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let roots: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(roots["units"].as_array().unwrap().len(), 1);
     assert_eq!(roots["units"][0]["code"], "460105");
-    assert_eq!(
-        api_get(&mut k, "/api/v1/orgs", "/api/v1/orgs?parent=460106")
-            .await
-            .0,
-        404
-    );
+    assert_eq!(api_get(&mut k, "/api/v1/orgs", "/api/v1/orgs?parent=460106").await.0, 404);
     let (_, body) = api_get(&mut k, "/api/v1/orgs", "/api/v1/orgs?parent=460100").await;
     assert_no_outside("api children of the city", &body);
-    assert_eq!(
-        api_get(&mut k, "/api/v1/orgs/{code}", "/api/v1/orgs/460106-V")
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        api_get(&mut k, "/api/v1/orgs/{code}", "/api/v1/orgs/460105-V")
-            .await
-            .0,
-        200
-    );
-    let (_, body) = api_get(
-        &mut k,
-        "/api/v1/items",
-        "/api/v1/items?department=460100-D01",
-    )
-    .await;
+    assert_eq!(api_get(&mut k, "/api/v1/orgs/{code}", "/api/v1/orgs/460106-V").await.0, 404);
+    assert_eq!(api_get(&mut k, "/api/v1/orgs/{code}", "/api/v1/orgs/460105-V").await.0, 200);
+    let (_, body) = api_get(&mut k, "/api/v1/items", "/api/v1/items?department=460100-D01").await;
     assert_eq!(body, "{\"items\":[]}");
     assert_eq!(
         api_get(
@@ -510,29 +327,12 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         .0,
         200
     );
-    assert_eq!(
-        api_get(
-            &mut k,
-            "/api/v1/calendar/years/{year}",
-            "/api/v1/calendar/years/2011"
-        )
-        .await
-        .0,
-        200
-    );
+    assert_eq!(api_get(&mut k, "/api/v1/calendar/years/{year}", "/api/v1/calendar/years/2011").await.0, 200);
 
     // Signing out is the last thing a user does.
-    assert_eq!(
-        k.post(&xy, "/logout", "/logout", &[("csrf", &xy_csrf)])
-            .await
-            .0,
-        303
-    );
+    assert_eq!(k.post(&xy, "/logout", "/logout", &[("csrf", &xy_csrf)]).await.0, 303);
     k.cover("POST", "/login");
 
     let missing: Vec<_> = routes().difference(&k.covered).cloned().collect();
-    assert!(
-        missing.is_empty(),
-        "routes without a scope case: {missing:?}"
-    );
+    assert!(missing.is_empty(), "routes without a scope case: {missing:?}");
 }

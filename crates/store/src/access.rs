@@ -39,58 +39,47 @@ impl GrantRow {
 }
 
 pub fn grants_of(rows: &[GrantRow]) -> Result<Grants> {
-    Ok(Grants(
-        rows.iter().map(GrantRow::grant).collect::<Result<_>>()?,
-    ))
+    Ok(Grants(rows.iter().map(GrantRow::grant).collect::<Result<_>>()?))
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, password_hash, active, created_at";
 
 pub async fn user_by_name(db: &Db, username: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE username = $1");
-    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(username)
-        .fetch_optional(c)
-        .await?))
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(username).fetch_optional(c).await?))
 }
 
 pub async fn user(db: &Db, id: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = $1");
-    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(c)
-        .await?))
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
 pub async fn user_tx(tx: &mut Tx, id: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(c)
-        .await?))
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
 pub async fn grants(db: &Db, user_id: &str) -> Result<Vec<GrantRow>> {
     Ok(on_db!(db, |c| {
         sqlx::query_as(
-        "SELECT g.id, g.user_id, g.role, g.org_code, o.name AS org_name, g.path
-         FROM role_grant g JOIN org_unit o ON o.code = g.org_code WHERE g.user_id = $1 ORDER BY g.path, g.role"
-    )
-    .bind(user_id)
-    .fetch_all(c)
-    .await?
+            "SELECT g.id, g.user_id, g.role, g.org_code, o.name AS org_name, g.path
+         FROM role_grant g JOIN org_unit o ON o.code = g.org_code WHERE g.user_id = $1 ORDER BY g.path, g.role",
+        )
+        .bind(user_id)
+        .fetch_all(c)
+        .await?
     }))
 }
 
 pub async fn grants_tx(tx: &mut Tx, user_id: &str) -> Result<Vec<GrantRow>> {
     Ok(on_tx!(tx, |c| {
         sqlx::query_as(
-        "SELECT g.id, g.user_id, g.role, g.org_code, o.name AS org_name, g.path
-         FROM role_grant g JOIN org_unit o ON o.code = g.org_code WHERE g.user_id = $1 ORDER BY g.path, g.role"
-    )
-    .bind(user_id)
-    .fetch_all(c)
-    .await?
+            "SELECT g.id, g.user_id, g.role, g.org_code, o.name AS org_name, g.path
+         FROM role_grant g JOIN org_unit o ON o.code = g.org_code WHERE g.user_id = $1 ORDER BY g.path, g.role",
+        )
+        .bind(user_id)
+        .fetch_all(c)
+        .await?
     }))
 }
 
@@ -105,8 +94,8 @@ pub struct UserWithGrants {
 /// (for a city-wide scope) those with no grant yet.
 pub async fn users_in_scope(db: &Db, scope: &Scope) -> Result<Vec<UserWithGrants>> {
     let filter = ScopeFilter::new(scope, "g.path", 1);
-    let everyone = matches!(scope, Scope::All)
-        || matches!(scope, Scope::Subtrees(r) if r.iter().any(|p| p.depth() == 1));
+    let everyone =
+        matches!(scope, Scope::All) || matches!(scope, Scope::Subtrees(r) if r.iter().any(|p| p.depth() == 1));
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM app_user u WHERE EXISTS (SELECT 1 FROM role_grant g WHERE g.user_id = u.id AND {})
          {} ORDER BY username",
@@ -145,26 +134,22 @@ pub async fn insert_user(tx: &mut Tx, u: &User) -> Result<()> {
 }
 
 pub async fn set_password(tx: &mut Tx, user_id: &str, hash: &str) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE app_user SET password_hash = $1 WHERE id = $2"
-    )
-    .bind(hash)
-    .bind(user_id)
-    .execute(c)
-    .await?
-    .rows_affected());
+    on_tx!(tx, |c| sqlx::query("UPDATE app_user SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 pub async fn set_active(tx: &mut Tx, user_id: &str, active: bool) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "UPDATE app_user SET active = $1 WHERE id = $2"
-    )
-    .bind(active)
-    .bind(user_id)
-    .execute(c)
-    .await?
-    .rows_affected());
+    on_tx!(tx, |c| sqlx::query("UPDATE app_user SET active = $1 WHERE id = $2")
+        .bind(active)
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
@@ -179,27 +164,23 @@ pub async fn insert_grant(
 ) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO role_grant (id, user_id, role, org_code, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
-    )
-    .bind(id)
-    .bind(user_id)
-    .bind(role.as_str())
-    .bind(org_code)
-    .bind(path.as_str())
-    .bind(now)
-    .execute(c).await?.rows_affected()
+            "INSERT INTO role_grant (id, user_id, role, org_code, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(org_code)
+        .bind(path.as_str())
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected()
     });
     Ok(())
 }
 
 pub async fn delete_grant(tx: &mut Tx, id: &str) -> Result<u64> {
-    Ok(on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM role_grant WHERE id = $1"
-    )
-    .bind(id)
-    .execute(c)
-    .await?
-    .rows_affected()))
+    Ok(on_tx!(tx, |c| sqlx::query("DELETE FROM role_grant WHERE id = $1").bind(id).execute(c).await?.rows_affected()))
 }
 
 // ---- sessions -------------------------------------------------------------------------------
@@ -236,45 +217,39 @@ pub async fn insert_session(
 pub async fn session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
     Ok(on_db!(db, |c| {
         sqlx::query_as(
-        "SELECT user_id, csrf_token, expires_at FROM user_session WHERE token_hash = $1 AND expires_at > $2"
-    )
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(c)
-    .await?
+            "SELECT user_id, csrf_token, expires_at FROM user_session WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(c)
+        .await?
     }))
 }
 
 pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM user_session WHERE token_hash = $1"
-    )
-    .bind(token_hash)
-    .execute(c)
-    .await?
-    .rows_affected());
+    on_tx!(tx, |c| sqlx::query("DELETE FROM user_session WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 pub async fn delete_sessions_of(tx: &mut Tx, user_id: &str) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM user_session WHERE user_id = $1"
-    )
-    .bind(user_id)
-    .execute(c)
-    .await?
-    .rows_affected());
+    on_tx!(tx, |c| sqlx::query("DELETE FROM user_session WHERE user_id = $1")
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 pub async fn delete_expired_sessions(tx: &mut Tx, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM user_session WHERE expires_at <= $1"
-    )
-    .bind(now)
-    .execute(c)
-    .await?
-    .rows_affected()))
+    Ok(on_tx!(tx, |c| sqlx::query("DELETE FROM user_session WHERE expires_at <= $1")
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected()))
 }
 
 // ---- login throttling -----------------------------------------------------------------------
@@ -286,51 +261,40 @@ pub async fn record_login_failure(
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO login_failure (id, username, client, at) VALUES ($1, $2, $3, $4)"
-    )
-    .bind(id)
-    .bind(username)
-    .bind(client)
-    .bind(now)
-    .execute(c)
-    .await?
-    .rows_affected());
+    on_tx!(tx, |c| sqlx::query("INSERT INTO login_failure (id, username, client, at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(username)
+        .bind(client)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 /// Failures since `since` for this username and for this client address.
-pub async fn login_failures_since(
-    db: &Db,
-    username: &str,
-    client: &str,
-    since: DateTime<Utc>,
-) -> Result<(i64, i64)> {
-    let by_user: i64 = on_db!(db, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM login_failure WHERE username = $1 AND at > $2"
-    )
-    .bind(username)
-    .bind(since)
-    .fetch_one(c)
-    .await?);
-    let by_client: i64 = on_db!(db, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM login_failure WHERE client = $1 AND at > $2"
-    )
-    .bind(client)
-    .bind(since)
-    .fetch_one(c)
-    .await?);
+pub async fn login_failures_since(db: &Db, username: &str, client: &str, since: DateTime<Utc>) -> Result<(i64, i64)> {
+    let by_user: i64 =
+        on_db!(db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM login_failure WHERE username = $1 AND at > $2")
+            .bind(username)
+            .bind(since)
+            .fetch_one(c)
+            .await?);
+    let by_client: i64 =
+        on_db!(db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM login_failure WHERE client = $1 AND at > $2")
+            .bind(client)
+            .bind(since)
+            .fetch_one(c)
+            .await?);
     Ok((by_user, by_client))
 }
 
 pub async fn clear_login_failures(tx: &mut Tx, username: &str) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM login_failure WHERE username = $1"
-    )
-    .bind(username)
-    .execute(c)
-    .await?
-    .rows_affected());
+    on_tx!(tx, |c| sqlx::query("DELETE FROM login_failure WHERE username = $1")
+        .bind(username)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
@@ -400,12 +364,10 @@ pub async fn api_key(db: &Db, id: &str) -> Result<Option<ApiKey>> {
 }
 
 pub async fn revoke_api_key(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_tx!(tx, |c| sqlx::query(
-        "UPDATE api_key SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
-    )
-    .bind(now)
-    .bind(id)
-    .execute(c)
-    .await?
-    .rows_affected()))
+    Ok(on_tx!(tx, |c| sqlx::query("UPDATE api_key SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await?
+        .rows_affected()))
 }

@@ -21,11 +21,10 @@ pub struct NewAudit<'a> {
 /// Appends a row to the chain. The head row is updated first, which locks it until the
 /// transaction ends: concurrent writers take their turn and the chain never forks.
 pub async fn append(tx: &mut Tx, row: NewAudit<'_>, now: DateTime<Utc>) -> Result<i64> {
-    let (seq, prev_hash): (i64, String) = on_tx!(tx, |c| sqlx::query_as(
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-    )
-    .fetch_one(c)
-    .await?);
+    let (seq, prev_hash): (i64, String) =
+        on_tx!(tx, |c| sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(c)
+            .await?);
     let entry = AuditEntry {
         seq,
         at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -51,10 +50,7 @@ pub async fn append(tx: &mut Tx, row: NewAudit<'_>, now: DateTime<Utc>) -> Resul
         .bind(&hash)
         .execute(&mut *c)
         .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(&mut *c)
-            .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *c).await?;
     });
     Ok(seq)
 }
@@ -90,12 +86,7 @@ impl AuditRow {
 }
 
 /// The newest rows within the scope (city-wide rows, path "/", only for a city-wide scope).
-pub async fn recent(
-    db: &Db,
-    scope: &Scope,
-    before_seq: Option<i64>,
-    limit: i64,
-) -> Result<Vec<AuditRow>> {
+pub async fn recent(db: &Db, scope: &Scope, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditRow>> {
     let filter = ScopeFilter::new(scope, "path", 3);
     let sql = format!(
         "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
@@ -103,9 +94,7 @@ pub async fn recent(
         filter.sql
     );
     Ok(on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(before_seq.unwrap_or(i64::MAX))
-            .bind(limit);
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(before_seq.unwrap_or(i64::MAX)).bind(limit);
         for b in &filter.binds {
             q = q.bind(b.clone());
         }
@@ -128,13 +117,13 @@ pub async fn verify(db: &Db) -> Result<ChainReport> {
     loop {
         let page: Vec<AuditRow> = on_db!(db, |c| {
             sqlx::query_as(
-            "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
-             WHERE seq > $1 ORDER BY seq LIMIT $2"
-        )
-        .bind(seq)
-        .bind(PAGE)
-        .fetch_all(c)
-        .await?
+                "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(seq)
+            .bind(PAGE)
+            .fetch_all(c)
+            .await?
         });
         let n = page.len() as i64;
         let rows: Vec<ChainedEntry> = page.into_iter().map(AuditRow::chained).collect();
@@ -144,33 +133,21 @@ pub async fn verify(db: &Db) -> Result<ChainReport> {
                 hash = h;
             }
             Err(b) => {
-                return Ok(ChainReport {
-                    rows: seq,
-                    first_break: Some(b),
-                });
+                return Ok(ChainReport { rows: seq, first_break: Some(b) });
             }
         }
         if n < PAGE {
             break;
         }
     }
-    let (head_seq, head_hash): (i64, String) = on_db!(db, |c| sqlx::query_as(
-        "SELECT seq, hash FROM audit_head WHERE id = 1"
-    )
-    .fetch_one(c)
-    .await?);
+    let (head_seq, head_hash): (i64, String) =
+        on_db!(db, |c| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(c).await?);
     let first_break = if head_seq != seq {
-        Some(ChainBreak::Gap {
-            expected: seq + 1,
-            found: head_seq,
-        })
+        Some(ChainBreak::Gap { expected: seq + 1, found: head_seq })
     } else if head_hash != hash {
         Some(ChainBreak::Unlinked { seq: head_seq })
     } else {
         None
     };
-    Ok(ChainReport {
-        rows: seq,
-        first_break,
-    })
+    Ok(ChainReport { rows: seq, first_break })
 }

@@ -40,26 +40,21 @@ pub async fn year_tx(tx: &mut Tx, year: i32) -> Result<Option<CalendarYear>> {
     .await?))
 }
 
-pub async fn put_year(
-    tx: &mut Tx,
-    year: i32,
-    body: &str,
-    shipped: bool,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub async fn put_year(tx: &mut Tx, year: i32, body: &str, shipped: bool, by: &str, now: DateTime<Utc>) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO calendar_year (year, body, shipped, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO calendar_year (year, body, shipped, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (year) DO UPDATE SET body = excluded.body, shipped = excluded.shipped,
-           updated_at = excluded.updated_at, updated_by = excluded.updated_by"
-    )
-    .bind(year)
-    .bind(body)
-    .bind(shipped)
-    .bind(now)
-    .bind(by)
-    .execute(c).await?.rows_affected()
+           updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(year)
+        .bind(body)
+        .bind(shipped)
+        .bind(now)
+        .bind(by)
+        .execute(c)
+        .await?
+        .rows_affected()
     });
     Ok(())
 }

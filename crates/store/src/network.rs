@@ -24,18 +24,10 @@ impl TryFrom<OrgRecord> for OrgUnit {
         let bad = |what: &str| StoreError::Corrupt(format!("org_unit {}: {what}", r.code));
         Ok(OrgUnit {
             code: OrgCode::parse(&r.code).map_err(|_| bad("code"))?,
-            parent: r
-                .parent_code
-                .as_deref()
-                .map(OrgCode::parse)
-                .transpose()
-                .map_err(|_| bad("parent_code"))?,
+            parent: r.parent_code.as_deref().map(OrgCode::parse).transpose().map_err(|_| bad("parent_code"))?,
             kind: OrgKind::parse(&r.kind).ok_or_else(|| bad("kind"))?,
             name: r.name.clone(),
-            level: r
-                .level
-                .map(|l| Level::from_number(i64::from(l)).ok_or_else(|| bad("level")))
-                .transpose()?,
+            level: r.level.map(|l| Level::from_number(i64::from(l)).ok_or_else(|| bad("level"))).transpose()?,
             path: OrgPath::from_stored(r.path),
         })
     }
@@ -50,36 +42,28 @@ const ORG_COLUMNS: &str = "code, parent_code, kind, name, path, level";
 /// Every unit (for planning an import, which needs the whole tree).
 pub async fn all_units(db: &Db) -> Result<Vec<OrgUnit>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM org_unit ORDER BY path");
-    let rows: Vec<OrgRecord> = on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .fetch_all(c)
-        .await?);
+    let rows: Vec<OrgRecord> = on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).fetch_all(c).await?);
     units(rows)
 }
 
 /// Every unit, read inside a transaction (so that a plan and its application see the same tree).
 pub async fn all_units_tx(tx: &mut Tx) -> Result<Vec<OrgUnit>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM org_unit ORDER BY path");
-    let rows: Vec<OrgRecord> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .fetch_all(c)
-        .await?);
+    let rows: Vec<OrgRecord> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).fetch_all(c).await?);
     units(rows)
 }
 
 pub async fn unit(db: &Db, code: &str) -> Result<Option<OrgUnit>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM org_unit WHERE code = $1");
-    let row: Option<OrgRecord> = on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .bind(code)
-        .fetch_optional(c)
-        .await?);
+    let row: Option<OrgRecord> =
+        on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(code).fetch_optional(c).await?);
     row.map(OrgUnit::try_from).transpose()
 }
 
 /// The root of the network (the city), if any.
 pub async fn root(db: &Db) -> Result<Option<OrgUnit>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM org_unit WHERE parent_code IS NULL");
-    let row: Option<OrgRecord> = on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .fetch_optional(c)
-        .await?);
+    let row: Option<OrgRecord> = on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).fetch_optional(c).await?);
     row.map(OrgUnit::try_from).transpose()
 }
 
@@ -108,10 +92,8 @@ pub async fn scope_roots(db: &Db, scope: &Scope) -> Result<Vec<OrgUnit>> {
             let mut out = Vec::new();
             for r in roots {
                 let sql = format!("SELECT {ORG_COLUMNS} FROM org_unit WHERE path = $1");
-                let row: Option<OrgRecord> = on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql))
-                    .bind(r.as_str())
-                    .fetch_optional(c)
-                    .await?);
+                let row: Option<OrgRecord> =
+                    on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(r.as_str()).fetch_optional(c).await?);
                 if let Some(row) = row {
                     out.push(OrgUnit::try_from(row)?);
                 }
@@ -135,10 +117,8 @@ pub async fn count_by_kind(db: &Db, scope: &Scope, under: &OrgPath) -> Result<Ve
         }
         q.fetch_all(c).await?
     });
-    let mut out: Vec<(OrgKind, i64)> = rows
-        .into_iter()
-        .filter_map(|(k, n)| OrgKind::parse(&k).map(|k| (k, n)))
-        .collect();
+    let mut out: Vec<(OrgKind, i64)> =
+        rows.into_iter().filter_map(|(k, n)| OrgKind::parse(&k).map(|k| (k, n))).collect();
     out.sort_by_key(|(k, _)| OrgKind::ALL.iter().position(|x| x == k));
     Ok(out)
 }
@@ -151,9 +131,9 @@ pub async fn search_units(db: &Db, scope: &Scope, text: &str, limit: i64) -> Res
         filter.sql
     );
     let sql = match db {
-        Db::Postgres(_) => sql
-            .replace("instr(code, $1)", "strpos(code, $1)")
-            .replace("instr(name, $1)", "strpos(name, $1)"),
+        Db::Postgres(_) => {
+            sql.replace("instr(code, $1)", "strpos(code, $1)").replace("instr(name, $1)", "strpos(name, $1)")
+        }
         Db::Sqlite { .. } => sql,
     };
     let rows: Vec<OrgRecord> = on_db!(db, |c| {
@@ -184,15 +164,13 @@ pub async fn insert_unit(tx: &mut Tx, u: &OrgUnit, now: DateTime<Utc>) -> Result
 }
 
 pub async fn rename_unit(tx: &mut Tx, code: &str, name: &str, now: DateTime<Utc>) -> Result<u64> {
-    let done = on_tx!(tx, |c| sqlx::query(
-        "UPDATE org_unit SET name = $1, updated_at = $2 WHERE code = $3"
-    )
-    .bind(name)
-    .bind(now)
-    .bind(code)
-    .execute(c)
-    .await?
-    .rows_affected());
+    let done = on_tx!(tx, |c| sqlx::query("UPDATE org_unit SET name = $1, updated_at = $2 WHERE code = $3")
+        .bind(name)
+        .bind(now)
+        .bind(code)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(done)
 }
 
@@ -335,14 +313,11 @@ pub struct CatalogueEntry {
     pub department_name: String,
 }
 
-const ITEM_COLUMNS: &str =
-    "i.code, i.name, i.department_code, i.legal_days, i.promised_days, i.fee_cents";
+const ITEM_COLUMNS: &str = "i.code, i.name, i.department_code, i.legal_days, i.promised_days, i.fee_cents";
 
 pub async fn all_items_tx(tx: &mut Tx) -> Result<Vec<ServiceItem>> {
     let sql = format!("SELECT {ITEM_COLUMNS} FROM service_item i ORDER BY i.code");
-    let rows: Vec<ItemRecord> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
-        .fetch_all(c)
-        .await?);
+    let rows: Vec<ItemRecord> = on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).fetch_all(c).await?);
     rows.into_iter().map(ServiceItem::try_from).collect()
 }
 
@@ -371,30 +346,18 @@ pub async fn catalogue(
         department_name: String,
     }
     let rows: Vec<Row> = on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(department.unwrap_or(""))
-            .bind(text.unwrap_or(""));
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(department.unwrap_or("")).bind(text.unwrap_or(""));
         for b in &filter.binds {
             q = q.bind(b.clone());
         }
         q.fetch_all(c).await?
     });
     rows.into_iter()
-        .map(|r| {
-            Ok(CatalogueEntry {
-                item: ServiceItem::try_from(r.item)?,
-                department_name: r.department_name,
-            })
-        })
+        .map(|r| Ok(CatalogueEntry { item: ServiceItem::try_from(r.item)?, department_name: r.department_name }))
         .collect()
 }
 
-pub async fn upsert_item(
-    tx: &mut Tx,
-    item: &ServiceItem,
-    department_path: &OrgPath,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub async fn upsert_item(tx: &mut Tx, item: &ServiceItem, department_path: &OrgPath, now: DateTime<Utc>) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO service_item (code, name, department_code, legal_days, promised_days, fee_cents, path, updated_at)
@@ -432,8 +395,5 @@ pub async fn count_by_level(db: &Db, scope: &Scope) -> Result<Vec<(Option<Level>
         }
         q.fetch_all(c).await?
     });
-    Ok(rows
-        .into_iter()
-        .map(|(l, v, n)| (l.and_then(|l| Level::from_number(i64::from(l))), v, n))
-        .collect())
+    Ok(rows.into_iter().map(|(l, v, n)| (l.and_then(|l| Level::from_number(i64::from(l))), v, n)).collect())
 }

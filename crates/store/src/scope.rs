@@ -13,14 +13,8 @@ impl ScopeFilter {
     /// numbered from `$first`.
     pub fn new(scope: &Scope, column: &str, first: usize) -> ScopeFilter {
         match scope {
-            Scope::All => ScopeFilter {
-                sql: "1 = 1".into(),
-                binds: vec![],
-            },
-            Scope::Subtrees(roots) if roots.is_empty() => ScopeFilter {
-                sql: "1 = 0".into(),
-                binds: vec![],
-            },
+            Scope::All => ScopeFilter { sql: "1 = 1".into(), binds: vec![] },
+            Scope::Subtrees(roots) if roots.is_empty() => ScopeFilter { sql: "1 = 0".into(), binds: vec![] },
             Scope::Subtrees(roots) => {
                 // substr() rather than LIKE: exact, with nothing to escape, on both backends.
                 let parts: Vec<String> = (0..roots.len())

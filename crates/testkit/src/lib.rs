@@ -18,32 +18,21 @@ pub struct TestApp {
 pub const PG_ENV: &str = "OVERSIGHT_TEST_PG";
 
 pub fn test_config(url: String) -> Config {
-    Config {
-        database_url: Some(url),
-        ..Config::default()
-    }
+    Config { database_url: Some(url), ..Config::default() }
 }
 
 pub async fn sqlite() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let app = App::open(test_config(url))
-        .await
-        .expect("open sqlite test database");
-    TestApp {
-        app,
-        _dir: Some(dir),
-        pg: None,
-    }
+    let app = App::open(test_config(url)).await.expect("open sqlite test database");
+    TestApp { app, _dir: Some(dir), pg: None }
 }
 
 /// The URL of a fresh database on the test server, or `None` when no server is named.
 pub async fn fresh_postgres_url() -> Option<(String, String, String)> {
     let admin = std::env::var(PG_ENV).ok().filter(|v| !v.is_empty())?;
     let name = format!("ovt_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("connect to OVERSIGHT_TEST_PG");
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to OVERSIGHT_TEST_PG");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
@@ -55,40 +44,25 @@ pub async fn fresh_postgres_url() -> Option<(String, String, String)> {
         Some(i) => &no_query[..host_start + i],
         None => no_query,
     };
-    let url = if query.is_empty() {
-        format!("{base}/{name}")
-    } else {
-        format!("{base}/{name}?{query}")
-    };
+    let url = if query.is_empty() { format!("{base}/{name}") } else { format!("{base}/{name}?{query}") };
     Some((url, admin.clone(), name))
 }
 
 pub async fn postgres() -> Option<TestApp> {
     let (url, admin, name) = fresh_postgres_url().await?;
-    let app = App::open(test_config(url))
-        .await
-        .expect("open postgres test database");
-    Some(TestApp {
-        app,
-        _dir: None,
-        pg: Some((admin, name)),
-    })
+    let app = App::open(test_config(url)).await.expect("open postgres test database");
+    Some(TestApp { app, _dir: None, pg: Some((admin, name)) })
 }
 
 /// Drops a test database (on its own thread and runtime: `Drop` cannot await).
 pub fn drop_postgres(admin: String, name: String) {
     let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
             if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
             }
         });
     })

@@ -25,12 +25,8 @@ pub fn routes() -> Router<App> {
 }
 
 async fn me(ApiCaller(actor): ApiCaller) -> Json<Value> {
-    let grants: Vec<Value> = actor
-        .grants
-        .0
-        .iter()
-        .map(|g| json!({ "role": g.role.as_str(), "path": g.path.as_str() }))
-        .collect();
+    let grants: Vec<Value> =
+        actor.grants.0.iter().map(|g| json!({ "role": g.role.as_str(), "path": g.path.as_str() })).collect();
     Json(json!({ "actor": actor.label, "name": actor.display_name, "grants": grants }))
 }
 
@@ -58,17 +54,11 @@ async fn orgs(
     let units = match q.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(parent) => {
             network::visible_unit(&app, &actor, parent).await?;
-            store::children(&app.db, &actor.scope(), parent)
-                .await
-                .map_err(AppError::from)?
+            store::children(&app.db, &actor.scope(), parent).await.map_err(AppError::from)?
         }
-        None => store::scope_roots(&app.db, &actor.scope())
-            .await
-            .map_err(AppError::from)?,
+        None => store::scope_roots(&app.db, &actor.scope()).await.map_err(AppError::from)?,
     };
-    Ok(Json(
-        json!({ "units": units.iter().map(unit_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json!({ "units": units.iter().map(unit_json).collect::<Vec<_>>() })))
 }
 
 async fn org(
@@ -94,10 +84,7 @@ async fn items(
     let entries = store::catalogue(
         &app.db,
         &actor.scope(),
-        q.department
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty()),
+        q.department.as_deref().map(str::trim).filter(|d| !d.is_empty()),
         q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()),
     )
     .await
@@ -138,9 +125,7 @@ async fn deadline(
         .filter(|d| *d <= 1000)
         .ok_or_else(|| AppError::field("days", format!("“{}”不是 0–1000 的整数", q.days)))?;
     let date = calendar::deadline(&app, &q.start, days).await?;
-    Ok(Json(
-        json!({ "start": q.start, "days": days, "deadline": date.to_string() }),
-    ))
+    Ok(Json(json!({ "start": q.start, "days": days, "deadline": date.to_string() })))
 }
 
 async fn calendar_year(

@@ -23,10 +23,7 @@ fn hashes() -> &'static HashMap<String, String> {
         Assets::iter()
             .filter_map(|name| {
                 let file = Assets::get(&name)?;
-                Some((
-                    name.to_string(),
-                    hex::encode(&Sha256::digest(&file.data)[..6]),
-                ))
+                Some((name.to_string(), hex::encode(&Sha256::digest(&file.data)[..6])))
             })
             .collect()
     })
@@ -57,14 +54,7 @@ async fn serve(Path(file): Path<String>, RawQuery(query): RawQuery) -> Response 
         Some("woff2") => "font/woff2",
         _ => "application/octet-stream",
     };
-    let cache = if query.is_some_and(|q| q.starts_with("v=")) {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
-    (
-        [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache)],
-        asset.data.into_owned(),
-    )
-        .into_response()
+    let cache =
+        if query.is_some_and(|q| q.starts_with("v=")) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache)], asset.data.into_owned()).into_response()
 }

@@ -37,11 +37,7 @@ pub struct PageError {
 
 impl PageError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> PageError {
-        PageError {
-            status,
-            message: message.into(),
-            errors: vec![],
-        }
+        PageError { status, message: message.into(), errors: vec![] }
     }
 }
 
@@ -56,11 +52,7 @@ impl From<AppError> for PageError {
             AppError::Invalid(_) => "输入有误".to_string(),
             other => other.to_string(),
         };
-        PageError {
-            status: status_of(&e),
-            message,
-            errors,
-        }
+        PageError { status: status_of(&e), message, errors }
     }
 }
 
@@ -98,11 +90,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            message: message.into(),
-            errors: vec![],
-        }
+        ApiError { status, message: message.into(), errors: vec![] }
     }
 }
 
@@ -113,11 +101,7 @@ impl From<AppError> for ApiError {
             AppError::Invalid(errs) => errs.clone(),
             _ => vec![],
         };
-        ApiError {
-            status: status_of(&e),
-            message: e.to_string(),
-            errors,
-        }
+        ApiError { status: status_of(&e), message: e.to_string(), errors }
     }
 }
 

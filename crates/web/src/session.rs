@@ -43,11 +43,7 @@ pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
@@ -62,11 +58,7 @@ pub async fn session_layer(State(app): State<App>, req: Request, next: Next) -> 
     let jar = cookies(req.headers());
     let session = match jar.get(SESSION_COOKIE) {
         Some(token) => match accounts::session_actor(&app, token).await {
-            Ok(found) => found.map(|(actor, csrf)| SessionInfo {
-                actor,
-                csrf,
-                token: token.clone(),
-            }),
+            Ok(found) => found.map(|(actor, csrf)| SessionInfo { actor, csrf, token: token.clone() }),
             Err(e) => return PageError::from(e).into_response(),
         },
         None => None,
@@ -74,18 +66,10 @@ pub async fn session_layer(State(app): State<App>, req: Request, next: Next) -> 
     let mut req = req;
     let path = req.uri().path().to_string();
     if req.method() == Method::POST && !path.starts_with("/api/") {
-        let expected = session
-            .as_ref()
-            .map(|s| s.csrf.clone())
-            .or_else(|| jar.get(PRE_SESSION_COOKIE).cloned());
+        let expected = session.as_ref().map(|s| s.csrf.clone()).or_else(|| jar.get(PRE_SESSION_COOKIE).cloned());
         let (parts, body) = req.into_parts();
-        let mut supplied = query_param(parts.uri.query(), "csrf").or_else(|| {
-            parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        });
+        let mut supplied = query_param(parts.uri.query(), "csrf")
+            .or_else(|| parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string));
         let is_form = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -93,8 +77,7 @@ pub async fn session_layer(State(app): State<App>, req: Request, next: Next) -> 
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         let body = if supplied.is_none() && is_form {
             let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-                return PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "提交的内容过大")
-                    .into_response();
+                return PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "提交的内容过大").into_response();
             };
             supplied = query_param(std::str::from_utf8(&bytes).ok(), "csrf");
             Body::from(bytes)
@@ -103,11 +86,8 @@ pub async fn session_layer(State(app): State<App>, req: Request, next: Next) -> 
         };
         let ok = matches!((&expected, &supplied), (Some(e), Some(s)) if constant_time_eq(e, s));
         if !ok {
-            return PageError::new(
-                StatusCode::FORBIDDEN,
-                "页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试",
-            )
-            .into_response();
+            return PageError::new(StatusCode::FORBIDDEN, "页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
+                .into_response();
         }
         req = Request::from_parts(parts, body);
     }
@@ -122,22 +102,11 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        match parts
-            .extensions
-            .get::<MaybeSession>()
-            .and_then(|s| s.0.clone())
-        {
+        match parts.extensions.get::<MaybeSession>().and_then(|s| s.0.clone()) {
             Some(s) => Ok(CurrentUser(s)),
             None => {
-                let next = parts
-                    .uri
-                    .path_and_query()
-                    .map_or("/".to_string(), |p| p.to_string());
-                let target = if parts.method == Method::GET {
-                    next
-                } else {
-                    "/".into()
-                };
+                let next = parts.uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
+                let target = if parts.method == Method::GET { next } else { "/".into() };
                 let query = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
                 Err(Redirect::to(&format!("/login?{query}")).into_response())
             }
@@ -152,12 +121,7 @@ impl<S: Send + Sync> FromRequestParts<S> for OptionalUser {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(OptionalUser(
-            parts
-                .extensions
-                .get::<MaybeSession>()
-                .and_then(|s| s.0.clone()),
-        ))
+        Ok(OptionalUser(parts.extensions.get::<MaybeSession>().and_then(|s| s.0.clone())))
     }
 }
 
@@ -178,28 +142,13 @@ impl FromRequestParts<App> for ApiCaller {
         if let Some(key) = key {
             return match accounts::api_key_actor(app, key).await? {
                 Some(actor) => Ok(ApiCaller(actor)),
-                None => Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "API 密钥无效或已吊销",
-                )),
+                None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "API 密钥无效或已吊销")),
             };
         }
-        match parts
-            .extensions
-            .get::<MaybeSession>()
-            .and_then(|s| s.0.clone())
-        {
-            Some(s) if parts.method == Method::GET || parts.method == Method::HEAD => {
-                Ok(ApiCaller(s.actor))
-            }
-            Some(_) => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "写操作须使用 API 密钥",
-            )),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "需要 API 密钥（Authorization: Bearer …）或登录",
-            )),
+        match parts.extensions.get::<MaybeSession>().and_then(|s| s.0.clone()) {
+            Some(s) if parts.method == Method::GET || parts.method == Method::HEAD => Ok(ApiCaller(s.actor)),
+            Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "写操作须使用 API 密钥")),
+            None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "需要 API 密钥（Authorization: Bearer …）或登录")),
         }
     }
 }
@@ -211,10 +160,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         Ok(ClientAddr(addr.unwrap_or_else(|| "unknown".into())))
     }
 }

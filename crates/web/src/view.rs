@@ -99,19 +99,10 @@ fn notice_text(code: &str) -> Option<&'static str> {
 
 /// Counts of units by kind as a short Chinese phrase, e.g. "镇（街道）41 · 便民服务中心 41".
 pub fn counts_phrase(counts: &[(OrgKind, i64)], skip: OrgKind) -> String {
-    counts
-        .iter()
-        .filter(|(k, _)| *k != skip)
-        .map(|(k, n)| format!("{} {n}", k.label()))
-        .collect::<Vec<_>>()
-        .join(" · ")
+    counts.iter().filter(|(k, _)| *k != skip).map(|(k, n)| format!("{} {n}", k.label())).collect::<Vec<_>>().join(" · ")
 }
 
 /// Fen as yuan, e.g. 1000 → "10.00 元"; 0 → "免费".
 pub fn fee(cents: i64) -> String {
-    if cents == 0 {
-        "免费".into()
-    } else {
-        format!("{}.{:02} 元", cents / 100, cents % 100)
-    }
+    if cents == 0 { "免费".into() } else { format!("{}.{:02} 元", cents / 100, cents % 100) }
 }

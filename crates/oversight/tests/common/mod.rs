@@ -24,81 +24,43 @@ impl Drop for Spawned {
 pub async fn spawn(t: &TestApp) -> Spawned {
     let app = t.app.clone();
     let accounts = demo::load(&app).await.expect("demo loads");
-    let server = oversight_web::Server::build(app.clone(), "127.0.0.1:0")
-        .await
-        .expect("bind");
+    let server = oversight_web::Server::build(app.clone(), "127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", server.local_addr());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server.run(async {
         let _ = stopped.await;
     }));
-    Spawned {
-        base,
-        accounts,
-        app,
-        stop: Some(stop),
-    }
+    Spawned { base, accounts, app, stop: Some(stop) }
 }
 
 pub fn password(s: &Spawned, username: &str) -> String {
-    s.accounts
-        .iter()
-        .find(|a| a.username == username)
-        .expect("demo account")
-        .password
-        .clone()
+    s.accounts.iter().find(|a| a.username == username).expect("demo account").password.clone()
 }
 
 /// The first form token on a page.
 pub fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
-    let start = html
-        .find(marker)
-        .map(|i| i + marker.len())
-        .expect("a form token on the page");
+    let start = html.find(marker).map(|i| i + marker.len()).expect("a form token on the page");
     html[start..].split('"').next().unwrap().to_string()
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// A client signed in as `username`, and its session's form token.
 pub async fn login(s: &Spawned, username: &str) -> (reqwest::Client, String) {
     let c = client();
-    let page = c
-        .get(format!("{}/login", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c.get(format!("{}/login", s.base)).send().await.unwrap().text().await.unwrap();
     let pre = csrf_of(&page);
     let res = c
         .post(format!("{}/login", s.base))
-        .form(&[
-            ("csrf", pre.as_str()),
-            ("username", username),
-            ("password", &password(s, username)),
-            ("next", "/"),
-        ])
+        .form(&[("csrf", pre.as_str()), ("username", username), ("password", &password(s, username)), ("next", "/")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303, "login of {username}");
-    let home = c
-        .get(format!("{}/", s.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = c.get(format!("{}/", s.base)).send().await.unwrap().text().await.unwrap();
     let csrf = csrf_of(&home);
     (c, csrf)
 }

@@ -15,16 +15,11 @@ use crate::session::{CurrentUser, SessionInfo};
 use crate::view::Layout;
 
 fn forbidden(what: &str) -> PageError {
-    PageError::new(
-        axum::http::StatusCode::FORBIDDEN,
-        format!("您没有{what}的权限"),
-    )
+    PageError::new(axum::http::StatusCode::FORBIDDEN, format!("您没有{what}的权限"))
 }
 
 fn roles() -> Vec<(&'static str, &'static str)> {
-    Role::for_people()
-        .map(|r| (r.as_str(), r.label()))
-        .collect()
+    Role::for_people().map(|r| (r.as_str(), r.label())).collect()
 }
 
 fn role_label(role: &str) -> &'static str {
@@ -52,13 +47,9 @@ pub async fn users(
     if !s.actor.may_somewhere(Action::ManageUsers) {
         return Err(forbidden("管理用户"));
     }
-    let users = store::users_in_scope(&app.db, &s.actor.scope_for(Action::ManageUsers))
-        .await
-        .map_err(AppError::from)?;
-    Ok(UsersPage {
-        l: Layout::new(&s, "/admin/users", "用户与角色").with_notice(d.done.as_deref()),
-        users,
-    })
+    let users =
+        store::users_in_scope(&app.db, &s.actor.scope_for(Action::ManageUsers)).await.map_err(AppError::from)?;
+    Ok(UsersPage { l: Layout::new(&s, "/admin/users", "用户与角色").with_notice(d.done.as_deref()), users })
 }
 
 #[derive(Template, WebTemplate)]
@@ -99,20 +90,12 @@ pub struct NewUserForm {
 
 fn messages(e: &AppError) -> String {
     match e {
-        AppError::Invalid(errs) => errs
-            .iter()
-            .map(|x| x.reason.clone())
-            .collect::<Vec<_>>()
-            .join("；"),
+        AppError::Invalid(errs) => errs.iter().map(|x| x.reason.clone()).collect::<Vec<_>>().join("；"),
         other => other.to_string(),
     }
 }
 
-pub async fn create_user(
-    State(app): State<App>,
-    CurrentUser(s): CurrentUser,
-    Form(f): Form<NewUserForm>,
-) -> Response {
+pub async fn create_user(State(app): State<App>, CurrentUser(s): CurrentUser, Form(f): Form<NewUserForm>) -> Response {
     let new = NewUser {
         username: &f.username,
         display_name: &f.display_name,
@@ -181,13 +164,7 @@ pub async fn user(
     user_page(&app, &s, &id, None, d.done.as_deref()).await
 }
 
-async fn after(
-    app: &App,
-    s: &SessionInfo,
-    id: &str,
-    result: Result<(), AppError>,
-    done: &str,
-) -> Response {
+async fn after(app: &App, s: &SessionInfo, id: &str, result: Result<(), AppError>, done: &str) -> Response {
     match result {
         Ok(()) => Redirect::to(&format!("/admin/users/{id}?done={done}")).into_response(),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
@@ -274,9 +251,7 @@ pub async fn api_keys(
     if !s.actor.may_somewhere(Action::ManageApiKeys) {
         return Err(forbidden("管理接口密钥"));
     }
-    let keys = store::api_keys(&app.db, &s.actor.scope_for(Action::ManageApiKeys))
-        .await
-        .map_err(AppError::from)?;
+    let keys = store::api_keys(&app.db, &s.actor.scope_for(Action::ManageApiKeys)).await.map_err(AppError::from)?;
     Ok(ApiKeysPage {
         l: Layout::new(&s, "/admin/api-keys", "接口密钥").with_notice(d.done.as_deref()),
         keys,
@@ -302,31 +277,17 @@ pub async fn create_api_key(
         return Err(forbidden("管理接口密钥"));
     }
     let result = accounts::create_api_key(&app, &s.actor, &f.name, Some(f.scope.as_str())).await;
-    let keys = store::api_keys(&app.db, &s.actor.scope_for(Action::ManageApiKeys))
-        .await
-        .map_err(AppError::from)?;
+    let keys = store::api_keys(&app.db, &s.actor.scope_for(Action::ManageApiKeys)).await.map_err(AppError::from)?;
     let l = Layout::new(&s, "/admin/api-keys", "接口密钥");
     Ok(match result {
         // The secret is shown on this response only; it is never stored.
-        Ok(created) => ApiKeysPage {
-            l,
-            keys,
-            created: Some(created),
-            name: String::new(),
-            scope: String::new(),
-            error: None,
+        Ok(created) => {
+            ApiKeysPage { l, keys, created: Some(created), name: String::new(), scope: String::new(), error: None }
+                .into_response()
         }
-        .into_response(),
         Err(e @ AppError::Invalid(_)) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            ApiKeysPage {
-                l,
-                keys,
-                created: None,
-                name: f.name,
-                scope: f.scope,
-                error: Some(messages(&e)),
-            },
+            ApiKeysPage { l, keys, created: None, name: f.name, scope: f.scope, error: Some(messages(&e)) },
         )
             .into_response(),
         Err(e) => PageError::from(e).into_response(),
@@ -366,19 +327,10 @@ pub async fn audit(
         return Err(forbidden("查看审计日志"));
     }
     const PAGE: i64 = 100;
-    let rows = audit_store::recent(
-        &app.db,
-        &s.actor.scope_for(Action::ViewAudit),
-        q.before,
-        PAGE,
-    )
-    .await
-    .map_err(AppError::from)?;
-    let next = if rows.len() as i64 == PAGE {
-        rows.last().map(|r| r.seq)
-    } else {
-        None
-    };
+    let rows = audit_store::recent(&app.db, &s.actor.scope_for(Action::ViewAudit), q.before, PAGE)
+        .await
+        .map_err(AppError::from)?;
+    let next = if rows.len() as i64 == PAGE { rows.last().map(|r| r.seq) } else { None };
     let chain = if q.verify.is_some() {
         let report = audit_store::verify(&app.db).await.map_err(AppError::from)?;
         Some(match report.first_break {
@@ -388,10 +340,5 @@ pub async fn audit(
     } else {
         None
     };
-    Ok(AuditPage {
-        l: Layout::new(&s, "/audit", "审计日志"),
-        rows,
-        next,
-        chain,
-    })
+    Ok(AuditPage { l: Layout::new(&s, "/audit", "审计日志"), rows, next, chain })
 }

@@ -40,11 +40,7 @@ fn random_token() -> String {
 }
 
 fn pre_session_cookie(app: &App, token: &str) -> String {
-    let secure = if app.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if app.config.secure_cookies { "; Secure" } else { "" };
     format!("{PRE_SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
@@ -64,11 +60,7 @@ pub async fn login_form(
         username: String::new(),
         error: None,
     };
-    (
-        [(header::SET_COOKIE, pre_session_cookie(&app, &csrf))],
-        page,
-    )
-        .into_response()
+    ([(header::SET_COOKIE, pre_session_cookie(&app, &csrf))], page).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -78,32 +70,19 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(
-    State(app): State<App>,
-    ClientAddr(client): ClientAddr,
-    Form(form): Form<LoginForm>,
-) -> Response {
+pub async fn login(State(app): State<App>, ClientAddr(client): ClientAddr, Form(form): Form<LoginForm>) -> Response {
     match accounts::login(&app, &form.username, &form.password, &client).await {
         Ok(session) => {
-            let secure = if app.config.secure_cookies {
-                "; Secure"
-            } else {
-                ""
-            };
+            let secure = if app.config.secure_cookies { "; Secure" } else { "" };
             let max_age = app.config.session_hours * 3600;
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
                 session.token
             );
-            let clear =
-                format!("{PRE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
+            let clear = format!("{PRE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
             let mut response = Redirect::to(&safe_next(form.next.as_deref())).into_response();
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, cookie.parse().expect("cookie header"));
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, clear.parse().expect("cookie header"));
+            response.headers_mut().append(header::SET_COOKIE, cookie.parse().expect("cookie header"));
+            response.headers_mut().append(header::SET_COOKIE, clear.parse().expect("cookie header"));
             response
         }
         Err(e @ (AppError::Forbidden(_) | AppError::Throttled(_))) => {
@@ -120,27 +99,15 @@ pub async fn login(
                 username: form.username.trim().to_string(),
                 error: Some(e.to_string()),
             };
-            (
-                status,
-                [(header::SET_COOKIE, pre_session_cookie(&app, &csrf))],
-                page,
-            )
-                .into_response()
+            (status, [(header::SET_COOKIE, pre_session_cookie(&app, &csrf))], page).into_response()
         }
         Err(e) => PageError::from(e).into_response(),
     }
 }
 
-pub async fn logout(
-    State(app): State<App>,
-    CurrentUser(s): CurrentUser,
-) -> Result<Response, PageError> {
+pub async fn logout(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
     accounts::logout(&app, &s.token).await?;
-    let secure = if app.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = if app.config.secure_cookies { "; Secure" } else { "" };
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
 }
@@ -153,14 +120,7 @@ struct HomePage {
     departments: i64,
 }
 
-pub async fn home(
-    State(app): State<App>,
-    CurrentUser(s): CurrentUser,
-) -> Result<impl IntoResponse, PageError> {
+pub async fn home(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
     let (levels, departments) = network::level_counts(&app, &s.actor).await?;
-    Ok(HomePage {
-        l: Layout::new(&s, "/", "首页"),
-        levels,
-        departments,
-    })
+    Ok(HomePage { l: Layout::new(&s, "/", "首页"), levels, departments })
 }

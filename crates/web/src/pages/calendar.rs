@@ -62,11 +62,7 @@ pub struct YearQuery {
 }
 
 fn city_admin(s: &crate::session::SessionInfo) -> bool {
-    s.actor
-        .grants
-        .0
-        .iter()
-        .any(|g| g.role.allows(Action::EditCalendar) && g.path.depth() == 1)
+    s.actor.grants.0.iter().any(|g| g.role.allows(Action::EditCalendar) && g.path.depth() == 1)
 }
 
 pub async fn year(
@@ -75,10 +71,7 @@ pub async fn year(
     Query(q): Query<YearQuery>,
 ) -> Result<impl IntoResponse, PageError> {
     let today = app.now().with_timezone(&app.config.tz()).date_naive();
-    let year = q
-        .year
-        .filter(|y| (2000..=2100).contains(y))
-        .unwrap_or(today.year());
+    let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or(today.year());
     let cal = app.calendar().await?;
     let years: Vec<i32> = cal.known_years().collect();
     let known = years.contains(&year);
@@ -88,11 +81,7 @@ pub async fn year(
             let first = NaiveDate::from_ymd_opt(year, m, 1).expect("valid month");
             let mut weeks = vec![];
             let mut week: Vec<Day> = (0..first.weekday().num_days_from_monday())
-                .map(|_| Day {
-                    day: 0,
-                    class: "blank",
-                    title: String::new(),
-                })
+                .map(|_| Day { day: 0, class: "blank", title: String::new() })
                 .collect();
             let mut d = first;
             while d.month() == m {
@@ -103,11 +92,7 @@ pub async fn year(
                     DayStatus::Holiday(_) => "holiday",
                     DayStatus::MadeWorkday(_) => "made-workday",
                 };
-                week.push(Day {
-                    day: d.day(),
-                    class,
-                    title: format!("{d} {status}"),
-                });
+                week.push(Day { day: d.day(), class, title: format!("{d} {status}") });
                 if week.len() == 7 {
                     weeks.push(std::mem::take(&mut week));
                 }
@@ -115,11 +100,7 @@ pub async fn year(
             }
             if !week.is_empty() {
                 while week.len() < 7 {
-                    week.push(Day {
-                        day: 0,
-                        class: "blank",
-                        title: String::new(),
-                    });
+                    week.push(Day { day: 0, class: "blank", title: String::new() });
                 }
                 weeks.push(week);
             }
@@ -136,9 +117,7 @@ pub async fn year(
         Some(y) => format!(
             "由 {} 于 {} 修订",
             y.updated_by,
-            y.updated_at
-                .with_timezone(&app.config.tz())
-                .format("%Y-%m-%d %H:%M")
+            y.updated_at.with_timezone(&app.config.tz()).format("%Y-%m-%d %H:%M")
         ),
         None => String::new(),
     };
@@ -147,16 +126,10 @@ pub async fn year(
     let days = q.days.clone().unwrap_or_default();
     let (mut deadline, mut steps, mut calc_error) = (None, vec![], None);
     if !start.is_empty() || !days.is_empty() {
-        match (
-            NaiveDate::parse_from_str(start.trim(), "%Y-%m-%d"),
-            days.trim().parse::<u32>(),
-        ) {
+        match (NaiveDate::parse_from_str(start.trim(), "%Y-%m-%d"), days.trim().parse::<u32>()) {
             (Ok(st), Ok(n)) if n <= 500 => match cal.explain_deadline(st, n) {
                 Ok(explained) => {
-                    deadline = explained
-                        .last()
-                        .map(|(d, _, _)| d.to_string())
-                        .or(Some(st.to_string()));
+                    deadline = explained.last().map(|(d, _, _)| d.to_string()).or(Some(st.to_string()));
                     steps = explained
                         .into_iter()
                         .map(|(d, status, running)| Step {
@@ -174,8 +147,7 @@ pub async fn year(
         }
     }
     Ok(YearPage {
-        l: Layout::new(&s, "/calendar", format!("{year} 年工作日历"))
-            .with_notice(q.done.as_deref()),
+        l: Layout::new(&s, "/calendar", format!("{year} 年工作日历")).with_notice(q.done.as_deref()),
         may_edit: city_admin(&s),
         year,
         known,
@@ -207,23 +179,14 @@ pub async fn edit_form(
     Query(_d): Query<Done>,
 ) -> Result<impl IntoResponse, PageError> {
     if !city_admin(&s) {
-        return Err(PageError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "只有市级系统管理员可以修改工作日历",
-        ));
+        return Err(PageError::new(axum::http::StatusCode::FORBIDDEN, "只有市级系统管理员可以修改工作日历"));
     }
     let body = match store::year(&app.db, year).await.map_err(AppError::from)? {
         Some(y) => y.body,
-        None => format!(
-            "year {year}  # 国办发明电〔{}〕号\nholiday {year}-01-01  元旦\n",
-            year - 1
-        ),
+        None => format!("year {year}  # 国办发明电〔{}〕号\nholiday {year}-01-01  元旦\n", year - 1),
     };
     Ok(EditPage {
-        l: Layout::new(&s, "/calendar", format!("修订 {year} 年节假日安排")),
-        year,
-        body,
-        errors: vec![],
+        l: Layout::new(&s, "/calendar", format!("修订 {year} 年节假日安排")), year, body, errors: vec![]
     })
 }
 

@@ -22,11 +22,7 @@ fn page(
     heading: &'static str,
     points: &'static [&'static str],
 ) -> ComingPage {
-    ComingPage {
-        l: Layout::new(s, section, heading),
-        heading,
-        points,
-    }
+    ComingPage { l: Layout::new(s, section, heading), heading, points }
 }
 
 pub async fn cases(CurrentUser(s): CurrentUser) -> impl IntoResponse {
@@ -62,11 +58,7 @@ pub async fn tasks(CurrentUser(s): CurrentUser) -> impl IntoResponse {
         &s,
         "/tasks",
         "督察督办",
-        &[
-            "年度目标、会议决定与领导批示的督办事项",
-            "牵头与协办单位、节点与进度",
-            "联席会议议程、决定与跟踪",
-        ],
+        &["年度目标、会议决定与领导批示的督办事项", "牵头与协办单位、节点与进度", "联席会议议程、决定与跟踪"],
     )
 }
 
@@ -75,11 +67,7 @@ pub async fn inspections(CurrentUser(s): CurrentUser) -> impl IntoResponse {
         &s,
         "/inspections",
         "明察暗访",
-        &[
-            "检查清单与现场记录",
-            "问题认定、整改期限与复查",
-            "窗口服务好差评的跟踪整改",
-        ],
+        &["检查清单与现场记录", "问题认定、整改期限与复查", "窗口服务好差评的跟踪整改"],
     )
 }
 
@@ -88,11 +76,7 @@ pub async fn evaluation(CurrentUser(s): CurrentUser) -> impl IntoResponse {
         &s,
         "/evaluation",
         "绩效考评",
-        &[
-            "按部门分组的年度考评方案与权重",
-            "由监察、投诉、督办、暗访数据自动计分",
-            "排名、公示与申诉",
-        ],
+        &["按部门分组的年度考评方案与权重", "由监察、投诉、督办、暗访数据自动计分", "排名、公示与申诉"],
     )
 }
 
@@ -101,10 +85,6 @@ pub async fn reports(CurrentUser(s): CurrentUser) -> impl IntoResponse {
         &s,
         "/reports",
         "统计报表",
-        &[
-            "超期率、投诉指标的同期对比",
-            "每个数字都可追溯到背后的记录",
-            "导出 Excel 与打印",
-        ],
+        &["超期率、投诉指标的同期对比", "每个数字都可追溯到背后的记录", "导出 Excel 与打印"],
     )
 }

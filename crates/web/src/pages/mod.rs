@@ -18,10 +18,7 @@ pub fn routes() -> Router<App> {
         .route("/logout", post(auth::logout))
         // the four-level network and the catalogue
         .route("/network", get(network::overview))
-        .route(
-            "/network/import",
-            get(network::import_form).post(network::import),
-        )
+        .route("/network/import", get(network::import_form).post(network::import))
         .route("/network/{code}", get(network::unit))
         .route("/network/{code}/rename", post(network::rename))
         .route("/network/{code}/windows", post(network::add_window))
@@ -36,16 +33,10 @@ pub fn routes() -> Router<App> {
         .route("/admin/users/new", get(admin::new_user))
         .route("/admin/users/{id}", get(admin::user))
         .route("/admin/users/{id}/grants", post(admin::grant))
-        .route(
-            "/admin/users/{id}/grants/{grant}/delete",
-            post(admin::revoke),
-        )
+        .route("/admin/users/{id}/grants/{grant}/delete", post(admin::revoke))
         .route("/admin/users/{id}/password", post(admin::password))
         .route("/admin/users/{id}/active", post(admin::active))
-        .route(
-            "/admin/api-keys",
-            get(admin::api_keys).post(admin::create_api_key),
-        )
+        .route("/admin/api-keys", get(admin::api_keys).post(admin::create_api_key))
         .route("/admin/api-keys/{id}/revoke", post(admin::revoke_api_key))
         .route("/audit", get(admin::audit))
         // capabilities still being built

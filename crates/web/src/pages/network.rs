@@ -57,9 +57,7 @@ pub async fn overview(
     let found = if text.is_empty() {
         vec![]
     } else {
-        store::search_units(&app.db, &s.actor.scope(), &text, 200)
-            .await
-            .map_err(AppError::from)?
+        store::search_units(&app.db, &s.actor.scope(), &text, 200).await.map_err(AppError::from)?
     };
     Ok(OverviewPage {
         may_import: s.actor.may_somewhere(Action::EditNetwork),
@@ -105,10 +103,7 @@ async fn unit_page(
     let departments = if v.unit.kind.is_venue() && v.may_edit {
         let mut out = Vec::new();
         for ancestor in v.unit.path.codes() {
-            for child in store::children(&app.db, &s.actor.scope(), ancestor)
-                .await
-                .map_err(AppError::from)?
-            {
+            for child in store::children(&app.db, &s.actor.scope(), ancestor).await.map_err(AppError::from)? {
                 if child.kind == OrgKind::Department {
                     out.push(child);
                 }
@@ -119,12 +114,7 @@ async fn unit_page(
         vec![]
     };
     let title = v.unit.name.clone();
-    Ok(UnitPage {
-        l: Layout::new(s, "/network", title).with_notice(done),
-        v,
-        departments,
-        error,
-    })
+    Ok(UnitPage { l: Layout::new(s, "/network", title).with_notice(done), v, departments, error })
 }
 
 pub async fn unit(
@@ -138,12 +128,7 @@ pub async fn unit(
 
 /// Re-shows the unit page with the error of a form, or the error page when the unit itself
 /// cannot be shown.
-async fn unit_with_error(
-    app: &App,
-    s: &crate::session::SessionInfo,
-    code: &str,
-    e: AppError,
-) -> Response {
+async fn unit_with_error(app: &App, s: &crate::session::SessionInfo, code: &str, e: AppError) -> Response {
     match e {
         AppError::Invalid(_) | AppError::Conflict(_) => {
             let status = if matches!(e, AppError::Conflict(_)) {
@@ -152,11 +137,9 @@ async fn unit_with_error(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY
             };
             let message = match &e {
-                AppError::Invalid(errs) => errs
-                    .iter()
-                    .map(|x| format!("{}：{}", x.field, x.reason))
-                    .collect::<Vec<_>>()
-                    .join("；"),
+                AppError::Invalid(errs) => {
+                    errs.iter().map(|x| format!("{}：{}", x.field, x.reason)).collect::<Vec<_>>().join("；")
+                }
                 other => other.to_string(),
             };
             match unit_page(app, s, code, Some(message), None).await {
@@ -216,16 +199,7 @@ pub async fn add_staff(
     Path(code): Path<String>,
     Form(f): Form<StaffForm>,
 ) -> Response {
-    match network::add_staff(
-        &app,
-        &s.actor,
-        &code,
-        &f.name,
-        &f.position,
-        f.window.as_deref(),
-    )
-    .await
-    {
+    match network::add_staff(&app, &s.actor, &code, &f.name, &f.position, f.window.as_deref()).await {
         Ok(_) => Redirect::to(&format!("/network/{code}?done=staff")).into_response(),
         Err(e) => unit_with_error(&app, &s, &code, e).await,
     }
@@ -243,10 +217,7 @@ struct ImportPage {
 
 pub async fn import_form(CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
     if !s.actor.may_somewhere(Action::EditNetwork) {
-        return Err(PageError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "您没有导入服务网络的权限",
-        ));
+        return Err(PageError::new(axum::http::StatusCode::FORBIDDEN, "您没有导入服务网络的权限"));
     }
     Ok(ImportPage {
         l: Layout::new(&s, "/network", "导入网络与事项"),
@@ -263,19 +234,13 @@ pub async fn import(
     mut form: Multipart,
 ) -> Result<impl IntoResponse, PageError> {
     if !s.actor.may_somewhere(Action::EditNetwork) {
-        return Err(PageError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "您没有导入服务网络的权限",
-        ));
+        return Err(PageError::new(axum::http::StatusCode::FORBIDDEN, "您没有导入服务网络的权限"));
     }
     let mut kind = String::from("orgs");
     let mut encoding = String::from("auto");
     let mut file: Option<(String, Vec<u8>)> = None;
     let bad = |e: axum::extract::multipart::MultipartError| {
-        PageError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            format!("上传失败：{e}"),
-        )
+        PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("上传失败：{e}"))
     };
     while let Some(field) = form.next_field().await.map_err(bad)? {
         match field.name() {
@@ -301,31 +266,15 @@ pub async fn import(
     let encoding = match TextEncoding::parse(&encoding) {
         Ok(e) => e,
         Err(e) => {
-            return Ok(ImportPage {
-                l,
-                kind,
-                file_name: name,
-                report: None,
-                error: Some(e.to_string()),
-            });
+            return Ok(ImportPage { l, kind, file_name: name, report: None, error: Some(e.to_string()) });
         }
     };
-    let upload = Upload {
-        name: &name,
-        bytes: &bytes,
-        encoding,
-    };
+    let upload = Upload { name: &name, bytes: &bytes, encoding };
     let report = match kind.as_str() {
         "items" => network::import_items(&app, &s.actor, &upload).await?,
         _ => network::import_orgs(&app, &s.actor, &upload).await?,
     };
-    Ok(ImportPage {
-        l,
-        kind,
-        file_name: name,
-        report: Some(report),
-        error: None,
-    })
+    Ok(ImportPage { l, kind, file_name: name, report: Some(report), error: None })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -358,10 +307,5 @@ pub async fn catalogue(
     )
     .await
     .map_err(AppError::from)?;
-    Ok(CataloguePage {
-        l: Layout::new(&s, "/catalogue", "事项目录"),
-        q: text,
-        department,
-        entries,
-    })
+    Ok(CataloguePage { l: Layout::new(&s, "/catalogue", "事项目录"), q: text, department, entries })
 }
