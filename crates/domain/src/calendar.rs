@@ -258,6 +258,20 @@ impl WorkCalendar {
         Ok(count)
     }
 
+    /// The number of working days from `from` (included) until `until` (excluded): the days a
+    /// clock stopped on `from` and restarted on `until` stood still. Same day: 0.
+    pub fn working_days_from_until(&self, from: NaiveDate, until: NaiveDate) -> Result<u32, CalendarError> {
+        let mut count = 0;
+        let mut date = from;
+        while date < until {
+            if self.is_working_day(date)? {
+                count += 1;
+            }
+            date = date + Days::new(1);
+        }
+        Ok(count)
+    }
+
     /// Every day from `start` (excluded) to the deadline, with its status and running count:
     /// the arithmetic laid out so that anyone can check it.
     pub fn explain_deadline(

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod audit;
 pub mod calendar;
+pub mod case;
 pub mod item;
 pub mod org;
 pub mod row_error;

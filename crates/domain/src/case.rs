@@ -1,0 +1,790 @@
+//! Approval cases (办件): the events department systems report (spec/exchange.md §3), the state
+//! a case's events project to, its deadline and its settlement (spec/metrics.md), and the
+//! supervision rules that flag anomalies.
+//!
+//! The state is a pure function of the set of a case's events taken in `at` order (ties in
+//! arrival order), never of the order they arrived in.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde_json::{Map, Value};
+
+use crate::RowError;
+use crate::calendar::{CalendarError, WorkCalendar};
+use crate::org::OrgKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum SuspendReason {
+    Hearing,
+    Tender,
+    Auction,
+    Inspection,
+    Testing,
+    Quarantine,
+    Appraisal,
+    ExpertReview,
+    Other,
+}
+
+impl SuspendReason {
+    const ALL: [(&'static str, SuspendReason, &'static str); 9] = [
+        ("hearing", SuspendReason::Hearing, "听证"),
+        ("tender", SuspendReason::Tender, "招标"),
+        ("auction", SuspendReason::Auction, "拍卖"),
+        ("inspection", SuspendReason::Inspection, "检验"),
+        ("testing", SuspendReason::Testing, "检测"),
+        ("quarantine", SuspendReason::Quarantine, "检疫"),
+        ("appraisal", SuspendReason::Appraisal, "鉴定"),
+        ("expert_review", SuspendReason::ExpertReview, "专家评审"),
+        ("other", SuspendReason::Other, "其他"),
+    ];
+
+    pub fn parse(s: &str) -> Option<SuspendReason> {
+        Self::ALL.iter().find(|(k, _, _)| *k == s).map(|(_, r, _)| *r)
+    }
+
+    pub fn label(self) -> &'static str {
+        Self::ALL.iter().find(|(_, r, _)| *r == self).map_or("", |(_, _, l)| l)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Decision {
+    Approved,
+    Rejected,
+}
+
+/// What happened, with the fields of its type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum EventBody {
+    Received {
+        item_code: String,
+        venue_code: String,
+        applicant_kind: String,
+        applicant_name: String,
+        id_no: Option<String>,
+    },
+    Accepted {
+        promised_days: Option<u32>,
+    },
+    NotAccepted {
+        reason: String,
+    },
+    SupplementRequested,
+    SupplementReceived,
+    Suspended {
+        reason: SuspendReason,
+    },
+    Resumed,
+    Extended {
+        days: u32,
+    },
+    Step {
+        name: String,
+    },
+    Forwarded {
+        to_venue_code: String,
+    },
+    Fee {
+        amount_cents: i64,
+    },
+    Completed {
+        result: Decision,
+    },
+    Withdrawn,
+}
+
+impl EventBody {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventBody::Received { .. } => "received",
+            EventBody::Accepted { .. } => "accepted",
+            EventBody::NotAccepted { .. } => "not_accepted",
+            EventBody::SupplementRequested => "supplement_requested",
+            EventBody::SupplementReceived => "supplement_received",
+            EventBody::Suspended { .. } => "suspended",
+            EventBody::Resumed => "resumed",
+            EventBody::Extended { .. } => "extended",
+            EventBody::Step { .. } => "step",
+            EventBody::Forwarded { .. } => "forwarded",
+            EventBody::Fee { .. } => "fee",
+            EventBody::Completed { .. } => "completed",
+            EventBody::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The venue an event names (where a case was received or forwarded to).
+    pub fn venue_code(&self) -> Option<&str> {
+        match self {
+            EventBody::Received { venue_code, .. } => Some(venue_code),
+            EventBody::Forwarded { to_venue_code } => Some(to_venue_code),
+            _ => None,
+        }
+    }
+}
+
+/// One reported event, checked on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEvent {
+    pub event_id: String,
+    pub case_no: String,
+    pub at: DateTime<FixedOffset>,
+    pub body: EventBody,
+    /// The event as sent, keys sorted: what "the same content" means for a repeated `event_id`.
+    pub canonical: String,
+}
+
+const MAX_ID: usize = 100;
+const MAX_TEXT: usize = 500;
+
+/// The event's JSON with the keys of every object sorted, so that equal content gives equal text.
+fn canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write_sorted(v, &mut out);
+    out
+}
+
+fn write_sorted(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                write_sorted(&m[*k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_sorted(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+struct Fields<'a> {
+    line: usize,
+    obj: &'a Map<String, Value>,
+}
+
+impl Fields<'_> {
+    fn err(&self, field: &str, reason: impl Into<String>) -> RowError {
+        RowError::new(self.line, field, reason)
+    }
+
+    fn text(&self, field: &str, max: usize) -> Result<String, RowError> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Err(self.err(field, "缺少该字段")),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(self.err(field, "不能为空")),
+            Some(Value::String(s)) if s.chars().count() > max => {
+                Err(self.err(field, format!("过长（最多 {max} 个字符）")))
+            }
+            Some(Value::String(s)) => Ok(s.trim().to_string()),
+            Some(_) => Err(self.err(field, "应为字符串")),
+        }
+    }
+
+    fn opt_text(&self, field: &str, max: usize) -> Result<Option<String>, RowError> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            _ => self.text(field, max).map(Some),
+        }
+    }
+
+    fn int(&self, field: &str) -> Result<Option<i64>, RowError> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| self.err(field, "应为整数")),
+            Some(_) => Err(self.err(field, "应为整数")),
+        }
+    }
+}
+
+/// Reads one line of a case-events file or request (`line` counts from 1).
+pub fn parse_event(line: usize, text: &str) -> Result<CaseEvent, RowError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| RowError::new(line, "", format!("不是有效的 JSON：{e}")))?;
+    let Value::Object(obj) = &value else {
+        return Err(RowError::new(line, "", "每行应为一个 JSON 对象"));
+    };
+    let f = Fields { line, obj };
+    let event_id = f.text("event_id", MAX_ID)?;
+    let case_no = f.text("case_no", MAX_ID)?;
+    let kind = f.text("type", 40)?;
+    let at_text = f.text("at", 64)?;
+    let at = DateTime::parse_from_rfc3339(&at_text).map_err(|_| {
+        f.err("at", format!("“{at_text}”不是带时区偏移的 RFC 3339 时间（如 2011-03-02T09:15:00+08:00）"))
+    })?;
+    let body = match kind.as_str() {
+        "received" => {
+            let applicant = match obj.get("applicant") {
+                Some(Value::Object(a)) => a,
+                None | Some(Value::Null) => return Err(f.err("applicant", "缺少该字段")),
+                Some(_) => return Err(f.err("applicant", "应为对象 {kind, name, id_no?}")),
+            };
+            let a = Fields { line, obj: applicant };
+            let applicant_kind = a.text("kind", 20).map_err(|e| f.err("applicant.kind", e.reason))?;
+            if applicant_kind != "person" && applicant_kind != "organization" {
+                return Err(f.err("applicant.kind", format!("“{applicant_kind}”无效，应为 person 或 organization")));
+            }
+            EventBody::Received {
+                item_code: f.text("item_code", MAX_ID)?,
+                venue_code: f.text("venue_code", MAX_ID)?,
+                applicant_kind,
+                applicant_name: a.text("name", MAX_TEXT).map_err(|e| f.err("applicant.name", e.reason))?,
+                id_no: a.opt_text("id_no", 40).map_err(|e| f.err("applicant.id_no", e.reason))?,
+            }
+        }
+        "accepted" => {
+            let promised = match f.int("promised_days")? {
+                None => None,
+                Some(n) if (1..=250).contains(&n) => Some(n as u32),
+                Some(n) => return Err(f.err("promised_days", format!("{n} 无效：应为 1–250 的工作日数"))),
+            };
+            EventBody::Accepted { promised_days: promised }
+        }
+        "not_accepted" => EventBody::NotAccepted { reason: f.text("reason", MAX_TEXT)? },
+        "supplement_requested" => {
+            f.opt_text("note", MAX_TEXT)?;
+            EventBody::SupplementRequested
+        }
+        "supplement_received" => EventBody::SupplementReceived,
+        "suspended" => {
+            let reason = f.text("reason", 40)?;
+            EventBody::Suspended {
+                reason: SuspendReason::parse(&reason).ok_or_else(|| {
+                    f.err("reason", format!("“{reason}”无效，应为 hearing、tender、auction、inspection、testing、quarantine、appraisal、expert_review 或 other"))
+                })?,
+            }
+        }
+        "resumed" => EventBody::Resumed,
+        "extended" => {
+            let days = f.int("days")?.ok_or_else(|| f.err("days", "缺少该字段"))?;
+            if days <= 0 {
+                return Err(f.err("days", format!("{days} 无效：延长的工作日数须为正数")));
+            }
+            if days > 250 {
+                return Err(f.err("days", format!("{days} 超过上限 250 个工作日")));
+            }
+            f.text("approved_by", MAX_TEXT)?;
+            EventBody::Extended { days: days as u32 }
+        }
+        "step" => {
+            f.opt_text("staff", MAX_TEXT)?;
+            f.opt_text("result", MAX_TEXT)?;
+            EventBody::Step { name: f.text("name", MAX_TEXT)? }
+        }
+        "forwarded" => EventBody::Forwarded { to_venue_code: f.text("to_venue_code", MAX_ID)? },
+        "fee" => {
+            let amount = f.int("amount_cents")?.ok_or_else(|| f.err("amount_cents", "缺少该字段"))?;
+            if amount < 0 {
+                return Err(f.err("amount_cents", format!("{amount} 无效：收费不能为负数")));
+            }
+            EventBody::Fee { amount_cents: amount }
+        }
+        "completed" => {
+            let result = f.text("result", 20)?;
+            EventBody::Completed {
+                result: match result.as_str() {
+                    "approved" => Decision::Approved,
+                    "rejected" => Decision::Rejected,
+                    _ => return Err(f.err("result", format!("“{result}”无效，应为 approved 或 rejected"))),
+                },
+            }
+        }
+        "withdrawn" => EventBody::Withdrawn,
+        other => return Err(f.err("type", format!("未知的事件类型“{other}”"))),
+    };
+    Ok(CaseEvent { event_id, case_no, at, body, canonical: canonical(&value) })
+}
+
+/// A stored event with what the projection needs beside it.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub event_id: String,
+    pub at: DateTime<Utc>,
+    /// The local (city time zone) date of `at`.
+    pub date: NaiveDate,
+    /// Arrival order (ties in `at` are taken in this order).
+    pub arrival: i64,
+    /// When the event reached the system.
+    pub reported_at: DateTime<Utc>,
+    pub body: EventBody,
+}
+
+/// Thresholds of the supervision rules (DOMAIN.md §2); each can be switched off with `None`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SupervisionRules {
+    /// Acceptance must be decided within this many working days of receipt.
+    pub acceptance_days: Option<u32>,
+    /// A second supplement request on one case breaks one-time notification (一次性告知).
+    pub repeated_supplement: bool,
+    /// Fees on a free item, or above the standard.
+    pub fees: bool,
+    /// A suspension without a lawful reason (`other`).
+    pub unlawful_suspension: bool,
+    /// A suspension longer than this many working days.
+    pub max_suspension_days: Option<u32>,
+    /// An event reported this many hours or more after it happened (体外循环).
+    pub late_report_hours: Option<i64>,
+    /// An agent point must forward within this many working days of receipt.
+    pub forwarding_days: Option<u32>,
+}
+
+impl Default for SupervisionRules {
+    fn default() -> Self {
+        SupervisionRules {
+            acceptance_days: Some(5),
+            repeated_supplement: true,
+            fees: true,
+            unlawful_suspension: true,
+            max_suspension_days: Some(60),
+            late_report_hours: Some(24),
+            forwarding_days: Some(1),
+        }
+    }
+}
+
+/// Something wrong with a case: an event out of the case's life (kept, ignored by the state),
+/// or a breach of a supervision rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Anomaly {
+    pub kind: AnomalyKind,
+    pub event_id: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum AnomalyKind {
+    /// An event that breaks the case's life in time order (data quality).
+    OutOfOrder,
+    LateAcceptance,
+    RepeatedSupplement,
+    FeeOnFreeItem,
+    FeeAboveStandard,
+    UnlawfulSuspension,
+    LongSuspension,
+    LateReport,
+    LateForwarding,
+}
+
+impl AnomalyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyKind::OutOfOrder => "out_of_order",
+            AnomalyKind::LateAcceptance => "late_acceptance",
+            AnomalyKind::RepeatedSupplement => "repeated_supplement",
+            AnomalyKind::FeeOnFreeItem => "fee_on_free_item",
+            AnomalyKind::FeeAboveStandard => "fee_above_standard",
+            AnomalyKind::UnlawfulSuspension => "unlawful_suspension",
+            AnomalyKind::LongSuspension => "long_suspension",
+            AnomalyKind::LateReport => "late_report",
+            AnomalyKind::LateForwarding => "late_forwarding",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AnomalyKind::OutOfOrder => "事件顺序异常",
+            AnomalyKind::LateAcceptance => "受理超时",
+            AnomalyKind::RepeatedSupplement => "多次补正",
+            AnomalyKind::FeeOnFreeItem => "免费事项收费",
+            AnomalyKind::FeeAboveStandard => "超标准收费",
+            AnomalyKind::UnlawfulSuspension => "无法定理由暂停",
+            AnomalyKind::LongSuspension => "暂停过长",
+            AnomalyKind::LateReport => "事件迟报（疑似体外循环）",
+            AnomalyKind::LateForwarding => "代办点转报超时",
+        }
+    }
+}
+
+/// What the projection needs to know of the case's item and of venues.
+pub struct CaseContext<'a> {
+    /// The promised limit and fee standard of an item code.
+    pub item: &'a dyn Fn(&str) -> Option<(u32, i64)>,
+    /// The kind of a venue code.
+    pub venue_kind: &'a dyn Fn(&str) -> Option<OrgKind>,
+    pub calendar: &'a WorkCalendar,
+    pub rules: &'a SupervisionRules,
+}
+
+/// How a case ended, as far as its events tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum CaseStatus {
+    /// Events arrived, but not yet its `received`.
+    AwaitingReceipt,
+    Received,
+    Accepted,
+    NotAccepted,
+    Completed(Decision),
+    Withdrawn,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::AwaitingReceipt => "awaiting_receipt",
+            CaseStatus::Received => "received",
+            CaseStatus::Accepted => "accepted",
+            CaseStatus::NotAccepted => "not_accepted",
+            CaseStatus::Completed(Decision::Approved) => "approved",
+            CaseStatus::Completed(Decision::Rejected) => "rejected",
+            CaseStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseStatus::AwaitingReceipt => "待收件",
+            CaseStatus::Received => "已收件",
+            CaseStatus::Accepted => "已受理",
+            CaseStatus::NotAccepted => "不予受理",
+            CaseStatus::Completed(Decision::Approved) => "办结（准予）",
+            CaseStatus::Completed(Decision::Rejected) => "办结（不予许可）",
+            CaseStatus::Withdrawn => "撤回",
+        }
+    }
+}
+
+/// Whether and when a case was settled (spec/metrics.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Outcome {
+    /// Completed on or before its deadline date; settled on its completion date.
+    OnTime(NaiveDate),
+    /// Not completed by the end of its deadline date; settled on the deadline date.
+    Overdue(NaiveDate),
+    /// Still open with its clock running: overdue once `deadline` has fully passed.
+    Running { deadline: NaiveDate },
+    /// Open with the clock stopped, not yet accepted, or never settled (not accepted,
+    /// withdrawn before the deadline passed).
+    Unsettled,
+}
+
+impl Outcome {
+    /// The outcome as of the local date `today`: a running case whose deadline passed is overdue.
+    pub fn as_of(self, today: NaiveDate) -> Outcome {
+        match self {
+            Outcome::Running { deadline } if deadline < today => Outcome::Overdue(deadline),
+            other => other,
+        }
+    }
+}
+
+/// The state of a case: a pure function of its events.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CaseState {
+    pub status: CaseStatus,
+    pub item_code: Option<String>,
+    /// The venue of `received`, replaced by each `forwarded` target.
+    pub venue_code: Option<String>,
+    pub received_on: Option<NaiveDate>,
+    pub accepted_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    /// Promised days plus the extensions that counted.
+    pub limit_days: u32,
+    /// Working days the clock stood still after acceptance.
+    pub stopped_days: u32,
+    /// The clock is stopped now (since that date).
+    pub stopped_since: Option<NaiveDate>,
+    /// The deadline date while the clock runs (or at the end, for an ended case).
+    pub deadline: Option<NaiveDate>,
+    pub outcome: Outcome,
+    pub fees_cents: i64,
+    pub anomalies: Vec<Anomaly>,
+    /// Set when the calendar lacks a year the case needs: no deadline can be computed.
+    pub calendar_error: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StopKind {
+    Supplement,
+    Suspension,
+}
+
+/// Projects a case's events (in any order) to its state.
+pub fn project(events: &[StoredEvent], ctx: &CaseContext) -> CaseState {
+    let mut order: Vec<&StoredEvent> = events.iter().collect();
+    order.sort_by_key(|e| (e.at, e.arrival));
+    match project_sorted(&order, ctx) {
+        Ok(state) => state,
+        Err((mut state, e)) => {
+            state.calendar_error = Some(e.to_string());
+            state.deadline = None;
+            state.outcome = Outcome::Unsettled;
+            state
+        }
+    }
+}
+
+fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState, (CaseState, CalendarError)> {
+    let cal = ctx.calendar;
+    let rules = ctx.rules;
+    let mut st = CaseState {
+        status: CaseStatus::AwaitingReceipt,
+        item_code: None,
+        venue_code: None,
+        received_on: None,
+        accepted_on: None,
+        ended_on: None,
+        limit_days: 0,
+        stopped_days: 0,
+        stopped_since: None,
+        deadline: None,
+        outcome: Outcome::Unsettled,
+        fees_cents: 0,
+        anomalies: Vec::new(),
+        calendar_error: None,
+    };
+    macro_rules! cal {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(err) => return Err((st, err)),
+            }
+        };
+    }
+    let anomaly = |st: &mut CaseState, kind: AnomalyKind, e: &StoredEvent, message: String| {
+        st.anomalies.push(Anomaly { kind, event_id: Some(e.event_id.clone()), message });
+    };
+    let mut stop: Option<(StopKind, NaiveDate)> = None;
+    // A stop that came after the deadline: ignored, and so is the restart that matches it.
+    let mut late_stop: Option<StopKind> = None;
+    let mut supplements = 0;
+    let mut pre_acceptance_stopped = 0u32;
+    let mut item_fee: Option<i64> = None;
+    let mut received_venue_kind = None;
+    let mut forwarded = false;
+
+    for e in order {
+        if let Some(hours) = rules.late_report_hours
+            && (e.reported_at - e.at).num_minutes() >= hours * 60
+        {
+            anomaly(
+                &mut st,
+                AnomalyKind::LateReport,
+                e,
+                format!(
+                    "{} 事件发生于 {}，{} 小时后才上报",
+                    e.body.type_name(),
+                    e.at.format("%Y-%m-%d %H:%M UTC"),
+                    (e.reported_at - e.at).num_hours()
+                ),
+            );
+        }
+        if st.ended_on.is_some() {
+            anomaly(&mut st, AnomalyKind::OutOfOrder, e, format!("办件已终结后又报送 {} 事件", e.body.type_name()));
+            continue;
+        }
+        if st.received_on.is_none() && !matches!(e.body, EventBody::Received { .. }) {
+            anomaly(&mut st, AnomalyKind::OutOfOrder, e, format!("收件之前的 {} 事件", e.body.type_name()));
+            continue;
+        }
+        // The deadline while the clock runs, as it stands before this event.
+        let current_deadline = match (st.accepted_on, stop) {
+            (Some(start), None) => Some(cal!(cal.deadline(start, st.limit_days + st.stopped_days))),
+            _ => None,
+        };
+        match &e.body {
+            EventBody::Received { item_code, venue_code, .. } => {
+                if st.received_on.is_some() {
+                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "重复的收件事件".into());
+                    continue;
+                }
+                st.received_on = Some(e.date);
+                st.status = CaseStatus::Received;
+                st.item_code = Some(item_code.clone());
+                st.venue_code = Some(venue_code.clone());
+                item_fee = (ctx.item)(item_code).map(|(_, fee)| fee);
+                received_venue_kind = (ctx.venue_kind)(venue_code);
+            }
+            EventBody::Accepted { promised_days } => {
+                if st.accepted_on.is_some() {
+                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "重复的受理事件".into());
+                    continue;
+                }
+                let promised = promised_days
+                    .or_else(|| st.item_code.as_deref().and_then(|c| (ctx.item)(c)).map(|(p, _)| p))
+                    .unwrap_or(0);
+                st.accepted_on = Some(e.date);
+                st.status = CaseStatus::Accepted;
+                st.limit_days = promised;
+                if let (Some(days), Some(received)) = (rules.acceptance_days, st.received_on) {
+                    // Time waiting for the applicant's supplement does not count.
+                    let limit = cal!(cal.deadline(received, days + pre_acceptance_stopped));
+                    if e.date > limit && stop.is_none() {
+                        anomaly(
+                            &mut st,
+                            AnomalyKind::LateAcceptance,
+                            e,
+                            format!("收件 {received} 后超过 {days} 个工作日才受理（期限 {limit}，受理 {}）", e.date),
+                        );
+                    }
+                }
+                // A supplement still awaited at acceptance: the decision clock starts stopped.
+                if let Some((kind, _)) = stop {
+                    stop = Some((kind, e.date));
+                }
+            }
+            EventBody::NotAccepted { .. } => {
+                if st.accepted_on.is_some() {
+                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "已受理的办件又报不予受理".into());
+                    continue;
+                }
+                st.status = CaseStatus::NotAccepted;
+                st.ended_on = Some(e.date);
+            }
+            EventBody::SupplementRequested | EventBody::Suspended { .. } => {
+                let kind = if matches!(e.body, EventBody::SupplementRequested) {
+                    StopKind::Supplement
+                } else {
+                    StopKind::Suspension
+                };
+                if stop.is_some() {
+                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "时钟已停止时再次停止".into());
+                    continue;
+                }
+                if kind == StopKind::Supplement {
+                    supplements += 1;
+                    if supplements == 2 && rules.repeated_supplement {
+                        anomaly(
+                            &mut st,
+                            AnomalyKind::RepeatedSupplement,
+                            e,
+                            "同一办件第二次要求补正材料（违反一次性告知）".into(),
+                        );
+                    }
+                }
+                if let EventBody::Suspended { reason: SuspendReason::Other } = e.body
+                    && rules.unlawful_suspension
+                {
+                    anomaly(&mut st, AnomalyKind::UnlawfulSuspension, e, "暂停计时没有法定理由（reason=other）".into());
+                }
+                if current_deadline.is_some_and(|d| e.date > d) {
+                    late_stop = Some(kind);
+                    continue;
+                }
+                stop = Some((kind, e.date));
+                st.stopped_since = Some(e.date);
+            }
+            EventBody::SupplementReceived | EventBody::Resumed => {
+                let kind = if matches!(e.body, EventBody::SupplementReceived) {
+                    StopKind::Supplement
+                } else {
+                    StopKind::Suspension
+                };
+                match stop {
+                    Some((k, since)) if k == kind => {
+                        let stopped = cal!(cal.working_days_from_until(since, e.date));
+                        if st.accepted_on.is_some() {
+                            st.stopped_days += stopped;
+                        } else {
+                            pre_acceptance_stopped += stopped;
+                        }
+                        if kind == StopKind::Suspension
+                            && let Some(max) = rules.max_suspension_days
+                            && stopped > max
+                        {
+                            anomaly(
+                                &mut st,
+                                AnomalyKind::LongSuspension,
+                                e,
+                                format!("暂停计时 {stopped} 个工作日，超过 {max} 个工作日"),
+                            );
+                        }
+                        stop = None;
+                        st.stopped_since = None;
+                    }
+                    Some(_) => {
+                        anomaly(&mut st, AnomalyKind::OutOfOrder, e, "恢复计时的类型与停止的类型不符".into());
+                    }
+                    None if late_stop == Some(kind) => late_stop = None,
+                    None => anomaly(&mut st, AnomalyKind::OutOfOrder, e, "时钟未停止却报恢复计时".into()),
+                }
+            }
+            EventBody::Extended { days } => {
+                if st.accepted_on.is_none() {
+                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "受理之前报延期".into());
+                    continue;
+                }
+                if current_deadline.is_some_and(|d| e.date > d) {
+                    continue;
+                }
+                st.limit_days += days;
+            }
+            EventBody::Step { .. } => {}
+            EventBody::Forwarded { to_venue_code } => {
+                if !forwarded
+                    && received_venue_kind == Some(OrgKind::AgentPoint)
+                    && let (Some(days), Some(received)) = (rules.forwarding_days, st.received_on)
+                {
+                    let limit = cal!(cal.deadline(received, days));
+                    if e.date > limit {
+                        anomaly(
+                            &mut st,
+                            AnomalyKind::LateForwarding,
+                            e,
+                            format!("代办点收件 {received} 后超过 {days} 个工作日才转报（{}）", e.date),
+                        );
+                    }
+                }
+                forwarded = true;
+                st.venue_code = Some(to_venue_code.clone());
+            }
+            EventBody::Fee { amount_cents } => {
+                st.fees_cents += amount_cents;
+                if rules.fees {
+                    match item_fee {
+                        Some(0) if *amount_cents > 0 => {
+                            anomaly(&mut st, AnomalyKind::FeeOnFreeItem, e, format!("免费事项收费 {} 分", amount_cents))
+                        }
+                        Some(standard) if standard > 0 && st.fees_cents > standard => {
+                            let message = format!("累计收费 {} 分，超过标准 {standard} 分", st.fees_cents);
+                            anomaly(&mut st, AnomalyKind::FeeAboveStandard, e, message)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            EventBody::Completed { result } => {
+                st.status = CaseStatus::Completed(*result);
+                st.ended_on = Some(e.date);
+            }
+            EventBody::Withdrawn => {
+                st.status = CaseStatus::Withdrawn;
+                st.ended_on = Some(e.date);
+            }
+        }
+    }
+
+    // The deadline as it stands now, and the outcome.
+    st.deadline = match (st.accepted_on, stop) {
+        (Some(start), None) => Some(cal!(cal.deadline(start, st.limit_days + st.stopped_days))),
+        _ => None,
+    };
+    st.outcome = match (st.accepted_on, st.status, st.deadline) {
+        (None, _, _) => Outcome::Unsettled,
+        // Completed while the clock stood still: it cannot have been late.
+        (Some(_), CaseStatus::Completed(_), None) => Outcome::OnTime(st.ended_on.expect("ended")),
+        (Some(_), CaseStatus::Completed(_), Some(d)) => {
+            let done = st.ended_on.expect("ended");
+            if done <= d { Outcome::OnTime(done) } else { Outcome::Overdue(d) }
+        }
+        (Some(_), CaseStatus::Withdrawn, Some(d)) if st.ended_on.expect("ended") > d => Outcome::Overdue(d),
+        (Some(_), CaseStatus::Withdrawn, _) => Outcome::Unsettled,
+        (Some(_), _, Some(d)) => Outcome::Running { deadline: d },
+        (Some(_), _, None) => Outcome::Unsettled,
+    };
+    Ok(st)
+}
