@@ -26,6 +26,8 @@ pub struct Config {
     /// Failed logins allowed per user name (and per client address, ×5) within the window.
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// Thresholds of the supervision rules (`[supervision]` in the file).
+    pub supervision: oversight_domain::case::SupervisionRules,
 }
 
 impl Default for Config {
@@ -39,6 +41,7 @@ impl Default for Config {
             secure_cookies: false,
             login_max_failures: 5,
             login_window_minutes: 15,
+            supervision: Default::default(),
         }
     }
 }
@@ -101,6 +104,7 @@ impl fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("login_max_failures", &self.login_max_failures)
             .field("login_window_minutes", &self.login_window_minutes)
+            .field("supervision", &self.supervision)
             .finish()
     }
 }

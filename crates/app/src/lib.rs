@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod calendar;
+pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod error;

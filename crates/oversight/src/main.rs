@@ -7,7 +7,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use oversight_app::exchange::{TextEncoding, Upload};
 use oversight_app::network::ImportReport;
-use oversight_app::{Actor, App, Config, accounts, calendar, demo, network};
+use std::io::IsTerminal;
+
+use oversight_app::{Actor, App, Config, accounts, calendar, cases, demo, network};
 
 #[derive(Parser)]
 #[command(name = "oversight", version, about = "效能监察平台：政务服务效能电子监察、效能投诉、督察督办与绩效考评")]
@@ -38,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Reports (JSON per spec/metrics.md).
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// The official working-day calendar.
     Calendar {
         #[command(subcommand)]
@@ -66,6 +73,33 @@ enum ImportWhat {
     Orgs(ImportArgs),
     /// Service items CSV or XLSX: code,name,department_code,legal_days,promised_days,fee_cents.
     Items(ImportArgs),
+    /// Case events NDJSON (spec/exchange.md §3): each event answered on its own.
+    CaseEvents {
+        file: PathBuf,
+        /// Output: text (default) or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportWhat {
+    /// The overdue-rate report of approval cases (spec/metrics.md).
+    Cases {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Levels to keep, e.g. city,district.
+        #[arg(long, default_value = "")]
+        level: String,
+        /// level, venue, department or item.
+        #[arg(long = "group-by", default_value = "")]
+        group_by: String,
+        /// Only json is defined.
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -216,10 +250,52 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 })
                 .await?;
         }
+        Command::Import { what: ImportWhat::CaseEvents { file, format } } => {
+            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
+            let total = text.lines().count();
+            let terminal = std::io::stderr().is_terminal();
+            let report =
+                cases::ingest(&app, &Actor::cli(), text.lines().enumerate().map(|(i, l)| (i + 1, l)), |done| {
+                    if terminal {
+                        eprint!("\r{done}/{total} 行");
+                    }
+                })
+                .await?;
+            if terminal {
+                eprintln!();
+            }
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("accepted: {}", report.accepted);
+                println!("duplicate: {}", report.duplicate);
+                println!("rejected: {}", report.rejected.len());
+                for e in &report.rejected {
+                    println!("  {e}");
+                }
+            }
+        }
+        Command::Report { what: ReportWhat::Cases { from, to, level, group_by, format } } => {
+            if format != "json" {
+                bail!("--format: only json is supported");
+            }
+            let report = cases::case_report(
+                &app,
+                &Actor::cli(),
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+                &cases::parse_levels(&level)?,
+                cases::parse_group_by(&group_by)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::Import { what } => {
             let (args, items) = match what {
                 ImportWhat::Orgs(a) => (a, false),
                 ImportWhat::Items(a) => (a, true),
+                ImportWhat::CaseEvents { .. } => unreachable!("handled above"),
             };
             let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
             let name = args.file.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());

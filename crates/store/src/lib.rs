@@ -15,6 +15,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 pub mod access;
 pub mod audit;
 pub mod calendar;
+pub mod cases;
 pub mod network;
 mod scope;
 

@@ -4,6 +4,8 @@
 //! `OVERSIGHT_TEST_PG` names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`):
 //! each test creates its own database there and drops it when done.
 
+pub mod model;
+
 use oversight_app::{App, Config};
 use sqlx::Connection;
 

@@ -1,10 +1,12 @@
 //! The JSON API (`/api/v1`), for department systems (API keys) and signed-in pages (reads).
 
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use oversight_app::{App, AppError, calendar, network};
+use oversight_app::{App, AppError, calendar, cases, network};
 use oversight_domain::calendar::YearSchedule;
 use oversight_store::calendar as calendar_store;
 use oversight_store::network as store;
@@ -21,6 +23,8 @@ pub fn routes() -> Router<App> {
         .route("/items", get(items))
         .route("/calendar/deadline", get(deadline))
         .route("/calendar/years/{year}", get(calendar_year))
+        .route("/case-events", post(case_events).layer(DefaultBodyLimit::max(256 * 1024 * 1024)))
+        .route("/reports/cases", get(case_report))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") })
 }
 
@@ -144,4 +148,51 @@ async fn calendar_year(
         "shipped": stored.shipped,
         "entries": schedule.entries,
     })))
+}
+
+/// Case events from a department system: NDJSON (one event a line) or a JSON array.
+async fn case_events(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::field("body", "请求体不是 UTF-8 文本"))?;
+    let report = if text.trim_start().starts_with('[') {
+        let items: Vec<Value> =
+            serde_json::from_str(text).map_err(|e| AppError::field("body", format!("不是有效的 JSON 数组：{e}")))?;
+        let texts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+        let lines: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+        cases::ingest(&app, &actor, lines, |_| {}).await?
+    } else {
+        let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
+        cases::ingest(&app, &actor, lines, |_| {}).await?
+    };
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+#[derive(serde::Deserialize)]
+struct CaseReportQuery {
+    from: String,
+    to: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    group_by: String,
+}
+
+async fn case_report(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<CaseReportQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let report = cases::case_report(
+        &app,
+        &actor,
+        cases::parse_date(&q.from, "from")?,
+        cases::parse_date(&q.to, "to")?,
+        &cases::parse_levels(&q.level)?,
+        cases::parse_group_by(&q.group_by)?,
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }

@@ -2,7 +2,8 @@
 //!
 //! The model walks the calendar one day at a time from acceptance: each working day on which
 //! the clock runs uses up one day of the limit; the deadline is the day the limit is used up.
-//! It shares nothing with the engine but the calendar's yes/no per day.
+//! The model (`oversight_testkit::model`) shares nothing with the engine but the calendar's
+//! yes/no per day.
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use oversight_domain::calendar::WorkCalendar;
@@ -11,6 +12,7 @@ use oversight_domain::case::{
     parse_event, project,
 };
 use oversight_domain::org::OrgKind;
+use oversight_testkit::model::{self, Action, Life, Step};
 use proptest::prelude::*;
 
 fn d(s: &str) -> NaiveDate {
@@ -57,129 +59,21 @@ fn run(events: &[StoredEvent], cal: &WorkCalendar) -> oversight_domain::case::Ca
     project(events, &CaseContext { item: &item, venue_kind: &venue, calendar: cal, rules: &rules })
 }
 
-/// What a generated case does after its acceptance, day offsets from acceptance.
-#[derive(Debug, Clone)]
-enum Step {
-    Stop { after: u64, length: u64, supplement: bool },
-    Extend { after: u64, days: u32 },
-}
-
-#[derive(Debug, Clone)]
-struct Life {
-    accepted: NaiveDate,
-    promised: u32,
-    steps: Vec<Step>,
-    /// Completed (true) or withdrawn (false) this many days after acceptance; None: open.
-    end: Option<(u64, bool)>,
-}
-
-/// The model: day by day from the day after acceptance.
-fn model(life: &Life, events: &[StoredEvent], cal: &WorkCalendar) -> Outcome {
-    let mut limit = life.promised;
-    let mut used = 0;
-    let mut deadline: Option<NaiveDate> = None;
-    let mut stopped = false;
-    let mut late_stop = false;
-    let mut stop_day = life.accepted;
-    let end_date = life.end.map(|(after, _)| life.accepted + Days::new(after));
-    let mut day = life.accepted;
-    // Events on the day of acceptance (after it) act before the first counted day.
-    let horizon = life.accepted + Days::new(400);
-    loop {
-        for e in events
-            .iter()
-            .filter(|e| e.date == day && !matches!(e.body, EventBody::Received { .. } | EventBody::Accepted { .. }))
-        {
-            let passed = deadline.is_some_and(|dl| dl < day);
-            match e.body {
-                EventBody::Extended { days } if !passed => limit += days,
-                EventBody::SupplementRequested | EventBody::Suspended { .. } => {
-                    if passed {
-                        late_stop = true
-                    } else {
-                        stopped = true;
-                        stop_day = day;
-                    }
-                }
-                EventBody::SupplementReceived | EventBody::Resumed => {
-                    if late_stop {
-                        late_stop = false
-                    } else {
-                        stopped = false;
-                        // spec/metrics.md adds the working days from the stop date (included):
-                        // a stop on the day of acceptance (never counted itself) adds that day.
-                        if stop_day == life.accepted && day > stop_day && cal.is_working_day(stop_day).unwrap() {
-                            limit += 1;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        if Some(day) == end_date {
-            break;
-        }
-        if day > life.accepted && !stopped && deadline.is_none() && cal.is_working_day(day).unwrap() {
-            used += 1;
-            if used == limit {
-                deadline = Some(day);
-            }
-        }
-        // A deadline already reached stays; extensions before it moved it (handled above by
-        // raising the limit before the count reached it).
-        if deadline.is_some() && used < limit {
-            deadline = None;
-        }
-        day = day + Days::new(1);
-        if end_date.is_none() && (deadline.is_some_and(|dl| dl < day) && !stopped || day > horizon) {
-            break;
-        }
-    }
-    match (life.end, deadline, stopped) {
-        (Some((_, true)), Some(dl), _) if end_date.unwrap() > dl => Outcome::Overdue(dl),
-        (Some((_, true)), _, _) => Outcome::OnTime(end_date.unwrap()),
-        (Some((_, false)), Some(dl), _) if end_date.unwrap() > dl => Outcome::Overdue(dl),
-        (Some((_, false)), _, _) => Outcome::Unsettled,
-        (None, _, true) => Outcome::Unsettled,
-        (None, Some(dl), false) => Outcome::Running { deadline: dl },
-        (None, None, false) => Outcome::Unsettled,
-    }
-}
-
-/// The events of a generated life, in time order, with arrival numbers given by `arrival`.
+/// The events of a generated life, received the day before acceptance.
 fn events_of(life: &Life) -> Vec<StoredEvent> {
     let mut out = vec![received(life.accepted - Days::new(1))];
-    let mut n = 1;
-    let mut push = |date: NaiveDate, body: EventBody, out: &mut Vec<StoredEvent>| {
-        out.push(ev(n, date, body));
-        n += 1;
-    };
-    push(life.accepted, EventBody::Accepted { promised_days: Some(life.promised) }, &mut out);
-    let mut cursor = 0u64;
-    for s in &life.steps {
-        match *s {
-            Step::Stop { after, length, supplement } => {
-                let start = cursor + after;
-                let end = start + length;
-                let (stop, go) = if supplement {
-                    (EventBody::SupplementRequested, EventBody::SupplementReceived)
-                } else {
-                    (EventBody::Suspended { reason: SuspendReason::ExpertReview }, EventBody::Resumed)
-                };
-                push(life.accepted + Days::new(start), stop, &mut out);
-                push(life.accepted + Days::new(end), go, &mut out);
-                cursor = end;
-            }
-            Step::Extend { after, days } => {
-                cursor += after;
-                push(life.accepted + Days::new(cursor), EventBody::Extended { days }, &mut out);
-            }
-        }
-    }
-    if let Some((after, completed)) = life.end {
-        let date = life.accepted + Days::new(after.max(cursor));
-        let body = if completed { EventBody::Completed { result: Decision::Approved } } else { EventBody::Withdrawn };
-        push(date, body, &mut out);
+    out.push(ev(1, life.accepted, EventBody::Accepted { promised_days: Some(life.promised) }));
+    for (n, (date, action)) in life.actions().into_iter().enumerate() {
+        let body = match action {
+            Action::Stop { supplement: true } => EventBody::SupplementRequested,
+            Action::Resume { supplement: true } => EventBody::SupplementReceived,
+            Action::Stop { supplement: false } => EventBody::Suspended { reason: SuspendReason::ExpertReview },
+            Action::Resume { supplement: false } => EventBody::Resumed,
+            Action::Extend(days) => EventBody::Extended { days },
+            Action::Complete => EventBody::Completed { result: Decision::Approved },
+            Action::Withdraw => EventBody::Withdrawn,
+        };
+        out.push(ev(n as i64 + 2, date, body));
     }
     out
 }
@@ -209,13 +103,7 @@ proptest! {
     fn engine_agrees_with_the_day_by_day_model(life in life()) {
         let cal = WorkCalendar::official();
         let mut events = events_of(&life);
-        // The end event's date may have been moved to after the last step.
-        let mut life = life;
-        if let Some((after, completed)) = life.end {
-            let last = events.last().unwrap().date;
-            life.end = Some(((last - life.accepted).num_days().max(after as i64) as u64, completed));
-        }
-        let expected = model(&life, &events, &cal);
+        let expected = model::outcome(&life, &cal);
         let state = run(&events, &cal);
         prop_assert!(state.anomalies.iter().all(|a| a.kind != AnomalyKind::OutOfOrder), "{:?}", state.anomalies);
         prop_assert_eq!(state.outcome, expected, "life {:?}", life);

@@ -1,0 +1,385 @@
+//! Electronic supervision of approval cases: ingesting events (spec/exchange.md §3) and the
+//! overdue-rate report (spec/metrics.md). The CLI import and `POST /api/v1/case-events` both
+//! call [`ingest`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{NaiveDate, Utc};
+use oversight_domain::RowError;
+use oversight_domain::access::{Action, Scope};
+use oversight_domain::case::{CaseContext, CaseEvent, EventBody, Outcome, StoredEvent, parse_event, project};
+use oversight_domain::org::{Level, OrgKind, OrgPath, OrgUnit};
+use oversight_store::audit::{self, NewAudit};
+use oversight_store::cases::{self as store, CaseRecord, EventRow, GroupBy};
+use oversight_store::network as network_store;
+use serde_json::json;
+
+use crate::{Actor, App, AppError};
+
+/// How each event of a batch was answered.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IngestReport {
+    pub accepted: usize,
+    pub duplicate: usize,
+    pub rejected: Vec<RowError>,
+}
+
+/// Events are applied in transactions of at most this many lines.
+const CHUNK: usize = 2000;
+
+/// What an ingestion needs to know of the network and the catalogue.
+struct Lookup {
+    venues: HashMap<String, OrgUnit>,
+    items: HashMap<String, (u32, i64, String)>,
+}
+
+impl Lookup {
+    async fn load(app: &App) -> Result<Lookup, AppError> {
+        let venues = network_store::all_units(&app.db)
+            .await?
+            .into_iter()
+            .filter(|u| u.kind.is_venue())
+            .map(|u| (u.code.as_str().to_string(), u))
+            .collect();
+        let items = network_store::catalogue(&app.db, &Scope::All, None, None)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let i = e.item;
+                (
+                    i.code.as_str().to_string(),
+                    (i.promised_days as u32, i.fee_cents, i.department_code.as_str().to_string()),
+                )
+            })
+            .collect();
+        Ok(Lookup { venues, items })
+    }
+}
+
+/// Ingests lines of NDJSON (`(line number, text)`); each event is answered on its own and the
+/// rest of the batch is applied whatever happens to it.
+pub async fn ingest<'a>(
+    app: &App,
+    actor: &Actor,
+    lines: impl IntoIterator<Item = (usize, &'a str)>,
+    mut progress: impl FnMut(usize),
+) -> Result<IngestReport, AppError> {
+    let lookup = Lookup::load(app).await?;
+    let mut report = IngestReport::default();
+    let mut chunk: Vec<(usize, CaseEvent)> = Vec::with_capacity(CHUNK);
+    let mut seen = 0;
+    for (line, text) in lines {
+        if text.trim().is_empty() {
+            continue;
+        }
+        seen += 1;
+        match parse_event(line, text).and_then(|e| check_codes(line, &e, &lookup, actor).map(|()| e)) {
+            Ok(e) => chunk.push((line, e)),
+            Err(err) => report.rejected.push(err),
+        }
+        if chunk.len() == CHUNK {
+            apply(app, actor, &lookup, std::mem::take(&mut chunk), &mut report).await?;
+            progress(seen);
+        }
+    }
+    if !chunk.is_empty() {
+        apply(app, actor, &lookup, chunk, &mut report).await?;
+    }
+    progress(seen);
+    report.rejected.sort_by_key(|e| e.line);
+    Ok(report)
+}
+
+/// Unknown item and venue codes, and venues outside a department system's scope.
+fn check_codes(line: usize, e: &CaseEvent, lookup: &Lookup, actor: &Actor) -> Result<(), RowError> {
+    if let EventBody::Received { item_code, .. } = &e.body
+        && !lookup.items.contains_key(item_code)
+    {
+        return Err(RowError::new(line, "item_code", format!("事项编码 {item_code} 不在事项目录中")));
+    }
+    if let Some(venue) = e.body.venue_code() {
+        let field = if matches!(e.body, EventBody::Received { .. }) { "venue_code" } else { "to_venue_code" };
+        let unit = lookup
+            .venues
+            .get(venue)
+            .ok_or_else(|| RowError::new(line, field, format!("服务场所编码 {venue} 不存在")))?;
+        if !actor.may(Action::View, &unit.path) {
+            return Err(RowError::new(line, field, format!("服务场所 {venue} 不在本接口密钥的范围内")));
+        }
+    }
+    Ok(())
+}
+
+async fn apply(
+    app: &App,
+    actor: &Actor,
+    lookup: &Lookup,
+    chunk: Vec<(usize, CaseEvent)>,
+    report: &mut IngestReport,
+) -> Result<(), AppError> {
+    let tz = app.config.tz();
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut in_batch: HashMap<String, String> = HashMap::new();
+    let mut accepted_here = 0;
+    for (i, (line, e)) in chunk.into_iter().enumerate() {
+        let known = match in_batch.get(&e.event_id) {
+            Some(content) => Some(content.clone()),
+            None => store::event_content(&mut tx, &e.event_id).await?,
+        };
+        match known {
+            Some(content) if content == e.canonical => {
+                report.duplicate += 1;
+                continue;
+            }
+            Some(_) => {
+                report.rejected.push(RowError::new(line, "event_id", format!("事件 {} 已存在且内容不同", e.event_id)));
+                continue;
+            }
+            None => {}
+        }
+        // A department system may only touch cases of its venues.
+        if !actor.everything
+            && let Some(existing) = store::case_tx(&mut tx, &e.case_no).await?
+            && !actor.may(Action::View, &OrgPath::from_stored(existing.path.clone()))
+        {
+            report.rejected.push(RowError::new(line, "case_no", format!("办件 {} 不在本接口密钥的范围内", e.case_no)));
+            continue;
+        }
+        let at = e.at.with_timezone(&Utc);
+        let row = EventRow {
+            event_id: e.event_id.clone(),
+            case_no: e.case_no.clone(),
+            r#type: e.body.type_name().to_string(),
+            at,
+            local_date: e.at.with_timezone(&tz).date_naive(),
+            arrival: first + i as i64,
+            reported_at: now,
+            content: e.canonical.clone(),
+            source: actor.label.clone(),
+        };
+        store::insert_event(&mut tx, &row).await?;
+        in_batch.insert(e.event_id.clone(), e.canonical.clone());
+        touched.insert(e.case_no.clone());
+        accepted_here += 1;
+    }
+    let calendar = app.calendar().await?;
+    for case_no in &touched {
+        let rows = store::events_of_case_tx(&mut tx, case_no).await?;
+        let record = project_record(app, lookup, &calendar, case_no, &rows)?;
+        store::upsert_case(&mut tx, &record).await?;
+    }
+    if accepted_here > 0 {
+        audit::append(
+            &mut tx,
+            NewAudit {
+                actor: &actor.label,
+                action: "case_events.ingest",
+                target: &format!("{} 件", touched.len()),
+                path: match &actor.scope() {
+                    Scope::Subtrees(r) if r.len() == 1 => r[0].as_str(),
+                    _ => "/",
+                },
+                detail: json!({ "accepted": accepted_here, "cases": touched.len() }),
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    report.accepted += accepted_here;
+    Ok(())
+}
+
+/// Rebuilds a stored event into the domain's form (its content was checked when it arrived).
+fn stored_event(row: &EventRow) -> Option<StoredEvent> {
+    let parsed = parse_event(0, &row.content).ok()?;
+    Some(StoredEvent {
+        event_id: row.event_id.clone(),
+        at: row.at,
+        date: row.local_date,
+        arrival: row.arrival,
+        reported_at: row.reported_at,
+        body: parsed.body,
+    })
+}
+
+fn project_record(
+    app: &App,
+    lookup: &Lookup,
+    calendar: &oversight_domain::calendar::WorkCalendar,
+    case_no: &str,
+    rows: &[EventRow],
+) -> Result<CaseRecord, AppError> {
+    let events: Vec<StoredEvent> = rows.iter().filter_map(stored_event).collect();
+    let item = |code: &str| lookup.items.get(code).map(|(p, f, _)| (*p, *f));
+    let venue_kind = |code: &str| lookup.venues.get(code).map(|u| u.kind);
+    let rules = app.config.supervision.clone();
+    let state = project(&events, &CaseContext { item: &item, venue_kind: &venue_kind, calendar, rules: &rules });
+    let venue = state.venue_code.as_deref().and_then(|v| lookup.venues.get(v));
+    let (outcome, outcome_date) = match state.outcome {
+        Outcome::OnTime(d) => ("on_time", Some(d)),
+        Outcome::Overdue(d) => ("overdue", Some(d)),
+        Outcome::Running { deadline } => ("running", Some(deadline)),
+        Outcome::Unsettled => ("unsettled", None),
+    };
+    Ok(CaseRecord {
+        case_no: case_no.to_string(),
+        status: state.status.as_str().to_string(),
+        department_code: state.item_code.as_deref().and_then(|c| lookup.items.get(c)).map(|(_, _, d)| d.clone()),
+        item_code: state.item_code.clone(),
+        venue_code: state.venue_code.clone(),
+        level: venue.and_then(|v| v.level).map(|l| l as i32),
+        // A case not yet received belongs to no venue: only a city-wide view sees it.
+        path: venue.map_or("/".to_string(), |v| v.path.as_str().to_string()),
+        received_on: state.received_on,
+        accepted_on: state.accepted_on,
+        ended_on: state.ended_on,
+        deadline: state.deadline,
+        limit_days: state.limit_days as i32,
+        stopped_days: state.stopped_days as i32,
+        stopped_since: state.stopped_since,
+        outcome: outcome.to_string(),
+        outcome_date,
+        anomalies: state.anomalies.len() as i32,
+        state: serde_json::to_string(&state).unwrap_or_default(),
+        updated_at: app.now(),
+    })
+}
+
+/// A group of the case report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaseGroup {
+    pub key: String,
+    pub name: String,
+    pub settled: i64,
+    pub on_time: i64,
+    pub overdue: i64,
+    pub overdue_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaseTotals {
+    pub settled: i64,
+    pub on_time: i64,
+    pub overdue: i64,
+    pub overdue_rate: Option<f64>,
+}
+
+/// The JSON of `report cases` (spec/metrics.md).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaseReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: CaseTotals,
+    pub groups: Vec<CaseGroup>,
+}
+
+fn rate(overdue: i64, settled: i64) -> Option<f64> {
+    (settled > 0).then(|| overdue as f64 / settled as f64)
+}
+
+/// Parses the `--group-by` / `group_by` value.
+pub fn parse_group_by(s: &str) -> Result<Option<GroupBy>, AppError> {
+    Ok(match s.trim() {
+        "" => None,
+        "level" => Some(GroupBy::Level),
+        "venue" => Some(GroupBy::Venue),
+        "department" => Some(GroupBy::Department),
+        "item" => Some(GroupBy::Item),
+        other => {
+            return Err(AppError::field("group_by", format!("“{other}”无效，应为 level、venue、department 或 item")));
+        }
+    })
+}
+
+/// Parses `--level city,district`.
+pub fn parse_levels(s: &str) -> Result<Vec<Level>, AppError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            Level::parse(l)
+                .ok_or_else(|| AppError::field("level", format!("“{l}”无效，应为 city、district、town 或 village")))
+        })
+        .collect()
+}
+
+/// Parses a `YYYY-MM-DD` date of a report period.
+pub fn parse_date(s: &str, field: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::field(field, format!("“{s}”不是 YYYY-MM-DD 格式的日期")))
+}
+
+/// The overdue-rate report over the cases the actor may see.
+pub async fn case_report(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+    levels: &[Level],
+    group_by: Option<GroupBy>,
+) -> Result<CaseReport, AppError> {
+    if to < from {
+        return Err(AppError::field("to", "结束日期早于开始日期"));
+    }
+    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let levels: Vec<i32> = levels.iter().map(|l| *l as i32).collect();
+    let scope = actor.scope();
+    let total = store::settled_counts(&app.db, &scope, from, to, today, &levels, None).await?;
+    let (on_time, overdue) = total.first().map_or((0, 0), |r| (r.on_time, r.overdue));
+    let mut groups = Vec::new();
+    if let Some(g) = group_by {
+        let rows = store::settled_counts(&app.db, &scope, from, to, today, &levels, Some(g)).await?;
+        let names = group_names(app, g).await?;
+        for r in rows {
+            let raw = r.key.unwrap_or_default();
+            let key = match g {
+                GroupBy::Level => {
+                    raw.parse::<i64>().ok().and_then(Level::from_number).map_or(raw.clone(), |l| l.as_str().to_string())
+                }
+                _ => raw.clone(),
+            };
+            let settled = r.on_time + r.overdue;
+            groups.push(CaseGroup {
+                name: names.get(&key).cloned().unwrap_or_default(),
+                key,
+                settled,
+                on_time: r.on_time,
+                overdue: r.overdue,
+                overdue_rate: rate(r.overdue, settled),
+            });
+        }
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    Ok(CaseReport {
+        from,
+        to,
+        total: CaseTotals {
+            settled: on_time + overdue,
+            on_time,
+            overdue,
+            overdue_rate: rate(overdue, on_time + overdue),
+        },
+        groups,
+    })
+}
+
+async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String, String>, AppError> {
+    Ok(match g {
+        GroupBy::Level => Level::ALL.iter().map(|l| (l.as_str().to_string(), l.label().to_string())).collect(),
+        GroupBy::Venue | GroupBy::Department => network_store::all_units(&app.db)
+            .await?
+            .into_iter()
+            .filter(|u| if g == GroupBy::Venue { u.kind.is_venue() } else { u.kind == OrgKind::Department })
+            .map(|u| (u.code.as_str().to_string(), u.name))
+            .collect(),
+        GroupBy::Item => network_store::catalogue(&app.db, &Scope::All, None, None)
+            .await?
+            .into_iter()
+            .map(|e| (e.item.code.as_str().to_string(), e.item.name))
+            .collect(),
+    })
+}

@@ -1,0 +1,319 @@
+//! Case ingestion and the overdue-rate report, on both backends, against the independent
+//! day-by-day model: a generated year of cases around the 2011 holidays and make-up days, with
+//! suspensions, supplements, late extensions, forwarding, withdrawals, open cases, duplicates and
+//! bad lines; then the same events in another order.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use oversight_app::cases::{self, CaseReport};
+use oversight_app::{Actor, App, demo};
+use oversight_domain::case::Outcome;
+use oversight_domain::org::Level;
+use oversight_store::cases::GroupBy;
+use oversight_testkit::model::{self, Action, Life, Step};
+use oversight_testkit::on_both_backends;
+use serde_json::json;
+
+on_both_backends!(report_matches_the_model_in_any_arrival_order, each_event_is_answered_on_its_own);
+
+/// A small deterministic generator (no seed files, same data on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Where a generated case is received, where it ends up, and that venue's level.
+const VENUES: [(&str, Option<&str>, Level); 5] = [
+    ("460100-V", None, Level::City),
+    ("460105-V", None, Level::District),
+    ("460106-V", None, Level::District),
+    ("460107001-V", None, Level::Town),
+    ("460105100201-V", Some("460105100-V"), Level::Town),
+];
+
+struct GenCase {
+    item: String,
+    level: Level,
+    venue: String,
+    life: Life,
+    lines: Vec<String>,
+}
+
+fn at(date: NaiveDate, minute: u64) -> String {
+    format!("{date}T{:02}:{:02}:00+08:00", 9 + minute / 60, minute % 60)
+}
+
+fn generate(items: &[(String, u32)]) -> Vec<GenCase> {
+    let mut rng = Lcg(2011);
+    let mut out = Vec::new();
+    for n in 0..240 {
+        let (first_venue, forward_to, level) = VENUES[rng.next(VENUES.len() as u64) as usize];
+        let (item, item_days) = items[rng.next(items.len() as u64) as usize].clone();
+        let explicit = rng.next(3) == 0;
+        let promised = if explicit { 1 + rng.next(12) as u32 } else { item_days };
+        // Acceptances from December 2010 to October 2011: Spring Festival, Qingming, May Day,
+        // Dragon Boat, Mid-Autumn and National Day, with their make-up working days.
+        let accepted = NaiveDate::from_ymd_opt(2010, 12, 1).unwrap() + Days::new(rng.next(320));
+        let mut steps = Vec::new();
+        for _ in 0..rng.next(3) {
+            steps.push(if rng.next(2) == 0 {
+                Step::Stop { after: rng.next(10), length: rng.next(9), supplement: rng.next(2) == 0 }
+            } else {
+                Step::Extend { after: rng.next(25), days: 1 + rng.next(8) as u32 }
+            });
+        }
+        let end = match rng.next(10) {
+            0..=6 => Some((rng.next(40), true)),
+            7 => Some((rng.next(30), false)),
+            _ => None,
+        };
+        let life = Life { accepted, promised, steps, end };
+        let case_no = format!("HK2011-{n:04}");
+        let mut lines = Vec::new();
+        let mut k = 0;
+        let mut event = |date: NaiveDate, kind: &str, extra: serde_json::Value| {
+            let mut v =
+                json!({ "event_id": format!("{case_no}-{k}"), "case_no": case_no, "type": kind, "at": at(date, k) });
+            for (key, value) in extra.as_object().unwrap() {
+                v[key] = value.clone();
+            }
+            k += 1;
+            v.to_string()
+        };
+        let applicant = json!({ "kind": "person", "name": "王海", "id_no": "460100198001011234" });
+        let received = accepted - Days::new(if forward_to.is_some() { 2 } else { 1 });
+        lines.push(event(
+            received,
+            "received",
+            json!({ "item_code": item, "venue_code": first_venue, "applicant": applicant }),
+        ));
+        if let Some(to) = forward_to {
+            lines.push(event(accepted - Days::new(1), "forwarded", json!({ "to_venue_code": to })));
+        }
+        let accepted_extra = if explicit { json!({ "promised_days": promised }) } else { json!({}) };
+        lines.push(event(accepted, "accepted", accepted_extra));
+        lines.push(event(accepted, "step", json!({ "name": "承办" })));
+        for (date, action) in life.actions() {
+            lines.push(match action {
+                Action::Stop { supplement: true } => {
+                    event(date, "supplement_requested", json!({ "note": "缺营业执照副本" }))
+                }
+                Action::Resume { supplement: true } => event(date, "supplement_received", json!({})),
+                Action::Stop { supplement: false } => event(date, "suspended", json!({ "reason": "expert_review" })),
+                Action::Resume { supplement: false } => event(date, "resumed", json!({})),
+                Action::Extend(days) => event(date, "extended", json!({ "days": days, "approved_by": "局长" })),
+                Action::Complete => event(date, "completed", json!({ "result": "approved" })),
+                Action::Withdraw => event(date, "withdrawn", json!({})),
+            });
+        }
+        let venue = forward_to.unwrap_or(first_venue).to_string();
+        out.push(GenCase { item, level, venue, life, lines });
+    }
+    out
+}
+
+/// The report recomputed from the model alone.
+fn expected(
+    cases: &[GenCase],
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+    key: impl Fn(&GenCase) -> String,
+) -> (i64, i64, BTreeMap<String, (i64, i64)>) {
+    let cal = oversight_domain::calendar::WorkCalendar::official();
+    let (mut on_time, mut overdue) = (0, 0);
+    let mut groups: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for c in cases {
+        let (late, date) = match model::outcome(&c.life, &cal).as_of(today) {
+            Outcome::OnTime(d) => (false, d),
+            Outcome::Overdue(d) => (true, d),
+            _ => continue,
+        };
+        if date < from || date > to {
+            continue;
+        }
+        let g = groups.entry(key(c)).or_default();
+        if late {
+            overdue += 1;
+            g.1 += 1;
+        } else {
+            on_time += 1;
+            g.0 += 1;
+        }
+    }
+    (on_time, overdue, groups)
+}
+
+fn check(report: &CaseReport, want: &(i64, i64, BTreeMap<String, (i64, i64)>), grouped: bool) {
+    assert_eq!(
+        (report.total.on_time, report.total.overdue),
+        (want.0, want.1),
+        "totals {} – {}",
+        report.from,
+        report.to
+    );
+    assert_eq!(report.total.settled, want.0 + want.1);
+    if want.0 + want.1 > 0 {
+        assert_eq!(report.total.overdue_rate, Some(want.1 as f64 / (want.0 + want.1) as f64));
+    } else {
+        assert_eq!(report.total.overdue_rate, None);
+    }
+    if grouped {
+        let got: BTreeMap<String, (i64, i64)> =
+            report.groups.iter().map(|g| (g.key.clone(), (g.on_time, g.overdue))).collect();
+        assert_eq!(&got, &want.2);
+    } else {
+        assert!(report.groups.is_empty());
+    }
+}
+
+async fn items(app: &App) -> Vec<(String, u32)> {
+    oversight_store::network::catalogue(&app.db, &oversight_domain::access::Scope::All, None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.item.code.as_str().to_string(), e.item.promised_days as u32))
+        .collect()
+}
+
+async fn ingest_all(app: &App, lines: &[String]) -> cases::IngestReport {
+    let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    cases::ingest(app, &Actor::cli(), numbered, |_| {}).await.unwrap()
+}
+
+async fn all_reports(app: &App) -> Vec<CaseReport> {
+    let mut out = Vec::new();
+    let periods = [
+        ("2010-12-01", "2011-03-31"),
+        ("2011-04-01", "2011-06-30"),
+        ("2011-01-01", "2011-12-31"),
+        ("2010-01-01", "2012-12-31"),
+    ];
+    for (from, to) in periods {
+        let (from, to) = (cases::parse_date(from, "from").unwrap(), cases::parse_date(to, "to").unwrap());
+        for g in [None, Some(GroupBy::Level), Some(GroupBy::Venue), Some(GroupBy::Department), Some(GroupBy::Item)] {
+            out.push(cases::case_report(app, &Actor::cli(), from, to, &[], g).await.unwrap());
+        }
+        out.push(
+            cases::case_report(app, &Actor::cli(), from, to, &[Level::City, Level::District], Some(GroupBy::Level))
+                .await
+                .unwrap(),
+        );
+    }
+    out
+}
+
+async fn report_matches_the_model_in_any_arrival_order(app: App) {
+    demo::load(&app).await.unwrap();
+    let items = items(&app).await;
+    let generated = generate(&items);
+    let lines: Vec<String> = generated.iter().flat_map(|c| c.lines.clone()).collect();
+    let report = ingest_all(&app, &lines).await;
+    assert_eq!(
+        (report.accepted, report.duplicate, report.rejected.len()),
+        (lines.len(), 0, 0),
+        "{:?}",
+        report.rejected
+    );
+
+    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let department = |c: &GenCase| {
+        format!("460100-D{:02}", {
+            let row = String::from_utf8_lossy(demo::ITEMS_CSV)
+                .lines()
+                .find(|l| l.starts_with(&format!("{},", c.item)))
+                .unwrap()
+                .to_string();
+            row.split(',').nth(2).unwrap().rsplit('D').next().unwrap().parse::<u32>().unwrap()
+        })
+    };
+    for (from, to) in [("2010-12-01", "2011-03-31"), ("2011-04-01", "2011-06-30"), ("2011-01-01", "2011-12-31")] {
+        let (from, to) = (cases::parse_date(from, "from").unwrap(), cases::parse_date(to, "to").unwrap());
+        let r = cases::case_report(&app, &Actor::cli(), from, to, &[], None).await.unwrap();
+        check(&r, &expected(&generated, from, to, today, |_| String::new()), false);
+        let r = cases::case_report(&app, &Actor::cli(), from, to, &[], Some(GroupBy::Level)).await.unwrap();
+        check(&r, &expected(&generated, from, to, today, |c| c.level.as_str().to_string()), true);
+        let r = cases::case_report(&app, &Actor::cli(), from, to, &[], Some(GroupBy::Venue)).await.unwrap();
+        check(&r, &expected(&generated, from, to, today, |c| c.venue.clone()), true);
+        let r = cases::case_report(&app, &Actor::cli(), from, to, &[], Some(GroupBy::Item)).await.unwrap();
+        check(&r, &expected(&generated, from, to, today, |c| c.item.clone()), true);
+        let r = cases::case_report(&app, &Actor::cli(), from, to, &[], Some(GroupBy::Department)).await.unwrap();
+        check(&r, &expected(&generated, from, to, today, department), true);
+        let r = cases::case_report(&app, &Actor::cli(), from, to, &[Level::Town], None).await.unwrap();
+        let town: Vec<GenCase> = generate(&items).into_iter().filter(|c| c.level == Level::Town).collect();
+        check(&r, &expected(&town, from, to, today, |_| String::new()), false);
+    }
+    // The data really exercises both outcomes.
+    let year = all_reports(&app).await;
+    assert!(year.iter().any(|r| r.total.overdue > 10 && r.total.on_time > 10), "{:?}", year[15].total);
+
+    // Sending everything again changes nothing.
+    let again = ingest_all(&app, &lines).await;
+    assert_eq!((again.accepted, again.duplicate), (0, lines.len()));
+    assert_eq!(all_reports(&app).await, year);
+
+    // The same events in another order, into another database: the same figures.
+    let other = oversight_testkit::sqlite().await;
+    demo::load(&other.app).await.unwrap();
+    let mut shuffled = lines.clone();
+    let mut rng = Lcg(7);
+    for i in (1..shuffled.len()).rev() {
+        shuffled.swap(i, rng.next(i as u64 + 1) as usize);
+    }
+    // In small batches, so that many events wait for their case's receipt.
+    for chunk in shuffled.chunks(37) {
+        ingest_all(&other.app, chunk).await;
+    }
+    assert_eq!(all_reports(&other.app).await, year);
+}
+
+async fn each_event_is_answered_on_its_own(app: App) {
+    demo::load(&app).await.unwrap();
+    let lines = [
+        r#"{"event_id":"a1","case_no":"C1","type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{"kind":"organization","name":"海口某公司"}}"#,
+        r#"{"event_id":"a2","case_no":"C1","type":"accepted","at":"2011-03-02T09:00:00+08:00"}"#,
+        "{broken json",
+        r#"{"event_id":"a3","case_no":"C1","type":"extended","at":"2011-03-03T09:00:00+08:00","days":-1,"approved_by":"局长"}"#,
+        r#"{"event_id":"a4","case_no":"C2","type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX999","venue_code":"460100-V","applicant":{"kind":"person","name":"李"}}"#,
+        r#"{"event_id":"a5","case_no":"C2","type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX001","venue_code":"469999-V","applicant":{"kind":"person","name":"李"}}"#,
+        r#"{"event_id":"a6","case_no":"C1","type":"completed","at":"2011-03-10T09:00:00"}"#,
+        r#"{"event_id":"a2","case_no":"C1","type":"accepted","at":"2011-03-02T09:00:00+08:00"}"#,
+        r#"{"event_id":"a2","case_no":"C1","type":"accepted","at":"2011-03-05T09:00:00+08:00"}"#,
+        "",
+        r#"{"event_id":"a7","case_no":"C1","type":"accepted","at":"2011-03-04T09:00:00+08:00"}"#,
+        r#"{"event_id":"a8","case_no":"C3","type":"accepted","at":"2011-03-04T09:00:00+08:00"}"#,
+    ];
+    let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, *l)).collect();
+    let report = cases::ingest(&app, &Actor::cli(), numbered, |_| {}).await.unwrap();
+    let rejected: Vec<(usize, &str)> = report.rejected.iter().map(|e| (e.line, e.field.as_str())).collect();
+    assert_eq!(rejected, vec![(3, ""), (4, "days"), (5, "item_code"), (6, "venue_code"), (7, "at"), (9, "event_id")]);
+    assert_eq!((report.accepted, report.duplicate), (4, 1));
+    // The second acceptance is kept but ignored by the state, and flagged.
+    let c1 = oversight_store::cases::case(&app.db, "C1").await.unwrap().unwrap();
+    assert_eq!(c1.accepted_on, Some(NaiveDate::from_ymd_opt(2011, 3, 2).unwrap()));
+    let state: serde_json::Value = serde_json::from_str(&c1.state).unwrap();
+    let out_of_order: Vec<&str> = state["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "OutOfOrder")
+        .map(|a| a["event_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(out_of_order, vec!["a7"]);
+    assert_eq!(c1.level, Some(Level::City as i32));
+    assert_eq!(c1.department_code.as_deref(), Some("460100-D01"));
+    // A case without its receipt waits, seen only city-wide.
+    let c3 = oversight_store::cases::case(&app.db, "C3").await.unwrap().unwrap();
+    assert_eq!((c3.status.as_str(), c3.path.as_str()), ("awaiting_receipt", "/"));
+    let late = r#"{"event_id":"a9","case_no":"C3","type":"received","at":"2011-03-03T09:00:00+08:00","item_code":"SX002","venue_code":"460105-V","applicant":{"kind":"person","name":"陈"}}"#;
+    cases::ingest(&app, &Actor::cli(), vec![(1, late)], |_| {}).await.unwrap();
+    let c3 = oversight_store::cases::case(&app.db, "C3").await.unwrap().unwrap();
+    assert_eq!(c3.status, "accepted");
+    assert_eq!(c3.deadline, Some(NaiveDate::from_ymd_opt(2011, 3, 9).unwrap()), "SX002 promises 3 working days");
+    assert_eq!(c3.path, "/460100/460105/460105-V/");
+}
