@@ -58,6 +58,47 @@ fn run_cli_journey(db: &str) {
     let o = oversight(db, &["import", "orgs", &demo_file("haikou-items.csv")]);
     assert_eq!(o.status.code(), Some(2), "a file without the columns cannot be read at all");
 
+    // Case events and the overdue-rate report.
+    let events = dir.path().join("events.ndjson");
+    let lines = [
+        r#"{"event_id":"e1","case_no":"HK-1","type":"received","at":"2011-03-31T10:00:00+08:00","item_code":"SX002","venue_code":"460100-V","applicant":{"kind":"person","name":"王"}}"#,
+        r#"{"event_id":"e2","case_no":"HK-1","type":"accepted","at":"2011-04-01T10:00:00+08:00","promised_days":2}"#,
+        r#"{"event_id":"e3","case_no":"HK-1","type":"completed","at":"2011-04-06T16:00:00+08:00","result":"approved"}"#,
+        r#"{"event_id":"e4","case_no":"HK-2","type":"received","at":"2011-03-31T10:00:00+08:00","item_code":"SX002","venue_code":"460105-V","applicant":{"kind":"person","name":"李"}}"#,
+        r#"{"event_id":"e5","case_no":"HK-2","type":"accepted","at":"2011-04-01T10:00:00+08:00","promised_days":2}"#,
+        r#"{"event_id":"e6","case_no":"HK-2","type":"completed","at":"2011-04-07T09:00:00+08:00","result":"approved"}"#,
+        r#"{"event_id":"e6","case_no":"HK-2","type":"completed","at":"2011-04-07T09:00:00+08:00","result":"approved"}"#,
+        r#"{"event_id":"e7","case_no":"HK-3","type":"accepted","at":"2011-04-01T10:00:00"}"#,
+    ];
+    std::fs::write(&events, lines.join("\n")).unwrap();
+    let o = oversight(db, &["import", "case-events", events.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).starts_with("accepted: 6\nduplicate: 1\nrejected: 1\n"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("第 8 行，字段 at"));
+    let o = oversight(db, &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--group-by", "level", "--format", "json"]);
+    assert!(o.status.success(), "{o:?}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "from": "2011-04-01", "to": "2011-04-30",
+            "total": {"settled": 2, "on_time": 1, "overdue": 1, "overdue_rate": 0.5},
+            "groups": [
+                {"key": "city", "name": "市级", "settled": 1, "on_time": 1, "overdue": 0, "overdue_rate": 0.0},
+                {"key": "district", "name": "区级", "settled": 1, "on_time": 0, "overdue": 1, "overdue_rate": 1.0}
+            ]
+        })
+    );
+    let o = oversight(db, &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--level", "city", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["total"]["settled"], 1);
+    assert_eq!(report["groups"], serde_json::json!([]));
+    let o = oversight(db, &["report", "cases", "--from", "2012-01-01", "--to", "2012-12-31", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["total"]["overdue_rate"], serde_json::Value::Null);
+    let o = oversight(db, &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--group-by", "colour", "--format", "json"]);
+    assert!(!o.status.success());
+
     // Accounts and keys.
     let o = oversight(
         db,
