@@ -383,3 +383,51 @@ async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String, String>, A
             .collect(),
     })
 }
+
+/// A case the actor may see, with its state and its events in time order.
+pub struct CaseView {
+    pub record: CaseRecord,
+    pub state: oversight_domain::case::CaseState,
+    pub events: Vec<EventRow>,
+    /// The deadline arithmetic day by day (after acceptance, while the clock runs).
+    pub days: Vec<(NaiveDate, oversight_domain::calendar::DayStatus, u32)>,
+    /// The outcome as of today.
+    pub outcome: Outcome,
+}
+
+pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
+    let what = format!("办件 {case_no}");
+    let record = store::case(&app.db, case_no).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
+    actor.require_view(&OrgPath::from_stored(record.path.clone()), &what)?;
+    let state: oversight_domain::case::CaseState =
+        serde_json::from_str(&record.state).map_err(|e| AppError::Unreadable(format!("办件状态无法读取：{e}")))?;
+    let events = store::events_of_case(&app.db, case_no).await?;
+    let calendar = app.calendar().await?;
+    let days = match (state.accepted_on, state.deadline) {
+        (Some(start), Some(_)) => {
+            calendar.explain_deadline(start, state.limit_days + state.stopped_days).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let outcome = state.outcome.as_of(today);
+    Ok(CaseView { record, state, events, days, outcome })
+}
+
+/// The newest cases in the actor's view (optionally of one venue), with their outcome today.
+pub async fn recent(app: &App, actor: &Actor, venue: Option<&str>) -> Result<Vec<(CaseRecord, Outcome)>, AppError> {
+    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let rows = store::recent_cases(&app.db, &actor.scope(), venue, 200).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let outcome = match (r.outcome.as_str(), r.outcome_date) {
+                ("on_time", Some(d)) => Outcome::OnTime(d),
+                ("overdue", Some(d)) => Outcome::Overdue(d),
+                ("running", Some(d)) => Outcome::Running { deadline: d }.as_of(today),
+                _ => Outcome::Unsettled,
+            };
+            (r, outcome)
+        })
+        .collect())
+}

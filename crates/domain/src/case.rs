@@ -47,7 +47,7 @@ impl SuspendReason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Decision {
     Approved,
     Rejected,
@@ -359,14 +359,14 @@ impl Default for SupervisionRules {
 
 /// Something wrong with a case: an event out of the case's life (kept, ignored by the state),
 /// or a breach of a supervision rule.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Anomaly {
     pub kind: AnomalyKind,
     pub event_id: Option<String>,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AnomalyKind {
     /// An event that breaks the case's life in time order (data quality).
     OutOfOrder,
@@ -421,7 +421,7 @@ pub struct CaseContext<'a> {
 }
 
 /// How a case ended, as far as its events tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CaseStatus {
     /// Events arrived, but not yet its `received`.
     AwaitingReceipt,
@@ -459,7 +459,7 @@ impl CaseStatus {
 }
 
 /// Whether and when a case was settled (spec/metrics.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     /// Completed on or before its deadline date; settled on its completion date.
     OnTime(NaiveDate),
@@ -482,8 +482,20 @@ impl Outcome {
     }
 }
 
+/// A period during which the clock stood still.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StopInterval {
+    /// 补正 (supplement) or 特别程序 (special procedure).
+    pub supplement: bool,
+    pub from: NaiveDate,
+    /// The day the clock ran again (excluded); none while it still stands.
+    pub until: Option<NaiveDate>,
+    /// Working days from `from` (included) to `until` (excluded), added to the limit.
+    pub working_days: u32,
+}
+
 /// The state of a case: a pure function of its events.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CaseState {
     pub status: CaseStatus,
     pub item_code: Option<String>,
@@ -502,6 +514,10 @@ pub struct CaseState {
     pub deadline: Option<NaiveDate>,
     pub outcome: Outcome,
     pub fees_cents: i64,
+    /// The stops of the clock after acceptance, as they counted.
+    pub stops: Vec<StopInterval>,
+    /// Extensions: date, days, and whether they counted (not after the deadline).
+    pub extensions: Vec<(NaiveDate, u32, bool)>,
     pub anomalies: Vec<Anomaly>,
     /// Set when the calendar lacks a year the case needs: no deadline can be computed.
     pub calendar_error: Option<String>,
@@ -544,6 +560,8 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
         deadline: None,
         outcome: Outcome::Unsettled,
         fees_cents: 0,
+        stops: Vec::new(),
+        extensions: Vec::new(),
         anomalies: Vec::new(),
         calendar_error: None,
     };
@@ -689,6 +707,12 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
                         let stopped = cal!(cal.working_days_from_until(since, e.date));
                         if st.accepted_on.is_some() {
                             st.stopped_days += stopped;
+                            st.stops.push(StopInterval {
+                                supplement: kind == StopKind::Supplement,
+                                from: since,
+                                until: Some(e.date),
+                                working_days: stopped,
+                            });
                         } else {
                             pre_acceptance_stopped += stopped;
                         }
@@ -719,8 +743,10 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
                     continue;
                 }
                 if current_deadline.is_some_and(|d| e.date > d) {
+                    st.extensions.push((e.date, *days, false));
                     continue;
                 }
+                st.extensions.push((e.date, *days, true));
                 st.limit_days += days;
             }
             EventBody::Step { .. } => {}
@@ -768,6 +794,14 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
         }
     }
 
+    if let (Some((kind, since)), Some(_)) = (stop, st.accepted_on) {
+        st.stops.push(StopInterval {
+            supplement: kind == StopKind::Supplement,
+            from: since,
+            until: None,
+            working_days: 0,
+        });
+    }
     // The deadline as it stands now, and the outcome.
     st.deadline = match (st.accepted_on, stop) {
         (Some(start), None) => Some(cal!(cal.deadline(start, st.limit_days + st.stopped_days))),

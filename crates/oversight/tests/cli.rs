@@ -75,7 +75,10 @@ fn run_cli_journey(db: &str) {
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).starts_with("accepted: 6\nduplicate: 1\nrejected: 1\n"), "{}", stdout(&o));
     assert!(stdout(&o).contains("第 8 行，字段 at"));
-    let o = oversight(db, &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--group-by", "level", "--format", "json"]);
+    let o = oversight(
+        db,
+        &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--group-by", "level", "--format", "json"],
+    );
     assert!(o.status.success(), "{o:?}");
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
@@ -89,14 +92,20 @@ fn run_cli_journey(db: &str) {
             ]
         })
     );
-    let o = oversight(db, &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--level", "city", "--format", "json"]);
+    let o = oversight(
+        db,
+        &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--level", "city", "--format", "json"],
+    );
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["total"]["settled"], 1);
     assert_eq!(report["groups"], serde_json::json!([]));
     let o = oversight(db, &["report", "cases", "--from", "2012-01-01", "--to", "2012-12-31", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["total"]["overdue_rate"], serde_json::Value::Null);
-    let o = oversight(db, &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--group-by", "colour", "--format", "json"]);
+    let o = oversight(
+        db,
+        &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--group-by", "colour", "--format", "json"],
+    );
     assert!(!o.status.success());
 
     // Accounts and keys.

@@ -15,6 +15,7 @@ on_both_backends!(
     import_page_takes_gb18030_and_reports_bad_rows,
     api_answers_json_errors,
     calendar_page_explains_a_deadline,
+    case_page_explains_its_deadline,
 );
 
 async fn health_and_login_redirect(s: common::Spawned) {
@@ -252,4 +253,27 @@ async fn calendar_page_explains_a_deadline(s: common::Spawned) {
     assert!(body.contains("尚未录入"));
     // Only a city administrator edits the calendar.
     assert_eq!(c.get(format!("{}/calendar/2011/edit", s.base)).send().await.unwrap().status(), 403);
+}
+
+async fn case_page_explains_its_deadline(s: common::Spawned) {
+    let lines = [
+        r#"{"event_id":"h1","case_no":"HK-7","type":"received","at":"2011-03-31T10:00:00+08:00","item_code":"SX002","venue_code":"460100-V","applicant":{"kind":"person","name":"王"}}"#,
+        r#"{"event_id":"h2","case_no":"HK-7","type":"accepted","at":"2011-04-01T10:00:00+08:00","promised_days":2}"#,
+        r#"{"event_id":"h3","case_no":"HK-7","type":"suspended","at":"2011-04-06T10:00:00+08:00","reason":"expert_review"}"#,
+        r#"{"event_id":"h4","case_no":"HK-7","type":"resumed","at":"2011-04-08T10:00:00+08:00"}"#,
+        r#"{"event_id":"h5","case_no":"HK-7","type":"completed","at":"2011-04-11T10:00:00+08:00","result":"approved"}"#,
+    ];
+    let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, *l)).collect();
+    oversight_app::cases::ingest(&s.app, &oversight_app::Actor::cli(), numbered, |_| {}).await.unwrap();
+    let (c, _) = login(&s, "xiaoneng").await;
+    let body = c.get(format!("{}/cases/HK-7", s.base)).send().await.unwrap().text().await.unwrap();
+    // 2 promised days + 2 stopped (04-06, 04-07): the 4th working day after 04-01 is 04-08.
+    assert!(body.contains("id=\"case-deadline\">2011-04-08<"), "{body}");
+    assert!(body.contains("调休上班"), "the make-up Saturday is laid out");
+    assert!(body.contains("特别程序") && body.contains("超期"), "{body}");
+    let list = c.get(format!("{}/cases", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("HK-7"));
+    assert_eq!(c.get(format!("{}/cases/NOPE", s.base)).send().await.unwrap().status(), 404);
+    let found = c.get(format!("{}/cases?q=HK-7", s.base)).send().await.unwrap();
+    assert_eq!(found.headers()["location"], "/cases/HK-7");
 }

@@ -290,7 +290,8 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert!(!body.contains("demo.load"), "city-wide rows stay hidden");
 
     // The coming capabilities show no data yet, and need a login.
-    for route in ["/cases", "/hotline", "/tasks", "/inspections", "/evaluation", "/reports"] {
+    assert_eq!(k.get(&anon, "/cases", "/cases").await.0, 303);
+    for route in ["/hotline", "/tasks", "/inspections", "/evaluation", "/reports"] {
         assert_eq!(k.get(&xy, route, route).await.0, 200);
         assert_eq!(k.get(&anon, route, route).await.0, 303);
     }
@@ -331,9 +332,13 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
 
     // Case events: a district's system reports only cases of its venues; reports count only them.
     let event = |id: &str, case: &str, kind: &str, day: &str, extra: &str| {
-        format!(r#"{{"event_id":"{id}","case_no":"{case}","type":"{kind}","at":"2011-03-{day}T09:00:00+08:00"{extra}}}"#)
+        format!(
+            r#"{{"event_id":"{id}","case_no":"{case}","type":"{kind}","at":"2011-03-{day}T09:00:00+08:00"{extra}}}"#
+        )
     };
-    let received = |venue: &str| format!(r#","item_code":"SX002","venue_code":"{venue}","applicant":{{"kind":"person","name":"王"}}"#);
+    let received = |venue: &str| {
+        format!(r#","item_code":"SX002","venue_code":"{venue}","applicant":{{"kind":"person","name":"王"}}"#)
+    };
     let city_lines = [
         event("lh1", "LH-1", "received", "01", &received("460106-V")),
         event("lh2", "LH-1", "accepted", "01", ""),
@@ -354,17 +359,27 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(res.status(), 200);
     let answer: serde_json::Value = res.json().await.unwrap();
     assert_eq!(answer["accepted"], 3, "{answer}");
-    let rejected: Vec<u64> = answer["rejected"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    let rejected: Vec<u64> =
+        answer["rejected"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
     assert_eq!(rejected, vec![4, 5], "{answer}");
     assert_eq!(oversight_store::cases::case(&app.db, "LH-1").await.unwrap().unwrap().status, "approved", "untouched");
     // A signed-in browser cannot write through the API (no form token there).
     assert_eq!(xy.post(format!("{}/api/v1/case-events", s.base)).body(body).send().await.unwrap().status(), 401);
-    let (st, body) = api_get(&mut k, "/api/v1/reports/cases", "/api/v1/reports/cases?from=2011-01-01&to=2011-12-31&group_by=venue").await;
+    let (st, body) =
+        api_get(&mut k, "/api/v1/reports/cases", "/api/v1/reports/cases?from=2011-01-01&to=2011-12-31&group_by=venue")
+            .await;
     assert_eq!(st, 200, "{body}");
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["total"]["settled"], 1, "only 秀英区's case: {report}");
     assert_eq!(report["groups"][0]["key"], "460105-V");
     assert_no_outside("case report", &body);
+
+    // Case pages: only the district's cases.
+    let (st, body) = k.get(&xy, "/cases", "/cases").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("XY-1") && !body.contains("LH-1"), "{body}");
+    assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/LH-1").await.0, 404);
+    assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/XY-1").await.0, 200);
 
     // Signing out is the last thing a user does.
     assert_eq!(k.post(&xy, "/logout", "/logout", &[("csrf", &xy_csrf)]).await.0, 303);

@@ -41,7 +41,7 @@ impl Layout {
             item("/network", "服务网络", false),
             item("/catalogue", "事项目录", false),
             item("/calendar", "工作日历", false),
-            item("/cases", "电子监察", true),
+            item("/cases", "电子监察", false),
             item("/hotline", "效能投诉", true),
             item("/tasks", "督察督办", true),
             item("/inspections", "明察暗访", true),

@@ -25,20 +25,6 @@ fn page(
     ComingPage { l: Layout::new(s, section, heading), heading, points }
 }
 
-pub async fn cases(CurrentUser(s): CurrentUser) -> impl IntoResponse {
-    page(
-        &s,
-        "/cases",
-        "电子监察",
-        &[
-            "接收部门业务系统推送的办件事件，按法定工作日实时计算期限",
-            "黄灯预警、红灯超期，以及受理超时、多次补正、违规收费、体外循环等异常",
-            "督办通知、整改回复、黄牌红牌与申诉",
-            "按层级、场所、部门、事项统计超期率",
-        ],
-    )
-}
-
 pub async fn hotline(CurrentUser(s): CurrentUser) -> impl IntoResponse {
     page(
         &s,

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod calendar;
+mod cases;
 mod coming;
 mod network;
 
@@ -39,8 +40,10 @@ pub fn routes() -> Router<App> {
         .route("/admin/api-keys", get(admin::api_keys).post(admin::create_api_key))
         .route("/admin/api-keys/{id}/revoke", post(admin::revoke_api_key))
         .route("/audit", get(admin::audit))
+        // electronic supervision of approval cases
+        .route("/cases", get(cases::list))
+        .route("/cases/{case_no}", get(cases::case))
         // capabilities still being built
-        .route("/cases", get(coming::cases))
         .route("/hotline", get(coming::hotline))
         .route("/tasks", get(coming::tasks))
         .route("/inspections", get(coming::inspections))
