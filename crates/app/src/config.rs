@@ -114,6 +114,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_partial_supervision_section_keeps_the_other_defaults() {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string("listen = \"0.0.0.0:9000\"\n[supervision]\nacceptance_days = 0\nfees = false\n"))
+            .extract()
+            .unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.supervision.acceptance_days, Some(0));
+        assert!(!config.supervision.fees);
+        assert_eq!(config.supervision.late_report_hours, Some(24));
+    }
+
+    #[test]
     fn passwords_never_show() {
         assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
         let c = Config { database_url: Some("postgres://app:s3cret@db/x".into()), ..Config::default() };

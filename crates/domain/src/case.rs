@@ -323,7 +323,8 @@ pub struct StoredEvent {
     pub body: EventBody,
 }
 
-/// Thresholds of the supervision rules (DOMAIN.md §2); each can be switched off with `None`.
+/// Thresholds of the supervision rules (DOMAIN.md §2); a number rule is off when `None` or 0
+/// (TOML has no null), a yes/no rule when `false`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct SupervisionRules {
@@ -586,7 +587,7 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
     let mut forwarded = false;
 
     for e in order {
-        if let Some(hours) = rules.late_report_hours
+        if let Some(hours) = rules.late_report_hours.filter(|h| *h > 0)
             && (e.reported_at - e.at).num_minutes() >= hours * 60
         {
             anomaly(
@@ -638,7 +639,7 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
                 st.accepted_on = Some(e.date);
                 st.status = CaseStatus::Accepted;
                 st.limit_days = promised;
-                if let (Some(days), Some(received)) = (rules.acceptance_days, st.received_on) {
+                if let (Some(days), Some(received)) = (rules.acceptance_days.filter(|d| *d > 0), st.received_on) {
                     // Time waiting for the applicant's supplement does not count.
                     let limit = cal!(cal.deadline(received, days + pre_acceptance_stopped));
                     if e.date > limit && stop.is_none() {
@@ -717,7 +718,7 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
                             pre_acceptance_stopped += stopped;
                         }
                         if kind == StopKind::Suspension
-                            && let Some(max) = rules.max_suspension_days
+                            && let Some(max) = rules.max_suspension_days.filter(|m| *m > 0)
                             && stopped > max
                         {
                             anomaly(
@@ -753,7 +754,7 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
             EventBody::Forwarded { to_venue_code } => {
                 if !forwarded
                     && received_venue_kind == Some(OrgKind::AgentPoint)
-                    && let (Some(days), Some(received)) = (rules.forwarding_days, st.received_on)
+                    && let (Some(days), Some(received)) = (rules.forwarding_days.filter(|d| *d > 0), st.received_on)
                 {
                     let limit = cal!(cal.deadline(received, days));
                     if e.date > limit {

@@ -316,3 +316,15 @@ fn parsing_rejects_with_field_and_reason() {
         assert!(!err.reason.is_empty());
     }
 }
+
+#[test]
+fn rules_switch_off() {
+    let cal = WorkCalendar::official();
+    let e = vec![received(d("2011-03-07")), ev(1, d("2011-03-15"), EventBody::Accepted { promised_days: None })];
+    assert_eq!(run(&e, &cal).anomalies[0].kind, AnomalyKind::LateAcceptance);
+    let item = |code: &str| (code == "SX001").then_some((10u32, 0i64));
+    let venue = |_: &str| Some(OrgKind::ServiceCenter);
+    let rules = SupervisionRules { acceptance_days: Some(0), ..SupervisionRules::default() };
+    let st = project(&e, &CaseContext { item: &item, venue_kind: &venue, calendar: &cal, rules: &rules });
+    assert!(st.anomalies.is_empty(), "{:?}", st.anomalies);
+}
