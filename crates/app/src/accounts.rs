@@ -19,6 +19,11 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
+/// A password for a new account or a reset, to be shown once (18 hex digits, 72 bits).
+pub fn random_password() -> String {
+    random_hex(9)
+}
+
 /// Sessions and API keys are stored as the SHA-256 of their secret, never the secret.
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

@@ -179,20 +179,13 @@ enum AuditWhat {
     Verify,
 }
 
-fn generated_password() -> String {
-    let mut buf = [0u8; 9];
-    rand_fill(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn rand_fill(buf: &mut [u8]) {
-    // The same randomness the library uses for sessions.
-    let token = oversight_app::new_id();
-    let extra = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let seed = format!("{token}{extra}");
-    let hash = accounts::secret_hash(&seed);
-    for (i, b) in buf.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&hash[i * 2..i * 2 + 2], 16).unwrap_or(0);
+/// The counts and rejections of an import, as spec/exchange.md §5 asks.
+fn print_counts(accepted: usize, duplicate: usize, rejected: &[oversight_domain::RowError]) {
+    println!("accepted: {accepted}");
+    println!("duplicate: {duplicate}");
+    println!("rejected: {}", rejected.len());
+    for e in rejected {
+        println!("  {e}");
     }
 }
 
@@ -200,12 +193,7 @@ fn print_report(report: &ImportReport, format: &str) -> Result<ExitCode> {
     if format == "json" {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
-        println!("accepted: {}", report.accepted);
-        println!("duplicate: {}", report.duplicate);
-        println!("rejected: {}", report.rejected.len());
-        for e in &report.rejected {
-            println!("  {e}");
-        }
+        print_counts(report.accepted, report.duplicate, &report.rejected);
         if !report.applied() {
             println!("文件未导入（整个文件要么全部导入，要么不导入）");
         }
@@ -268,12 +256,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("accepted: {}", report.accepted);
-                println!("duplicate: {}", report.duplicate);
-                println!("rejected: {}", report.rejected.len());
-                for e in &report.rejected {
-                    println!("  {e}");
-                }
+                print_counts(report.accepted, report.duplicate, &report.rejected);
             }
         }
         Command::Report { what: ReportWhat::Cases { from, to, level, group_by, format } } => {
@@ -326,7 +309,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             UserWhat::Create { username, name, role, org, password } => {
                 let (password, shown) = match password {
                     Some(p) => (p, false),
-                    None => (generated_password(), true),
+                    None => (accounts::random_password(), true),
                 };
                 let new = accounts::NewUser {
                     username: &username,
@@ -347,7 +330,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("用户 {username} 不存在"))?;
                 let (password, shown) = match password {
                     Some(p) => (p, false),
-                    None => (generated_password(), true),
+                    None => (accounts::random_password(), true),
                 };
                 accounts::set_password(&app, &Actor::cli(), &user.id, &password).await?;
                 println!("用户 {username} 的密码已重设");

@@ -59,28 +59,15 @@ pub async fn user_tx(tx: &mut Tx, id: &str) -> Result<Option<User>> {
     Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
 }
 
+const GRANTS_OF_USER: &str = "SELECT g.id, g.user_id, g.role, g.org_code, o.name AS org_name, g.path
+    FROM role_grant g JOIN org_unit o ON o.code = g.org_code WHERE g.user_id = $1 ORDER BY g.path, g.role";
+
 pub async fn grants(db: &Db, user_id: &str) -> Result<Vec<GrantRow>> {
-    Ok(on_db!(db, |c| {
-        sqlx::query_as(
-            "SELECT g.id, g.user_id, g.role, g.org_code, o.name AS org_name, g.path
-         FROM role_grant g JOIN org_unit o ON o.code = g.org_code WHERE g.user_id = $1 ORDER BY g.path, g.role",
-        )
-        .bind(user_id)
-        .fetch_all(c)
-        .await?
-    }))
+    Ok(on_db!(db, |c| sqlx::query_as(GRANTS_OF_USER).bind(user_id).fetch_all(c).await?))
 }
 
 pub async fn grants_tx(tx: &mut Tx, user_id: &str) -> Result<Vec<GrantRow>> {
-    Ok(on_tx!(tx, |c| {
-        sqlx::query_as(
-            "SELECT g.id, g.user_id, g.role, g.org_code, o.name AS org_name, g.path
-         FROM role_grant g JOIN org_unit o ON o.code = g.org_code WHERE g.user_id = $1 ORDER BY g.path, g.role",
-        )
-        .bind(user_id)
-        .fetch_all(c)
-        .await?
-    }))
+    Ok(on_tx!(tx, |c| sqlx::query_as(GRANTS_OF_USER).bind(user_id).fetch_all(c).await?))
 }
 
 /// A user with all grants, as listed for an administrator.
