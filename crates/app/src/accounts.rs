@@ -144,8 +144,7 @@ pub async fn create_user(app: &App, actor: &Actor, new: NewUser<'_>) -> Result<U
 async fn managed_user(app: &App, actor: &Actor, user_id: &str) -> Result<(User, Vec<store::GrantRow>), AppError> {
     let user = store::user(&app.db, user_id).await?.ok_or_else(|| AppError::NotFound("用户".into()))?;
     let grants = store::grants(&app.db, user_id).await?;
-    let city_admin =
-        actor.everything || actor.grants.0.iter().any(|g| g.role.allows(Action::ManageUsers) && g.path.depth() == 1);
+    let city_admin = actor.may_city_wide(Action::ManageUsers);
     let manages = if grants.is_empty() {
         city_admin
     } else {

@@ -40,6 +40,11 @@ impl Actor {
         self.everything || self.grants.may(action, target)
     }
 
+    /// Whether the actor may do `action` over the whole network.
+    pub fn may_city_wide(&self, action: Action) -> bool {
+        self.everything || self.grants.may_city_wide(action)
+    }
+
     pub fn may_somewhere(&self, action: Action) -> bool {
         self.everything || self.grants.may_somewhere(action)
     }

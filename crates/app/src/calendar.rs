@@ -67,8 +67,7 @@ impl App {
 /// Adds or corrects one year of the calendar (an administrator of the whole city).
 pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result<YearSchedule, AppError> {
     let city_wide = OrgPath::from_stored("/".into());
-    if !(actor.everything || actor.grants.0.iter().any(|g| g.role.allows(Action::EditCalendar) && g.path.depth() == 1))
-    {
+    if !actor.may_city_wide(Action::EditCalendar) {
         return Err(AppError::Forbidden("只有市级系统管理员可以修改工作日历".into()));
     }
     if !(2000..=2100).contains(&year) {

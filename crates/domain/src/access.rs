@@ -159,6 +159,12 @@ impl Grants {
         Grants(self.0.iter().filter(|g| g.role.allows(action)).cloned().collect()).scope()
     }
 
+    /// Whether some grant allows `action` over the whole network (a grant at the root): what
+    /// city-wide data (the calendar) and users without any grant require.
+    pub fn may_city_wide(&self, action: Action) -> bool {
+        self.0.iter().any(|g| g.role.allows(action) && g.path.depth() == 1)
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.0.iter().any(|g| g.role == role)
     }
@@ -184,6 +190,9 @@ mod tests {
         assert!(!grants.may(Action::EditNetwork, &path(&["460100", "460106"])));
         assert!(!grants.may(Action::View, &path(&["460100"])));
         assert!(!grants.may(Action::ManageUsers, &path(&["460100", "460105"])));
+        assert!(!grants.may_city_wide(Action::EditNetwork));
+        let city = Grants(vec![Grant { role: Role::Admin, path: path(&["460100"]) }]);
+        assert!(city.may_city_wide(Action::EditCalendar));
         assert!(grants.scope().contains(&path(&["460100", "460105", "460105-V"])));
     }
 

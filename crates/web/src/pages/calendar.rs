@@ -62,7 +62,7 @@ pub struct YearQuery {
 }
 
 fn city_admin(s: &crate::session::SessionInfo) -> bool {
-    s.actor.grants.0.iter().any(|g| g.role.allows(Action::EditCalendar) && g.path.depth() == 1)
+    s.actor.may_city_wide(Action::EditCalendar)
 }
 
 pub async fn year(
