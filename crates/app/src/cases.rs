@@ -219,12 +219,7 @@ fn project_record(
     let rules = app.config.supervision.clone();
     let state = project(&events, &CaseContext { item: &item, venue_kind: &venue_kind, calendar, rules: &rules });
     let venue = state.venue_code.as_deref().and_then(|v| lookup.venues.get(v));
-    let (outcome, outcome_date) = match state.outcome {
-        Outcome::OnTime(d) => ("on_time", Some(d)),
-        Outcome::Overdue(d) => ("overdue", Some(d)),
-        Outcome::Running { deadline } => ("running", Some(deadline)),
-        Outcome::Unsettled => ("unsettled", None),
-    };
+    let (outcome, outcome_date) = state.outcome.stored();
     Ok(CaseRecord {
         case_no: case_no.to_string(),
         status: state.status.as_str().to_string(),
@@ -421,12 +416,7 @@ pub async fn recent(app: &App, actor: &Actor, venue: Option<&str>) -> Result<Vec
     Ok(rows
         .into_iter()
         .map(|r| {
-            let outcome = match (r.outcome.as_str(), r.outcome_date) {
-                ("on_time", Some(d)) => Outcome::OnTime(d),
-                ("overdue", Some(d)) => Outcome::Overdue(d),
-                ("running", Some(d)) => Outcome::Running { deadline: d }.as_of(today),
-                _ => Outcome::Unsettled,
-            };
+            let outcome = Outcome::from_stored(&r.outcome, r.outcome_date).as_of(today);
             (r, outcome)
         })
         .collect())

@@ -474,6 +474,27 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The stored form: a word (`on_time`, `overdue`, `running`, `unsettled`) and its date
+    /// (completion date, deadline date, running deadline, none). Reports filter on it in SQL.
+    pub fn stored(self) -> (&'static str, Option<NaiveDate>) {
+        match self {
+            Outcome::OnTime(d) => ("on_time", Some(d)),
+            Outcome::Overdue(d) => ("overdue", Some(d)),
+            Outcome::Running { deadline } => ("running", Some(deadline)),
+            Outcome::Unsettled => ("unsettled", None),
+        }
+    }
+
+    /// Reads back what [`Outcome::stored`] wrote.
+    pub fn from_stored(word: &str, date: Option<NaiveDate>) -> Outcome {
+        match (word, date) {
+            ("on_time", Some(d)) => Outcome::OnTime(d),
+            ("overdue", Some(d)) => Outcome::Overdue(d),
+            ("running", Some(d)) => Outcome::Running { deadline: d },
+            _ => Outcome::Unsettled,
+        }
+    }
+
     /// The outcome as of the local date `today`: a running case whose deadline passed is overdue.
     pub fn as_of(self, today: NaiveDate) -> Outcome {
         match self {
