@@ -61,6 +61,31 @@ impl Actor {
         }
     }
 
+    /// Whether the actor may do `action` on a record that belongs at any of `targets` (a case
+    /// belongs to its venue and to the department responsible for it).
+    pub fn may_any(&self, action: Action, targets: &[&OrgPath]) -> bool {
+        targets.iter().any(|t| self.may(action, t))
+    }
+
+    /// [`Actor::require`] for a record that belongs at several places.
+    pub fn require_any(&self, action: Action, targets: &[&OrgPath], what: &str) -> Result<(), AppError> {
+        if self.may_any(action, targets) {
+            Ok(())
+        } else if self.may_any(Action::View, targets) {
+            Err(AppError::Forbidden(format!("您没有权限对{what}执行此操作")))
+        } else {
+            Err(AppError::NotFound(what.to_string()))
+        }
+    }
+
+    /// Where the actor's own writes sit in the audit log: its one subtree, or the root.
+    pub fn audit_path(&self) -> String {
+        match self.scope() {
+            Scope::Subtrees(roots) if roots.len() == 1 => roots[0].as_str().to_string(),
+            _ => "/".to_string(),
+        }
+    }
+
     /// Fails unless the actor may see a record at `target` (answered as not found).
     pub fn require_view(&self, target: &OrgPath, what: &str) -> Result<(), AppError> {
         if self.may(Action::View, target) { Ok(()) } else { Err(AppError::NotFound(what.to_string())) }

@@ -7,10 +7,13 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use oversight_domain::RowError;
 use oversight_domain::access::{Action, Scope};
-use oversight_domain::case::{CaseContext, CaseEvent, EventBody, Outcome, StoredEvent, parse_event, project};
+use oversight_domain::case::{
+    CaseContext, CaseEvent, CaseState, CaseStatus, EventBody, Outcome, StoredEvent, parse_event, project,
+};
 use oversight_domain::org::{Level, OrgKind, OrgPath, OrgUnit};
+use oversight_domain::supervision::SignalPlan;
 use oversight_store::audit::{self, NewAudit};
-use oversight_store::cases::{self as store, CaseRecord, EventRow, GroupBy};
+use oversight_store::cases::{self as store, CaseQuery, CaseRecord, EventRow, GroupBy};
 use oversight_store::network as network_store;
 use serde_json::json;
 
@@ -30,17 +33,21 @@ const CHUNK: usize = 2000;
 /// What an ingestion needs to know of the network and the catalogue.
 struct Lookup {
     venues: HashMap<String, OrgUnit>,
+    /// The path of each department, by code.
+    departments: HashMap<String, String>,
     items: HashMap<String, (u32, i64, String)>,
 }
 
 impl Lookup {
     async fn load(app: &App) -> Result<Lookup, AppError> {
-        let venues = network_store::all_units(&app.db)
-            .await?
-            .into_iter()
-            .filter(|u| u.kind.is_venue())
-            .map(|u| (u.code.as_str().to_string(), u))
+        let units = network_store::all_units(&app.db).await?;
+        let departments = units
+            .iter()
+            .filter(|u| u.kind == OrgKind::Department)
+            .map(|u| (u.code.as_str().to_string(), u.path.as_str().to_string()))
             .collect();
+        let venues =
+            units.into_iter().filter(|u| u.kind.is_venue()).map(|u| (u.code.as_str().to_string(), u)).collect();
         let items = network_store::catalogue(&app.db, &Scope::All, None, None)
             .await?
             .into_iter()
@@ -52,7 +59,7 @@ impl Lookup {
                 )
             })
             .collect();
-        Ok(Lookup { venues, items })
+        Ok(Lookup { venues, departments, items })
     }
 }
 
@@ -168,8 +175,9 @@ async fn apply(
     let calendar = app.calendar().await?;
     for case_no in &touched {
         let rows = store::events_of_case_tx(&mut tx, case_no).await?;
-        let record = project_record(app, lookup, &calendar, case_no, &rows)?;
+        let (record, state) = project_record(app, lookup, &calendar, case_no, &rows)?;
         store::upsert_case(&mut tx, &record).await?;
+        crate::supervision::raise_case_alerts(&mut tx, &record, &state, now).await?;
     }
     if accepted_here > 0 {
         audit::append(
@@ -178,10 +186,7 @@ async fn apply(
                 actor: &actor.label,
                 action: "case_events.ingest",
                 target: &format!("{} 件", touched.len()),
-                path: match &actor.scope() {
-                    Scope::Subtrees(r) if r.len() == 1 => r[0].as_str(),
-                    _ => "/",
-                },
+                path: &actor.audit_path(),
                 detail: json!({ "accepted": accepted_here, "cases": touched.len() }),
             },
             now,
@@ -190,6 +195,9 @@ async fn apply(
     }
     tx.commit().await?;
     report.accepted += accepted_here;
+    if accepted_here > 0 {
+        app.monitor_wake.notify_one();
+    }
     Ok(())
 }
 
@@ -212,7 +220,7 @@ fn project_record(
     calendar: &oversight_domain::calendar::WorkCalendar,
     case_no: &str,
     rows: &[EventRow],
-) -> Result<CaseRecord, AppError> {
+) -> Result<(CaseRecord, CaseState), AppError> {
     let events: Vec<StoredEvent> = rows.iter().filter_map(stored_event).collect();
     let item = |code: &str| lookup.items.get(code).map(|(p, f, _)| (*p, *f));
     let venue_kind = |code: &str| lookup.venues.get(code).map(|u| u.kind);
@@ -220,10 +228,18 @@ fn project_record(
     let state = project(&events, &CaseContext { item: &item, venue_kind: &venue_kind, calendar, rules: &rules });
     let venue = state.venue_code.as_deref().and_then(|v| lookup.venues.get(v));
     let (outcome, outcome_date) = state.outcome.stored();
-    Ok(CaseRecord {
+    let department_code = state.item_code.as_deref().and_then(|c| lookup.items.get(c)).map(|(_, _, d)| d.clone());
+    let department_path = department_code.as_deref().and_then(|d| lookup.departments.get(d)).cloned();
+    let now = app.now();
+    let today = app.local_date(now);
+    // A case whose calendar year is unknown has no plan; its calendar_error is shown instead.
+    let first_event = rows.iter().map(|r| r.local_date).min();
+    let plan = SignalPlan::of(&state, first_event, calendar, &rules).unwrap_or_default();
+    let open = matches!(state.status, CaseStatus::AwaitingReceipt | CaseStatus::Received | CaseStatus::Accepted);
+    let record = CaseRecord {
         case_no: case_no.to_string(),
         status: state.status.as_str().to_string(),
-        department_code: state.item_code.as_deref().and_then(|c| lookup.items.get(c)).map(|(_, _, d)| d.clone()),
+        department_code,
         item_code: state.item_code.clone(),
         venue_code: state.venue_code.clone(),
         level: venue.and_then(|v| v.level).map(|l| l as i32),
@@ -240,8 +256,15 @@ fn project_record(
         outcome_date,
         anomalies: state.anomalies.len() as i32,
         state: serde_json::to_string(&state).unwrap_or_default(),
-        updated_at: app.now(),
-    })
+        updated_at: now,
+        department_path: department_path.unwrap_or_else(|| "/".to_string()),
+        time_signal: open.then(|| plan.signal_on(today).as_str().to_string()),
+        yellow_on: plan.yellow_on,
+        red_on: plan.red_on,
+        plan_target: plan.target.as_str().to_string(),
+        signal_due: if open { plan.next_change_after(today).map(|d| app.start_of(d)) } else { None },
+    };
+    Ok((record, state))
 }
 
 /// A group of the case report.
@@ -320,7 +343,7 @@ pub async fn case_report(
     if to < from {
         return Err(AppError::field("to", "结束日期早于开始日期"));
     }
-    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let today = app.today();
     let levels: Vec<i32> = levels.iter().map(|l| *l as i32).collect();
     let scope = actor.scope();
     let total = store::settled_counts(&app.db, &scope, from, to, today, &levels, None).await?;
@@ -362,6 +385,175 @@ pub async fn case_report(
     })
 }
 
+/// What a report is set beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    None,
+    /// The period of the same length just before.
+    PreviousPeriod,
+    /// The same dates a year earlier (e.g. Q1 this year beside Q1 last year).
+    LastYear,
+}
+
+impl Compare {
+    pub fn parse(s: &str) -> Result<Compare, AppError> {
+        Ok(match s.trim() {
+            "" | "none" => Compare::None,
+            "previous" => Compare::PreviousPeriod,
+            "last_year" => Compare::LastYear,
+            other => {
+                return Err(AppError::field("compare", format!("“{other}”无效，应为 none、previous 或 last_year")));
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compare::None => "none",
+            Compare::PreviousPeriod => "previous",
+            Compare::LastYear => "last_year",
+        }
+    }
+
+    /// The period to compare `from..=to` with.
+    pub fn period(self, from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Compare::None => None,
+            Compare::PreviousPeriod => {
+                let days = (to - from).num_days() + 1;
+                let end = from.pred_opt()?;
+                Some((end - chrono::Duration::days(days - 1), end))
+            }
+            Compare::LastYear => {
+                let back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12));
+                Some((back(from)?, back(to)?))
+            }
+        }
+    }
+}
+
+/// A report beside the one it is compared with, group by group.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ComparedReport {
+    pub current: CaseReport,
+    pub previous: Option<CaseReport>,
+    /// Every group of either period, by key: (key, name, current, previous).
+    pub rows: Vec<(String, String, Option<CaseGroup>, Option<CaseGroup>)>,
+    pub group_by: Option<GroupBy>,
+    pub levels: Vec<Level>,
+}
+
+pub async fn compared_report(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+    levels: &[Level],
+    group_by: Option<GroupBy>,
+    compare: Compare,
+) -> Result<ComparedReport, AppError> {
+    let current = case_report(app, actor, from, to, levels, group_by).await?;
+    let previous = match compare.period(from, to) {
+        Some((a, b)) => Some(case_report(app, actor, a, b, levels, group_by).await?),
+        None => None,
+    };
+    let mut rows: std::collections::BTreeMap<String, (String, Option<CaseGroup>, Option<CaseGroup>)> =
+        Default::default();
+    for g in &current.groups {
+        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).1 = Some(g.clone());
+    }
+    for g in previous.iter().flat_map(|p| p.groups.iter()) {
+        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).2 = Some(g.clone());
+    }
+    Ok(ComparedReport {
+        current,
+        previous,
+        rows: rows.into_iter().map(|(k, (n, c, p))| (k, n, c, p)).collect(),
+        group_by,
+        levels: levels.to_vec(),
+    })
+}
+
+/// The report as an XLSX workbook; every export is audited.
+pub async fn export_report_xlsx(app: &App, actor: &Actor, r: &ComparedReport) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Unreadable(format!("无法生成 Excel 文件：{e}"));
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("超期率").map_err(fail)?;
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
+    let period = |c: &CaseReport| format!("{} 至 {}", c.from, c.to);
+    sheet.write_string_with_format(0, 0, "办件超期率统计", &bold).map_err(fail)?;
+    sheet.write_string(1, 0, format!("统计期：{}", period(&r.current))).map_err(fail)?;
+    if let Some(p) = &r.previous {
+        sheet.write_string(2, 0, format!("对比期：{}", period(p))).map_err(fail)?;
+    }
+    let head = ["编码", "名称", "已定案", "按时", "超期", "超期率", "对比期已定案", "对比期超期", "对比期超期率"];
+    for (i, h) in head.iter().enumerate() {
+        sheet.write_string_with_format(4, i as u16, *h, &bold).map_err(fail)?;
+    }
+    let mut row = 5u32;
+    let mut put = |key: &str,
+                   name: &str,
+                   c: Option<(i64, i64, i64, Option<f64>)>,
+                   p: Option<(i64, i64, Option<f64>)>|
+     -> Result<(), AppError> {
+        sheet.write_string(row, 0, key).map_err(fail)?;
+        sheet.write_string(row, 1, name).map_err(fail)?;
+        if let Some((settled, on_time, overdue, rate)) = c {
+            sheet.write_number(row, 2, settled as f64).map_err(fail)?;
+            sheet.write_number(row, 3, on_time as f64).map_err(fail)?;
+            sheet.write_number(row, 4, overdue as f64).map_err(fail)?;
+            if let Some(x) = rate {
+                sheet.write_number_with_format(row, 5, x, &percent).map_err(fail)?;
+            }
+        }
+        if let Some((settled, overdue, rate)) = p {
+            sheet.write_number(row, 6, settled as f64).map_err(fail)?;
+            sheet.write_number(row, 7, overdue as f64).map_err(fail)?;
+            if let Some(x) = rate {
+                sheet.write_number_with_format(row, 8, x, &percent).map_err(fail)?;
+            }
+        }
+        row += 1;
+        Ok(())
+    };
+    let t = &r.current.total;
+    put(
+        "",
+        "合计",
+        Some((t.settled, t.on_time, t.overdue, t.overdue_rate)),
+        r.previous.as_ref().map(|p| (p.total.settled, p.total.overdue, p.total.overdue_rate)),
+    )?;
+    for (key, name, c, p) in &r.rows {
+        put(
+            key,
+            name,
+            c.as_ref().map(|g| (g.settled, g.on_time, g.overdue, g.overdue_rate)),
+            p.as_ref().map(|g| (g.settled, g.overdue, g.overdue_rate)),
+        )?;
+    }
+    sheet.set_column_width(1, 28).map_err(fail)?;
+    let bytes = book.save_to_buffer().map_err(fail)?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "report.export",
+            target: &format!("办件超期率 {}", period(&r.current)),
+            path: &actor.audit_path(),
+            detail: json!({ "from": r.current.from, "to": r.current.to, "groups": r.rows.len(), "format": "xlsx" }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
+}
+
 async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String, String>, AppError> {
     Ok(match g {
         GroupBy::Level => Level::ALL.iter().map(|l| (l.as_str().to_string(), l.label().to_string())).collect(),
@@ -388,12 +580,17 @@ pub struct CaseView {
     pub days: Vec<(NaiveDate, oversight_domain::calendar::DayStatus, u32)>,
     /// The outcome as of today.
     pub outcome: Outcome,
+    /// The alerts raised on the case, its supervision notices and their steps.
+    pub alerts: Vec<oversight_store::supervision::AlertRow>,
+    pub notices: Vec<oversight_store::supervision::NoticeRow>,
+    pub steps: Vec<oversight_store::supervision::StepRow>,
 }
 
 pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
     let what = format!("办件 {case_no}");
     let record = store::case(&app.db, case_no).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
-    actor.require_view(&OrgPath::from_stored(record.path.clone()), &what)?;
+    let owners = [OrgPath::from_stored(record.path.clone()), OrgPath::from_stored(record.department_path.clone())];
+    actor.require_any(Action::View, &[&owners[0], &owners[1]], &what)?;
     let state: oversight_domain::case::CaseState =
         serde_json::from_str(&record.state).map_err(|e| AppError::Unreadable(format!("办件状态无法读取：{e}")))?;
     let events = store::events_of_case(&app.db, case_no).await?;
@@ -404,15 +601,17 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
         }
         _ => Vec::new(),
     };
-    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let today = app.today();
     let outcome = state.outcome.as_of(today);
-    Ok(CaseView { record, state, events, days, outcome })
+    let (alerts, notices, steps) = crate::supervision::case_supervision(app, case_no).await?;
+    Ok(CaseView { record, state, events, days, outcome, alerts, notices, steps })
 }
 
-/// The newest cases in the actor's view (optionally of one venue), with their outcome today.
-pub async fn recent(app: &App, actor: &Actor, venue: Option<&str>) -> Result<Vec<(CaseRecord, Outcome)>, AppError> {
-    let today = app.now().with_timezone(&app.config.tz()).date_naive();
-    let rows = store::recent_cases(&app.db, &actor.scope(), venue, 200).await?;
+/// Cases in the actor's view matching the query (newest first, at most 500), with their
+/// outcome today.
+pub async fn list(app: &App, actor: &Actor, query: &CaseQuery) -> Result<Vec<(CaseRecord, Outcome)>, AppError> {
+    let today = app.today();
+    let rows = store::list_cases(&app.db, &actor.scope(), query, today, 500).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -2,8 +2,11 @@
 //! and communities with their venues, the departments, a catalogue of 40 items, windows and
 //! staff, and one account per role. Loaded through the same imports a real office uses.
 
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, TimeZone, Utc};
 use oversight_domain::access::Role;
-use oversight_domain::org::OrgKind;
+use oversight_domain::org::{OrgKind, OrgUnit};
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::network as store;
 use serde_json::json;
@@ -11,7 +14,7 @@ use serde_json::json;
 use crate::accounts::{self, NewUser};
 use crate::exchange::{TextEncoding, Upload};
 use crate::network::{self, ImportReport};
-use crate::{Actor, App, AppError, new_id};
+use crate::{Actor, App, AppError, cases, new_id};
 
 pub const ORGS_CSV: &[u8] = include_bytes!("../../../data/demo/haikou-orgs.csv");
 pub const ITEMS_CSV: &[u8] = include_bytes!("../../../data/demo/haikou-items.csv");
@@ -129,4 +132,99 @@ async fn add_windows_and_staff(app: &App) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A month of approval cases up to today, reported day by day as the department systems
+/// would, so that the dashboard, the alerts and the report have something to show: most cases
+/// settled on time, some late, some open and nearing or past their deadline, a few anomalies.
+/// Returns the number of cases.
+pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, AppError> {
+    let units = store::all_units(&app.db).await?;
+    let venues: Vec<&OrgUnit> =
+        units.iter().filter(|u| matches!(u.kind, OrgKind::ServiceCenter | OrgKind::ConvenienceCenter)).collect();
+    let items = store::catalogue(&app.db, &oversight_domain::access::Scope::All, None, None).await?;
+    if venues.is_empty() || items.is_empty() {
+        return Err(AppError::Conflict("演示办件需要先载入服务网络和事项目录".into()));
+    }
+    let calendar = app.calendar().await?;
+    let tz = app.config.tz();
+    let clock = crate::ManualClock::new(app.now());
+    let at_day = app.with_clock(clock.clone());
+    let today = app.today();
+    let mut seed = 0x2011_u64;
+    let mut rng = move |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n.max(1)
+    };
+    // Events by the day they happen: (day, line).
+    let mut by_day: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
+    let mut cases = 0;
+    let first = today - chrono::Days::new(days as u64);
+    let mut day = first;
+    while day < today {
+        if !calendar.is_working_day(day)? {
+            day = day.succ_opt().unwrap_or(day);
+            continue;
+        }
+        for k in 0..per_day {
+            let venue = venues[rng(venues.len() as u64) as usize];
+            let entry = &items[rng(items.len() as u64) as usize];
+            let item = &entry.item;
+            let case_no = format!("DEMO{}{:03}", day.format("%Y%m%d"), k);
+            let stamp = |d: NaiveDate, minute: u64| {
+                let local = d.and_hms_opt(9, 0, 0).unwrap_or_default() + chrono::Duration::minutes(minute as i64);
+                tz.from_local_datetime(&local).earliest().map(|t| t.to_rfc3339()).unwrap_or_default()
+            };
+            let mut push = |d: NaiveDate, minute: u64, n: u32, body: serde_json::Value| {
+                let mut v = body;
+                v["event_id"] = json!(format!("{case_no}-{n}"));
+                v["case_no"] = json!(case_no);
+                v["at"] = json!(stamp(d, minute));
+                by_day.entry(d).or_default().push(v.to_string());
+            };
+            let name = format!("{}{}", SURNAMES[rng(12) as usize], GIVEN[rng(12) as usize]);
+            push(
+                day,
+                k as u64,
+                1,
+                json!({ "type": "received", "item_code": item.code.as_str(), "venue_code": venue.code.as_str(),
+                "applicant": { "kind": "person", "name": name } }),
+            );
+            push(day, k as u64 + 30, 2, json!({ "type": "accepted" }));
+            // Near the year's end a deadline may fall in a year not yet in the calendar: such a
+            // case stays open, showing its calendar error, as it would in production.
+            let deadline = calendar.deadline(day, item.promised_days as u32).ok();
+            let roll = rng(100);
+            if roll < 4 && item.fee_cents == 0 {
+                push(day, k as u64 + 40, 3, json!({ "type": "fee", "amount_cents": 2000 }));
+            }
+            // Settled: on time (most), or a few working days late.
+            let end = if roll < 70 {
+                calendar.deadline(day, rng(item.promised_days.max(1) as u64) as u32).ok()
+            } else if roll < 78 {
+                deadline.and_then(|d| calendar.deadline(d, 1 + rng(3) as u32).ok())
+            } else if deadline.is_some_and(|d| d < first + chrono::Days::new(days as u64 - 5)) {
+                // Left open long ago: settled on its deadline, as most are.
+                deadline
+            } else {
+                None
+            };
+            if let Some(end) = end.filter(|e| *e < today) {
+                push(end, 400, 9, json!({ "type": "completed", "result": "approved" }));
+            }
+            cases += 1;
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    // Each day's events are reported that evening, as the department systems would.
+    for (d, lines) in by_day {
+        let evening = d.and_hms_opt(18, 0, 0).unwrap_or_default();
+        let Some(at) = tz.from_local_datetime(&evening).earliest() else { continue };
+        clock.set(at.with_timezone(&Utc));
+        cases::ingest(&at_day, &Actor::cli(), lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())), |_| {})
+            .await?;
+        // The monitor watched that day too, so alerts carry the day they were raised.
+        crate::supervision::monitor_pass(&at_day, "demo").await?;
+    }
+    Ok(cases)
 }

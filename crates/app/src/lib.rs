@@ -11,10 +11,11 @@ pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod network;
+pub mod supervision;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 pub use oversight_store::Db;
 
 pub use actor::Actor;
@@ -35,6 +36,26 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that stands still until moved: tests, the demo's history and the benchmarks use it
+/// to run the real use cases at other times.
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Arc<ManualClock> {
+        Arc::new(ManualClock(std::sync::Mutex::new(at)))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// What every use case needs: the database, the configuration, the clock and the calendar.
 #[derive(Clone)]
 pub struct App {
@@ -42,6 +63,8 @@ pub struct App {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     calendar: Arc<calendar::CalendarCache>,
+    /// Woken when events arrive, so that the monitor looks at the new signal instants.
+    pub monitor_wake: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -65,11 +88,41 @@ impl App {
     }
 
     pub fn with_db(db: Db, config: Config, clock: Arc<dyn Clock>) -> App {
-        App { db, config: Arc::new(config), clock, calendar: Arc::new(calendar::CalendarCache::default()) }
+        App {
+            db,
+            config: Arc::new(config),
+            clock,
+            calendar: Arc::new(calendar::CalendarCache::default()),
+            monitor_wake: Arc::new(tokio::sync::Notify::new()),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The same application (database, configuration, calendar) on another clock.
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> App {
+        App { clock, ..self.clone() }
+    }
+
+    /// The city's local date of an instant: the business calendar works on these.
+    pub fn local_date(&self, instant: DateTime<Utc>) -> NaiveDate {
+        instant.with_timezone(&self.config.tz()).date_naive()
+    }
+
+    /// The city's local date now.
+    pub fn today(&self) -> NaiveDate {
+        self.local_date(self.now())
+    }
+
+    /// The instant a local date begins in the city.
+    pub fn start_of(&self, date: NaiveDate) -> DateTime<Utc> {
+        let midnight = date.and_time(NaiveTime::MIN);
+        match self.config.tz().from_local_datetime(&midnight).earliest() {
+            Some(t) => t.with_timezone(&Utc),
+            None => midnight.and_utc(),
+        }
     }
 }
 

@@ -88,6 +88,10 @@ pub enum Action {
     EditCalendar,
     /// Read the audit log.
     ViewAudit,
+    /// Dismiss alerts, send supervision notices, close them, give cards, decide appeals (效能办).
+    Supervise,
+    /// Reply to a supervision notice and appeal a card, for the department (部门联络员).
+    Respond,
 }
 
 impl Role {
@@ -97,6 +101,8 @@ impl Role {
             Action::EditNetwork => matches!(self, Role::Admin | Role::Supervisor),
             Action::ManageUsers | Action::ManageApiKeys | Action::EditCalendar => self == Role::Admin,
             Action::ViewAudit => matches!(self, Role::Admin | Role::Supervisor),
+            Action::Supervise => self == Role::Supervisor,
+            Action::Respond => self == Role::Liaison,
         }
     }
 }

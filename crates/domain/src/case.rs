@@ -342,6 +342,10 @@ pub struct SupervisionRules {
     pub late_report_hours: Option<i64>,
     /// An agent point must forward within this many working days of receipt.
     pub forwarding_days: Option<u32>,
+    /// A case turns yellow in this last share of its limit, in percent (at least its last day).
+    pub yellow_percent: Option<u32>,
+    /// Events of a case without its `received` raise an alert after this many working days.
+    pub missing_receipt_days: Option<u32>,
 }
 
 impl Default for SupervisionRules {
@@ -354,6 +358,8 @@ impl Default for SupervisionRules {
             max_suspension_days: Some(60),
             late_report_hours: Some(24),
             forwarding_days: Some(1),
+            yellow_percent: Some(20),
+            missing_receipt_days: Some(3),
         }
     }
 }
@@ -382,6 +388,22 @@ pub enum AnomalyKind {
 }
 
 impl AnomalyKind {
+    pub const ALL: [AnomalyKind; 9] = [
+        AnomalyKind::OutOfOrder,
+        AnomalyKind::LateAcceptance,
+        AnomalyKind::RepeatedSupplement,
+        AnomalyKind::FeeOnFreeItem,
+        AnomalyKind::FeeAboveStandard,
+        AnomalyKind::UnlawfulSuspension,
+        AnomalyKind::LongSuspension,
+        AnomalyKind::LateReport,
+        AnomalyKind::LateForwarding,
+    ];
+
+    pub fn parse(s: &str) -> Option<AnomalyKind> {
+        AnomalyKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AnomalyKind::OutOfOrder => "out_of_order",

@@ -12,5 +12,6 @@ pub mod case;
 pub mod item;
 pub mod org;
 pub mod row_error;
+pub mod supervision;
 
 pub use row_error::RowError;

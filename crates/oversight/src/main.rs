@@ -217,8 +217,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if load_demo {
                 if demo::is_empty(&app).await? {
                     let accounts = demo::load(&app).await?;
+                    let cases = demo::load_cases(&app, 30, 20).await?;
                     println!(
-                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）。"
+                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）和近 30 天的 {cases} 件演示办件。"
                     );
                     println!("演示账号（密码只显示这一次）：");
                     for a in &accounts {
@@ -229,6 +230,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let listen = listen.unwrap_or(listen_default);
+            // The monitor runs beside the server; with several instances the lease picks one.
+            tokio::spawn(oversight_app::supervision::run_monitor(app.clone(), std::future::pending()));
             let server =
                 oversight_web::Server::build(app, &listen).await.with_context(|| format!("listening on {listen}"))?;
             println!("Oversight 已启动：http://{}", server.local_addr());

@@ -291,7 +291,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
 
     // The coming capabilities show no data yet, and need a login.
     assert_eq!(k.get(&anon, "/cases", "/cases").await.0, 303);
-    for route in ["/hotline", "/tasks", "/inspections", "/evaluation", "/reports"] {
+    for route in ["/hotline", "/tasks", "/inspections", "/evaluation"] {
         assert_eq!(k.get(&xy, route, route).await.0, 200);
         assert_eq!(k.get(&anon, route, route).await.0, 303);
     }
@@ -380,6 +380,40 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert!(body.contains("XY-1") && !body.contains("LH-1"), "{body}");
     assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/LH-1").await.0, 404);
     assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/XY-1").await.0, 200);
+
+    // The dashboard, the alerts and the report: only the district's venues and cases.
+    let (st, body) = k.get(&xy, "/dashboard", "/dashboard").await;
+    assert_eq!(st, 200);
+    assert_no_outside("dashboard", &body);
+    let (st, body) = k.get(&xy, "/supervision", "/supervision").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("XY-1") && !body.contains("LH-1"), "the late reports of XY-1 only: {body}");
+    let (st, body) = k.get(&xy, "/supervision/alerts", "/supervision/alerts").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("XY-1") && !body.contains("LH-1"));
+    let (st, body) = k.get(&xy, "/reports", "/reports?from=2011-01-01&to=2011-12-31&group_by=venue").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("460105-V"), "{body}");
+    assert_no_outside("report page", &body);
+    let (st, body) = k.get(&xy, "/reports/cases.xlsx", "/reports/cases.xlsx?from=2011-01-01&to=2011-12-31").await;
+    assert_eq!(st, 200);
+    assert!(body.starts_with("PK"), "an XLSX (zip) file");
+    let outside = oversight_app::supervision::alerts(app, &Actor::cli(), None, Some("LH-1")).await.unwrap();
+    let lh_alert = outside[0].id.clone();
+    let lh_notice =
+        oversight_app::supervision::issue_notice(app, &Actor::cli(), &outside[1].id, "请说明", 3).await.unwrap().id;
+    let url = format!("/supervision/alerts/{lh_alert}/notice");
+    let form = [("csrf", xy_csrf.as_str()), ("instruction", "越权督办"), ("reply_days", "3")];
+    assert_eq!(k.post(&xy, "/supervision/alerts/{id}/notice", &url, &form).await.0, 404);
+    let url = format!("/supervision/alerts/{lh_alert}/dismiss");
+    let form = [("csrf", xy_csrf.as_str()), ("reason", "越权核销")];
+    assert_eq!(k.post(&xy, "/supervision/alerts/{id}/dismiss", &url, &form).await.0, 404);
+    assert_eq!(k.get(&xy, "/supervision/notices/{id}", &format!("/supervision/notices/{lh_notice}")).await.0, 404);
+    let url = format!("/supervision/notices/{lh_notice}/steps");
+    let form = [("csrf", xy_csrf.as_str()), ("step", "close"), ("note", "")];
+    assert_eq!(k.post(&xy, "/supervision/notices/{id}/steps", &url, &form).await.0, 404);
+    let untouched = oversight_app::supervision::alerts(app, &Actor::cli(), None, Some("LH-1")).await.unwrap();
+    assert_eq!(untouched.iter().filter(|a| a.status == "open").count(), outside.len() - 1, "nothing changed");
 
     // Signing out is the last thing a user does.
     assert_eq!(k.post(&xy, "/logout", "/logout", &[("csrf", &xy_csrf)]).await.0, 303);

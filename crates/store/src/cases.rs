@@ -94,21 +94,34 @@ pub struct CaseRecord {
     /// The whole `CaseState` as JSON (timeline page).
     pub state: String,
     pub updated_at: DateTime<Utc>,
+    /// The path of the department responsible for the item (it sees the case too).
+    pub department_path: String,
+    /// The time signal of an open case; none once closed.
+    pub time_signal: Option<String>,
+    pub yellow_on: Option<NaiveDate>,
+    pub red_on: Option<NaiveDate>,
+    /// What the plan's deadline is for (`decision`, `acceptance`, `receipt`).
+    pub plan_target: String,
+    /// When the time signal next changes.
+    pub signal_due: Option<DateTime<Utc>>,
 }
 
 pub async fn upsert_case(tx: &mut Tx, r: &CaseRecord) -> Result<()> {
     on_tx!(tx, |c| sqlx::query(
         "INSERT INTO case_record (case_no, status, item_code, department_code, venue_code, level, path, received_on,
            accepted_on, ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies,
-           state, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+           state, updated_at, department_path, time_signal, yellow_on, red_on, plan_target, signal_due)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
+           $23, $24, $25)
          ON CONFLICT (case_no) DO UPDATE SET status = excluded.status, item_code = excluded.item_code,
            department_code = excluded.department_code, venue_code = excluded.venue_code, level = excluded.level,
            path = excluded.path, received_on = excluded.received_on, accepted_on = excluded.accepted_on,
            ended_on = excluded.ended_on, deadline = excluded.deadline, limit_days = excluded.limit_days,
            stopped_days = excluded.stopped_days, stopped_since = excluded.stopped_since, outcome = excluded.outcome,
            outcome_date = excluded.outcome_date, anomalies = excluded.anomalies, state = excluded.state,
-           updated_at = excluded.updated_at"
+           updated_at = excluded.updated_at, department_path = excluded.department_path,
+           time_signal = excluded.time_signal, yellow_on = excluded.yellow_on, red_on = excluded.red_on,
+           plan_target = excluded.plan_target, signal_due = excluded.signal_due"
     )
     .bind(&r.case_no)
     .bind(&r.status)
@@ -129,15 +142,25 @@ pub async fn upsert_case(tx: &mut Tx, r: &CaseRecord) -> Result<()> {
     .bind(r.anomalies)
     .bind(&r.state)
     .bind(r.updated_at)
+    .bind(&r.department_path)
+    .bind(&r.time_signal)
+    .bind(r.yellow_on)
+    .bind(r.red_on)
+    .bind(&r.plan_target)
+    .bind(r.signal_due)
     .execute(c)
     .await?
     .rows_affected());
     Ok(())
 }
 
+/// A case belongs to its venue and to the department responsible for its item.
+pub const CASE_OWNERS: &[&str] = &["path", "department_path"];
+
 const CASE_COLUMNS: &str =
     "case_no, status, item_code, department_code, venue_code, level, path, received_on, accepted_on,
-    ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies, state, updated_at";
+    ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies, state, updated_at,
+    department_path, time_signal, yellow_on, red_on, plan_target, signal_due";
 
 pub async fn case(db: &Db, case_no: &str) -> Result<Option<CaseRecord>> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM case_record WHERE case_no = $1");
@@ -150,7 +173,8 @@ pub async fn case_tx(tx: &mut Tx, case_no: &str) -> Result<Option<CaseRecord>> {
 }
 
 /// What a report groups by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     Level,
     Venue,
@@ -185,7 +209,7 @@ pub async fn settled_counts(
         Some(GroupBy::Item) => "item_code",
     };
     let group_clause = if group.is_some() { format!("GROUP BY {key}") } else { String::new() };
-    let filter = ScopeFilter::new(scope, "path", 4);
+    let filter = ScopeFilter::any(scope, CASE_OWNERS, 4);
     let level_filter = if levels.is_empty() {
         String::new()
     } else {
@@ -212,16 +236,79 @@ pub async fn settled_counts(
     Ok(rows)
 }
 
-/// Cases within the scope, newest first, optionally only those of one venue.
-pub async fn recent_cases(db: &Db, scope: &Scope, venue: Option<&str>, limit: i64) -> Result<Vec<CaseRecord>> {
-    let filter = ScopeFilter::new(scope, "path", 3);
+/// Which cases to list: every figure of the dashboard and the report links to such a list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    pub venue: Option<String>,
+    pub department: Option<String>,
+    pub item: Option<String>,
+    pub level: Option<i32>,
+    /// Open cases showing this light (`green`, `yellow`, `red`).
+    pub signal: Option<String>,
+    /// Cases settled in this period (both days included), as the report counts them.
+    pub settled: Option<(NaiveDate, NaiveDate)>,
+    /// With `settled`: only `on_time` or only `overdue` ones.
+    pub outcome: Option<String>,
+}
+
+/// Cases within the scope matching the query, newest first. `today` decides, as in the
+/// report, whether a running case is already overdue.
+pub async fn list_cases(
+    db: &Db,
+    scope: &Scope,
+    q: &CaseQuery,
+    today: NaiveDate,
+    limit: i64,
+) -> Result<Vec<CaseRecord>> {
+    let mut conds: Vec<String> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut dates: Vec<NaiveDate> = Vec::new();
+    // Text parameters first ($1…), then dates, then the scope's paths.
+    let mut text = |conds: &mut Vec<String>, column: &str, value: &str| {
+        texts.push(value.to_string());
+        conds.push(format!("{column} = ${}", texts.len()));
+    };
+    if let Some(v) = &q.venue {
+        text(&mut conds, "venue_code", v);
+    }
+    if let Some(v) = &q.department {
+        text(&mut conds, "department_code", v);
+    }
+    if let Some(v) = &q.item {
+        text(&mut conds, "item_code", v);
+    }
+    if let Some(v) = &q.signal {
+        text(&mut conds, "(CASE WHEN anomalies > 0 AND time_signal IS NOT NULL THEN 'red' ELSE time_signal END)", v);
+    }
+    if let Some(l) = q.level {
+        conds.push(format!("level = {l}"));
+    }
+    let n = texts.len();
+    if let Some((from, to)) = q.settled {
+        dates.extend([from, to, today]);
+        let (a, b, t) = (n + 1, n + 2, n + 3);
+        conds.push(format!("outcome_date >= ${a} AND outcome_date <= ${b}"));
+        let overdue = format!("(outcome = 'overdue' OR (outcome = 'running' AND outcome_date < ${t}))");
+        conds.push(match q.outcome.as_deref() {
+            Some("on_time") => "outcome = 'on_time'".to_string(),
+            Some("overdue") => overdue,
+            _ => format!("(outcome = 'on_time' OR {overdue})"),
+        });
+    }
+    let filter = ScopeFilter::any(scope, CASE_OWNERS, n + dates.len() + 1);
+    conds.push(filter.sql.clone());
     let sql = format!(
-        "SELECT {CASE_COLUMNS} FROM case_record WHERE ($1 = '' OR venue_code = $1) AND {}
-         ORDER BY received_on DESC, case_no LIMIT $2",
-        filter.sql
+        "SELECT {CASE_COLUMNS} FROM case_record WHERE {} ORDER BY received_on DESC, case_no LIMIT {limit}",
+        conds.join(" AND ")
     );
     Ok(on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(venue.unwrap_or("")).bind(limit);
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for t in &texts {
+            q = q.bind(t.clone());
+        }
+        for d in &dates {
+            q = q.bind(*d);
+        }
         for b in &filter.binds {
             q = q.bind(b.clone());
         }

@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod cases;
 pub mod network;
 mod scope;
+pub mod supervision;
 
 pub use scope::ScopeFilter;
 

@@ -12,13 +12,23 @@ impl ScopeFilter {
     /// A condition that keeps the rows whose `column` path lies in `scope`; its parameters are
     /// numbered from `$first`.
     pub fn new(scope: &Scope, column: &str, first: usize) -> ScopeFilter {
+        ScopeFilter::any(scope, &[column], first)
+    }
+
+    /// A condition that keeps the rows with any of `columns` in `scope`: a case belongs to its
+    /// venue and to the department responsible for its item, and both see it.
+    pub fn any(scope: &Scope, columns: &[&str], first: usize) -> ScopeFilter {
         match scope {
             Scope::All => ScopeFilter { sql: "1 = 1".into(), binds: vec![] },
             Scope::Subtrees(roots) if roots.is_empty() => ScopeFilter { sql: "1 = 0".into(), binds: vec![] },
             Scope::Subtrees(roots) => {
                 // substr() rather than LIKE: exact, with nothing to escape, on both backends.
                 let parts: Vec<String> = (0..roots.len())
-                    .map(|i| format!("substr({column}, 1, length(${n})) = ${n}", n = first + i))
+                    .flat_map(|i| {
+                        columns
+                            .iter()
+                            .map(move |column| format!("substr({column}, 1, length(${n})) = ${n}", n = first + i))
+                    })
                     .collect();
                 ScopeFilter {
                     sql: format!("({})", parts.join(" OR ")),

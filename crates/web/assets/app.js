@@ -10,3 +10,29 @@
     }
   });
 })();
+
+(function () {
+  "use strict";
+  // A live region (data-refresh="SECONDS") reloads its own content from the same page.
+  var live = document.querySelector("[data-refresh]");
+  if (live && window.fetch && window.DOMParser) {
+    var seconds = parseInt(live.getAttribute("data-refresh"), 10) || 30;
+    window.setInterval(function () {
+      if (document.hidden) { return; }
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(live.id);
+          if (fresh) { live.innerHTML = fresh.innerHTML; }
+        })
+        .catch(function () {});
+    }, seconds * 1000);
+  }
+  // Print buttons (data-print).
+  document.addEventListener("click", function (event) {
+    if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-print")) {
+      window.print();
+    }
+  });
+})();

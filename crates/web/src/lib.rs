@@ -5,6 +5,7 @@
 
 mod api;
 mod assets;
+mod chart;
 mod error;
 mod pages;
 mod session;

@@ -41,12 +41,14 @@ impl Layout {
             item("/network", "服务网络", false),
             item("/catalogue", "事项目录", false),
             item("/calendar", "工作日历", false),
+            item("/dashboard", "实时监控", false),
             item("/cases", "电子监察", false),
+            item("/supervision", "预警与督办", false),
             item("/hotline", "效能投诉", true),
             item("/tasks", "督察督办", true),
             item("/inspections", "明察暗访", true),
             item("/evaluation", "绩效考评", true),
-            item("/reports", "统计报表", true),
+            item("/reports", "统计报表", false),
         ];
         let mut admin_nav = Vec::new();
         if actor.may_somewhere(Action::ManageUsers) {
@@ -93,6 +95,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "password" => "密码已重设，该用户需重新登录。",
         "active" => "账号状态已更新。",
         "key-revoked" => "密钥已吊销。",
+        "notice" => "督办通知已发出，责任部门将在待办中看到。",
+        "dismissed" => "预警已核销。",
+        "step" => "已办理，督办过程已记录。",
         _ => return None,
     })
 }

@@ -70,7 +70,7 @@ pub async fn year(
     CurrentUser(s): CurrentUser,
     Query(q): Query<YearQuery>,
 ) -> Result<impl IntoResponse, PageError> {
-    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let today = app.today();
     let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or(today.year());
     let cal = app.calendar().await?;
     let years: Vec<i32> = cal.known_years().collect();

@@ -6,7 +6,8 @@ use chrono::Datelike;
 use oversight_app::cases::{self, CaseReport, CaseView};
 use oversight_app::{App, AppError};
 use oversight_domain::case::Outcome;
-use oversight_store::cases::{CaseRecord, GroupBy};
+use oversight_domain::supervision::{Signal, alert_label};
+use oversight_store::cases::{CaseQuery, CaseRecord, GroupBy};
 
 use crate::error::PageError;
 use crate::session::CurrentUser;
@@ -27,8 +28,74 @@ fn rate(r: Option<f64>) -> String {
 
 #[derive(serde::Deserialize, Default)]
 pub struct ListQuery {
-    venue: Option<String>,
     q: Option<String>,
+    venue: Option<String>,
+    department: Option<String>,
+    item: Option<String>,
+    level: Option<String>,
+    signal: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    outcome: Option<String>,
+}
+
+impl ListQuery {
+    /// The case query of the list (the dashboard and the report link here), and its
+    /// description in words.
+    fn to_query(&self) -> Result<(CaseQuery, Vec<String>), AppError> {
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let mut q = CaseQuery {
+            venue: text(&self.venue),
+            department: text(&self.department),
+            item: text(&self.item),
+            ..CaseQuery::default()
+        };
+        let mut words = Vec::new();
+        if let Some(v) = &q.venue {
+            words.push(format!("场所 {v}"));
+        }
+        if let Some(v) = &q.department {
+            words.push(format!("部门 {v}"));
+        }
+        if let Some(v) = &q.item {
+            words.push(format!("事项 {v}"));
+        }
+        if let Some(l) = text(&self.level) {
+            let level = cases::parse_levels(&l)?;
+            if let [one] = level.as_slice() {
+                q.level = Some(*one as i32);
+                words.push(one.label().to_string());
+            }
+        }
+        if let Some(sig) = text(&self.signal) {
+            let signal = Signal::parse(&sig)
+                .ok_or_else(|| AppError::field("signal", format!("“{sig}”应为 green、yellow 或 red")))?;
+            words.push(format!("在办{}", signal.label()));
+            q.signal = Some(sig);
+        }
+        match (text(&self.from), text(&self.to)) {
+            (Some(a), Some(b)) => {
+                let (from, to) = (cases::parse_date(&a, "from")?, cases::parse_date(&b, "to")?);
+                q.settled = Some((from, to));
+                q.outcome = match text(&self.outcome).as_deref() {
+                    None => None,
+                    Some(o @ ("on_time" | "overdue")) => Some(o.to_string()),
+                    Some(o) => return Err(AppError::field("outcome", format!("“{o}”应为 on_time 或 overdue"))),
+                };
+                words.push(format!(
+                    "{from} 至 {to} 定案{}",
+                    match q.outcome.as_deref() {
+                        Some("on_time") => "（按时）",
+                        Some(_) => "（超期）",
+                        None => "",
+                    }
+                ));
+            }
+            (None, None) => {}
+            _ => return Err(AppError::field("to", "定案期间须同时给出 from 和 to")),
+        }
+        Ok((q, words))
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -38,7 +105,7 @@ struct ListPage {
     rows: Vec<(CaseRecord, Outcome)>,
     this_year: CaseReport,
     last_year: CaseReport,
-    venue: String,
+    filter: String,
 }
 
 impl ListPage {
@@ -58,9 +125,9 @@ pub async fn list(
     if let Some(no) = q.q.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         return Ok(axum::response::Redirect::to(&format!("/cases/{}", urlencode(no))).into_response());
     }
-    let venue = q.venue.unwrap_or_default().trim().to_string();
-    let rows = cases::recent(&app, &s.actor, Some(venue.as_str()).filter(|v| !v.is_empty())).await?;
-    let today = app.now().with_timezone(&app.config.tz()).date_naive();
+    let (query, words) = q.to_query()?;
+    let rows = cases::list(&app, &s.actor, &query).await?;
+    let today = app.today();
     let year = |y: i32| -> Result<(chrono::NaiveDate, chrono::NaiveDate), AppError> {
         Ok((cases::parse_date(&format!("{y}-01-01"), "from")?, cases::parse_date(&format!("{y}-12-31"), "to")?))
     };
@@ -68,7 +135,8 @@ pub async fn list(
     let this_year = cases::case_report(&app, &s.actor, a, b, &[], Some(GroupBy::Level)).await?;
     let (a, b) = year(today.year() - 1)?;
     let last_year = cases::case_report(&app, &s.actor, a, b, &[], Some(GroupBy::Level)).await?;
-    Ok(ListPage { l: Layout::new(&s, "/cases", "电子监察"), rows, this_year, last_year, venue }.into_response())
+    Ok(ListPage { l: Layout::new(&s, "/cases", "电子监察"), rows, this_year, last_year, filter: words.join("，") }
+        .into_response())
 }
 
 fn urlencode(s: &str) -> String {
@@ -93,6 +161,13 @@ impl CasePage {
     }
     fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
+    }
+    fn kind(&self, kind: &str) -> String {
+        alert_label(kind)
+    }
+    fn signal(&self) -> Option<Signal> {
+        let time = self.v.record.time_signal.as_deref().and_then(Signal::parse)?;
+        Some(oversight_domain::supervision::displayed(time, self.v.state.anomalies.len()))
     }
     fn promised(&self) -> u32 {
         self.v.state.limit_days - self.v.state.extensions.iter().filter(|e| e.2).map(|e| e.1).sum::<u32>()

@@ -65,12 +65,3 @@ pub async fn evaluation(CurrentUser(s): CurrentUser) -> impl IntoResponse {
         &["按部门分组的年度考评方案与权重", "由监察、投诉、督办、暗访数据自动计分", "排名、公示与申诉"],
     )
 }
-
-pub async fn reports(CurrentUser(s): CurrentUser) -> impl IntoResponse {
-    page(
-        &s,
-        "/reports",
-        "统计报表",
-        &["超期率、投诉指标的同期对比", "每个数字都可追溯到背后的记录", "导出 Excel 与打印"],
-    )
-}

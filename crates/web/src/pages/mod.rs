@@ -6,6 +6,8 @@ mod calendar;
 mod cases;
 mod coming;
 mod network;
+mod reports;
+mod supervision;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -43,12 +45,21 @@ pub fn routes() -> Router<App> {
         // electronic supervision of approval cases
         .route("/cases", get(cases::list))
         .route("/cases/{case_no}", get(cases::case))
+        .route("/dashboard", get(supervision::dashboard))
+        .route("/supervision", get(supervision::queues))
+        .route("/supervision/alerts", get(supervision::alerts))
+        .route("/supervision/alerts/{id}/notice", post(supervision::issue_notice))
+        .route("/supervision/alerts/{id}/dismiss", post(supervision::dismiss_alert))
+        .route("/supervision/notices/{id}", get(supervision::notice))
+        .route("/supervision/notices/{id}/steps", post(supervision::step))
+        // reports
+        .route("/reports", get(reports::cases_report))
+        .route("/reports/cases.xlsx", get(reports::cases_xlsx))
         // capabilities still being built
         .route("/hotline", get(coming::hotline))
         .route("/tasks", get(coming::tasks))
         .route("/inspections", get(coming::inspections))
         .route("/evaluation", get(coming::evaluation))
-        .route("/reports", get(coming::reports))
 }
 
 /// `?done=CODE` after a redirect.

@@ -1,0 +1,602 @@
+//! Live supervision: the monitor that moves case signals as time passes, the alerts raised on
+//! departments, supervision notices (督办通知) with replies, cards and appeals, the queues of
+//! each role, and the dashboard of the network.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use oversight_domain::RowError;
+use oversight_domain::access::Action;
+use oversight_domain::case::CaseState;
+use oversight_domain::org::{Level, OrgPath};
+use oversight_domain::supervision::{
+    self as rules, AlertStatus, Card, NoticeStatus, NoticeStep, Signal, SignalPlan, alert_label, signal_alert_kind,
+};
+use oversight_store::Tx;
+use oversight_store::audit::{self, NewAudit};
+use oversight_store::cases::CaseRecord;
+use oversight_store::network as network_store;
+use oversight_store::supervision::{self as store, AlertFilter, AlertRow, NoticeRow, StepRow};
+use serde_json::json;
+
+use crate::{Actor, App, AppError, new_id};
+
+/// The monitor handles at most this many due cases per transaction.
+const BATCH: i64 = 1000;
+/// How long a monitor instance holds its lease; it renews it on every pass.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// The longest the monitor sleeps, so that another instance takes over a dead one's lease.
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+
+/// Raises the alerts a case's fresh projection calls for: one per anomaly, and one for a yellow
+/// or red time signal. An alert already raised (same case, kind and event) is not raised again.
+pub async fn raise_case_alerts(
+    tx: &mut Tx,
+    record: &CaseRecord,
+    state: &CaseState,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let mut raised = 0;
+    let owner = AlertOwner {
+        case_no: &record.case_no,
+        venue_code: record.venue_code.as_deref(),
+        venue_path: &record.path,
+        department_code: record.department_code.as_deref(),
+        department_path: &record.department_path,
+    };
+    for a in &state.anomalies {
+        let key = format!("{}|{}|{}", record.case_no, a.kind.as_str(), a.event_id.as_deref().unwrap_or(""));
+        if insert_alert(tx, &owner, key, a.kind.as_str(), &a.message, now).await? {
+            raised += 1;
+        }
+    }
+    if let Some(signal) = record.time_signal.as_deref().and_then(Signal::parse) {
+        let plan = SignalPlan::stored(record.yellow_on, record.red_on, &record.plan_target);
+        if let Some(kind) = signal_alert_kind(signal, &plan) {
+            let key = format!("{}|{kind}|", record.case_no);
+            if insert_alert(tx, &owner, key, kind, &signal_message(kind, &plan), now).await? {
+                raised += 1;
+            }
+        }
+    }
+    Ok(raised)
+}
+
+fn signal_message(kind: &str, plan: &SignalPlan) -> String {
+    let deadline = plan.red_on.and_then(|d| d.pred_opt());
+    match deadline {
+        Some(d) => format!("{}：期限 {d}", alert_label(kind)),
+        None => alert_label(kind),
+    }
+}
+
+/// The case an alert is about and where it belongs: its venue and its responsible department.
+struct AlertOwner<'a> {
+    case_no: &'a str,
+    venue_code: Option<&'a str>,
+    venue_path: &'a str,
+    department_code: Option<&'a str>,
+    department_path: &'a str,
+}
+
+async fn insert_alert(
+    tx: &mut Tx,
+    owner: &AlertOwner<'_>,
+    dedup_key: String,
+    kind: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    Ok(store::insert_alert(
+        tx,
+        &AlertRow {
+            id: new_id(),
+            dedup_key,
+            case_no: owner.case_no.to_string(),
+            kind: kind.to_string(),
+            message: message.to_string(),
+            venue_code: owner.venue_code.map(str::to_string),
+            venue_path: owner.venue_path.to_string(),
+            department_code: owner.department_code.map(str::to_string),
+            department_path: owner.department_path.to_string(),
+            raised_at: now,
+            status: AlertStatus::Open.as_str().to_string(),
+            note: None,
+            updated_at: now,
+        },
+    )
+    .await?)
+}
+
+/// What one pass of the monitor did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MonitorPass {
+    /// Whether this instance held the lease (else another instance is the monitor now).
+    pub leased: bool,
+    /// Cases whose signal was due.
+    pub due: usize,
+    /// Cases whose signal changed colour.
+    pub changed: usize,
+    pub alerts: usize,
+}
+
+/// One pass of the monitor as instance `owner`: claims the lease, then moves every case whose
+/// signal is due (in batches) and raises the alerts. Its cost is the number of due cases.
+pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppError> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let leased = store::claim_lease(&mut tx, "monitor", owner, now, now + LEASE).await?;
+    tx.commit().await?;
+    let mut pass = MonitorPass { leased, ..MonitorPass::default() };
+    if !leased {
+        return Ok(pass);
+    }
+    let today = app.local_date(now);
+    loop {
+        let mut tx = app.db.begin().await?;
+        let due = store::due_cases(&mut tx, now, BATCH).await?;
+        for c in &due {
+            let plan = SignalPlan::stored(c.yellow_on, c.red_on, &c.plan_target);
+            let signal = plan.signal_on(today);
+            let next = plan.next_change_after(today).map(|d| app.start_of(d));
+            if !store::set_signal(&mut tx, &c.case_no, c.signal_due, signal.as_str(), next).await? {
+                continue;
+            }
+            if c.time_signal.as_deref() == Some(signal.as_str()) {
+                continue;
+            }
+            pass.changed += 1;
+            if let Some(kind) = signal_alert_kind(signal, &plan) {
+                let owner = AlertOwner {
+                    case_no: &c.case_no,
+                    venue_code: c.venue_code.as_deref(),
+                    venue_path: &c.path,
+                    department_code: c.department_code.as_deref(),
+                    department_path: &c.department_path,
+                };
+                let key = format!("{}|{kind}|", c.case_no);
+                if insert_alert(&mut tx, &owner, key, kind, &signal_message(kind, &plan), now).await? {
+                    pass.alerts += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        pass.due += due.len();
+        if (due.len() as i64) < BATCH {
+            break;
+        }
+    }
+    Ok(pass)
+}
+
+/// The monitor as a background task: a pass, then sleep until the next signal instant, a
+/// wake-up from ingestion, or at most [`MAX_SLEEP`]; until `shutdown` resolves.
+pub async fn run_monitor(app: App, shutdown: impl Future<Output = ()>) {
+    let owner = new_id();
+    tokio::pin!(shutdown);
+    loop {
+        let mut sleep = MAX_SLEEP;
+        match monitor_pass(&app, &owner).await {
+            Ok(pass) => {
+                if pass.changed > 0 {
+                    tracing::info!(due = pass.due, changed = pass.changed, alerts = pass.alerts, "monitor pass");
+                }
+                if pass.leased
+                    && let Ok(Some(next)) = store::next_signal_due(&app.db).await
+                {
+                    let wait = (next - app.now()).to_std().unwrap_or(Duration::ZERO);
+                    sleep = sleep.min(wait.max(Duration::from_millis(200)));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "monitor pass failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = app.monitor_wake.notified() => {}
+            _ = &mut shutdown => return,
+        }
+    }
+}
+
+fn owners(venue_path: &str, department_path: &str) -> [OrgPath; 2] {
+    [OrgPath::from_stored(venue_path.to_string()), OrgPath::from_stored(department_path.to_string())]
+}
+
+/// Alerts in the actor's view.
+pub async fn alerts(
+    app: &App,
+    actor: &Actor,
+    status: Option<AlertStatus>,
+    case_no: Option<&str>,
+) -> Result<Vec<AlertRow>, AppError> {
+    let filter = AlertFilter { status: status.map(|s| s.as_str()), case_no };
+    Ok(store::alerts(&app.db, &actor.scope(), &filter, 500).await?)
+}
+
+fn note_of(note: &str, field: &str, required: bool) -> Result<String, AppError> {
+    let note = note.trim();
+    if required && note.is_empty() {
+        return Err(AppError::field(field, "不能为空"));
+    }
+    if note.chars().count() > 2000 {
+        return Err(AppError::field(field, "不能超过 2000 字"));
+    }
+    Ok(note.to_string())
+}
+
+/// The office dismisses an open alert (核销), with a reason.
+pub async fn dismiss_alert(app: &App, actor: &Actor, alert_id: &str, reason: &str) -> Result<(), AppError> {
+    let what = format!("预警 {alert_id}");
+    let reason = note_of(reason, "reason", true)?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let alert = store::alert_tx(&mut tx, alert_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
+    let [v, d] = owners(&alert.venue_path, &alert.department_path);
+    actor.require_any(Action::Supervise, &[&v, &d], &what)?;
+    if alert.status != AlertStatus::Open.as_str() {
+        return Err(AppError::Conflict("只有待处置的预警可以核销".into()));
+    }
+    store::set_alert_status(&mut tx, alert_id, AlertStatus::Dismissed.as_str(), Some(&reason), now).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "alert.dismiss",
+            target: &alert.case_no,
+            path: &alert.venue_path,
+            detail: json!({ "alert": alert_id, "kind": alert.kind, "reason": reason }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The office turns an alert into a supervision notice to the responsible department, which
+/// must reply within `reply_days` working days.
+pub async fn issue_notice(
+    app: &App,
+    actor: &Actor,
+    alert_id: &str,
+    instruction: &str,
+    reply_days: u32,
+) -> Result<NoticeRow, AppError> {
+    let what = format!("预警 {alert_id}");
+    let instruction = note_of(instruction, "instruction", true)?;
+    if !(1..=30).contains(&reply_days) {
+        return Err(AppError::field("reply_days", "回复期限应为 1 至 30 个工作日"));
+    }
+    let now = app.now();
+    let today = app.local_date(now);
+    let reply_by = app.calendar().await?.deadline(today, reply_days)?;
+    let mut tx = app.db.begin().await?;
+    let alert = store::alert_tx(&mut tx, alert_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
+    let [v, d] = owners(&alert.venue_path, &alert.department_path);
+    actor.require_any(Action::Supervise, &[&v, &d], &what)?;
+    if alert.status != AlertStatus::Open.as_str() {
+        return Err(AppError::Conflict("该预警已督办或已核销".into()));
+    }
+    if alert.department_code.is_none() {
+        return Err(AppError::Conflict("该办件没有责任部门（事项未知），无法督办".into()));
+    }
+    let year = chrono::Datelike::year(&today);
+    let seq = store::next_notice_number(&mut tx, year).await?;
+    let notice = NoticeRow {
+        id: new_id(),
+        number: format!("督办〔{year}〕{seq}号"),
+        alert_id: alert.id.clone(),
+        case_no: alert.case_no.clone(),
+        department_code: alert.department_code.clone(),
+        department_path: alert.department_path.clone(),
+        venue_path: alert.venue_path.clone(),
+        instruction: instruction.clone(),
+        reply_by,
+        issued_by: actor.display_name.clone(),
+        issued_at: now,
+        status: NoticeStatus::AwaitingReply.as_str(),
+        card: None,
+        updated_at: now,
+    };
+    store::insert_notice(&mut tx, &notice).await?;
+    store::insert_step(&mut tx, &step_row(&notice.id, "issue", &instruction, actor, now)).await?;
+    store::set_alert_status(&mut tx, alert_id, AlertStatus::Noticed.as_str(), None, now).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "notice.issue",
+            target: &notice.number,
+            path: &notice.department_path,
+            detail: json!({ "case": notice.case_no, "alert": alert_id, "reply_by": reply_by }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(notice)
+}
+
+fn step_row(notice_id: &str, step: &str, note: &str, actor: &Actor, now: DateTime<Utc>) -> StepRow {
+    StepRow {
+        id: new_id(),
+        notice_id: notice_id.to_string(),
+        step: step.to_string(),
+        note: note.to_string(),
+        actor: actor.label.clone(),
+        actor_name: actor.display_name.clone(),
+        at: now,
+    }
+}
+
+/// Parses a step's word from a form.
+pub fn parse_step(s: &str) -> Result<NoticeStep, AppError> {
+    Ok(match s {
+        "reply" => NoticeStep::Reply,
+        "close" => NoticeStep::Close,
+        "yellow_card" => NoticeStep::GiveCard(Card::Yellow),
+        "red_card" => NoticeStep::GiveCard(Card::Red),
+        "appeal" => NoticeStep::Appeal,
+        "appeal_granted" => NoticeStep::DecideAppeal(true),
+        "appeal_refused" => NoticeStep::DecideAppeal(false),
+        other => return Err(AppError::field("step", format!("“{other}”不是督办环节"))),
+    })
+}
+
+/// Takes a step of a notice: the department replies or appeals; the office closes, gives a
+/// card or decides an appeal. Each step is checked against the notice's life and the actor's
+/// role where the notice belongs, recorded on the timeline and audited.
+pub async fn notice_step(
+    app: &App,
+    actor: &Actor,
+    notice_id: &str,
+    step: NoticeStep,
+    note: &str,
+) -> Result<NoticeStatus, AppError> {
+    let what = format!("督办通知 {notice_id}");
+    let note = note_of(note, "note", matches!(step, NoticeStep::Reply | NoticeStep::Appeal))?;
+    let now = app.now();
+    let today = app.local_date(now);
+    let mut tx = app.db.begin().await?;
+    let notice = store::notice_tx(&mut tx, notice_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
+    let [v, d] = owners(&notice.venue_path, &notice.department_path);
+    if step.by_office() {
+        actor.require_any(Action::Supervise, &[&v, &d], &what)?;
+    } else {
+        // Only the department itself answers for the department.
+        actor.require(Action::Respond, &d, &what)?;
+    }
+    let from = NoticeStatus::parse(&notice.status)
+        .ok_or_else(|| AppError::Unreadable(format!("督办通知状态“{}”无法识别", notice.status)))?;
+    let to = rules::next_status(from, step, today > notice.reply_by)
+        .map_err(|e| AppError::Invalid(vec![RowError::new(0, "step", e.to_string())]))?;
+    let card = to.card().or_else(|| match to {
+        NoticeStatus::CardRevoked(c) => Some(c),
+        _ => None,
+    });
+    if !store::set_notice_status(&mut tx, notice_id, &notice.status, &to.as_str(), card.map(|c| c.as_str()), now)
+        .await?
+    {
+        return Err(AppError::Conflict("督办通知刚被他人处理，请刷新后再试".into()));
+    }
+    store::insert_step(&mut tx, &step_row(notice_id, step.as_str(), &note, actor, now)).await?;
+    if to.waits_for_office().is_none() {
+        store::set_alert_status(&mut tx, &notice.alert_id, AlertStatus::Resolved.as_str(), None, now).await?;
+    }
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "notice.step",
+            target: &notice.number,
+            path: &notice.department_path,
+            detail: json!({ "case": notice.case_no, "step": step.as_str(), "status": to.as_str() }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// A notice the actor may see, with its alert and steps.
+pub struct NoticeView {
+    pub notice: NoticeRow,
+    pub status: NoticeStatus,
+    pub alert: Option<AlertRow>,
+    pub steps: Vec<StepRow>,
+    /// The steps the actor may take now.
+    pub next_steps: Vec<NoticeStep>,
+    pub reply_overdue: bool,
+}
+
+pub async fn notice_view(app: &App, actor: &Actor, notice_id: &str) -> Result<NoticeView, AppError> {
+    let what = format!("督办通知 {notice_id}");
+    let notice = store::notice(&app.db, notice_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
+    let [v, d] = owners(&notice.venue_path, &notice.department_path);
+    actor.require_any(Action::View, &[&v, &d], &what)?;
+    let status = NoticeStatus::parse(&notice.status)
+        .ok_or_else(|| AppError::Unreadable(format!("督办通知状态“{}”无法识别", notice.status)))?;
+    let reply_overdue = app.today() > notice.reply_by;
+    let next_steps = [
+        NoticeStep::Reply,
+        NoticeStep::Close,
+        NoticeStep::GiveCard(Card::Yellow),
+        NoticeStep::GiveCard(Card::Red),
+        NoticeStep::Appeal,
+        NoticeStep::DecideAppeal(true),
+        NoticeStep::DecideAppeal(false),
+    ]
+    .into_iter()
+    .filter(|s| rules::next_status(status, *s, reply_overdue).is_ok())
+    .filter(
+        |s| if s.by_office() { actor.may_any(Action::Supervise, &[&v, &d]) } else { actor.may(Action::Respond, &d) },
+    )
+    .collect();
+    let alert = store::alert(&app.db, &notice.alert_id).await?;
+    let steps = store::steps(&app.db, None, Some(notice_id)).await?;
+    Ok(NoticeView { notice, status, alert, steps, next_steps, reply_overdue })
+}
+
+/// What waits for the actor: the office's open alerts and the notices it must decide, the
+/// department's notices to answer; and for both, what waits for the other side.
+#[derive(Debug, Default)]
+pub struct Queues {
+    /// Alerts nobody has acted on (for the office).
+    pub open_alerts: Vec<AlertRow>,
+    /// Notices waiting for the actor.
+    pub mine: Vec<NoticeRow>,
+    /// Notices waiting for the other side.
+    pub theirs: Vec<NoticeRow>,
+    /// The last closed or decided notices.
+    pub done: Vec<NoticeRow>,
+}
+
+pub async fn queues(app: &App, actor: &Actor) -> Result<Queues, AppError> {
+    let scope = actor.scope();
+    let office = actor.may_somewhere(Action::Supervise);
+    let department = actor.may_somewhere(Action::Respond);
+    let open_alerts = if office {
+        store::alerts(
+            &app.db,
+            &actor.scope_for(Action::Supervise),
+            &AlertFilter { status: Some("open"), case_no: None },
+            200,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    let notices = store::notices(&app.db, &scope, &[], None, 500).await?;
+    let today = app.today();
+    let mut q = Queues { open_alerts, ..Queues::default() };
+    for n in notices {
+        let Some(status) = NoticeStatus::parse(&n.status) else { continue };
+        let (v, d) = (OrgPath::from_stored(n.venue_path.clone()), OrgPath::from_stored(n.department_path.clone()));
+        let mine = match status.waits_for_office() {
+            // A reply overdue also waits for the office: it may give a card.
+            Some(false) if status == NoticeStatus::AwaitingReply && today > n.reply_by && office => {
+                actor.may_any(Action::Supervise, &[&v, &d]) || actor.may(Action::Respond, &d)
+            }
+            Some(false) => department && actor.may(Action::Respond, &d),
+            Some(true) => office && actor.may_any(Action::Supervise, &[&v, &d]),
+            None => {
+                if q.done.len() < 50 {
+                    q.done.push(n);
+                }
+                continue;
+            }
+        };
+        if mine { q.mine.push(n) } else { q.theirs.push(n) }
+    }
+    Ok(q)
+}
+
+/// One venue's lights.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Lights {
+    pub green: i64,
+    pub yellow: i64,
+    pub red: i64,
+}
+
+impl Lights {
+    fn add(&mut self, signal: &str, n: i64) {
+        match signal {
+            "green" => self.green += n,
+            "yellow" => self.yellow += n,
+            _ => self.red += n,
+        }
+    }
+
+    pub fn open(&self) -> i64 {
+        self.green + self.yellow + self.red
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VenueLights {
+    pub code: String,
+    pub name: String,
+    pub level: Option<Level>,
+    pub lights: Lights,
+}
+
+/// The live picture of the network in the actor's view: lights per level and per venue.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Dashboard {
+    pub as_of: DateTime<Utc>,
+    pub total: Lights,
+    pub levels: Vec<(Level, Lights)>,
+    /// Venues with open cases, the reddest first.
+    pub venues: Vec<VenueLights>,
+    pub open_alerts: i64,
+    pub noticed_alerts: i64,
+}
+
+pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard, AppError> {
+    let scope = actor.scope();
+    let counts = store::signal_counts(&app.db, &scope).await?;
+    let units: BTreeMap<String, _> = network_store::all_units(&app.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind.is_venue())
+        .map(|u| (u.code.as_str().to_string(), u))
+        .collect();
+    let mut total = Lights::default();
+    let mut levels: BTreeMap<Level, Lights> = Level::ALL.iter().map(|l| (*l, Lights::default())).collect();
+    let mut venues: BTreeMap<String, VenueLights> = BTreeMap::new();
+    for c in counts {
+        total.add(&c.signal, c.cases);
+        let code = c.venue_code.unwrap_or_default();
+        let unit = units.get(&code);
+        let level = unit.and_then(|u| u.level);
+        if let Some(l) = level {
+            levels.entry(l).or_default().add(&c.signal, c.cases);
+        }
+        venues
+            .entry(code.clone())
+            .or_insert_with(|| VenueLights {
+                name: unit.map_or_else(|| "（未知场所）".to_string(), |u| u.name.clone()),
+                code,
+                level,
+                lights: Lights::default(),
+            })
+            .lights
+            .add(&c.signal, c.cases);
+    }
+    let mut venues: Vec<VenueLights> = venues.into_values().collect();
+    venues.sort_by(|a, b| {
+        (b.lights.red, b.lights.yellow, b.lights.open())
+            .cmp(&(a.lights.red, a.lights.yellow, a.lights.open()))
+            .then(a.code.cmp(&b.code))
+    });
+    let alert_counts: BTreeMap<String, i64> = store::alert_counts(&app.db, &scope).await?.into_iter().collect();
+    Ok(Dashboard {
+        as_of: app.now(),
+        total,
+        levels: levels.into_iter().collect(),
+        venues,
+        open_alerts: alert_counts.get("open").copied().unwrap_or(0),
+        noticed_alerts: alert_counts.get("noticed").copied().unwrap_or(0),
+    })
+}
+
+/// The alerts, notices and steps of one case, for its timeline (the case itself was checked).
+pub async fn case_supervision(
+    app: &App,
+    case_no: &str,
+) -> Result<(Vec<AlertRow>, Vec<NoticeRow>, Vec<StepRow>), AppError> {
+    let alerts = store::alerts(
+        &app.db,
+        &oversight_domain::access::Scope::All,
+        &AlertFilter { status: None, case_no: Some(case_no) },
+        500,
+    )
+    .await?;
+    let notices = store::notices(&app.db, &oversight_domain::access::Scope::All, &[], Some(case_no), 100).await?;
+    let steps = store::steps(&app.db, Some(case_no), None).await?;
+    Ok((alerts, notices, steps))
+}

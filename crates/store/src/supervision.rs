@@ -1,0 +1,419 @@
+//! The monitor's work list and lease, alerts, and supervision notices with their steps.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oversight_domain::access::Scope;
+use sqlx::AssertSqlSafe;
+
+use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
+
+/// Claims the lease of job `name` for `owner` until `until`, if it is free, expired, or
+/// already `owner`'s. Portable to every backend: no advisory locks, one conditional UPDATE.
+pub async fn claim_lease(
+    tx: &mut Tx,
+    name: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let touched = on_tx!(tx, |c| sqlx::query(
+        "UPDATE job_lease SET owner = $1, expires_at = $2 WHERE name = $3 AND (expires_at < $4 OR owner = $1)"
+    )
+    .bind(owner)
+    .bind(until)
+    .bind(name)
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(touched == 1)
+}
+
+/// An open case whose time signal is due to change.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueCase {
+    pub case_no: String,
+    pub time_signal: Option<String>,
+    pub yellow_on: Option<NaiveDate>,
+    pub red_on: Option<NaiveDate>,
+    pub plan_target: String,
+    pub signal_due: Option<DateTime<Utc>>,
+    pub venue_code: Option<String>,
+    pub path: String,
+    pub department_code: Option<String>,
+    pub department_path: String,
+}
+
+/// The cases whose signal changes at or before `now`, earliest first.
+pub async fn due_cases(tx: &mut Tx, now: DateTime<Utc>, limit: i64) -> Result<Vec<DueCase>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT case_no, time_signal, yellow_on, red_on, plan_target, signal_due, venue_code, path, department_code,
+           department_path
+         FROM case_record WHERE signal_due IS NOT NULL AND signal_due <= $1 ORDER BY signal_due LIMIT $2"
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(c)
+    .await?))
+}
+
+/// The earliest instant a signal changes.
+pub async fn next_signal_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
+    Ok(on_db!(db, |c| sqlx::query_scalar("SELECT MIN(signal_due) FROM case_record").fetch_one(c).await?))
+}
+
+/// Moves a case to its new signal, unless someone else already did (its due instant moved).
+pub async fn set_signal(
+    tx: &mut Tx,
+    case_no: &str,
+    was_due: Option<DateTime<Utc>>,
+    signal: &str,
+    due: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    let touched = on_tx!(tx, |c| sqlx::query(
+        "UPDATE case_record SET time_signal = $1, signal_due = $2 WHERE case_no = $3 AND signal_due = $4"
+    )
+    .bind(signal)
+    .bind(due)
+    .bind(case_no)
+    .bind(was_due)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(touched == 1)
+}
+
+/// Green, yellow and red counts of open cases per venue, within a scope.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignalCount {
+    pub venue_code: Option<String>,
+    pub signal: String,
+    pub cases: i64,
+}
+
+/// Open cases per venue and light. The light is red for a case with anomalies whatever its time
+/// signal says (supervision::displayed).
+pub async fn signal_counts(db: &Db, scope: &Scope) -> Result<Vec<SignalCount>> {
+    let filter = ScopeFilter::any(scope, crate::cases::CASE_OWNERS, 1);
+    let sql = format!(
+        "SELECT venue_code, CASE WHEN anomalies > 0 THEN 'red' ELSE time_signal END AS signal, COUNT(*) AS cases
+         FROM case_record WHERE time_signal IS NOT NULL AND {}
+         GROUP BY venue_code, CASE WHEN anomalies > 0 THEN 'red' ELSE time_signal END",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// An alert on the department responsible for a case.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AlertRow {
+    pub id: String,
+    pub dedup_key: String,
+    pub case_no: String,
+    pub kind: String,
+    pub message: String,
+    pub venue_code: Option<String>,
+    pub venue_path: String,
+    pub department_code: Option<String>,
+    pub department_path: String,
+    pub raised_at: DateTime<Utc>,
+    pub status: String,
+    pub note: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const ALERT_COLUMNS: &str = "id, dedup_key, case_no, kind, message, venue_code, venue_path, department_code,
+    department_path, raised_at, status, note, updated_at";
+const ALERT_OWNERS: &[&str] = &["venue_path", "department_path"];
+
+/// Raises an alert unless one with the same key exists; returns whether it was new.
+pub async fn insert_alert(tx: &mut Tx, a: &AlertRow) -> Result<bool> {
+    let sql = format!(
+        "INSERT INTO alert ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (dedup_key) DO NOTHING"
+    );
+    let touched = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(&a.id)
+        .bind(&a.dedup_key)
+        .bind(&a.case_no)
+        .bind(&a.kind)
+        .bind(&a.message)
+        .bind(&a.venue_code)
+        .bind(&a.venue_path)
+        .bind(&a.department_code)
+        .bind(&a.department_path)
+        .bind(a.raised_at)
+        .bind(&a.status)
+        .bind(&a.note)
+        .bind(a.updated_at)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(touched == 1)
+}
+
+pub async fn alert(db: &Db, id: &str) -> Result<Option<AlertRow>> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = $1");
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn alert_tx(tx: &mut Tx, id: &str) -> Result<Option<AlertRow>> {
+    let sql = format!("SELECT {ALERT_COLUMNS} FROM alert WHERE id = $1");
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn set_alert_status(
+    tx: &mut Tx,
+    id: &str,
+    status: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE alert SET status = $1, note = COALESCE($2, note), updated_at = $3 WHERE id = $4"
+    )
+    .bind(status)
+    .bind(note)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// What to list of the alerts in a scope.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter<'a> {
+    pub status: Option<&'a str>,
+    pub case_no: Option<&'a str>,
+}
+
+/// Alerts within the scope, newest first.
+pub async fn alerts(db: &Db, scope: &Scope, f: &AlertFilter<'_>, limit: i64) -> Result<Vec<AlertRow>> {
+    let filter = ScopeFilter::any(scope, ALERT_OWNERS, 4);
+    let sql = format!(
+        "SELECT {ALERT_COLUMNS} FROM alert
+         WHERE ($1 = '' OR status = $1) AND ($2 = '' OR case_no = $2) AND {}
+         ORDER BY raised_at DESC, id LIMIT $3",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(f.status.unwrap_or("")).bind(f.case_no.unwrap_or("")).bind(limit);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// Alert counts per status within the scope.
+pub async fn alert_counts(db: &Db, scope: &Scope) -> Result<Vec<(String, i64)>> {
+    let filter = ScopeFilter::any(scope, ALERT_OWNERS, 1);
+    let sql = format!("SELECT status, COUNT(*) FROM alert WHERE {} GROUP BY status", filter.sql);
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// A supervision notice (督办通知).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct NoticeRow {
+    pub id: String,
+    pub number: String,
+    pub alert_id: String,
+    pub case_no: String,
+    pub department_code: Option<String>,
+    pub department_path: String,
+    pub venue_path: String,
+    pub instruction: String,
+    pub reply_by: NaiveDate,
+    pub issued_by: String,
+    pub issued_at: DateTime<Utc>,
+    pub status: String,
+    pub card: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const NOTICE_COLUMNS: &str = "id, number, alert_id, case_no, department_code, department_path, venue_path, instruction,
+    reply_by, issued_by, issued_at, status, card, updated_at";
+const NOTICE_OWNERS: &[&str] = &["venue_path", "department_path"];
+
+pub async fn insert_notice(tx: &mut Tx, n: &NoticeRow) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO supervision_notice ({NOTICE_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    );
+    on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(&n.id)
+        .bind(&n.number)
+        .bind(&n.alert_id)
+        .bind(&n.case_no)
+        .bind(&n.department_code)
+        .bind(&n.department_path)
+        .bind(&n.venue_path)
+        .bind(&n.instruction)
+        .bind(n.reply_by)
+        .bind(&n.issued_by)
+        .bind(n.issued_at)
+        .bind(&n.status)
+        .bind(&n.card)
+        .bind(n.updated_at)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// The next notice number of a year: 督办〔2026〕N号.
+pub async fn next_notice_number(tx: &mut Tx, year: i32) -> Result<i64> {
+    let name = format!("notice_{year}");
+    let value: i64 = on_tx!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO sequence_counter (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = sequence_counter.value + 1 RETURNING value"
+    )
+    .bind(name)
+    .fetch_one(c)
+    .await?);
+    Ok(value)
+}
+
+pub async fn notice(db: &Db, id: &str) -> Result<Option<NoticeRow>> {
+    let sql = format!("SELECT {NOTICE_COLUMNS} FROM supervision_notice WHERE id = $1");
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn notice_tx(tx: &mut Tx, id: &str) -> Result<Option<NoticeRow>> {
+    let sql = format!("SELECT {NOTICE_COLUMNS} FROM supervision_notice WHERE id = $1");
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// Moves a notice from `from` to `to` (a conditional update: two clicks never step twice).
+pub async fn set_notice_status(
+    tx: &mut Tx,
+    id: &str,
+    from: &str,
+    to: &str,
+    card: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let touched = on_tx!(tx, |c| sqlx::query(
+        "UPDATE supervision_notice SET status = $1, card = $2, updated_at = $3 WHERE id = $4 AND status = $5"
+    )
+    .bind(to)
+    .bind(card)
+    .bind(now)
+    .bind(id)
+    .bind(from)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(touched == 1)
+}
+
+/// Notices within the scope (newest first), optionally only those in some statuses or of a case.
+pub async fn notices(
+    db: &Db,
+    scope: &Scope,
+    statuses: &[&str],
+    case_no: Option<&str>,
+    limit: i64,
+) -> Result<Vec<NoticeRow>> {
+    let filter = ScopeFilter::any(scope, NOTICE_OWNERS, 3);
+    let status_filter = if statuses.is_empty() {
+        String::new()
+    } else {
+        // The words come from the domain's own list, never from the request.
+        let words: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
+        format!(" AND status IN ({})", words.join(", "))
+    };
+    let sql = format!(
+        "SELECT {NOTICE_COLUMNS} FROM supervision_notice WHERE ($1 = '' OR case_no = $1){status_filter} AND {}
+         ORDER BY issued_at DESC, id LIMIT $2",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(case_no.unwrap_or("")).bind(limit);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// A step of a notice's life.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct StepRow {
+    pub id: String,
+    pub notice_id: String,
+    pub step: String,
+    pub note: String,
+    pub actor: String,
+    pub actor_name: String,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_step(tx: &mut Tx, s: &StepRow) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO supervision_step (id, notice_id, step, note, actor, actor_name, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    )
+    .bind(&s.id)
+    .bind(&s.notice_id)
+    .bind(&s.step)
+    .bind(&s.note)
+    .bind(&s.actor)
+    .bind(&s.actor_name)
+    .bind(s.at)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// The steps of the notices of a case (or of one notice), in time order.
+pub async fn steps(db: &Db, case_no: Option<&str>, notice_id: Option<&str>) -> Result<Vec<StepRow>> {
+    Ok(on_db!(db, |c| sqlx::query_as(
+        "SELECT s.id, s.notice_id, s.step, s.note, s.actor, s.actor_name, s.at
+         FROM supervision_step s JOIN supervision_notice n ON n.id = s.notice_id
+         WHERE ($1 = '' OR n.case_no = $1) AND ($2 = '' OR s.notice_id = $2)
+         ORDER BY s.at, s.id"
+    )
+    .bind(case_no.unwrap_or(""))
+    .bind(notice_id.unwrap_or(""))
+    .fetch_all(c)
+    .await?))
+}
+
+/// Cards per department (that count: given and not revoked) among notices issued in a period.
+pub async fn cards_by_department(
+    db: &Db,
+    scope: &Scope,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Option<String>, String, i64)>> {
+    let filter = ScopeFilter::any(scope, NOTICE_OWNERS, 3);
+    let sql = format!(
+        "SELECT department_code, card, COUNT(*) FROM supervision_notice
+         WHERE card IS NOT NULL AND status NOT LIKE 'revoked_%' AND issued_at >= $1 AND issued_at < $2 AND {}
+         GROUP BY department_code, card",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
