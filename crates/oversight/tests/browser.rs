@@ -179,3 +179,112 @@ async fn administrator_creates_a_district_user_who_sees_only_the_district() {
     assert!(c.source().await.unwrap().contains("不存在或您无权查看"));
     c.close().await.unwrap();
 }
+
+fn case_lines(case_no: &str, venue: &str, day: &str) -> Vec<String> {
+    vec![
+        serde_json::json!({"event_id": format!("{case_no}-r"), "case_no": case_no, "type": "received",
+            "at": format!("{day}T09:00:00+08:00"), "item_code": "SX001", "venue_code": venue,
+            "applicant": {"kind": "organization", "name": "海口某某公司"}})
+        .to_string(),
+        serde_json::json!({"event_id": format!("{case_no}-a"), "case_no": case_no, "type": "accepted",
+            "at": format!("{day}T10:00:00+08:00")})
+        .to_string(),
+    ]
+}
+
+async fn ingest(s: &common::Spawned, lines: &[String]) {
+    let numbered = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str()));
+    let report = oversight_app::cases::ingest(&s.app, &oversight_app::Actor::cli(), numbered, |_| {}).await.unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("header.top button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("input[name=username]")).await.unwrap();
+}
+
+/// The office watches the network live, drills down to an overdue case, sends a supervision
+/// notice; the department replies; the office closes it; the report leads back to the case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_watches_the_network_and_supervises_an_overdue_case() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    // Accepted in March with 10 working days and never decided: red, overdue, on 市发改委.
+    ingest(&s, &case_lines("BR-1", "460100-V", "2026-03-02")).await;
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+
+    c.goto(&format!("{}/dashboard?refresh=2", s.base)).await.unwrap();
+    assert_eq!(text_of(&c, "#total-red").await, "1");
+    screenshot(&c, "dashboard").await;
+    // The dashboard refreshes by itself when a case turns red elsewhere.
+    ingest(&s, &case_lines("BR-2", "460105-V", "2026-03-03")).await;
+    let mut red = String::new();
+    for _ in 0..40 {
+        red = text_of(&c, "#total-red").await;
+        if red == "2" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(red, "2", "the live region reloaded");
+
+    // Venue → its red cases → the case.
+    let row = c.find(Locator::XPath("//table[@id='venues']//tr[td/code[text()='460100-V']]")).await.unwrap();
+    row.find(Locator::Css("td:nth-child(5) a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#cases")).await.unwrap();
+    assert!(text_of(&c, "#filter").await.contains("460100-V"));
+    c.find(Locator::LinkText("BR-1")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#case-signal")).await.unwrap();
+    assert!(text_of(&c, "#case-signal").await.contains("红灯"));
+    assert!(text_of(&c, "#supervision").await.contains("超过办理期限"));
+
+    // The alert becomes a supervision notice.
+    c.find(Locator::LinkText("预警与督办")).await.unwrap().click().await.unwrap();
+    let send = "//tr[td/a[text()='BR-1'] and contains(., '超过办理期限')]//button[text()='发督办通知']";
+    c.wait().for_element(Locator::XPath(send)).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#notice-status")).await.unwrap();
+    assert_eq!(text_of(&c, "#notice-status").await, "待部门回复");
+    let notice_url = c.current_url().await.unwrap();
+    screenshot(&c, "notice").await;
+    sign_out(&c).await;
+
+    // The department finds it in its queue and replies.
+    sign_in(&c, &s.base, "fgw", &common::password(&s, "fgw")).await;
+    c.goto(&format!("{}/supervision", s.base)).await.unwrap();
+    c.find(Locator::Css("#mine a[href^='/supervision/notices/']")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#actions textarea"))
+        .await
+        .unwrap()
+        .send_keys("已办结，系超时补录")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#actions button[value=reply]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert_eq!(text_of(&c, "#notice-status").await, "待效能办审核");
+    sign_out(&c).await;
+
+    // The office closes it; every step is on the notice.
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(notice_url.as_str()).await.unwrap();
+    c.find(Locator::Css("#actions button[value=close]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert_eq!(text_of(&c, "#notice-status").await, "已办结");
+    let steps = text_of(&c, "#steps").await;
+    assert!(steps.contains("发出督办通知") && steps.contains("已办结，系超时补录"), "{steps}");
+
+    // The report: the overdue figure leads to the cases behind it.
+    c.goto(&format!("{}/reports?from=2026-01-01&to=2026-11-27&group_by=venue&compare=last_year", s.base))
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("svg.chart")).await.unwrap();
+    assert!(text_of(&c, "#report-table").await.contains("海口市政务服务中心"));
+    screenshot(&c, "report").await;
+    c.find(Locator::Css("#report-total td:nth-child(4) a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#cases")).await.unwrap();
+    let listed = text_of(&c, "#cases").await;
+    assert!(listed.contains("BR-1") && listed.contains("BR-2"), "{listed}");
+    assert!(text_of(&c, "#filter").await.contains("超期"));
+    c.close().await.unwrap();
+}

@@ -45,6 +45,13 @@ struct DashboardPage {
     l: Layout,
     d: Dashboard,
     tz: chrono_tz::Tz,
+    refresh: u32,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct DashboardQuery {
+    /// Seconds between refreshes (2–600; default 30), e.g. for a wall screen.
+    refresh: Option<u32>,
 }
 
 impl Present for DashboardPage {
@@ -53,9 +60,14 @@ impl Present for DashboardPage {
     }
 }
 
-pub async fn dashboard(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
+pub async fn dashboard(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<DashboardQuery>,
+) -> Result<impl IntoResponse, PageError> {
     let d = supervision::dashboard(&app, &s.actor).await?;
-    Ok(DashboardPage { l: Layout::new(&s, "/dashboard", "实时监控"), d, tz: app.config.tz() })
+    let refresh = q.refresh.unwrap_or(30).clamp(2, 600);
+    Ok(DashboardPage { l: Layout::new(&s, "/dashboard", "实时监控"), d, tz: app.config.tz(), refresh })
 }
 
 #[derive(Template, WebTemplate)]
