@@ -117,6 +117,9 @@ fn check_codes(line: usize, e: &CaseEvent, lookup: &Lookup, actor: &Actor) -> Re
     Ok(())
 }
 
+/// Applies one chunk in one transaction, with a handful of statements whatever its size: one
+/// lookup of the known event ids, one of the cases' owners, multi-row inserts of the events,
+/// one read of the touched cases' events, multi-row upserts of their projections.
 async fn apply(
     app: &App,
     actor: &Actor,
@@ -127,17 +130,26 @@ async fn apply(
     let tz = app.config.tz();
     let now = app.now();
     let mut tx = app.db.begin().await?;
+    let ids: Vec<&str> = chunk.iter().map(|(_, e)| e.event_id.as_str()).collect();
+    let mut known: HashMap<String, String> = store::event_contents(&mut tx, &ids).await?.into_iter().collect();
+    // A department system may only touch cases of its venues.
+    let mut foreign: BTreeSet<String> = BTreeSet::new();
+    if !actor.everything {
+        let mut case_nos: Vec<&str> = chunk.iter().map(|(_, e)| e.case_no.as_str()).collect();
+        case_nos.sort_unstable();
+        case_nos.dedup();
+        for (case_no, venue_path, _) in store::case_owners(&mut tx, &case_nos).await? {
+            if !actor.may(Action::View, &OrgPath::from_stored(venue_path)) {
+                foreign.insert(case_no);
+            }
+        }
+    }
     let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
     let mut touched: BTreeSet<String> = BTreeSet::new();
-    let mut in_batch: HashMap<String, String> = HashMap::new();
-    let mut accepted_here = 0;
+    let mut rows: Vec<EventRow> = Vec::with_capacity(chunk.len());
     for (i, (line, e)) in chunk.into_iter().enumerate() {
-        let known = match in_batch.get(&e.event_id) {
-            Some(content) => Some(content.clone()),
-            None => store::event_content(&mut tx, &e.event_id).await?,
-        };
-        match known {
-            Some(content) if content == e.canonical => {
+        match known.get(&e.event_id) {
+            Some(content) if *content == e.canonical => {
                 report.duplicate += 1;
                 continue;
             }
@@ -147,37 +159,42 @@ async fn apply(
             }
             None => {}
         }
-        // A department system may only touch cases of its venues.
-        if !actor.everything
-            && let Some(existing) = store::case_tx(&mut tx, &e.case_no).await?
-            && !actor.may(Action::View, &OrgPath::from_stored(existing.path.clone()))
-        {
+        if foreign.contains(&e.case_no) {
             report.rejected.push(RowError::new(line, "case_no", format!("办件 {} 不在本接口密钥的范围内", e.case_no)));
             continue;
         }
-        let at = e.at.with_timezone(&Utc);
-        let row = EventRow {
-            event_id: e.event_id.clone(),
-            case_no: e.case_no.clone(),
+        known.insert(e.event_id.clone(), e.canonical.clone());
+        touched.insert(e.case_no.clone());
+        rows.push(EventRow {
             r#type: e.body.type_name().to_string(),
-            at,
+            at: e.at.with_timezone(&Utc),
             local_date: e.at.with_timezone(&tz).date_naive(),
             arrival: first + i as i64,
             reported_at: now,
-            content: e.canonical.clone(),
             source: actor.label.clone(),
-        };
-        store::insert_event(&mut tx, &row).await?;
-        in_batch.insert(e.event_id.clone(), e.canonical.clone());
-        touched.insert(e.case_no.clone());
-        accepted_here += 1;
+            event_id: e.event_id,
+            case_no: e.case_no,
+            content: e.canonical,
+        });
     }
+    let accepted_here = rows.len();
+    store::insert_events(&mut tx, &rows).await?;
+    drop(rows);
     let calendar = app.calendar().await?;
-    for case_no in &touched {
-        let rows = store::events_of_case_tx(&mut tx, case_no).await?;
-        let (record, state) = project_record(app, lookup, &calendar, case_no, &rows)?;
-        store::upsert_case(&mut tx, &record).await?;
-        crate::supervision::raise_case_alerts(&mut tx, &record, &state, now).await?;
+    let case_nos: Vec<&str> = touched.iter().map(String::as_str).collect();
+    let all_events = store::events_of_cases(&mut tx, &case_nos).await?;
+    let mut records = Vec::with_capacity(touched.len());
+    let mut with_alerts = Vec::new();
+    for events in all_events.chunk_by(|a, b| a.case_no == b.case_no) {
+        let (record, state) = project_record(app, lookup, &calendar, &events[0].case_no, events)?;
+        if !state.anomalies.is_empty() || record.time_signal.as_deref().is_some_and(|s| s != "green") {
+            with_alerts.push((records.len(), state));
+        }
+        records.push(record);
+    }
+    store::upsert_cases(&mut tx, &records).await?;
+    for (i, state) in &with_alerts {
+        crate::supervision::raise_case_alerts(&mut tx, &records[*i], state, now).await?;
     }
     if accepted_here > 0 {
         audit::append(

@@ -20,12 +20,40 @@ pub struct EventRow {
     pub source: String,
 }
 
-/// The stored content of an event id, if any (to tell a duplicate from a conflict).
-pub async fn event_content(tx: &mut Tx, event_id: &str) -> Result<Option<String>> {
-    Ok(on_tx!(tx, |c| sqlx::query_scalar("SELECT content FROM case_event WHERE event_id = $1")
-        .bind(event_id)
-        .fetch_optional(c)
-        .await?))
+/// `($k, $k+1, …), (…)`: placeholders of a multi-row statement of `rows` × `cols`.
+fn placeholders(rows: usize, cols: usize, first: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (0..cols).map(|c| format!("${}", first + r * cols + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows per multi-row statement: well under both backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// The stored contents of those event ids that exist (to tell duplicates from conflicts).
+pub async fn event_contents(tx: &mut Tx, ids: &[&str]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for part in ids.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = format!("SELECT event_id, content FROM case_event WHERE event_id IN {}", in_list(part.len()));
+        let rows: Vec<(String, String)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in part {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// `($1, $2, …, $n)`.
+fn in_list(n: usize) -> String {
+    format!("({})", (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "))
 }
 
 /// Reserves `n` arrival numbers; returns the first. The counter row is locked until commit.
@@ -39,31 +67,49 @@ pub async fn reserve_arrivals(tx: &mut Tx, n: i64) -> Result<i64> {
     Ok(last - n + 1)
 }
 
-pub async fn insert_event(tx: &mut Tx, e: &EventRow) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO case_event (event_id, case_no, type, at, local_date, arrival, reported_at, content, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    )
-    .bind(&e.event_id)
-    .bind(&e.case_no)
-    .bind(&e.r#type)
-    .bind(e.at)
-    .bind(e.local_date)
-    .bind(e.arrival)
-    .bind(e.reported_at)
-    .bind(&e.content)
-    .bind(&e.source)
-    .execute(c)
-    .await?
-    .rows_affected());
+pub async fn insert_events(tx: &mut Tx, events: &[EventRow]) -> Result<()> {
+    for part in events.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("INSERT INTO case_event ({EVENT_COLUMNS}) VALUES {}", placeholders(part.len(), 9, 1));
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in part {
+                q = q
+                    .bind(&e.event_id)
+                    .bind(&e.case_no)
+                    .bind(&e.r#type)
+                    .bind(e.at)
+                    .bind(e.local_date)
+                    .bind(e.arrival)
+                    .bind(e.reported_at)
+                    .bind(&e.content)
+                    .bind(&e.source);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 
 const EVENT_COLUMNS: &str = "event_id, case_no, type, at, local_date, arrival, reported_at, content, source";
 
-pub async fn events_of_case_tx(tx: &mut Tx, case_no: &str) -> Result<Vec<EventRow>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM case_event WHERE case_no = $1 ORDER BY at, arrival");
-    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(case_no).fetch_all(c).await?))
+/// The events of several cases, each case's in time order.
+pub async fn events_of_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<EventRow>> {
+    let mut out = Vec::new();
+    for part in case_nos.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM case_event WHERE case_no IN {} ORDER BY case_no, at, arrival",
+            in_list(part.len())
+        );
+        let rows: Vec<EventRow> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for n in part {
+                q = q.bind(*n);
+            }
+            q.fetch_all(c).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 pub async fn events_of_case(db: &Db, case_no: &str) -> Result<Vec<EventRow>> {
@@ -106,51 +152,54 @@ pub struct CaseRecord {
     pub signal_due: Option<DateTime<Utc>>,
 }
 
-pub async fn upsert_case(tx: &mut Tx, r: &CaseRecord) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO case_record (case_no, status, item_code, department_code, venue_code, level, path, received_on,
-           accepted_on, ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies,
-           state, updated_at, department_path, time_signal, yellow_on, red_on, plan_target, signal_due)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-           $23, $24, $25)
-         ON CONFLICT (case_no) DO UPDATE SET status = excluded.status, item_code = excluded.item_code,
-           department_code = excluded.department_code, venue_code = excluded.venue_code, level = excluded.level,
-           path = excluded.path, received_on = excluded.received_on, accepted_on = excluded.accepted_on,
-           ended_on = excluded.ended_on, deadline = excluded.deadline, limit_days = excluded.limit_days,
-           stopped_days = excluded.stopped_days, stopped_since = excluded.stopped_since, outcome = excluded.outcome,
-           outcome_date = excluded.outcome_date, anomalies = excluded.anomalies, state = excluded.state,
-           updated_at = excluded.updated_at, department_path = excluded.department_path,
-           time_signal = excluded.time_signal, yellow_on = excluded.yellow_on, red_on = excluded.red_on,
-           plan_target = excluded.plan_target, signal_due = excluded.signal_due"
-    )
-    .bind(&r.case_no)
-    .bind(&r.status)
-    .bind(&r.item_code)
-    .bind(&r.department_code)
-    .bind(&r.venue_code)
-    .bind(r.level)
-    .bind(&r.path)
-    .bind(r.received_on)
-    .bind(r.accepted_on)
-    .bind(r.ended_on)
-    .bind(r.deadline)
-    .bind(r.limit_days)
-    .bind(r.stopped_days)
-    .bind(r.stopped_since)
-    .bind(&r.outcome)
-    .bind(r.outcome_date)
-    .bind(r.anomalies)
-    .bind(&r.state)
-    .bind(r.updated_at)
-    .bind(&r.department_path)
-    .bind(&r.time_signal)
-    .bind(r.yellow_on)
-    .bind(r.red_on)
-    .bind(&r.plan_target)
-    .bind(r.signal_due)
-    .execute(c)
-    .await?
-    .rows_affected());
+pub async fn upsert_cases(tx: &mut Tx, records: &[CaseRecord]) -> Result<()> {
+    for part in records.chunks(ROWS_PER_STATEMENT / 2) {
+        let sql = format!(
+            "INSERT INTO case_record ({CASE_COLUMNS}) VALUES {}
+             ON CONFLICT (case_no) DO UPDATE SET status = excluded.status, item_code = excluded.item_code,
+               department_code = excluded.department_code, venue_code = excluded.venue_code, level = excluded.level,
+               path = excluded.path, received_on = excluded.received_on, accepted_on = excluded.accepted_on,
+               ended_on = excluded.ended_on, deadline = excluded.deadline, limit_days = excluded.limit_days,
+               stopped_days = excluded.stopped_days, stopped_since = excluded.stopped_since, outcome = excluded.outcome,
+               outcome_date = excluded.outcome_date, anomalies = excluded.anomalies, state = excluded.state,
+               updated_at = excluded.updated_at, department_path = excluded.department_path,
+               time_signal = excluded.time_signal, yellow_on = excluded.yellow_on, red_on = excluded.red_on,
+               plan_target = excluded.plan_target, signal_due = excluded.signal_due",
+            placeholders(part.len(), 25, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in part {
+                q = q
+                    .bind(&r.case_no)
+                    .bind(&r.status)
+                    .bind(&r.item_code)
+                    .bind(&r.department_code)
+                    .bind(&r.venue_code)
+                    .bind(r.level)
+                    .bind(&r.path)
+                    .bind(r.received_on)
+                    .bind(r.accepted_on)
+                    .bind(r.ended_on)
+                    .bind(r.deadline)
+                    .bind(r.limit_days)
+                    .bind(r.stopped_days)
+                    .bind(r.stopped_since)
+                    .bind(&r.outcome)
+                    .bind(r.outcome_date)
+                    .bind(r.anomalies)
+                    .bind(&r.state)
+                    .bind(r.updated_at)
+                    .bind(&r.department_path)
+                    .bind(&r.time_signal)
+                    .bind(r.yellow_on)
+                    .bind(r.red_on)
+                    .bind(&r.plan_target)
+                    .bind(r.signal_due);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 
@@ -167,9 +216,23 @@ pub async fn case(db: &Db, case_no: &str) -> Result<Option<CaseRecord>> {
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(case_no).fetch_optional(c).await?))
 }
 
-pub async fn case_tx(tx: &mut Tx, case_no: &str) -> Result<Option<CaseRecord>> {
-    let sql = format!("SELECT {CASE_COLUMNS} FROM case_record WHERE case_no = $1");
-    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(case_no).fetch_optional(c).await?))
+/// The venue and department paths of those cases that exist (a department system may only
+/// touch cases of its own venues).
+pub async fn case_owners(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    for part in case_nos.chunks(ROWS_PER_STATEMENT * 4) {
+        let sql =
+            format!("SELECT case_no, path, department_path FROM case_record WHERE case_no IN {}", in_list(part.len()));
+        let rows: Vec<(String, String, String)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for n in part {
+                q = q.bind(*n);
+            }
+            q.fetch_all(c).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// What a report groups by.
