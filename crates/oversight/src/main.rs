@@ -1,5 +1,7 @@
 //! The `oversight` command: a thin layer that parses arguments and calls the library.
 
+mod bench;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -64,6 +66,22 @@ enum Command {
     Audit {
         #[command(subcommand)]
         what: AuditWhat,
+    },
+    /// Benchmarks at province scale, printing figures (docs/performance.md). Uses a new SQLite
+    /// file in a temporary directory unless `--db` names an empty database.
+    Bench {
+        /// Cases imported from a file (about 5 events each).
+        #[arg(long, default_value_t = 100_000)]
+        import_cases: u64,
+        /// Cases sent over HTTP.
+        #[arg(long, default_value_t = 20_000)]
+        http_cases: u64,
+        /// Open cases for the monitor and the dashboard.
+        #[arg(long, default_value_t = 1_000_000)]
+        open_cases: u64,
+        /// Settled cases for the report.
+        #[arg(long, default_value_t = 10_000_000)]
+        report_cases: u64,
     },
 }
 
@@ -202,6 +220,13 @@ fn print_report(report: &ImportReport, format: &str) -> Result<ExitCode> {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Bench { import_cases, http_cases, open_cases, report_cases } = cli.command {
+        let dir = tempfile::tempdir()?;
+        let url = cli.db.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases };
+        bench::run(url, args).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut config = Config::load().context("reading the configuration")?;
     if let Some(db) = cli.db {
         config.database_url = Some(db);
@@ -347,6 +372,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("API 密钥“{}”（范围 {}）已创建，只显示这一次：", key.name, key.org_code);
             println!("{secret}");
         }
+        Command::Bench { .. } => unreachable!("handled before the database is opened"),
         Command::Audit { what: AuditWhat::Verify } => {
             let report = oversight_store::audit::verify(&app.db).await?;
             match report.first_break {

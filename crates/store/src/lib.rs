@@ -167,6 +167,16 @@ impl Db {
     }
 }
 
+/// Runs one statement outside any use case: the benchmark generates its bulk data with it.
+pub async fn bench_execute(db: &Db, sql: &str) -> Result<u64> {
+    Ok(match db {
+        Db::Sqlite { write, .. } => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(write).await?.rows_affected()
+        }
+        Db::Postgres(pool) => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(pool).await?.rows_affected(),
+    })
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
