@@ -13,7 +13,8 @@ ALTER TABLE case_record ADD COLUMN plan_target TEXT NOT NULL DEFAULT 'decision';
 ALTER TABLE case_record ADD COLUMN signal_due TIMESTAMPTZ;
 CREATE INDEX case_record_signal_due ON case_record(signal_due);
 CREATE INDEX case_record_department_path ON case_record(department_path);
-CREATE INDEX case_record_signal ON case_record(time_signal, venue_code);
+-- Covers the dashboard's count of open cases per venue and light.
+CREATE INDEX case_record_signal ON case_record(time_signal, venue_code, anomalies);
 
 -- One row per background job: who holds it, until when. Several instances claim it with a
 -- conditional UPDATE; the one whose update touched the row runs the job.

@@ -132,21 +132,25 @@ async fn apply(
     let mut tx = app.db.begin().await?;
     let ids: Vec<&str> = chunk.iter().map(|(_, e)| e.event_id.as_str()).collect();
     let mut known: HashMap<String, String> = store::event_contents(&mut tx, &ids).await?.into_iter().collect();
-    // A department system may only touch cases of its venues.
+    // Cases seen before: their stored events are read back; a new case is projected from the
+    // chunk alone. A department system may only touch cases of its venues.
+    let mut existing: BTreeSet<String> = BTreeSet::new();
     let mut foreign: BTreeSet<String> = BTreeSet::new();
-    if !actor.everything {
+    {
         let mut case_nos: Vec<&str> = chunk.iter().map(|(_, e)| e.case_no.as_str()).collect();
         case_nos.sort_unstable();
         case_nos.dedup();
         for (case_no, venue_path, _) in store::case_owners(&mut tx, &case_nos).await? {
-            if !actor.may(Action::View, &OrgPath::from_stored(venue_path)) {
-                foreign.insert(case_no);
+            if !actor.everything && !actor.may(Action::View, &OrgPath::from_stored(venue_path)) {
+                foreign.insert(case_no.clone());
             }
+            existing.insert(case_no);
         }
     }
     let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
     let mut touched: BTreeSet<String> = BTreeSet::new();
     let mut rows: Vec<EventRow> = Vec::with_capacity(chunk.len());
+    let mut fresh: HashMap<String, Vec<StoredEvent>> = HashMap::new();
     for (i, (line, e)) in chunk.into_iter().enumerate() {
         match known.get(&e.event_id) {
             Some(content) if *content == e.canonical => {
@@ -165,7 +169,7 @@ async fn apply(
         }
         known.insert(e.event_id.clone(), e.canonical.clone());
         touched.insert(e.case_no.clone());
-        rows.push(EventRow {
+        let row = EventRow {
             r#type: e.body.type_name().to_string(),
             at: e.at.with_timezone(&Utc),
             local_date: e.at.with_timezone(&tz).date_naive(),
@@ -175,18 +179,35 @@ async fn apply(
             event_id: e.event_id,
             case_no: e.case_no,
             content: e.canonical,
-        });
+        };
+        if !existing.contains(&row.case_no) {
+            fresh.entry(row.case_no.clone()).or_default().push(StoredEvent {
+                event_id: row.event_id.clone(),
+                at: row.at,
+                date: row.local_date,
+                arrival: row.arrival,
+                reported_at: row.reported_at,
+                body: e.body,
+            });
+        }
+        rows.push(row);
     }
     let accepted_here = rows.len();
     store::insert_events(&mut tx, &rows).await?;
     drop(rows);
     let calendar = app.calendar().await?;
-    let case_nos: Vec<&str> = touched.iter().map(String::as_str).collect();
-    let all_events = store::events_of_cases(&mut tx, &case_nos).await?;
+    let seen: Vec<&str> = touched.iter().filter(|c| existing.contains(*c)).map(String::as_str).collect();
+    let stored = store::events_of_cases(&mut tx, &seen).await?;
+    let mut lives: Vec<(String, Vec<StoredEvent>)> = stored
+        .chunk_by(|a, b| a.case_no == b.case_no)
+        .map(|rows| (rows[0].case_no.clone(), rows.iter().filter_map(stored_event).collect()))
+        .collect();
+    drop(stored);
+    lives.extend(fresh);
     let mut records = Vec::with_capacity(touched.len());
     let mut with_alerts = Vec::new();
-    for events in all_events.chunk_by(|a, b| a.case_no == b.case_no) {
-        let (record, state) = project_record(app, lookup, &calendar, &events[0].case_no, events)?;
+    for (case_no, events) in &lives {
+        let (record, state) = project_record(app, lookup, &calendar, case_no, events)?;
         if !state.anomalies.is_empty() || record.time_signal.as_deref().is_some_and(|s| s != "green") {
             with_alerts.push((records.len(), state));
         }
@@ -236,13 +257,12 @@ fn project_record(
     lookup: &Lookup,
     calendar: &oversight_domain::calendar::WorkCalendar,
     case_no: &str,
-    rows: &[EventRow],
+    events: &[StoredEvent],
 ) -> Result<(CaseRecord, CaseState), AppError> {
-    let events: Vec<StoredEvent> = rows.iter().filter_map(stored_event).collect();
     let item = |code: &str| lookup.items.get(code).map(|(p, f, _)| (*p, *f));
     let venue_kind = |code: &str| lookup.venues.get(code).map(|u| u.kind);
     let rules = app.config.supervision.clone();
-    let state = project(&events, &CaseContext { item: &item, venue_kind: &venue_kind, calendar, rules: &rules });
+    let state = project(events, &CaseContext { item: &item, venue_kind: &venue_kind, calendar, rules: &rules });
     let venue = state.venue_code.as_deref().and_then(|v| lookup.venues.get(v));
     let (outcome, outcome_date) = state.outcome.stored();
     let department_code = state.item_code.as_deref().and_then(|c| lookup.items.get(c)).map(|(_, _, d)| d.clone());
@@ -250,7 +270,7 @@ fn project_record(
     let now = app.now();
     let today = app.local_date(now);
     // A case whose calendar year is unknown has no plan; its calendar_error is shown instead.
-    let first_event = rows.iter().map(|r| r.local_date).min();
+    let first_event = events.iter().map(|e| e.date).min();
     let plan = SignalPlan::of(&state, first_event, calendar, &rules).unwrap_or_default();
     let open = matches!(state.status, CaseStatus::AwaitingReceipt | CaseStatus::Received | CaseStatus::Accepted);
     let record = CaseRecord {

@@ -81,6 +81,24 @@ struct AlertOwner<'a> {
     department_path: &'a str,
 }
 
+fn alert_row(owner: &AlertOwner<'_>, dedup_key: String, kind: &str, message: &str, now: DateTime<Utc>) -> AlertRow {
+    AlertRow {
+        id: new_id(),
+        dedup_key,
+        case_no: owner.case_no.to_string(),
+        kind: kind.to_string(),
+        message: message.to_string(),
+        venue_code: owner.venue_code.map(str::to_string),
+        venue_path: owner.venue_path.to_string(),
+        department_code: owner.department_code.map(str::to_string),
+        department_path: owner.department_path.to_string(),
+        raised_at: now,
+        status: AlertStatus::Open.as_str().to_string(),
+        note: None,
+        updated_at: now,
+    }
+}
+
 async fn insert_alert(
     tx: &mut Tx,
     owner: &AlertOwner<'_>,
@@ -89,25 +107,7 @@ async fn insert_alert(
     message: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    Ok(store::insert_alert(
-        tx,
-        &AlertRow {
-            id: new_id(),
-            dedup_key,
-            case_no: owner.case_no.to_string(),
-            kind: kind.to_string(),
-            message: message.to_string(),
-            venue_code: owner.venue_code.map(str::to_string),
-            venue_path: owner.venue_path.to_string(),
-            department_code: owner.department_code.map(str::to_string),
-            department_path: owner.department_path.to_string(),
-            raised_at: now,
-            status: AlertStatus::Open.as_str().to_string(),
-            note: None,
-            updated_at: now,
-        },
-    )
-    .await?)
+    Ok(store::insert_alerts(tx, &[alert_row(owner, dedup_key, kind, message, now)]).await? == 1)
 }
 
 /// What one pass of the monitor did.
@@ -137,13 +137,16 @@ pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppErro
     loop {
         let mut tx = app.db.begin().await?;
         let due = store::due_cases(&mut tx, now, BATCH).await?;
+        // Cases that move alike (same old instant, same new signal and instant) move in one
+        // statement; the alerts of those that changed colour go in multi-row inserts.
+        let mut moves: BTreeMap<(DateTime<Utc>, &'static str, Option<DateTime<Utc>>), Vec<&str>> = BTreeMap::new();
+        let mut alerts = Vec::new();
         for c in &due {
+            let Some(was_due) = c.signal_due else { continue };
             let plan = SignalPlan::stored(c.yellow_on, c.red_on, &c.plan_target);
             let signal = plan.signal_on(today);
             let next = plan.next_change_after(today).map(|d| app.start_of(d));
-            if !store::set_signal(&mut tx, &c.case_no, c.signal_due, signal.as_str(), next).await? {
-                continue;
-            }
+            moves.entry((was_due, signal.as_str(), next)).or_default().push(&c.case_no);
             if c.time_signal.as_deref() == Some(signal.as_str()) {
                 continue;
             }
@@ -156,12 +159,19 @@ pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppErro
                     department_code: c.department_code.as_deref(),
                     department_path: &c.department_path,
                 };
-                let key = format!("{}|{kind}|", c.case_no);
-                if insert_alert(&mut tx, &owner, key, kind, &signal_message(kind, &plan), now).await? {
-                    pass.alerts += 1;
-                }
+                alerts.push(alert_row(
+                    &owner,
+                    format!("{}|{kind}|", c.case_no),
+                    kind,
+                    &signal_message(kind, &plan),
+                    now,
+                ));
             }
         }
+        for ((was_due, signal, next), case_nos) in &moves {
+            store::set_signals(&mut tx, case_nos, *was_due, signal, *next).await?;
+        }
+        pass.alerts += store::insert_alerts(&mut tx, &alerts).await? as usize;
         tx.commit().await?;
         pass.due += due.len();
         if (due.len() as i64) < BATCH {

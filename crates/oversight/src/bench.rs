@@ -240,6 +240,15 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
         current_mb()
     );
 
+    // The server alone, as an office runs it, over those open cases: its memory after the
+    // dashboard and a report were asked for.
+    match server_memory(&url, &secret).await {
+        Ok((rss, peak)) => {
+            println!("server process:   {rss:.0} MB resident, {peak:.0} MB peak after dashboard and report")
+        }
+        Err(e) => println!("server process:   not measured ({e})"),
+    }
+
     // 4. The report over many settled cases.
     let t = Instant::now();
     bulk_settled_cases(&app.db, args.report_cases).await?;
@@ -368,4 +377,49 @@ async fn bulk_settled_cases(db: &Db, n: u64) -> Result<()> {
     };
     oversight_store::bench_execute(db, &sql).await?;
     Ok(())
+}
+
+/// Starts `oversight serve` on the benchmark database as a child process, asks it for the
+/// dashboard and a report over the API, and reads its memory (VmRSS, VmHWM) in MB.
+async fn server_memory(url: &str, secret: &str) -> Result<(f64, f64)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--db", url, "--listen", &format!("127.0.0.1:{port}")])
+        .env("OVERSIGHT_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let pid = child.id();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let result = async {
+        anyhow::ensure!(ready, "the server did not start");
+        for path in ["/api/v1/dashboard", "/api/v1/reports/cases?from=2025-01-01&to=2025-12-31&group_by=venue"] {
+            let res = client.get(format!("{base}{path}")).bearer_auth(secret).send().await?;
+            anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
+            res.bytes().await?;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map_or(0.0, |kb| kb / 1024.0)
+        };
+        Ok((field("VmRSS:"), field("VmHWM:")))
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
 }

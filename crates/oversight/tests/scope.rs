@@ -381,6 +381,10 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/LH-1").await.0, 404);
     assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/XY-1").await.0, 200);
 
+    let (st, body) = api_get(&mut k, "/api/v1/dashboard", "/api/v1/dashboard").await;
+    assert_eq!(st, 200, "{body}");
+    assert_no_outside("dashboard API", &body);
+
     // The dashboard, the alerts and the report: only the district's venues and cases.
     let (st, body) = k.get(&xy, "/dashboard", "/dashboard").await;
     assert_eq!(st, 200);

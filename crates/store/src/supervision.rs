@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
 use sqlx::AssertSqlSafe;
 
+use crate::cases::{PARAMS_PER_STATEMENT, in_list, placeholders};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// Claims the lease of job `name` for `owner` until `until`, if it is free, expired, or
@@ -61,25 +62,38 @@ pub async fn next_signal_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
     Ok(on_db!(db, |c| sqlx::query_scalar("SELECT MIN(signal_due) FROM case_record").fetch_one(c).await?))
 }
 
-/// Moves a case to its new signal, unless someone else already did (its due instant moved).
-pub async fn set_signal(
+/// Moves cases whose signal was due at `was_due` to a new signal and due instant, unless someone
+/// else already did (their due instant moved). Returns the cases moved.
+pub async fn set_signals(
     tx: &mut Tx,
-    case_no: &str,
-    was_due: Option<DateTime<Utc>>,
+    case_nos: &[&str],
+    was_due: DateTime<Utc>,
     signal: &str,
     due: Option<DateTime<Utc>>,
-) -> Result<bool> {
-    let touched = on_tx!(tx, |c| sqlx::query(
-        "UPDATE case_record SET time_signal = $1, signal_due = $2 WHERE case_no = $3 AND signal_due = $4"
-    )
-    .bind(signal)
-    .bind(due)
-    .bind(case_no)
-    .bind(was_due)
-    .execute(c)
-    .await?
-    .rows_affected());
-    Ok(touched == 1)
+) -> Result<u64> {
+    let mut moved = 0;
+    for part in case_nos.chunks(PARAMS_PER_STATEMENT) {
+        // $1… are the case numbers; the three values follow.
+        let n = part.len();
+        let sql = format!(
+            // COALESCE keeps the planner on the primary key: on the signal_due index, every
+            // statement would scan all the cases due at that instant.
+            "UPDATE case_record SET time_signal = ${}, signal_due = ${}
+             WHERE case_no IN {} AND COALESCE(signal_due, signal_due) = ${}",
+            n + 1,
+            n + 2,
+            in_list(n),
+            n + 3
+        );
+        moved += on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for case_no in part {
+                q = q.bind(*case_no);
+            }
+            q.bind(signal).bind(due).bind(was_due).execute(c).await?.rows_affected()
+        });
+    }
+    Ok(moved)
 }
 
 /// Green, yellow and red counts of open cases per venue, within a scope.
@@ -131,30 +145,36 @@ const ALERT_COLUMNS: &str = "id, dedup_key, case_no, kind, message, venue_code, 
     department_path, raised_at, status, note, updated_at";
 const ALERT_OWNERS: &[&str] = &["venue_path", "department_path"];
 
-/// Raises an alert unless one with the same key exists; returns whether it was new.
-pub async fn insert_alert(tx: &mut Tx, a: &AlertRow) -> Result<bool> {
-    let sql = format!(
-        "INSERT INTO alert ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (dedup_key) DO NOTHING"
-    );
-    let touched = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
-        .bind(&a.id)
-        .bind(&a.dedup_key)
-        .bind(&a.case_no)
-        .bind(&a.kind)
-        .bind(&a.message)
-        .bind(&a.venue_code)
-        .bind(&a.venue_path)
-        .bind(&a.department_code)
-        .bind(&a.department_path)
-        .bind(a.raised_at)
-        .bind(&a.status)
-        .bind(&a.note)
-        .bind(a.updated_at)
-        .execute(c)
-        .await?
-        .rows_affected());
-    Ok(touched == 1)
+/// Raises alerts, skipping those whose key exists; returns how many were new.
+pub async fn insert_alerts(tx: &mut Tx, alerts: &[AlertRow]) -> Result<u64> {
+    let mut raised = 0;
+    for part in alerts.chunks(PARAMS_PER_STATEMENT / 13) {
+        let sql = format!(
+            "INSERT INTO alert ({ALERT_COLUMNS}) VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
+            placeholders(part.len(), 13, 1)
+        );
+        raised += on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for a in part {
+                q = q
+                    .bind(&a.id)
+                    .bind(&a.dedup_key)
+                    .bind(&a.case_no)
+                    .bind(&a.kind)
+                    .bind(&a.message)
+                    .bind(&a.venue_code)
+                    .bind(&a.venue_path)
+                    .bind(&a.department_code)
+                    .bind(&a.department_path)
+                    .bind(a.raised_at)
+                    .bind(&a.status)
+                    .bind(&a.note)
+                    .bind(a.updated_at);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
+    Ok(raised)
 }
 
 pub async fn alert(db: &Db, id: &str) -> Result<Option<AlertRow>> {

@@ -25,6 +25,7 @@ pub fn routes() -> Router<App> {
         .route("/calendar/years/{year}", get(calendar_year))
         .route("/case-events", post(case_events).layer(DefaultBodyLimit::max(256 * 1024 * 1024)))
         .route("/reports/cases", get(case_report))
+        .route("/dashboard", get(dashboard))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") })
 }
 
@@ -195,4 +196,10 @@ async fn case_report(
     )
     .await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+/// The live lights of the network in the caller's scope (what the dashboard page shows).
+async fn dashboard(State(app): State<App>, ApiCaller(actor): ApiCaller) -> Result<Json<Value>, ApiError> {
+    let d = oversight_app::supervision::dashboard(&app, &actor).await?;
+    Ok(Json(serde_json::to_value(d).unwrap_or_default()))
 }
