@@ -134,17 +134,17 @@ async fn apply(
     let mut known: HashMap<String, String> = store::event_contents(&mut tx, &ids).await?.into_iter().collect();
     // Cases seen before: their stored events are read back; a new case is projected from the
     // chunk alone. A department system may only touch cases of its venues.
-    let mut existing: BTreeSet<String> = BTreeSet::new();
+    let mut existing: HashMap<String, store::PriorCase> = HashMap::new();
     let mut foreign: BTreeSet<String> = BTreeSet::new();
     {
         let mut case_nos: Vec<&str> = chunk.iter().map(|(_, e)| e.case_no.as_str()).collect();
         case_nos.sort_unstable();
         case_nos.dedup();
-        for (case_no, venue_path, _) in store::case_owners(&mut tx, &case_nos).await? {
-            if !actor.everything && !actor.may(Action::View, &OrgPath::from_stored(venue_path)) {
-                foreign.insert(case_no.clone());
+        for prior in store::prior_cases(&mut tx, &case_nos).await? {
+            if !actor.everything && !actor.may(Action::View, &OrgPath::from_stored(prior.path.clone())) {
+                foreign.insert(prior.case_no.clone());
             }
-            existing.insert(case_no);
+            existing.insert(prior.case_no.clone(), prior);
         }
     }
     let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
@@ -180,7 +180,7 @@ async fn apply(
             case_no: e.case_no,
             content: e.canonical,
         };
-        if !existing.contains(&row.case_no) {
+        if !existing.contains_key(&row.case_no) {
             fresh.entry(row.case_no.clone()).or_default().push(StoredEvent {
                 event_id: row.event_id.clone(),
                 at: row.at,
@@ -196,7 +196,7 @@ async fn apply(
     store::insert_events(&mut tx, &rows).await?;
     drop(rows);
     let calendar = app.calendar().await?;
-    let seen: Vec<&str> = touched.iter().filter(|c| existing.contains(*c)).map(String::as_str).collect();
+    let seen: Vec<&str> = touched.iter().filter(|c| existing.contains_key(*c)).map(String::as_str).collect();
     let stored = store::events_of_cases(&mut tx, &seen).await?;
     let mut lives: Vec<(String, Vec<StoredEvent>)> = stored
         .chunk_by(|a, b| a.case_no == b.case_no)
@@ -213,7 +213,38 @@ async fn apply(
         }
         records.push(record);
     }
+    // The monthly tallies: each touched case's old contribution out, its new one in.
+    let mut tally = std::collections::BTreeMap::new();
+    for r in &records {
+        if let Some(p) = existing.get(&r.case_no) {
+            store::add_to_tally(
+                &mut tally,
+                -1,
+                &p.outcome,
+                p.outcome_date,
+                p.venue_code.as_deref(),
+                p.department_code.as_deref(),
+                p.item_code.as_deref(),
+                p.level,
+                &p.path,
+                &p.department_path,
+            );
+        }
+        store::add_to_tally(
+            &mut tally,
+            1,
+            &r.outcome,
+            r.outcome_date,
+            r.venue_code.as_deref(),
+            r.department_code.as_deref(),
+            r.item_code.as_deref(),
+            r.level,
+            &r.path,
+            &r.department_path,
+        );
+    }
     store::upsert_cases(&mut tx, &records).await?;
+    store::apply_tally(&mut tx, &tally).await?;
     for (i, state) in &with_alerts {
         crate::supervision::raise_case_alerts(&mut tx, &records[*i], state, now).await?;
     }
@@ -398,6 +429,10 @@ pub async fn case_report(
                 _ => raw.clone(),
             };
             let settled = r.on_time + r.overdue;
+            // A tally row can net to zero (a case forwarded after it settled): no group.
+            if settled == 0 {
+                continue;
+            }
             groups.push(CaseGroup {
                 name: names.get(&key).cloned().unwrap_or_default(),
                 key,

@@ -219,14 +219,30 @@ pub async fn case(db: &Db, case_no: &str) -> Result<Option<CaseRecord>> {
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(case_no).fetch_optional(c).await?))
 }
 
-/// The venue and department paths of those cases that exist (a department system may only
-/// touch cases of its own venues).
-pub async fn case_owners(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<(String, String, String)>> {
+/// What ingestion needs of a case already stored: where it belongs (a department system may
+/// only touch cases of its venues) and what it contributed to the tallies.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PriorCase {
+    pub case_no: String,
+    pub path: String,
+    pub department_path: String,
+    pub outcome: String,
+    pub outcome_date: Option<NaiveDate>,
+    pub venue_code: Option<String>,
+    pub department_code: Option<String>,
+    pub item_code: Option<String>,
+    pub level: Option<i32>,
+}
+
+pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<PriorCase>> {
     let mut out = Vec::new();
     for part in case_nos.chunks(PARAMS_PER_STATEMENT) {
-        let sql =
-            format!("SELECT case_no, path, department_path FROM case_record WHERE case_no IN {}", in_list(part.len()));
-        let rows: Vec<(String, String, String)> = on_tx!(tx, |c| {
+        let sql = format!(
+            "SELECT case_no, path, department_path, outcome, outcome_date, venue_code, department_code, item_code, level
+             FROM case_record WHERE case_no IN {}",
+            in_list(part.len())
+        );
+        let rows: Vec<PriorCase> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
             for n in part {
                 q = q.bind(*n);
@@ -236,6 +252,116 @@ pub async fn case_owners(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<(String, 
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// A month's count for one venue, department and item (case_tally).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TallyKey {
+    pub month: String,
+    pub venue_code: String,
+    pub department_code: String,
+    pub item_code: String,
+}
+
+/// A change to one tally row.
+#[derive(Debug, Clone, Default)]
+pub struct TallyDelta {
+    pub level: i32,
+    pub path: String,
+    pub department_path: String,
+    pub on_time: i64,
+    pub overdue: i64,
+}
+
+/// Adds a case's contribution to the tallies (`sign` +1 for its new state, −1 for its old):
+/// only settled cases (on time, overdue) count there; running ones are read from case_record.
+#[allow(clippy::too_many_arguments)]
+pub fn add_to_tally(
+    deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta>,
+    sign: i64,
+    outcome: &str,
+    outcome_date: Option<NaiveDate>,
+    venue_code: Option<&str>,
+    department_code: Option<&str>,
+    item_code: Option<&str>,
+    level: Option<i32>,
+    path: &str,
+    department_path: &str,
+) {
+    let Some(date) = outcome_date else { return };
+    let (on_time, overdue) = match outcome {
+        "on_time" => (sign, 0),
+        "overdue" => (0, sign),
+        _ => return,
+    };
+    let key = TallyKey {
+        month: date.format("%Y-%m").to_string(),
+        venue_code: venue_code.unwrap_or_default().to_string(),
+        department_code: department_code.unwrap_or_default().to_string(),
+        item_code: item_code.unwrap_or_default().to_string(),
+    };
+    let d = deltas.entry(key).or_insert_with(|| TallyDelta {
+        level: level.unwrap_or(0),
+        path: path.to_string(),
+        department_path: department_path.to_string(),
+        ..TallyDelta::default()
+    });
+    d.on_time += on_time;
+    d.overdue += overdue;
+}
+
+/// Applies tally changes (rows that net to zero are skipped).
+pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyKey, TallyDelta>) -> Result<()> {
+    let rows: Vec<(&TallyKey, &TallyDelta)> = deltas.iter().filter(|(_, d)| d.on_time != 0 || d.overdue != 0).collect();
+    for part in rows.chunks(PARAMS_PER_STATEMENT / 9) {
+        let sql = format!(
+            "INSERT INTO case_tally (month, venue_code, department_code, item_code, level, path, department_path, on_time,
+               overdue) VALUES {}
+             ON CONFLICT (month, venue_code, department_code, item_code) DO UPDATE SET
+               on_time = case_tally.on_time + excluded.on_time, overdue = case_tally.overdue + excluded.overdue",
+            placeholders(part.len(), 9, 1)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (k, d) in part {
+                q = q
+                    .bind(&k.month)
+                    .bind(&k.venue_code)
+                    .bind(&k.department_code)
+                    .bind(&k.item_code)
+                    .bind(d.level)
+                    .bind(&d.path)
+                    .bind(&d.department_path)
+                    .bind(d.on_time)
+                    .bind(d.overdue);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+/// Recounts the tallies from case_record (after bulk loads that bypass ingestion).
+pub async fn rebuild_tally(db: &Db) -> Result<()> {
+    let month = match db.backend() {
+        crate::Backend::Sqlite => "substr(outcome_date, 1, 7)",
+        crate::Backend::Postgres => "to_char(outcome_date, 'YYYY-MM')",
+    };
+    crate::bench_execute(db, "DELETE FROM case_tally").await?;
+    crate::bench_execute(
+        db,
+        &format!(
+            "INSERT INTO case_tally (month, venue_code, department_code, item_code, level, path, department_path, on_time,
+               overdue)
+             SELECT {month}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, ''),
+               COALESCE(MAX(level), 0), MAX(path), MAX(department_path),
+               SUM(CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'overdue' THEN 1 ELSE 0 END)
+             FROM case_record WHERE outcome IN ('on_time', 'overdue')
+             GROUP BY {month}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, '')"
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// What a report groups by.
@@ -256,8 +382,19 @@ pub struct SettledCounts {
     pub overdue: i64,
 }
 
+/// The whole months within `from..=to`: (first day, last day), if any.
+fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    let first = if from.day() == 1 { from } else { from.with_day(1)?.checked_add_months(chrono::Months::new(1))? };
+    let after = to.succ_opt()?;
+    let last = if after.day() == 1 { to } else { to.with_day(1)?.pred_opt()? };
+    (first <= last).then_some((first, last))
+}
+
 /// Counts of the cases settled between `from` and `to` (both included), as of the local date
 /// `today` (a running case whose deadline is before today is overdue, settled on its deadline).
+/// Whole months come from the monthly tallies, the remaining days and the running cases from
+/// case_record: the cost follows the months and the groups, not the cases.
 pub async fn settled_counts(
     db: &Db,
     scope: &Scope,
@@ -267,33 +404,61 @@ pub async fn settled_counts(
     levels: &[i32],
     group: Option<GroupBy>,
 ) -> Result<Vec<SettledCounts>> {
-    let key = match group {
-        None => "CAST(NULL AS TEXT)",
-        Some(GroupBy::Level) => "CAST(level AS TEXT)",
-        Some(GroupBy::Venue) => "venue_code",
-        Some(GroupBy::Department) => "department_code",
-        Some(GroupBy::Item) => "item_code",
+    let (tally_key, record_key) = match group {
+        None => ("CAST(NULL AS TEXT)", "CAST(NULL AS TEXT)"),
+        Some(GroupBy::Level) => ("CAST(NULLIF(level, 0) AS TEXT)", "CAST(level AS TEXT)"),
+        Some(GroupBy::Venue) => ("NULLIF(venue_code, '')", "venue_code"),
+        Some(GroupBy::Department) => ("NULLIF(department_code, '')", "department_code"),
+        Some(GroupBy::Item) => ("NULLIF(item_code, '')", "item_code"),
     };
-    let group_clause = if group.is_some() { format!("GROUP BY {key}") } else { String::new() };
-    let filter = ScopeFilter::any(scope, CASE_OWNERS, 4);
+    let filter = ScopeFilter::any(scope, CASE_OWNERS, 8);
     let level_filter = if levels.is_empty() {
         String::new()
     } else {
         format!(" AND level IN ({})", levels.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", "))
     };
+    // Whole months $6..=$7 come from tally rows $4 to $5; case_record gives the settled cases of
+    // the days before ($1 ≤ date < $6) and after ($7 < date ≤ $2), each a range on its index.
+    let (month_from, month_to, span_from, span_to) = match whole_months(from, to) {
+        Some((a, b)) => (a.format("%Y-%m").to_string(), b.format("%Y-%m").to_string(), a, b),
+        None => ("9999-99".to_string(), "0000-00".to_string(), to.succ_opt().unwrap_or(to), to),
+    };
     let sql = format!(
-        "SELECT {key} AS key,
-           COALESCE(SUM(CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END), 0) AS on_time,
-           COALESCE(SUM(CASE WHEN outcome = 'overdue' OR outcome = 'running' THEN 1 ELSE 0 END), 0) AS overdue
-         FROM case_record
-         WHERE outcome_date >= $1 AND outcome_date <= $2
-           AND (outcome IN ('on_time', 'overdue') OR (outcome = 'running' AND outcome_date < $3))
-           AND {}{level_filter}
-         {group_clause}",
-        filter.sql
+        "SELECT key, CAST(COALESCE(SUM(on_time), 0) AS BIGINT) AS on_time,
+           CAST(COALESCE(SUM(overdue), 0) AS BIGINT) AS overdue
+         FROM (
+           SELECT {tally_key} AS key, on_time, overdue FROM case_tally
+           WHERE month >= $4 AND month <= $5 AND {scope}{level_filter}
+           UNION ALL
+           SELECT {record_key} AS key, CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END AS on_time,
+             CASE WHEN outcome = 'on_time' THEN 0 ELSE 1 END AS overdue
+           FROM case_record
+           WHERE outcome IN ('on_time', 'overdue') AND outcome_date >= $1 AND outcome_date < $6
+             AND {scope}{level_filter}
+           UNION ALL
+           SELECT {record_key} AS key, CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END AS on_time,
+             CASE WHEN outcome = 'on_time' THEN 0 ELSE 1 END AS overdue
+           FROM case_record
+           WHERE outcome IN ('on_time', 'overdue') AND outcome_date > $7 AND outcome_date <= $2
+             AND {scope}{level_filter}
+           UNION ALL
+           SELECT {record_key} AS key, 0 AS on_time, 1 AS overdue
+           FROM case_record
+           WHERE outcome = 'running' AND outcome_date >= $1 AND outcome_date <= $2 AND outcome_date < $3
+             AND {scope}{level_filter}
+         ) counted
+         GROUP BY key",
+        scope = filter.sql
     );
     let rows: Vec<SettledCounts> = on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).bind(today);
+        let mut q = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(from)
+            .bind(to)
+            .bind(today)
+            .bind(month_from)
+            .bind(month_to)
+            .bind(span_from)
+            .bind(span_to);
         for b in &filter.binds {
             q = q.bind(b.clone());
         }
