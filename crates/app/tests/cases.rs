@@ -15,7 +15,11 @@ use oversight_testkit::model::{self, Action, Life, Step};
 use oversight_testkit::on_both_backends;
 use serde_json::json;
 
-on_both_backends!(report_matches_the_model_in_any_arrival_order, each_event_is_answered_on_its_own);
+on_both_backends!(
+    report_matches_the_model_in_any_arrival_order,
+    each_event_is_answered_on_its_own,
+    a_department_system_may_send_a_case_before_its_receipt
+);
 
 /// A small deterministic generator (no seed files, same data on every run).
 struct Lcg(u64);
@@ -332,4 +336,36 @@ async fn each_event_is_answered_on_its_own(app: App) {
     assert_eq!(c3.status, "accepted");
     assert_eq!(c3.deadline, Some(NaiveDate::from_ymd_opt(2011, 3, 9).unwrap()), "SX002 promises 3 working days");
     assert_eq!(c3.path, "/460100/460105/460105-V/");
+}
+
+async fn a_department_system_may_send_a_case_before_its_receipt(app: App) {
+    demo::load(&app).await.unwrap();
+    let (_, secret) =
+        oversight_app::accounts::create_api_key(&app, &Actor::cli(), "秀英区审批系统", Some("460105")).await.unwrap();
+    let key = oversight_app::accounts::api_key_actor(&app, &secret).await.unwrap().unwrap();
+    let send = |lines: Vec<String>| {
+        let app = app.clone();
+        let key = key.clone();
+        async move {
+            let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+            cases::ingest(&app, &key, numbered, |_| {}).await.unwrap()
+        }
+    };
+    // The acceptance arrives first (a case with no venue yet), then the receipt.
+    let accepted = json!({"event_id": "k2", "case_no": "K-1", "type": "accepted", "at": "2011-03-02T09:00:00+08:00"});
+    let r = send(vec![accepted.to_string()]).await;
+    assert_eq!(r.accepted, 1, "{:?}", r.rejected);
+    let received = json!({"event_id": "k1", "case_no": "K-1", "type": "received", "at": "2011-03-01T09:00:00+08:00",
+        "item_code": "SX002", "venue_code": "460105-V", "applicant": {"kind": "person", "name": "王"}});
+    let r = send(vec![received.to_string()]).await;
+    assert_eq!(r.accepted, 1, "{:?}", r.rejected);
+    let case = oversight_store::cases::case(&app.db, "K-1").await.unwrap().unwrap();
+    assert_eq!((case.status.as_str(), case.path.as_str()), ("accepted", "/460100/460105/460105-V/"));
+    // Once received elsewhere, the case is out of reach of this key.
+    let other = json!({"event_id": "m1", "case_no": "M-1", "type": "received", "at": "2011-03-01T09:00:00+08:00",
+        "item_code": "SX002", "venue_code": "460106-V", "applicant": {"kind": "person", "name": "李"}});
+    ingest_all(&app, &[other.to_string()]).await;
+    let late = json!({"event_id": "m2", "case_no": "M-1", "type": "accepted", "at": "2011-03-02T09:00:00+08:00"});
+    let r = send(vec![late.to_string()]).await;
+    assert_eq!((r.accepted, r.rejected.len()), (0, 1));
 }
