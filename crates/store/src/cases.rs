@@ -254,10 +254,10 @@ pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<PriorCase
     Ok(out)
 }
 
-/// A month's count for one venue, department and item (case_tally).
+/// A month's (`YYYY-MM`) or a day's (`YYYY-MM-DD`) count for one venue, department and item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TallyKey {
-    pub month: String,
+    pub period: String,
     pub venue_code: String,
     pub department_code: String,
     pub item_code: String,
@@ -294,20 +294,22 @@ pub fn add_to_tally(
         "overdue" => (0, sign),
         _ => return,
     };
-    let key = TallyKey {
-        month: date.format("%Y-%m").to_string(),
-        venue_code: venue_code.unwrap_or_default().to_string(),
-        department_code: department_code.unwrap_or_default().to_string(),
-        item_code: item_code.unwrap_or_default().to_string(),
-    };
-    let d = deltas.entry(key).or_insert_with(|| TallyDelta {
-        level: level.unwrap_or(0),
-        path: path.to_string(),
-        department_path: department_path.to_string(),
-        ..TallyDelta::default()
-    });
-    d.on_time += on_time;
-    d.overdue += overdue;
+    for period in [date.format("%Y-%m").to_string(), date.to_string()] {
+        let key = TallyKey {
+            period,
+            venue_code: venue_code.unwrap_or_default().to_string(),
+            department_code: department_code.unwrap_or_default().to_string(),
+            item_code: item_code.unwrap_or_default().to_string(),
+        };
+        let d = deltas.entry(key).or_insert_with(|| TallyDelta {
+            level: level.unwrap_or(0),
+            path: path.to_string(),
+            department_path: department_path.to_string(),
+            ..TallyDelta::default()
+        });
+        d.on_time += on_time;
+        d.overdue += overdue;
+    }
 }
 
 /// Applies tally changes (rows that net to zero are skipped).
@@ -315,9 +317,9 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
     let rows: Vec<(&TallyKey, &TallyDelta)> = deltas.iter().filter(|(_, d)| d.on_time != 0 || d.overdue != 0).collect();
     for part in rows.chunks(PARAMS_PER_STATEMENT / 9) {
         let sql = format!(
-            "INSERT INTO case_tally (month, venue_code, department_code, item_code, level, path, department_path, on_time,
+            "INSERT INTO case_tally (period, venue_code, department_code, item_code, level, path, department_path, on_time,
                overdue) VALUES {}
-             ON CONFLICT (month, venue_code, department_code, item_code) DO UPDATE SET
+             ON CONFLICT (period, venue_code, department_code, item_code) DO UPDATE SET
                on_time = case_tally.on_time + excluded.on_time, overdue = case_tally.overdue + excluded.overdue",
             placeholders(part.len(), 9, 1)
         );
@@ -325,7 +327,7 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (k, d) in part {
                 q = q
-                    .bind(&k.month)
+                    .bind(&k.period)
                     .bind(&k.venue_code)
                     .bind(&k.department_code)
                     .bind(&k.item_code)
@@ -343,24 +345,27 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
 
 /// Recounts the tallies from case_record (after bulk loads that bypass ingestion).
 pub async fn rebuild_tally(db: &Db) -> Result<()> {
-    let month = match db.backend() {
-        crate::Backend::Sqlite => "substr(outcome_date, 1, 7)",
-        crate::Backend::Postgres => "to_char(outcome_date, 'YYYY-MM')",
+    let (month, day) = match db.backend() {
+        crate::Backend::Sqlite => ("substr(outcome_date, 1, 7)", "CAST(outcome_date AS TEXT)"),
+        crate::Backend::Postgres => ("to_char(outcome_date, 'YYYY-MM')", "to_char(outcome_date, 'YYYY-MM-DD')"),
     };
     crate::bench_execute(db, "DELETE FROM case_tally").await?;
-    crate::bench_execute(
-        db,
-        &format!(
-            "INSERT INTO case_tally (month, venue_code, department_code, item_code, level, path, department_path, on_time,
-               overdue)
-             SELECT {month}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, ''),
-               COALESCE(MAX(level), 0), MAX(path), MAX(department_path),
-               SUM(CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'overdue' THEN 1 ELSE 0 END)
-             FROM case_record WHERE outcome IN ('on_time', 'overdue')
-             GROUP BY {month}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, '')"
-        ),
-    )
-    .await?;
+    for period in [month, day] {
+        crate::bench_execute(
+            db,
+            &format!(
+                "INSERT INTO case_tally (period, venue_code, department_code, item_code, level, path, department_path,
+                   on_time, overdue)
+                 SELECT {period}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, ''),
+                   COALESCE(MAX(level), 0), MAX(path), MAX(department_path),
+                   SUM(CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN outcome = 'overdue' THEN 1 ELSE 0 END)
+                 FROM case_record WHERE outcome IN ('on_time', 'overdue')
+                 GROUP BY {period}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, '')"
+            ),
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -393,8 +398,8 @@ fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)
 
 /// Counts of the cases settled between `from` and `to` (both included), as of the local date
 /// `today` (a running case whose deadline is before today is overdue, settled on its deadline).
-/// Whole months come from the monthly tallies, the remaining days and the running cases from
-/// case_record: the cost follows the months and the groups, not the cases.
+/// Whole months come from the monthly tallies, the remaining days from the daily ones, and the
+/// running cases from case_record: the cost follows the periods and the groups, not the cases.
 pub async fn settled_counts(
     db: &Db,
     scope: &Scope,
@@ -411,14 +416,14 @@ pub async fn settled_counts(
         Some(GroupBy::Department) => ("NULLIF(department_code, '')", "department_code"),
         Some(GroupBy::Item) => ("NULLIF(item_code, '')", "item_code"),
     };
-    let filter = ScopeFilter::any(scope, CASE_OWNERS, 8);
+    let filter = ScopeFilter::any(scope, CASE_OWNERS, 10);
     let level_filter = if levels.is_empty() {
         String::new()
     } else {
         format!(" AND level IN ({})", levels.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", "))
     };
-    // Whole months $6..=$7 come from tally rows $4 to $5; case_record gives the settled cases of
-    // the days before ($1 ≤ date < $6) and after ($7 < date ≤ $2), each a range on its index.
+    // Whole months $4..=$5 from the monthly rows; the days before them ($6 ≤ day < $7) and after
+    // them ($8 < day ≤ $9) from the daily rows; running cases past their deadline from case_record.
     let (month_from, month_to, span_from, span_to) = match whole_months(from, to) {
         Some((a, b)) => (a.format("%Y-%m").to_string(), b.format("%Y-%m").to_string(), a, b),
         None => ("9999-99".to_string(), "0000-00".to_string(), to.succ_opt().unwrap_or(to), to),
@@ -428,19 +433,13 @@ pub async fn settled_counts(
            CAST(COALESCE(SUM(overdue), 0) AS BIGINT) AS overdue
          FROM (
            SELECT {tally_key} AS key, on_time, overdue FROM case_tally
-           WHERE month >= $4 AND month <= $5 AND {scope}{level_filter}
+           WHERE period >= $4 AND period <= $5 AND length(period) = 7 AND {scope}{level_filter}
            UNION ALL
-           SELECT {record_key} AS key, CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END AS on_time,
-             CASE WHEN outcome = 'on_time' THEN 0 ELSE 1 END AS overdue
-           FROM case_record
-           WHERE outcome IN ('on_time', 'overdue') AND outcome_date >= $1 AND outcome_date < $6
-             AND {scope}{level_filter}
+           SELECT {tally_key} AS key, on_time, overdue FROM case_tally
+           WHERE period >= $6 AND period < $7 AND length(period) = 10 AND {scope}{level_filter}
            UNION ALL
-           SELECT {record_key} AS key, CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END AS on_time,
-             CASE WHEN outcome = 'on_time' THEN 0 ELSE 1 END AS overdue
-           FROM case_record
-           WHERE outcome IN ('on_time', 'overdue') AND outcome_date > $7 AND outcome_date <= $2
-             AND {scope}{level_filter}
+           SELECT {tally_key} AS key, on_time, overdue FROM case_tally
+           WHERE period > $8 AND period <= $9 AND length(period) = 10 AND {scope}{level_filter}
            UNION ALL
            SELECT {record_key} AS key, 0 AS on_time, 1 AS overdue
            FROM case_record
@@ -457,8 +456,10 @@ pub async fn settled_counts(
             .bind(today)
             .bind(month_from)
             .bind(month_to)
-            .bind(span_from)
-            .bind(span_to);
+            .bind(from.to_string())
+            .bind(span_from.to_string())
+            .bind(span_to.to_string())
+            .bind(to.to_string());
         for b in &filter.binds {
             q = q.bind(b.clone());
         }
