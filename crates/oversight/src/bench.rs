@@ -296,7 +296,7 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     let r = cases::case_report(&app, &Actor::cli(), odd.0, odd.1, &[], Some(oversight_store::cases::GroupBy::Venue))
         .await?;
     println!(
-        "report 01-15..06-20 by venue: {} settled in {:.0} ms (17 + 20 days counted from the cases)",
+        "report 01-15..06-20 by venue: {} settled in {:.0} ms (17 + 20 days from the daily tallies)",
         r.total.settled,
         t.elapsed().as_secs_f64() * 1000.0
     );
