@@ -20,28 +20,31 @@ pub struct EventRow {
     pub source: String,
 }
 
-/// `($k, $k+1, …), (…)`: placeholders of a multi-row statement of `rows` × `cols`.
-pub(crate) fn placeholders(rows: usize, cols: usize, first: usize) -> String {
+/// `($1, $2, …), (…)`: placeholders of a multi-row statement of `rows` × `cols`, bound in order.
+/// On SQLite they are anonymous (`?`): SQLite finds a named parameter by a linear scan of the
+/// names and sqlx asks for every one, so named ones cost the square of their number.
+pub(crate) fn placeholders(tx: &Tx, rows: usize, cols: usize) -> String {
+    let cell = |i: usize| if tx.is_sqlite() { "?".to_string() } else { format!("${i}") };
     (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (0..cols).map(|c| format!("${}", first + r * cols + c)).collect();
+            let cells: Vec<String> = (0..cols).map(|c| cell(1 + r * cols + c)).collect();
             format!("({})", cells.join(", "))
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// Parameters per statement. SQLite finds a parameter's name by a linear scan, and sqlx asks
-/// for every one: binding grows with the square of a statement's parameters (46 % of an
-/// import's time at 1,800), while each statement costs a round trip. 400 measured best
-/// (import: 100 → 17.7k, 400 → 25k, 700 → 18.9k events/s).
-pub(crate) const PARAMS_PER_STATEMENT: usize = 400;
+/// Parameters per statement: each statement costs a round trip to the database, so bulk
+/// statements are large. Numbered parameters on SQLite cost the square of their number (46 % of
+/// an import's time at 1,800), hence anonymous ones there. Import measured: numbered 400 →
+/// 25k events/s, anonymous 400 → 25k, anonymous 2,000 → 28k.
+pub(crate) const PARAMS_PER_STATEMENT: usize = 2000;
 
 /// The stored contents of those event ids that exist (to tell duplicates from conflicts).
 pub async fn event_contents(tx: &mut Tx, ids: &[&str]) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for part in ids.chunks(PARAMS_PER_STATEMENT) {
-        let sql = format!("SELECT event_id, content FROM case_event WHERE event_id IN {}", in_list(part.len()));
+        let sql = format!("SELECT event_id, content FROM case_event WHERE event_id IN {}", in_list(tx, part.len()));
         let rows: Vec<(String, String)> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
             for id in part {
@@ -54,8 +57,14 @@ pub async fn event_contents(tx: &mut Tx, ids: &[&str]) -> Result<Vec<(String, St
     Ok(out)
 }
 
-/// `($1, $2, …, $n)`.
-pub(crate) fn in_list(n: usize) -> String {
+/// `($1, $2, …, $n)`, the first parameters of a statement, bound in order (`?` on SQLite, as
+/// for [`placeholders`]).
+pub(crate) fn in_list(tx: &Tx, n: usize) -> String {
+    placeholders(tx, 1, n)
+}
+
+/// `($1, …, $n)` with numbered parameters, for statements that bind out of textual order.
+pub(crate) fn numbered_list(n: usize) -> String {
     format!("({})", (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "))
 }
 
@@ -72,7 +81,7 @@ pub async fn reserve_arrivals(tx: &mut Tx, n: i64) -> Result<i64> {
 
 pub async fn insert_events(tx: &mut Tx, events: &[EventRow]) -> Result<()> {
     for part in events.chunks(PARAMS_PER_STATEMENT / 9) {
-        let sql = format!("INSERT INTO case_event ({EVENT_COLUMNS}) VALUES {}", placeholders(part.len(), 9, 1));
+        let sql = format!("INSERT INTO case_event ({EVENT_COLUMNS}) VALUES {}", placeholders(tx, part.len(), 9));
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in part {
@@ -101,7 +110,7 @@ pub async fn events_of_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<Event
     for part in case_nos.chunks(PARAMS_PER_STATEMENT) {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM case_event WHERE case_no IN {} ORDER BY case_no, at, arrival",
-            in_list(part.len())
+            in_list(tx, part.len())
         );
         let rows: Vec<EventRow> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
@@ -168,7 +177,7 @@ pub async fn upsert_cases(tx: &mut Tx, records: &[CaseRecord]) -> Result<()> {
                updated_at = excluded.updated_at, department_path = excluded.department_path,
                time_signal = excluded.time_signal, yellow_on = excluded.yellow_on, red_on = excluded.red_on,
                plan_target = excluded.plan_target, signal_due = excluded.signal_due",
-            placeholders(part.len(), 25, 1)
+            placeholders(tx, part.len(), 25)
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -240,7 +249,7 @@ pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<PriorCase
         let sql = format!(
             "SELECT case_no, path, department_path, outcome, outcome_date, venue_code, department_code, item_code, level
              FROM case_record WHERE case_no IN {}",
-            in_list(part.len())
+            in_list(tx, part.len())
         );
         let rows: Vec<PriorCase> = on_tx!(tx, |c| {
             let mut q = sqlx::query_as(AssertSqlSafe(sql));
@@ -321,7 +330,7 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
                overdue) VALUES {}
              ON CONFLICT (period, venue_code, department_code, item_code) DO UPDATE SET
                on_time = case_tally.on_time + excluded.on_time, overdue = case_tally.overdue + excluded.overdue",
-            placeholders(part.len(), 9, 1)
+            placeholders(tx, part.len(), 9)
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));

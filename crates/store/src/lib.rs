@@ -178,6 +178,10 @@ pub async fn bench_execute(db: &Db, sql: &str) -> Result<u64> {
 }
 
 impl Tx {
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Tx::Sqlite(_))
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
 use sqlx::AssertSqlSafe;
 
-use crate::cases::{PARAMS_PER_STATEMENT, in_list, placeholders};
+use crate::cases::{PARAMS_PER_STATEMENT, numbered_list, placeholders};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// Claims the lease of job `name` for `owner` until `until`, if it is free, expired, or
@@ -72,7 +72,8 @@ pub async fn set_signals(
     due: Option<DateTime<Utc>>,
 ) -> Result<u64> {
     let mut moved = 0;
-    for part in case_nos.chunks(PARAMS_PER_STATEMENT) {
+    // Numbered parameters (bound out of textual order): kept few, see PARAMS_PER_STATEMENT.
+    for part in case_nos.chunks(400) {
         // $1… are the case numbers; the three values follow.
         let n = part.len();
         let sql = format!(
@@ -82,7 +83,7 @@ pub async fn set_signals(
              WHERE case_no IN {} AND COALESCE(signal_due, signal_due) = ${}",
             n + 1,
             n + 2,
-            in_list(n),
+            numbered_list(n),
             n + 3
         );
         moved += on_tx!(tx, |c| {
@@ -151,7 +152,7 @@ pub async fn insert_alerts(tx: &mut Tx, alerts: &[AlertRow]) -> Result<u64> {
     for part in alerts.chunks(PARAMS_PER_STATEMENT / 13) {
         let sql = format!(
             "INSERT INTO alert ({ALERT_COLUMNS}) VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
-            placeholders(part.len(), 13, 1)
+            placeholders(tx, part.len(), 13)
         );
         raised += on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
