@@ -12,6 +12,7 @@ pub mod error;
 pub mod exchange;
 pub mod network;
 pub mod supervision;
+pub mod tickets;
 
 use std::sync::Arc;
 

@@ -173,17 +173,17 @@ fn write_sorted(v: &Value, out: &mut String) {
     }
 }
 
-struct Fields<'a> {
-    line: usize,
-    obj: &'a Map<String, Value>,
+pub(crate) struct Fields<'a> {
+    pub(crate) line: usize,
+    pub(crate) obj: &'a Map<String, Value>,
 }
 
 impl Fields<'_> {
-    fn err(&self, field: &str, reason: impl Into<String>) -> RowError {
+    pub(crate) fn err(&self, field: &str, reason: impl Into<String>) -> RowError {
         RowError::new(self.line, field, reason)
     }
 
-    fn text(&self, field: &str, max: usize) -> Result<String, RowError> {
+    pub(crate) fn text(&self, field: &str, max: usize) -> Result<String, RowError> {
         match self.obj.get(field) {
             None | Some(Value::Null) => Err(self.err(field, "缺少该字段")),
             Some(Value::String(s)) if s.trim().is_empty() => Err(self.err(field, "不能为空")),
@@ -195,14 +195,14 @@ impl Fields<'_> {
         }
     }
 
-    fn opt_text(&self, field: &str, max: usize) -> Result<Option<String>, RowError> {
+    pub(crate) fn opt_text(&self, field: &str, max: usize) -> Result<Option<String>, RowError> {
         match self.obj.get(field) {
             None | Some(Value::Null) => Ok(None),
             _ => self.text(field, max).map(Some),
         }
     }
 
-    fn int(&self, field: &str) -> Result<Option<i64>, RowError> {
+    pub(crate) fn int(&self, field: &str) -> Result<Option<i64>, RowError> {
         match self.obj.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| self.err(field, "应为整数")),

@@ -13,5 +13,6 @@ pub mod item;
 pub mod org;
 pub mod row_error;
 pub mod supervision;
+pub mod ticket;
 
 pub use row_error::RowError;

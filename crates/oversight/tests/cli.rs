@@ -123,6 +123,31 @@ fn run_cli_journey(db: &str) {
     assert!(o.status.success());
     assert!(stdout(&o).lines().any(|l| l.starts_with("ovk_")));
 
+    // Legacy work orders and their KPIs.
+    let tickets = dir.path().join("tickets.ndjson");
+    std::fs::write(
+        &tickets,
+        [
+            r#"{"ticket_no":"2008-1","channel":"phone","type":"complaint","received_at":"2008-05-04T10:00:00+08:00","subject_venue_code":"460100-V","summary":"排队太久","closed_at":"2008-05-06T10:00:00+08:00","satisfaction":"satisfied"}"#,
+            r#"{"ticket_no":"2008-2","channel":"web","type":"consultation","received_at":"2008-05-05T10:00:00+08:00","summary":"如何办理"}"#,
+            r#"{"ticket_no":"2008-3","channel":"fax","type":"complaint","received_at":"2008-05-05T10:00:00+08:00","summary":"x"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let o = oversight(db, &["import", "tickets", tickets.to_str().unwrap()]);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("accepted: 2") && out.contains("rejected: 1") && out.contains("channel"), "{out}");
+    let o = oversight(db, &["report", "tickets", "--from", "2008-05-01", "--to", "2008-05-31", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}: {o:?}"));
+    assert_eq!(report["received"], 2);
+    assert_eq!(report["closed"], 1);
+    assert_eq!(report["by_type"]["consultation"], 1);
+    assert_eq!(report["by_type"]["praise"], 0);
+    assert_eq!(report["venue_complaints"], 1);
+    assert_eq!(report["satisfaction_rate"], 1.0);
+
     // The audit chain holds.
     let o = oversight(db, &["audit", "verify"]);
     assert!(o.status.success(), "{o:?}");

@@ -381,6 +381,19 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/LH-1").await.0, 404);
     assert_eq!(k.get(&xy, "/cases/{case_no}", "/cases/XY-1").await.0, 200);
 
+    // Work orders: the district's key counts only orders about the district.
+    let tickets = [
+        r#"{"ticket_no":"T-XY","channel":"phone","type":"complaint","received_at":"2011-03-01T09:00:00+08:00","subject_venue_code":"460105-V","summary":"排队太久"}"#,
+        r#"{"ticket_no":"T-LH","channel":"web","type":"complaint","received_at":"2011-03-01T09:00:00+08:00","subject_venue_code":"460106-V","summary":"态度差"}"#,
+    ];
+    let numbered = tickets.iter().enumerate().map(|(i, l)| (i + 1, *l));
+    oversight_app::tickets::import_tickets(app, &Actor::cli(), numbered).await.unwrap();
+    let (st, body) =
+        api_get(&mut k, "/api/v1/reports/tickets", "/api/v1/reports/tickets?from=2011-01-01&to=2011-12-31").await;
+    assert_eq!(st, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((report["received"].as_i64(), report["venue_complaints"].as_i64()), (Some(1), Some(1)), "{report}");
+
     let (st, body) = api_get(&mut k, "/api/v1/dashboard", "/api/v1/dashboard").await;
     assert_eq!(st, 200, "{body}");
     assert_no_outside("dashboard API", &body);

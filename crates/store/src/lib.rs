@@ -19,6 +19,7 @@ pub mod cases;
 pub mod network;
 mod scope;
 pub mod supervision;
+pub mod tickets;
 
 pub use scope::ScopeFilter;
 

@@ -26,6 +26,7 @@ pub fn routes() -> Router<App> {
         .route("/case-events", post(case_events).layer(DefaultBodyLimit::max(256 * 1024 * 1024)))
         .route("/reports/cases", get(case_report))
         .route("/dashboard", get(dashboard))
+        .route("/reports/tickets", get(ticket_report))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") })
 }
 
@@ -202,4 +203,29 @@ async fn case_report(
 async fn dashboard(State(app): State<App>, ApiCaller(actor): ApiCaller) -> Result<Json<Value>, ApiError> {
     let d = oversight_app::supervision::dashboard(&app, &actor).await?;
     Ok(Json(serde_json::to_value(d).unwrap_or_default()))
+}
+
+#[derive(serde::Deserialize)]
+struct TicketReportQuery {
+    from: String,
+    to: String,
+    #[serde(default)]
+    group_by: String,
+}
+
+/// The hotline KPIs of spec/metrics.md over the orders in the caller's scope.
+async fn ticket_report(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<TicketReportQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let report = oversight_app::tickets::ticket_report(
+        &app,
+        &actor,
+        cases::parse_date(&q.from, "from")?,
+        cases::parse_date(&q.to, "to")?,
+        oversight_app::tickets::parse_group_by(&q.group_by)?,
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }

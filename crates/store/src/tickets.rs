@@ -1,0 +1,138 @@
+//! Work orders of the hotline, and the counts behind `report tickets`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oversight_domain::access::Scope;
+use sqlx::AssertSqlSafe;
+
+use crate::cases::{PARAMS_PER_STATEMENT, in_list, placeholders};
+use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
+
+/// A stored work order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketRow {
+    pub ticket_no: String,
+    pub channel: String,
+    pub r#type: String,
+    pub received_at: DateTime<Utc>,
+    pub received_on: NaiveDate,
+    pub subject_department_code: Option<String>,
+    pub subject_venue_code: Option<String>,
+    pub department_path: String,
+    pub venue_path: String,
+    pub summary: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_on: Option<NaiveDate>,
+    pub satisfaction: Option<String>,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
+    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at";
+
+/// The ticket numbers among `nos` already stored.
+pub async fn known(tx: &mut Tx, nos: &[&str]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for part in nos.chunks(PARAMS_PER_STATEMENT) {
+        let sql = format!("SELECT ticket_no FROM work_order WHERE ticket_no IN {}", in_list(tx, part.len()));
+        let rows: Vec<String> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+            for n in part {
+                q = q.bind(*n);
+            }
+            q.fetch_all(c).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+pub async fn insert(tx: &mut Tx, rows: &[TicketRow]) -> Result<()> {
+    for part in rows.chunks(PARAMS_PER_STATEMENT / 15) {
+        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 15));
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for t in part {
+                q = q
+                    .bind(&t.ticket_no)
+                    .bind(&t.channel)
+                    .bind(&t.r#type)
+                    .bind(t.received_at)
+                    .bind(t.received_on)
+                    .bind(&t.subject_department_code)
+                    .bind(&t.subject_venue_code)
+                    .bind(&t.department_path)
+                    .bind(&t.venue_path)
+                    .bind(&t.summary)
+                    .bind(t.closed_at)
+                    .bind(t.closed_on)
+                    .bind(&t.satisfaction)
+                    .bind(&t.source)
+                    .bind(t.created_at);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+/// What `report tickets` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketGroup {
+    Type,
+    Channel,
+    Department,
+}
+
+/// The counts of one group (or of all, with no key) of the orders received in a period.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct TicketCounts {
+    pub key: Option<String>,
+    pub received: i64,
+    pub closed: i64,
+    pub venue_complaints: i64,
+    pub satisfied: i64,
+    pub basically_satisfied: i64,
+    pub unsatisfied: i64,
+    pub unreachable: i64,
+}
+
+/// Counts over the orders received from `from` to `to` (local dates, both included) within the
+/// scope; `closed` are those closed no later than `to`.
+pub async fn counts(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    group: Option<TicketGroup>,
+) -> Result<Vec<TicketCounts>> {
+    let key = match group {
+        None => "CAST(NULL AS TEXT)",
+        Some(TicketGroup::Type) => "type",
+        Some(TicketGroup::Channel) => "channel",
+        Some(TicketGroup::Department) => "subject_department_code",
+    };
+    let filter = ScopeFilter::any(scope, &["department_path", "venue_path"], 3);
+    let count = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let sql = format!(
+        "SELECT {key} AS key, CAST(COUNT(*) AS BIGINT) AS received, {closed} AS closed,
+           {venue} AS venue_complaints, {s} AS satisfied, {b} AS basically_satisfied, {u} AS unsatisfied,
+           {n} AS unreachable
+         FROM work_order WHERE received_on >= $1 AND received_on <= $2 AND {scope}
+         GROUP BY {key}",
+        closed = count("closed_on IS NOT NULL AND closed_on <= $2"),
+        venue = count("type = 'complaint' AND subject_venue_code IS NOT NULL"),
+        s = count("satisfaction = 'satisfied'"),
+        b = count("satisfaction = 'basically_satisfied'"),
+        u = count("satisfaction = 'unsatisfied'"),
+        n = count("satisfaction = 'unreachable'"),
+        scope = filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
