@@ -52,13 +52,7 @@ impl Actor {
     /// Fails unless the actor may do `action` on a record at `target`. A record outside the
     /// actor's view is answered as not found, so that its existence does not leak.
     pub fn require(&self, action: Action, target: &OrgPath, what: &str) -> Result<(), AppError> {
-        if self.may(action, target) {
-            Ok(())
-        } else if self.may(Action::View, target) {
-            Err(AppError::Forbidden(format!("您没有权限对{what}执行此操作")))
-        } else {
-            Err(AppError::NotFound(what.to_string()))
-        }
+        self.require_any(action, &[target], what)
     }
 
     /// Whether the actor may do `action` on a record that belongs at any of `targets` (a case

@@ -15,6 +15,7 @@ use oversight_domain::supervision::SignalPlan;
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::{self as store, CaseQuery, CaseRecord, EventRow, GroupBy};
 use oversight_store::network as network_store;
+use oversight_store::supervision as store_alerts;
 use serde_json::json;
 
 use crate::{Actor, App, AppError};
@@ -210,12 +211,10 @@ async fn apply(
     drop(stored);
     lives.extend(fresh);
     let mut records = Vec::with_capacity(touched.len());
-    let mut with_alerts = Vec::new();
+    let mut alerts = Vec::new();
     for (case_no, events) in &lives {
         let (record, state) = project_record(app, lookup, &calendar, case_no, events)?;
-        if !state.anomalies.is_empty() || record.time_signal.as_deref().is_some_and(|s| s != "green") {
-            with_alerts.push((records.len(), state));
-        }
+        alerts.extend(crate::supervision::case_alerts(&record, &state, now));
         records.push(record);
     }
     // The monthly tallies: each touched case's old contribution out, its new one in.
@@ -250,9 +249,7 @@ async fn apply(
     }
     store::upsert_cases(&mut tx, &records).await?;
     store::apply_tally(&mut tx, &tally).await?;
-    for (i, state) in &with_alerts {
-        crate::supervision::raise_case_alerts(&mut tx, &records[*i], state, now).await?;
-    }
+    store_alerts::insert_alerts(&mut tx, &alerts).await?;
     if accepted_here > 0 {
         audit::append(
             &mut tx,

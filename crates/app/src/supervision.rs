@@ -14,7 +14,6 @@ use oversight_domain::org::{Level, OrgPath};
 use oversight_domain::supervision::{
     self as rules, AlertStatus, Card, NoticeStatus, NoticeStep, Signal, SignalPlan, alert_label, signal_alert_kind,
 };
-use oversight_store::Tx;
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::CaseRecord;
 use oversight_store::network as network_store;
@@ -30,15 +29,9 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// The longest the monitor sleeps, so that another instance takes over a dead one's lease.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 
-/// Raises the alerts a case's fresh projection calls for: one per anomaly, and one for a yellow
-/// or red time signal. An alert already raised (same case, kind and event) is not raised again.
-pub async fn raise_case_alerts(
-    tx: &mut Tx,
-    record: &CaseRecord,
-    state: &CaseState,
-    now: DateTime<Utc>,
-) -> Result<usize, AppError> {
-    let mut raised = 0;
+/// The alerts a case's fresh projection calls for: one per anomaly, and one for a yellow or red
+/// time signal. Inserting them skips any already raised (same case, kind and event).
+pub fn case_alerts(record: &CaseRecord, state: &CaseState, now: DateTime<Utc>) -> Vec<AlertRow> {
     let owner = AlertOwner {
         case_no: &record.case_no,
         venue_code: record.venue_code.as_deref(),
@@ -46,22 +39,27 @@ pub async fn raise_case_alerts(
         department_code: record.department_code.as_deref(),
         department_path: &record.department_path,
     };
-    for a in &state.anomalies {
-        let key = format!("{}|{}|{}", record.case_no, a.kind.as_str(), a.event_id.as_deref().unwrap_or(""));
-        if insert_alert(tx, &owner, key, a.kind.as_str(), &a.message, now).await? {
-            raised += 1;
-        }
-    }
+    let mut alerts: Vec<AlertRow> = state
+        .anomalies
+        .iter()
+        .map(|a| {
+            let key = format!("{}|{}|{}", record.case_no, a.kind.as_str(), a.event_id.as_deref().unwrap_or(""));
+            alert_row(&owner, key, a.kind.as_str(), &a.message, now)
+        })
+        .collect();
     if let Some(signal) = record.time_signal.as_deref().and_then(Signal::parse) {
         let plan = SignalPlan::stored(record.yellow_on, record.red_on, &record.plan_target);
         if let Some(kind) = signal_alert_kind(signal, &plan) {
-            let key = format!("{}|{kind}|", record.case_no);
-            if insert_alert(tx, &owner, key, kind, &signal_message(kind, &plan), now).await? {
-                raised += 1;
-            }
+            alerts.push(alert_row(
+                &owner,
+                format!("{}|{kind}|", record.case_no),
+                kind,
+                &signal_message(kind, &plan),
+                now,
+            ));
         }
     }
-    Ok(raised)
+    alerts
 }
 
 fn signal_message(kind: &str, plan: &SignalPlan) -> String {
@@ -97,17 +95,6 @@ fn alert_row(owner: &AlertOwner<'_>, dedup_key: String, kind: &str, message: &st
         note: None,
         updated_at: now,
     }
-}
-
-async fn insert_alert(
-    tx: &mut Tx,
-    owner: &AlertOwner<'_>,
-    dedup_key: String,
-    kind: &str,
-    message: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    Ok(store::insert_alerts(tx, &[alert_row(owner, dedup_key, kind, message, now)]).await? == 1)
 }
 
 /// What one pass of the monitor did.
@@ -479,7 +466,7 @@ pub async fn queues(app: &App, actor: &Actor) -> Result<Queues, AppError> {
     } else {
         Vec::new()
     };
-    let notices = store::notices(&app.db, &scope, &[], None, 500).await?;
+    let notices = store::notices(&app.db, &scope, None, 500).await?;
     let today = app.today();
     let mut q = Queues { open_alerts, ..Queues::default() };
     for n in notices {
@@ -606,7 +593,7 @@ pub async fn case_supervision(
         500,
     )
     .await?;
-    let notices = store::notices(&app.db, &oversight_domain::access::Scope::All, &[], Some(case_no), 100).await?;
+    let notices = store::notices(&app.db, &oversight_domain::access::Scope::All, Some(case_no), 100).await?;
     let steps = store::steps(&app.db, Some(case_no), None).await?;
     Ok((alerts, notices, steps))
 }

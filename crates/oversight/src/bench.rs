@@ -35,25 +35,18 @@ impl Lcg {
     }
 }
 
-/// Peak resident memory of this process so far, in MB.
-fn peak_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// A memory figure (`VmRSS:`, `VmHWM:`) of a `/proc/PID/status` text, in MB.
+fn status_mb(status: &str, field: &str) -> f64 {
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn current_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
+fn own_mb(field: &str) -> f64 {
+    status_mb(&std::fs::read_to_string("/proc/self/status").unwrap_or_default(), field)
 }
 
 /// The events of `n` case lives starting at case number `from`: received, accepted, an internal
@@ -244,7 +237,7 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
         "dashboard:        {} open cases counted in {:.0} ms; memory now {:.0} MB",
         dash.total.open(),
         t.elapsed().as_secs_f64() * 1000.0,
-        current_mb()
+        own_mb("VmRSS:")
     );
 
     // The server alone, as an office runs it, over those open cases: its memory after the
@@ -302,7 +295,7 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     );
 
     let _ = stop.send(());
-    println!("peak memory:      {:.0} MB (whole process, generated data included)", peak_mb());
+    println!("peak memory:      {:.0} MB (whole process, generated data included)", own_mb("VmHWM:"));
     Ok(())
 }
 
@@ -358,7 +351,7 @@ async fn bulk_open_cases(db: &Db, n: u64) -> Result<()> {
              FROM generate_series(1, {n}) AS i"
         ),
     };
-    oversight_store::bench_execute(db, &sql).await?;
+    oversight_store::execute_raw(db, &sql).await?;
     Ok(())
 }
 
@@ -396,7 +389,7 @@ async fn bulk_settled_cases(db: &Db, n: u64) -> Result<()> {
              FROM generate_series(1, {n}) AS i"
         ),
     };
-    oversight_store::bench_execute(db, &sql).await?;
+    oversight_store::execute_raw(db, &sql).await?;
     Ok(())
 }
 
@@ -429,15 +422,7 @@ async fn server_memory(url: &str, secret: &str) -> Result<(f64, f64)> {
             res.bytes().await?;
         }
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map_or(0.0, |kb| kb / 1024.0)
-        };
-        Ok((field("VmRSS:"), field("VmHWM:")))
+        Ok((status_mb(&status, "VmRSS:"), status_mb(&status, "VmHWM:")))
     }
     .await;
     let _ = child.kill();

@@ -42,25 +42,37 @@ pub(crate) const PARAMS_PER_STATEMENT: usize = 2000;
 
 /// The stored contents of those event ids that exist (to tell duplicates from conflicts).
 pub async fn event_contents(tx: &mut Tx, ids: &[&str]) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for part in ids.chunks(PARAMS_PER_STATEMENT) {
-        let sql = format!("SELECT event_id, content FROM case_event WHERE event_id IN {}", in_list(tx, part.len()));
-        let rows: Vec<(String, String)> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for id in part {
-                q = q.bind(*id);
-            }
-            q.fetch_all(c).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+    select_in(tx, ids, |list| format!("SELECT event_id, content FROM case_event WHERE event_id IN {list}")).await
 }
 
 /// `($1, $2, …, $n)`, the first parameters of a statement, bound in order (`?` on SQLite, as
 /// for [`placeholders`]).
 pub(crate) fn in_list(tx: &Tx, n: usize) -> String {
     placeholders(tx, 1, n)
+}
+
+/// Rows of a `… IN (keys)` query over any number of keys, in statements of
+/// [`PARAMS_PER_STATEMENT`] keys; `sql` makes the statement around the parameter list.
+pub(crate) async fn select_in<T>(tx: &mut Tx, keys: &[&str], sql: impl Fn(&str) -> String) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let mut out = Vec::new();
+    for part in keys.chunks(PARAMS_PER_STATEMENT) {
+        let sql = sql(&in_list(tx, part.len()));
+        let rows: Vec<T> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for k in part {
+                q = q.bind(*k);
+            }
+            q.fetch_all(c).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// `($1, …, $n)` with numbered parameters, for statements that bind out of textual order.
@@ -106,22 +118,10 @@ const EVENT_COLUMNS: &str = "event_id, case_no, type, at, local_date, arrival, r
 
 /// The events of several cases, each case's in time order.
 pub async fn events_of_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<EventRow>> {
-    let mut out = Vec::new();
-    for part in case_nos.chunks(PARAMS_PER_STATEMENT) {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM case_event WHERE case_no IN {} ORDER BY case_no, at, arrival",
-            in_list(tx, part.len())
-        );
-        let rows: Vec<EventRow> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for n in part {
-                q = q.bind(*n);
-            }
-            q.fetch_all(c).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+    select_in(tx, case_nos, |list| {
+        format!("SELECT {EVENT_COLUMNS} FROM case_event WHERE case_no IN {list} ORDER BY case_no, at, arrival")
+    })
+    .await
 }
 
 pub async fn events_of_case(db: &Db, case_no: &str) -> Result<Vec<EventRow>> {
@@ -244,23 +244,13 @@ pub struct PriorCase {
 }
 
 pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<PriorCase>> {
-    let mut out = Vec::new();
-    for part in case_nos.chunks(PARAMS_PER_STATEMENT) {
-        let sql = format!(
+    select_in(tx, case_nos, |list| {
+        format!(
             "SELECT case_no, path, department_path, outcome, outcome_date, venue_code, department_code, item_code, level
-             FROM case_record WHERE case_no IN {}",
-            in_list(tx, part.len())
-        );
-        let rows: Vec<PriorCase> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for n in part {
-                q = q.bind(*n);
-            }
-            q.fetch_all(c).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+             FROM case_record WHERE case_no IN {list}"
+        )
+    })
+    .await
 }
 
 /// A month's (`YYYY-MM`) or a day's (`YYYY-MM-DD`) count for one venue, department and item.
@@ -358,9 +348,9 @@ pub async fn rebuild_tally(db: &Db) -> Result<()> {
         crate::Backend::Sqlite => ("substr(outcome_date, 1, 7)", "CAST(outcome_date AS TEXT)"),
         crate::Backend::Postgres => ("to_char(outcome_date, 'YYYY-MM')", "to_char(outcome_date, 'YYYY-MM-DD')"),
     };
-    crate::bench_execute(db, "DELETE FROM case_tally").await?;
+    crate::execute_raw(db, "DELETE FROM case_tally").await?;
     for period in [month, day] {
-        crate::bench_execute(
+        crate::execute_raw(
             db,
             &format!(
                 "INSERT INTO case_tally (period, venue_code, department_code, item_code, level, path, department_path,

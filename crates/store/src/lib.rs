@@ -168,8 +168,9 @@ impl Db {
     }
 }
 
-/// Runs one statement outside any use case: the benchmark generates its bulk data with it.
-pub async fn bench_execute(db: &Db, sql: &str) -> Result<u64> {
+/// Runs one statement outside any use case: bulk loads (the benchmark's data) and repairs
+/// (recounting the tallies).
+pub async fn execute_raw(db: &Db, sql: &str) -> Result<u64> {
     Ok(match db {
         Db::Sqlite { write, .. } => {
             sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(write).await?.rows_affected()

@@ -342,24 +342,11 @@ pub async fn set_notice_status(
     Ok(touched == 1)
 }
 
-/// Notices within the scope (newest first), optionally only those in some statuses or of a case.
-pub async fn notices(
-    db: &Db,
-    scope: &Scope,
-    statuses: &[&str],
-    case_no: Option<&str>,
-    limit: i64,
-) -> Result<Vec<NoticeRow>> {
+/// Notices within the scope (newest first), optionally only those of a case.
+pub async fn notices(db: &Db, scope: &Scope, case_no: Option<&str>, limit: i64) -> Result<Vec<NoticeRow>> {
     let filter = ScopeFilter::any(scope, NOTICE_OWNERS, 3);
-    let status_filter = if statuses.is_empty() {
-        String::new()
-    } else {
-        // The words come from the domain's own list, never from the request.
-        let words: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.replace('\'', ""))).collect();
-        format!(" AND status IN ({})", words.join(", "))
-    };
     let sql = format!(
-        "SELECT {NOTICE_COLUMNS} FROM supervision_notice WHERE ($1 = '' OR case_no = $1){status_filter} AND {}
+        "SELECT {NOTICE_COLUMNS} FROM supervision_notice WHERE ($1 = '' OR case_no = $1) AND {}
          ORDER BY issued_at DESC, id LIMIT $2",
         filter.sql
     );
@@ -414,27 +401,4 @@ pub async fn steps(db: &Db, case_no: Option<&str>, notice_id: Option<&str>) -> R
     .bind(notice_id.unwrap_or(""))
     .fetch_all(c)
     .await?))
-}
-
-/// Cards per department (that count: given and not revoked) among notices issued in a period.
-pub async fn cards_by_department(
-    db: &Db,
-    scope: &Scope,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<(Option<String>, String, i64)>> {
-    let filter = ScopeFilter::any(scope, NOTICE_OWNERS, 3);
-    let sql = format!(
-        "SELECT department_code, card, COUNT(*) FROM supervision_notice
-         WHERE card IS NOT NULL AND status NOT LIKE 'revoked_%' AND issued_at >= $1 AND issued_at < $2 AND {}
-         GROUP BY department_code, card",
-        filter.sql
-    );
-    Ok(on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
-        for b in &filter.binds {
-            q = q.bind(b.clone());
-        }
-        q.fetch_all(c).await?
-    }))
 }

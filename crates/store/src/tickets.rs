@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
 use sqlx::AssertSqlSafe;
 
-use crate::cases::{PARAMS_PER_STATEMENT, in_list, placeholders};
+use crate::cases::{PARAMS_PER_STATEMENT, placeholders, select_in};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// A stored work order.
@@ -32,19 +32,9 @@ const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subje
 
 /// The ticket numbers among `nos` already stored.
 pub async fn known(tx: &mut Tx, nos: &[&str]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for part in nos.chunks(PARAMS_PER_STATEMENT) {
-        let sql = format!("SELECT ticket_no FROM work_order WHERE ticket_no IN {}", in_list(tx, part.len()));
-        let rows: Vec<String> = on_tx!(tx, |c| {
-            let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
-            for n in part {
-                q = q.bind(*n);
-            }
-            q.fetch_all(c).await?
-        });
-        out.extend(rows);
-    }
-    Ok(out)
+    let rows: Vec<(String,)> =
+        select_in(tx, nos, |list| format!("SELECT ticket_no FROM work_order WHERE ticket_no IN {list}")).await?;
+    Ok(rows.into_iter().map(|(n,)| n).collect())
 }
 
 pub async fn insert(tx: &mut Tx, rows: &[TicketRow]) -> Result<()> {
