@@ -367,7 +367,7 @@ pub async fn notice_step(
     }
     let from = NoticeStatus::parse(&notice.status)
         .ok_or_else(|| AppError::Unreadable(format!("督办通知状态“{}”无法识别", notice.status)))?;
-    let to = rules::next_status(from, step, today > notice.reply_by)
+    let to = rules::next_status(from, step, rules::reply_overdue(notice.reply_by, today))
         .map_err(|e| AppError::Invalid(vec![RowError::new(0, "step", e.to_string())]))?;
     let card = to.card().or_else(|| match to {
         NoticeStatus::CardRevoked(c) => Some(c),
@@ -416,25 +416,23 @@ pub async fn notice_view(app: &App, actor: &Actor, notice_id: &str) -> Result<No
     actor.require_any(Action::View, &[&v, &d], &what)?;
     let status = NoticeStatus::parse(&notice.status)
         .ok_or_else(|| AppError::Unreadable(format!("督办通知状态“{}”无法识别", notice.status)))?;
-    let reply_overdue = app.today() > notice.reply_by;
-    let next_steps = [
-        NoticeStep::Reply,
-        NoticeStep::Close,
-        NoticeStep::GiveCard(Card::Yellow),
-        NoticeStep::GiveCard(Card::Red),
-        NoticeStep::Appeal,
-        NoticeStep::DecideAppeal(true),
-        NoticeStep::DecideAppeal(false),
-    ]
-    .into_iter()
-    .filter(|s| rules::next_status(status, *s, reply_overdue).is_ok())
-    .filter(
-        |s| if s.by_office() { actor.may_any(Action::Supervise, &[&v, &d]) } else { actor.may(Action::Respond, &d) },
-    )
-    .collect();
+    let reply_overdue = rules::reply_overdue(notice.reply_by, app.today());
+    let next_steps = steps_for(actor, status, reply_overdue, &notice);
     let alert = store::alert(&app.db, &notice.alert_id).await?;
     let steps = store::steps(&app.db, None, Some(notice_id)).await?;
     Ok(NoticeView { notice, status, alert, steps, next_steps, reply_overdue })
+}
+
+/// The steps of a notice the actor may take now: those its life allows, by the office where the
+/// actor supervises, by the department where the actor answers for it.
+fn steps_for(actor: &Actor, status: NoticeStatus, reply_overdue: bool, n: &NoticeRow) -> Vec<NoticeStep> {
+    let [v, d] = owners(&n.venue_path, &n.department_path);
+    rules::possible_steps(status, reply_overdue)
+        .into_iter()
+        .filter(|s| {
+            if s.by_office() { actor.may_any(Action::Supervise, &[&v, &d]) } else { actor.may(Action::Respond, &d) }
+        })
+        .collect()
 }
 
 /// What waits for the actor: the office's open alerts and the notices it must decide, the
@@ -454,7 +452,6 @@ pub struct Queues {
 pub async fn queues(app: &App, actor: &Actor) -> Result<Queues, AppError> {
     let scope = actor.scope();
     let office = actor.may_somewhere(Action::Supervise);
-    let department = actor.may_somewhere(Action::Respond);
     let open_alerts = if office {
         store::alerts(
             &app.db,
@@ -471,21 +468,14 @@ pub async fn queues(app: &App, actor: &Actor) -> Result<Queues, AppError> {
     let mut q = Queues { open_alerts, ..Queues::default() };
     for n in notices {
         let Some(status) = NoticeStatus::parse(&n.status) else { continue };
-        let (v, d) = (OrgPath::from_stored(n.venue_path.clone()), OrgPath::from_stored(n.department_path.clone()));
-        let mine = match status.waits_for_office() {
-            // A reply overdue also waits for the office: it may give a card.
-            Some(false) if status == NoticeStatus::AwaitingReply && today > n.reply_by && office => {
-                actor.may_any(Action::Supervise, &[&v, &d]) || actor.may(Action::Respond, &d)
+        if status.waits_for_office().is_none() {
+            if q.done.len() < 50 {
+                q.done.push(n);
             }
-            Some(false) => department && actor.may(Action::Respond, &d),
-            Some(true) => office && actor.may_any(Action::Supervise, &[&v, &d]),
-            None => {
-                if q.done.len() < 50 {
-                    q.done.push(n);
-                }
-                continue;
-            }
-        };
+            continue;
+        }
+        // Mine when I may take a step now (an overdue reply lets the office give a card).
+        let mine = !steps_for(actor, status, rules::reply_overdue(n.reply_by, today), &n).is_empty();
         if mine { q.mine.push(n) } else { q.theirs.push(n) }
     }
     Ok(q)

@@ -397,6 +397,27 @@ pub struct IllegalStep {
     pub step: &'static str,
 }
 
+/// Whether a notice's reply date has passed on the local date `today` (the date itself counts).
+pub fn reply_overdue(reply_by: NaiveDate, today: NaiveDate) -> bool {
+    today > reply_by
+}
+
+/// The steps a notice in `status` allows now, whoever may take them.
+pub fn possible_steps(status: NoticeStatus, reply_overdue: bool) -> Vec<NoticeStep> {
+    [
+        NoticeStep::Reply,
+        NoticeStep::Close,
+        NoticeStep::GiveCard(Card::Yellow),
+        NoticeStep::GiveCard(Card::Red),
+        NoticeStep::Appeal,
+        NoticeStep::DecideAppeal(true),
+        NoticeStep::DecideAppeal(false),
+    ]
+    .into_iter()
+    .filter(|s| next_status(status, *s, reply_overdue).is_ok())
+    .collect()
+}
+
 /// The notice's status after `step`, given whether its reply date has passed (`reply_overdue`):
 /// a card may be given after a reply, or without one once the reply date passed.
 pub fn next_status(from: NoticeStatus, step: NoticeStep, reply_overdue: bool) -> Result<NoticeStatus, IllegalStep> {
