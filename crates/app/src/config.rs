@@ -28,6 +28,10 @@ pub struct Config {
     pub login_window_minutes: i64,
     /// Thresholds of the supervision rules (`[supervision]` in the file).
     pub supervision: oversight_domain::case::SupervisionRules,
+    /// Limits of the hotline (`[hotline]`): sign-for hours, working hours, limits by type.
+    pub hotline: oversight_domain::workorder::HotlineRules,
+    /// Citizens' web orders allowed per client address within an hour (the public form).
+    pub public_orders_per_hour: u32,
 }
 
 impl Default for Config {
@@ -42,6 +46,8 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_minutes: 15,
             supervision: Default::default(),
+            hotline: Default::default(),
+            public_orders_per_hour: 10,
         }
     }
 }
@@ -105,6 +111,8 @@ impl fmt::Debug for Config {
             .field("login_max_failures", &self.login_max_failures)
             .field("login_window_minutes", &self.login_window_minutes)
             .field("supervision", &self.supervision)
+            .field("hotline", &self.hotline)
+            .field("public_orders_per_hour", &self.public_orders_per_hour)
             .finish()
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod exchange;
+pub mod hotline;
 pub mod network;
 pub mod supervision;
 pub mod tickets;

@@ -212,7 +212,7 @@ pub async fn alerts(
     Ok(store::alerts(&app.db, &actor.scope(), &filter, 500).await?)
 }
 
-fn note_of(note: &str, field: &str, required: bool) -> Result<String, AppError> {
+pub(crate) fn note_of(note: &str, field: &str, required: bool) -> Result<String, AppError> {
     let note = note.trim();
     if required && note.is_empty() {
         return Err(AppError::field(field, "不能为空"));

@@ -92,6 +92,7 @@ pub async fn import_tickets<'a>(
                 satisfaction: t.satisfaction.map(|s| s.as_str().to_string()),
                 source: actor.label.clone(),
                 created_at: now,
+                status: if t.closed_at.is_some() { "closed" } else { "received" }.to_string(),
             },
         ));
     }

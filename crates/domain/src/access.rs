@@ -90,8 +90,14 @@ pub enum Action {
     ViewAudit,
     /// Dismiss alerts, send supervision notices, close them, give cards, decide appeals (效能办).
     Supervise,
-    /// Reply to a supervision notice and appeal a card, for the department (部门联络员).
+    /// Reply to a supervision notice and appeal a card, for the department (部门联络员); sign
+    /// for, return, extend and answer a hotline work order sent to the department.
     Respond,
+    /// The hotline's own work (热线): take orders, dispatch them, visit the citizen, close
+    /// consultations.
+    Hotline,
+    /// See who called: the caller's name and phone. The office only, never the department.
+    ViewCaller,
 }
 
 impl Role {
@@ -103,6 +109,7 @@ impl Role {
             Action::ViewAudit => matches!(self, Role::Admin | Role::Supervisor),
             Action::Supervise => self == Role::Supervisor,
             Action::Respond => self == Role::Liaison,
+            Action::Hotline | Action::ViewCaller => matches!(self, Role::Operator | Role::Supervisor),
         }
     }
 }
@@ -220,5 +227,14 @@ mod tests {
         assert!(grants.may(Action::View, &path(&["460100", "460108"])));
         assert!(!grants.may_somewhere(Action::EditNetwork));
         assert!(!grants.may_somewhere(Action::ViewAudit));
+        assert!(!grants.may_somewhere(Action::ViewCaller));
+    }
+
+    #[test]
+    fn only_the_office_sees_callers() {
+        for role in Role::ALL {
+            let office = matches!(role, Role::Operator | Role::Supervisor);
+            assert_eq!(role.allows(Action::ViewCaller), office, "{role:?}");
+        }
     }
 }

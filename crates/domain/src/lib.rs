@@ -14,5 +14,6 @@ pub mod org;
 pub mod row_error;
 pub mod supervision;
 pub mod ticket;
+pub mod workorder;
 
 pub use row_error::RowError;

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod calendar;
 pub mod cases;
 pub mod network;
+pub mod orders;
 mod scope;
 pub mod supervision;
 pub mod tickets;

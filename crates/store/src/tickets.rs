@@ -25,10 +25,12 @@ pub struct TicketRow {
     pub satisfaction: Option<String>,
     pub source: String,
     pub created_at: DateTime<Utc>,
+    /// `closed`, or `received` for an order still open when it was exported.
+    pub status: String,
 }
 
 const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
-    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at";
+    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status";
 
 /// The ticket numbers among `nos` already stored.
 pub async fn known(tx: &mut Tx, nos: &[&str]) -> Result<Vec<String>> {
@@ -38,8 +40,8 @@ pub async fn known(tx: &mut Tx, nos: &[&str]) -> Result<Vec<String>> {
 }
 
 pub async fn insert(tx: &mut Tx, rows: &[TicketRow]) -> Result<()> {
-    for part in rows.chunks(PARAMS_PER_STATEMENT / 15) {
-        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 15));
+    for part in rows.chunks(PARAMS_PER_STATEMENT / 16) {
+        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 16));
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for t in part {
@@ -58,7 +60,8 @@ pub async fn insert(tx: &mut Tx, rows: &[TicketRow]) -> Result<()> {
                     .bind(t.closed_on)
                     .bind(&t.satisfaction)
                     .bind(&t.source)
-                    .bind(t.created_at);
+                    .bind(t.created_at)
+                    .bind(&t.status);
             }
             q.execute(c).await?.rows_affected()
         });

@@ -1,0 +1,264 @@
+//! The live hotline on both backends: an order's whole life by the roles of the demo, what each
+//! role may do and see, the citizen's query code, and bad input that changes nothing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use oversight_app::hotline::{self, Intake, NewOrder, StepInput};
+use oversight_app::{Actor, App, AppError, ManualClock, accounts, demo};
+use oversight_domain::ticket::Channel;
+use oversight_domain::workorder::OrderStatus;
+use oversight_store::orders;
+use oversight_testkit::on_both_backends;
+
+on_both_backends!(an_order_runs_from_the_web_to_a_rated_close, bad_orders_and_illegal_steps_change_nothing);
+
+fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
+}
+
+async fn setup(app: &App) -> (App, Arc<ManualClock>, Vec<demo::DemoAccount>) {
+    let accounts = demo::load(app).await.unwrap();
+    let clock = ManualClock::new(local(2026, 11, 2, 10, 0));
+    (app.with_clock(clock.clone()), clock, accounts)
+}
+
+async fn actor(app: &App, accounts: &[demo::DemoAccount], username: &str) -> Actor {
+    let a = accounts.iter().find(|a| a.username == username).unwrap();
+    accounts::login(app, username, &a.password, "127.0.0.1").await.unwrap().actor
+}
+
+fn step(step: &str, note: &str) -> StepInput {
+    StepInput { step: step.into(), note: note.into(), ..Default::default() }
+}
+
+async fn audit_actions(app: &App, action: &str) -> usize {
+    oversight_store::audit::recent(&app.db, &oversight_domain::access::Scope::All, None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == action)
+        .count()
+}
+
+async fn an_order_runs_from_the_web_to_a_rated_close(app: App) {
+    let (app, clock, accounts) = setup(&app).await;
+    let operator = actor(&app, &accounts, "rexian").await;
+    let office = actor(&app, &accounts, "xiaoneng").await;
+    let liaison = actor(&app, &accounts, "fgw").await;
+    let window = actor(&app, &accounts, "chuangkou").await;
+
+    // A citizen files a complaint on the web and keeps the query code.
+    let new = NewOrder {
+        kind: "complaint".into(),
+        summary: "企业投资项目核准材料交了三次还没受理，窗口说要找发改委".into(),
+        caller_name: "王小明".into(),
+        caller_phone: "138 1234 5678".into(),
+        venue_code: "460100-V".into(),
+        ..Default::default()
+    };
+    let created = hotline::create_order(&app, Intake::Citizen, &new).await.unwrap();
+    assert_eq!(created.ticket_no, "H2026110200001");
+    assert_eq!(created.query_code.len(), 8);
+    let seen = hotline::public_view(&app, &created.ticket_no, &created.query_code.to_lowercase()).await.unwrap();
+    assert_eq!(seen.status, OrderStatus::Received);
+    assert!(matches!(hotline::public_view(&app, &created.ticket_no, "WRONGCOD").await, Err(AppError::NotFound(_))));
+
+    // The operator sees it to dispatch, with the phone masked, and the suggested department
+    // (the catalogue item named in the summary belongs to 460100-D01).
+    let queues = hotline::queues(&app, &operator).await.unwrap();
+    let to_dispatch = queues.iter().find(|q| q.key == "dispatch").unwrap();
+    assert_eq!(to_dispatch.orders.len(), 1);
+    assert_eq!(to_dispatch.orders[0].phone.as_deref(), Some("138****5678"));
+    let view = hotline::order_view(&app, &operator, &created.ticket_no, false).await.unwrap();
+    assert_eq!(view.suggested.as_deref(), Some("460100-D01"));
+    assert_eq!(view.departments[0].0, "460100-D01");
+    assert_eq!((view.caller.name.as_deref(), view.caller.revealed), (Some("王**"), false));
+    let before = audit_actions(&app, "order.caller_view").await;
+    let revealed = hotline::order_view(&app, &operator, &created.ticket_no, true).await.unwrap();
+    assert_eq!(revealed.caller.phone.as_deref(), Some("13812345678"));
+    assert_eq!(audit_actions(&app, "order.caller_view").await, before + 1);
+
+    // Dispatch at 11:00 on Monday 2 November: signing due at 15:30 (lunch 12:00–14:30).
+    clock.set(local(2026, 11, 2, 11, 0));
+    let dispatch = StepInput { department_code: "460100-D01".into(), ..step("dispatch", "") };
+    hotline::order_step(&app, &operator, &created.ticket_no, &dispatch).await.unwrap();
+    let row = orders::order(&app.db, &created.ticket_no).await.unwrap().unwrap();
+    assert_eq!(row.sign_due, Some(local(2026, 11, 2, 15, 30)));
+    assert_eq!(row.reply_due.unwrap().to_string(), "2026-11-23");
+
+    // The department sees it, but never who called; the window (complained about) neither.
+    for who in [&liaison, &window] {
+        let v = hotline::order_view(&app, who, &created.ticket_no, true).await.unwrap();
+        assert!(!v.caller.may_see);
+        assert_eq!((v.caller.name.clone(), v.caller.phone.clone()), (None, None));
+        assert_eq!((v.order.caller_name.clone(), v.order.caller_phone.clone()), (None, None));
+        assert!(v.history.is_empty());
+    }
+    assert!(hotline::caller_history(&app, &liaison, "13812345678").await.is_err());
+    let queues = hotline::queues(&app, &liaison).await.unwrap();
+    let to_sign = queues.iter().find(|q| q.key == "sign").unwrap();
+    assert_eq!(to_sign.orders.len(), 1);
+    assert_eq!(to_sign.orders[0].phone, None);
+
+    // Signing late is late: at 15:31 the queue of what is late holds it.
+    clock.set(local(2026, 11, 2, 15, 31));
+    let late = hotline::queues(&app, &office).await.unwrap();
+    assert_eq!(late.iter().find(|q| q.key == "late").unwrap().orders.len(), 1);
+    // The operator cannot sign for the department; the department signs, asks for 5 more days.
+    assert!(matches!(
+        hotline::order_step(&app, &operator, &created.ticket_no, &step("sign", "")).await,
+        Err(AppError::Forbidden(_))
+    ));
+    hotline::order_step(&app, &liaison, &created.ticket_no, &step("sign", "")).await.unwrap();
+    let ext = StepInput { days: Some(5), ..step("request_extension", "需现场核查") };
+    hotline::order_step(&app, &liaison, &created.ticket_no, &ext).await.unwrap();
+    let office_queues = hotline::queues(&app, &office).await.unwrap();
+    assert_eq!(office_queues.iter().find(|q| q.key == "extensions").unwrap().orders.len(), 1);
+    hotline::order_step(&app, &office, &created.ticket_no, &step("approve_extension", "")).await.unwrap();
+    let row = orders::order(&app.db, &created.ticket_no).await.unwrap().unwrap();
+    assert_eq!(row.reply_due.unwrap().to_string(), "2026-11-30");
+
+    // Reply, then two unsatisfied visits (two redos) and a satisfied one.
+    for round in 1..=3 {
+        clock.set(local(2026, 11, 3 + round, 10, 0));
+        hotline::order_step(&app, &liaison, &created.ticket_no, &step("reply", "已受理并办结核准")).await.unwrap();
+        let visit =
+            StepInput { satisfaction: if round < 3 { "unsatisfied" } else { "satisfied" }.into(), ..step("visit", "") };
+        let status = hotline::order_step(&app, &operator, &created.ticket_no, &visit).await.unwrap();
+        assert_eq!(status, if round < 3 { OrderStatus::Signed } else { OrderStatus::Closed });
+    }
+    let row = orders::order(&app.db, &created.ticket_no).await.unwrap().unwrap();
+    assert_eq!((row.redo_count, row.escalated, row.satisfaction.as_deref()), (2, false, Some("satisfied")));
+    assert_eq!(row.closed_on.unwrap().to_string(), "2026-11-06");
+
+    // The citizen sees the result and the reply; the timeline holds every step.
+    let seen = hotline::public_view(&app, &created.ticket_no, &created.query_code).await.unwrap();
+    assert_eq!(seen.status, OrderStatus::Closed);
+    assert_eq!(seen.reply.as_deref(), Some("已受理并办结核准"));
+    let view = hotline::order_view(&app, &office, &created.ticket_no, false).await.unwrap();
+    let words: Vec<&str> = view.steps.iter().map(|s| s.step.as_str()).collect();
+    assert_eq!(
+        words,
+        [
+            "create",
+            "dispatch",
+            "sign",
+            "request_extension",
+            "approve_extension",
+            "reply",
+            "visit",
+            "redo",
+            "reply",
+            "visit",
+            "redo",
+            "reply",
+            "visit"
+        ]
+    );
+    assert!(view.next_steps.is_empty());
+
+    // The office looks the caller up by phone (audited) and finds the order.
+    let before = audit_actions(&app, "caller.lookup").await;
+    let history = hotline::caller_history(&app, &operator, "13812345678").await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(audit_actions(&app, "caller.lookup").await, before + 1);
+
+    // A consultation taken on the phone is answered at once; an anonymous one keeps no identity.
+    let consult = NewOrder {
+        kind: "consultation".into(),
+        summary: "办理驾驶证换证需要带什么材料".into(),
+        caller_name: "李四".into(),
+        caller_phone: "13900000000".into(),
+        anonymous: true,
+        ..Default::default()
+    };
+    let c = hotline::create_order(&app, Intake::Operator(&operator, Channel::Phone), &consult).await.unwrap();
+    let row = orders::order(&app.db, &c.ticket_no).await.unwrap().unwrap();
+    assert!(row.anonymous && row.caller_name.is_none() && row.caller_phone.is_none());
+    assert_eq!(row.channel, "phone");
+    let status = hotline::order_step(&app, &operator, &c.ticket_no, &step("answer", "身份证、原驾驶证、体检证明"))
+        .await
+        .unwrap();
+    assert_eq!(status, OrderStatus::Closed);
+}
+
+async fn bad_orders_and_illegal_steps_change_nothing(app: App) {
+    let (app, clock, accounts) = setup(&app).await;
+    let operator = actor(&app, &accounts, "rexian").await;
+    let liaison = actor(&app, &accounts, "fgw").await;
+    let leader = actor(&app, &accounts, "lingdao").await;
+
+    let bad = NewOrder {
+        kind: "rant".into(),
+        summary: "字".repeat(hotline::MAX_SUMMARY + 1),
+        caller_phone: "12ab".into(),
+        ..Default::default()
+    };
+    let Err(AppError::Invalid(errors)) = hotline::create_order(&app, Intake::Citizen, &bad).await else {
+        panic!("a bad order must be refused");
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["type", "summary", "caller_phone"]);
+    let unknown = NewOrder {
+        kind: "complaint".into(),
+        summary: "窗口态度差".into(),
+        department_code: "460100-D99".into(),
+        ..Default::default()
+    };
+    assert!(matches!(hotline::create_order(&app, Intake::Citizen, &unknown).await, Err(AppError::Invalid(_))));
+    // A leader reads; it does not take orders.
+    let ok = NewOrder { kind: "help".into(), summary: "低保申请进度查询".into(), ..Default::default() };
+    assert!(matches!(
+        hotline::create_order(&app, Intake::Operator(&leader, Channel::Phone), &ok).await,
+        Err(AppError::Forbidden(_))
+    ));
+    let all = |app: App| async move {
+        orders::list(
+            &app.db,
+            &oversight_domain::access::Scope::All,
+            &orders::OrderFilter { limit: 100, ..Default::default() },
+            app.now(),
+            app.today(),
+        )
+        .await
+        .unwrap()
+        .len()
+    };
+    assert_eq!(all(app.clone()).await, 0);
+
+    let created = hotline::create_order(&app, Intake::Citizen, &ok).await.unwrap();
+    // A reply before dispatch and signing, a visit on an open order, a dispatch to a venue.
+    for (who, input) in [
+        (&operator, step("visit", "")),
+        (&operator, StepInput { department_code: "460100-V".into(), ..step("dispatch", "") }),
+        (&operator, StepInput { department_code: "".into(), ..step("dispatch", "") }),
+        (&operator, step("fly", "")),
+    ] {
+        assert!(hotline::order_step(&app, who, &created.ticket_no, &input).await.is_err());
+    }
+    // The department cannot act on an order not sent to it.
+    assert!(hotline::order_step(&app, &liaison, &created.ticket_no, &step("sign", "")).await.is_err());
+    let dispatch = StepInput { department_code: "460100-D01".into(), ..step("dispatch", "") };
+    hotline::order_step(&app, &operator, &created.ticket_no, &dispatch).await.unwrap();
+    assert!(hotline::order_step(&app, &liaison, &created.ticket_no, &step("reply", "已办")).await.is_err());
+    // 退单 needs a reason and must come within two working days (Monday → Wednesday).
+    assert!(hotline::order_step(&app, &liaison, &created.ticket_no, &step("return", "  ")).await.is_err());
+    clock.set(local(2026, 11, 5, 9, 0));
+    let Err(AppError::Invalid(e)) =
+        hotline::order_step(&app, &liaison, &created.ticket_no, &step("return", "非本部门职责")).await
+    else {
+        panic!("a late return must be refused");
+    };
+    assert!(e[0].reason.contains("2026-11-04"), "{}", e[0].reason);
+    let row = orders::order(&app.db, &created.ticket_no).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.version), ("dispatched", 1));
+    clock.set(local(2026, 11, 4, 9, 0));
+    hotline::order_step(&app, &liaison, &created.ticket_no, &step("return", "非本部门职责，应由民政局办理"))
+        .await
+        .unwrap();
+    let row = orders::order(&app.db, &created.ticket_no).await.unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.returned_count, row.subject_department_code), ("received", 1, None));
+    // Returned, it left the department's sight.
+    assert!(hotline::order_view(&app, &liaison, &created.ticket_no, false).await.is_err());
+}

@@ -1,0 +1,317 @@
+//! The live work orders of the hotline: one row per order with its flow, and its timeline.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oversight_domain::access::Scope;
+use sqlx::AssertSqlSafe;
+
+use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
+
+/// A work order as stored, legacy or live.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub ticket_no: String,
+    pub channel: String,
+    pub r#type: String,
+    pub received_at: DateTime<Utc>,
+    pub received_on: NaiveDate,
+    /// The department it is sent to (or, for a legacy order, about).
+    pub subject_department_code: Option<String>,
+    pub subject_venue_code: Option<String>,
+    pub department_path: String,
+    pub venue_path: String,
+    pub summary: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_on: Option<NaiveDate>,
+    pub satisfaction: Option<String>,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+    pub status: String,
+    pub version: i32,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub sign_due: Option<DateTime<Utc>>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub handle_from: Option<NaiveDate>,
+    pub reply_due: Option<NaiveDate>,
+    pub return_by: Option<NaiveDate>,
+    pub extension_days: i32,
+    pub extension_pending: Option<i32>,
+    pub returned_count: i32,
+    pub replied_at: Option<DateTime<Utc>>,
+    pub reply: Option<String>,
+    pub visit_due: Option<NaiveDate>,
+    pub redo_count: i32,
+    pub escalated: bool,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub anonymous: bool,
+    pub query_hash: Option<String>,
+    pub token: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
+    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status, version,
+    dispatched_at, sign_due, signed_at, handle_from, reply_due, return_by, extension_days, extension_pending,
+    returned_count, replied_at, reply, visit_due, redo_count, escalated, caller_name, caller_phone, anonymous,
+    query_hash, token, address, lat, lon, updated_at";
+
+/// Takes the next number of the day `day` (`YYYYMMDD`): 1, 2, …
+pub async fn next_number(tx: &mut Tx, day: &str) -> Result<i64> {
+    let sql = "INSERT INTO order_counter (day, n) VALUES ($1, 1)
+               ON CONFLICT (day) DO UPDATE SET n = order_counter.n + 1 RETURNING n";
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(sql).bind(day).fetch_one(c).await?))
+}
+
+/// Stores a new live order.
+pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
+    let params: Vec<String> = (1..=40).map(|i| format!("${i}")).collect();
+    let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES ({})", params.join(", "));
+    on_tx!(tx, |c| {
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&o.ticket_no)
+            .bind(&o.channel)
+            .bind(&o.r#type)
+            .bind(o.received_at)
+            .bind(o.received_on)
+            .bind(&o.subject_department_code)
+            .bind(&o.subject_venue_code)
+            .bind(&o.department_path)
+            .bind(&o.venue_path)
+            .bind(&o.summary)
+            .bind(o.closed_at)
+            .bind(o.closed_on)
+            .bind(&o.satisfaction)
+            .bind(&o.source)
+            .bind(o.created_at)
+            .bind(&o.status)
+            .bind(o.version)
+            .bind(o.dispatched_at)
+            .bind(o.sign_due)
+            .bind(o.signed_at)
+            .bind(o.handle_from)
+            .bind(o.reply_due)
+            .bind(o.return_by)
+            .bind(o.extension_days)
+            .bind(o.extension_pending)
+            .bind(o.returned_count)
+            .bind(o.replied_at)
+            .bind(&o.reply)
+            .bind(o.visit_due)
+            .bind(o.redo_count)
+            .bind(o.escalated)
+            .bind(&o.caller_name)
+            .bind(&o.caller_phone)
+            .bind(o.anonymous)
+            .bind(&o.query_hash)
+            .bind(&o.token)
+            .bind(&o.address)
+            .bind(o.lat)
+            .bind(o.lon)
+            .bind(o.updated_at)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    Ok(())
+}
+
+/// Writes the flow of `o` if nobody changed the order since it was read (its `version`);
+/// false when somebody did.
+pub async fn update_flow(tx: &mut Tx, o: &OrderRow) -> Result<bool> {
+    let sql = "UPDATE work_order SET status = $3, subject_department_code = $4, department_path = $5,
+                 dispatched_at = $6, sign_due = $7, signed_at = $8, handle_from = $9, reply_due = $10,
+                 return_by = $11, extension_days = $12, extension_pending = $13, returned_count = $14,
+                 replied_at = $15, reply = $16, visit_due = $17, redo_count = $18, escalated = $19,
+                 satisfaction = $20, closed_at = $21, closed_on = $22, updated_at = $23, version = version + 1
+               WHERE ticket_no = $1 AND version = $2";
+    let n = on_tx!(tx, |c| {
+        sqlx::query(sql)
+            .bind(&o.ticket_no)
+            .bind(o.version)
+            .bind(&o.status)
+            .bind(&o.subject_department_code)
+            .bind(&o.department_path)
+            .bind(o.dispatched_at)
+            .bind(o.sign_due)
+            .bind(o.signed_at)
+            .bind(o.handle_from)
+            .bind(o.reply_due)
+            .bind(o.return_by)
+            .bind(o.extension_days)
+            .bind(o.extension_pending)
+            .bind(o.returned_count)
+            .bind(o.replied_at)
+            .bind(&o.reply)
+            .bind(o.visit_due)
+            .bind(o.redo_count)
+            .bind(o.escalated)
+            .bind(&o.satisfaction)
+            .bind(o.closed_at)
+            .bind(o.closed_on)
+            .bind(o.updated_at)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+pub async fn order(db: &Db, ticket_no: &str) -> Result<Option<OrderRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM work_order WHERE ticket_no = $1");
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(ticket_no).fetch_optional(c).await?))
+}
+
+pub async fn order_tx(tx: &mut Tx, ticket_no: &str) -> Result<Option<OrderRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM work_order WHERE ticket_no = $1");
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(ticket_no).fetch_optional(c).await?))
+}
+
+pub async fn by_token(db: &Db, token: &str) -> Result<Option<OrderRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM work_order WHERE token = $1");
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(token).fetch_optional(c).await?))
+}
+
+/// One step of an order's timeline.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StepRow {
+    pub id: String,
+    pub ticket_no: String,
+    pub step: String,
+    pub note: String,
+    pub detail: String,
+    pub actor: String,
+    pub actor_name: String,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_step(tx: &mut Tx, s: &StepRow) -> Result<()> {
+    let sql = "INSERT INTO work_order_step (id, ticket_no, step, note, detail, actor, actor_name, at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    on_tx!(tx, |c| {
+        sqlx::query(sql)
+            .bind(&s.id)
+            .bind(&s.ticket_no)
+            .bind(&s.step)
+            .bind(&s.note)
+            .bind(&s.detail)
+            .bind(&s.actor)
+            .bind(&s.actor_name)
+            .bind(s.at)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    Ok(())
+}
+
+pub async fn steps(db: &Db, ticket_no: &str) -> Result<Vec<StepRow>> {
+    let sql = "SELECT id, ticket_no, step, note, detail, actor, actor_name, at FROM work_order_step
+               WHERE ticket_no = $1 ORDER BY at, id";
+    Ok(on_db!(db, |c| sqlx::query_as(sql).bind(ticket_no).fetch_all(c).await?))
+}
+
+/// Which orders a list shows. Every condition is optional; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub statuses: Vec<String>,
+    /// Late at `now`: signing, replying or visiting past its due time.
+    pub late: bool,
+    pub escalated: bool,
+    pub extension_pending: bool,
+    pub returned: bool,
+    pub caller_phone: Option<String>,
+    pub types: Vec<String>,
+    pub channel: Option<String>,
+    pub department_code: Option<String>,
+    pub ticket_nos: Vec<String>,
+    /// Received from this instant (included) to that one (excluded).
+    pub received_from: Option<DateTime<Utc>>,
+    pub received_before: Option<DateTime<Utc>>,
+    /// Closed by the end of this local date (the completion-rate drill-down).
+    pub closed_by: Option<NaiveDate>,
+    pub satisfaction: Option<String>,
+    pub venue_named: bool,
+    pub limit: i64,
+}
+
+/// The orders in `scope` that pass `filter`, newest first.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    filter: &OrderFilter,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<Vec<OrderRow>> {
+    // $1 now, $2 today, $3 received from, $4 received before, $5 closed by; then text binds.
+    let far_past: DateTime<Utc> = "1900-01-01T00:00:00Z".parse().expect("a valid instant");
+    let far_future: DateTime<Utc> = "9999-01-01T00:00:00Z".parse().expect("a valid instant");
+    let scope_filter = ScopeFilter::any(scope, &["department_path", "venue_path"], 6);
+    let mut next = scope_filter.next_param(6);
+    let mut texts: Vec<String> = scope_filter.binds.clone();
+    let mut conds: Vec<String> = vec![scope_filter.sql.clone()];
+    let mut text_in = |column: &str, values: &[String], conds: &mut Vec<String>| {
+        if values.is_empty() {
+            return;
+        }
+        let marks: Vec<String> = values
+            .iter()
+            .map(|v| {
+                texts.push(v.clone());
+                next += 1;
+                format!("${}", next - 1)
+            })
+            .collect();
+        conds.push(format!("{column} IN ({})", marks.join(", ")));
+    };
+    text_in("status", &filter.statuses, &mut conds);
+    text_in("type", &filter.types, &mut conds);
+    text_in("ticket_no", &filter.ticket_nos, &mut conds);
+    text_in("caller_phone", filter.caller_phone.as_slice(), &mut conds);
+    text_in("channel", filter.channel.as_slice(), &mut conds);
+    text_in("subject_department_code", filter.department_code.as_slice(), &mut conds);
+    text_in("satisfaction", filter.satisfaction.as_slice(), &mut conds);
+    if filter.late {
+        conds.push(
+            "((status = 'dispatched' AND sign_due < $1) OR (status = 'signed' AND reply_due < $2)
+              OR (status = 'replied' AND visit_due < $2))"
+                .into(),
+        );
+    }
+    if filter.escalated {
+        conds.push("escalated AND status <> 'closed'".into());
+    }
+    if filter.extension_pending {
+        conds.push("extension_pending IS NOT NULL".into());
+    }
+    if filter.returned {
+        conds.push("returned_count > 0".into());
+    }
+    if filter.venue_named {
+        conds.push("subject_venue_code IS NOT NULL".into());
+    }
+    if filter.closed_by.is_some() {
+        conds.push("closed_on IS NOT NULL AND closed_on <= $5".into());
+    }
+    conds.push("received_at >= $3 AND received_at < $4".into());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM work_order WHERE {} ORDER BY received_at DESC, ticket_no DESC LIMIT {}",
+        conds.join(" AND "),
+        filter.limit.clamp(1, 10_000)
+    );
+    let closed_by = filter.closed_by.unwrap_or(today);
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(now)
+            .bind(today)
+            .bind(filter.received_from.unwrap_or(far_past))
+            .bind(filter.received_before.unwrap_or(far_future))
+            .bind(closed_by);
+        for t in &texts {
+            q = q.bind(t.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
