@@ -126,6 +126,15 @@ impl Satisfaction {
     pub fn parse(s: &str) -> Option<Satisfaction> {
         Satisfaction::ALL.into_iter().find(|x| x.as_str() == s)
     }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "满意",
+            Satisfaction::BasicallySatisfied => "基本满意",
+            Satisfaction::Unsatisfied => "不满意",
+            Satisfaction::Unreachable => "联系不上",
+        }
+    }
 }
 
 /// A work order as a legacy hotline system exports it (spec/exchange.md §4).

@@ -41,7 +41,8 @@ pub fn router(app: App) -> Router {
         .merge(assets::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
-        .layer(axum::middleware::from_fn_with_state(app.clone(), session::session_layer));
+        .layer(axum::middleware::from_fn_with_state(app.clone(), session::session_layer))
+        .layer(axum::Extension(pages::public::PublicLimits::new(app.config.public_orders_per_hour)));
     for (name, value) in security_headers {
         router = router
             .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from(name), HeaderValue::from_static(value)));

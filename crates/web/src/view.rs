@@ -44,7 +44,7 @@ impl Layout {
             item("/dashboard", "实时监控", false),
             item("/cases", "电子监察", false),
             item("/supervision", "预警与督办", false),
-            item("/hotline", "效能投诉", true),
+            item("/hotline", "效能投诉", false),
             item("/tasks", "督察督办", true),
             item("/inspections", "明察暗访", true),
             item("/evaluation", "绩效考评", true),
@@ -98,6 +98,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "notice" => "督办通知已发出，责任部门将在待办中看到。",
         "dismissed" => "预警已核销。",
         "step" => "已办理，督办过程已记录。",
+        "order" => "工单已受理。",
+        "order-step" => "已办理，办理过程已记录。",
         _ => return None,
     })
 }

@@ -33,13 +33,13 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut buf = [0u8; 32];
     rand::fill(&mut buf[..]);
     hex::encode(buf)
 }
 
-fn pre_session_cookie(app: &App, token: &str) -> String {
+pub(crate) fn pre_session_cookie(app: &App, token: &str) -> String {
     let secure = if app.config.secure_cookies { "; Secure" } else { "" };
     format!("{PRE_SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }

@@ -25,20 +25,6 @@ fn page(
     ComingPage { l: Layout::new(s, section, heading), heading, points }
 }
 
-pub async fn hotline(CurrentUser(s): CurrentUser) -> impl IntoResponse {
-    page(
-        &s,
-        "/hotline",
-        "效能投诉（963333）",
-        &[
-            "电话、网上、信件、来访与 Open311 渠道受理投诉、举报、咨询、建议、求助、表扬",
-            "派单、签收、办理、答复、回访、退单、延期与重办",
-            "来电人身份保密，群众凭查询码跟踪办理结果",
-            "受理量、办结率、按时签收率、满意率等指标",
-        ],
-    )
-}
-
 pub async fn tasks(CurrentUser(s): CurrentUser) -> impl IntoResponse {
     page(
         &s,

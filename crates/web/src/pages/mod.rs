@@ -5,7 +5,9 @@ mod auth;
 mod calendar;
 mod cases;
 mod coming;
+mod hotline;
 mod network;
+pub mod public;
 mod reports;
 mod supervision;
 
@@ -55,8 +57,15 @@ pub fn routes() -> Router<App> {
         // reports
         .route("/reports", get(reports::cases_report))
         .route("/reports/cases.xlsx", get(reports::cases_xlsx))
+        // the efficiency hotline: staff, and the citizen's pages (no account)
+        .route("/hotline", get(hotline::queues))
+        .route("/hotline/new", get(hotline::intake_form))
+        .route("/hotline/orders", post(hotline::create))
+        .route("/hotline/orders/{no}", get(hotline::order))
+        .route("/hotline/orders/{no}/steps", post(hotline::step))
+        .route("/public/hotline", get(public::form).post(public::create))
+        .route("/public/hotline/query", get(public::query_form).post(public::query))
         // capabilities still being built
-        .route("/hotline", get(coming::hotline))
         .route("/tasks", get(coming::tasks))
         .route("/inspections", get(coming::inspections))
         .route("/evaluation", get(coming::evaluation))

@@ -1,0 +1,283 @@
+//! The hotline's pages for staff: the queues of each role, the operator's intake with caller
+//! lookup, and an order's page with its timeline and the steps the viewer may take.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use oversight_app::hotline::{self, Intake, NewOrder, OrderLine, OrderView, Queue, StepInput};
+use oversight_app::{App, AppError};
+use oversight_domain::RowError;
+use oversight_domain::access::Action;
+use oversight_domain::ticket::{Channel, Satisfaction, TicketType};
+use oversight_domain::workorder::{OrderStatus, OrderStep};
+
+use super::Done;
+use crate::error::PageError;
+use crate::session::CurrentUser;
+use crate::view::Layout;
+
+/// Helpers the hotline templates call.
+pub trait Present {
+    fn tz(&self) -> chrono_tz::Tz;
+    fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz()).format("%Y-%m-%d %H:%M").to_string()
+    }
+    fn step_label<'a>(&self, word: &'a str) -> &'a str {
+        OrderStep::label_of(word)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/queues.html")]
+struct QueuesPage {
+    l: Layout,
+    queues: Vec<Queue>,
+    intake: bool,
+    tz: chrono_tz::Tz,
+}
+
+impl Present for QueuesPage {
+    fn tz(&self) -> chrono_tz::Tz {
+        self.tz
+    }
+}
+
+pub async fn queues(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(done): Query<Done>,
+) -> Result<impl IntoResponse, PageError> {
+    let queues = hotline::queues(&app, &s.actor).await?;
+    Ok(QueuesPage {
+        intake: s.actor.may_somewhere(Action::Hotline),
+        l: Layout::new(&s, "/hotline", "效能投诉").with_notice(done.done.as_deref()),
+        queues,
+        tz: app.config.tz(),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct IntakeQuery {
+    phone: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/new.html")]
+struct IntakePage {
+    l: Layout,
+    f: OrderForm,
+    errors: Vec<RowError>,
+    /// The caller's earlier orders, when the operator looked the phone up.
+    history: Option<Vec<OrderLine>>,
+    types: [TicketType; 6],
+    channels: [Channel; 3],
+    tz: chrono_tz::Tz,
+}
+
+impl Present for IntakePage {
+    fn tz(&self) -> chrono_tz::Tz {
+        self.tz
+    }
+}
+
+const OPERATOR_CHANNELS: [Channel; 3] = [Channel::Phone, Channel::Letter, Channel::Visit];
+
+/// The order form, as posted (by an operator or a citizen).
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct OrderForm {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub caller_name: String,
+    #[serde(default)]
+    pub caller_phone: String,
+    #[serde(default)]
+    pub anonymous: Option<String>,
+    #[serde(default)]
+    pub venue_code: String,
+    #[serde(default)]
+    pub department_code: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+impl OrderForm {
+    pub fn new_order(&self) -> NewOrder {
+        NewOrder {
+            kind: self.kind.clone(),
+            summary: self.summary.clone(),
+            caller_name: self.caller_name.clone(),
+            caller_phone: self.caller_phone.clone(),
+            anonymous: self.anonymous.is_some(),
+            venue_code: self.venue_code.clone(),
+            department_code: self.department_code.clone(),
+            address: self.address.clone(),
+            lat: None,
+            lon: None,
+        }
+    }
+}
+
+fn split_invalid(e: AppError) -> Result<Vec<RowError>, PageError> {
+    match e {
+        AppError::Invalid(errors) => Ok(errors),
+        other => Err(other.into()),
+    }
+}
+
+pub async fn intake_form(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<IntakeQuery>,
+) -> Result<Response, PageError> {
+    if !s.actor.may_somewhere(Action::Hotline) {
+        return Err(AppError::Forbidden("只有热线话务员或效能办可以受理工单".into()).into());
+    }
+    let phone = q.phone.unwrap_or_default();
+    let (history, errors) = if phone.trim().is_empty() {
+        (None, vec![])
+    } else {
+        match hotline::caller_history(&app, &s.actor, &phone).await {
+            Ok(h) => (Some(h), vec![]),
+            Err(e) => (None, split_invalid(e)?),
+        }
+    };
+    let f = OrderForm { caller_phone: phone, channel: "phone".into(), ..Default::default() };
+    Ok(IntakePage {
+        l: Layout::new(&s, "/hotline", "受理工单"),
+        f,
+        errors,
+        history,
+        types: TicketType::ALL,
+        channels: OPERATOR_CHANNELS,
+        tz: app.config.tz(),
+    }
+    .into_response())
+}
+
+pub async fn create(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Form(f): Form<OrderForm>,
+) -> Result<Response, PageError> {
+    let channel = Channel::parse(&f.channel).filter(|c| OPERATOR_CHANNELS.contains(c)).unwrap_or(Channel::Phone);
+    match hotline::create_order(&app, Intake::Operator(&s.actor, channel), &f.new_order()).await {
+        Ok(created) => Ok(Redirect::to(&format!("/hotline/orders/{}?done=order", created.ticket_no)).into_response()),
+        Err(e) => {
+            let errors = split_invalid(e)?;
+            Ok(IntakePage {
+                l: Layout::new(&s, "/hotline", "受理工单"),
+                f,
+                errors,
+                history: None,
+                types: TicketType::ALL,
+                channels: OPERATOR_CHANNELS,
+                tz: app.config.tz(),
+            }
+            .into_response())
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct OrderQuery {
+    done: Option<String>,
+    /// `1`: show the caller in full (the office; audited).
+    caller: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/order.html")]
+struct OrderPage {
+    l: Layout,
+    v: OrderView,
+    satisfactions: [Satisfaction; 4],
+    tz: chrono_tz::Tz,
+}
+
+impl Present for OrderPage {
+    fn tz(&self) -> chrono_tz::Tz {
+        self.tz
+    }
+}
+
+impl OrderPage {
+    fn kind(&self) -> &'static str {
+        TicketType::parse(&self.v.order.r#type).map_or("—", |t| t.label())
+    }
+    fn channel(&self) -> &'static str {
+        Channel::parse(&self.v.order.channel).map_or("—", |c| c.label())
+    }
+    fn status(&self) -> &'static str {
+        OrderStatus::parse(&self.v.order.status).map_or("—", |s| s.label())
+    }
+    fn satisfaction(&self) -> &'static str {
+        self.v.order.satisfaction.as_deref().and_then(Satisfaction::parse).map_or("—", |s| s.label())
+    }
+    fn has(&self, word: &str) -> bool {
+        self.v.next_steps.iter().any(|s| s.as_str() == word)
+    }
+    fn buttons(&self) -> Vec<&OrderStep> {
+        // Steps with their own forms are drawn apart.
+        self.v
+            .next_steps
+            .iter()
+            .filter(|s| !matches!(s, OrderStep::Dispatch | OrderStep::RequestExtension(_) | OrderStep::Visit(_)))
+            .collect()
+    }
+}
+
+pub async fn order(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(no): Path<String>,
+    Query(q): Query<OrderQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let v = hotline::order_view(&app, &s.actor, &no, q.caller.as_deref() == Some("1")).await?;
+    Ok(OrderPage {
+        l: Layout::new(&s, "/hotline", format!("工单 {no}")).with_notice(q.done.as_deref()),
+        v,
+        satisfactions: Satisfaction::ALL,
+        tz: app.config.tz(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct StepForm {
+    step: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    department_code: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    satisfaction: String,
+}
+
+pub async fn step(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(no): Path<String>,
+    Form(f): Form<StepForm>,
+) -> Result<Response, PageError> {
+    let days = match f.days.trim() {
+        "" => None,
+        d => Some(d.parse().map_err(|_| AppError::field("days", "延期天数应为整数（工作日）"))?),
+    };
+    let input = StepInput {
+        step: f.step,
+        note: f.note,
+        department_code: f.department_code,
+        days,
+        satisfaction: f.satisfaction,
+    };
+    hotline::order_step(&app, &s.actor, &no, &input).await?;
+    Ok(Redirect::to(&format!("/hotline/orders/{no}?done=order-step")).into_response())
+}

@@ -1,0 +1,218 @@
+//! The citizen's pages: file an order on the web without an account, and follow it with its
+//! number and query code. Plain forms, no script, no images; limited per client address so
+//! that a flood from one address cannot bury the hotline.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use oversight_app::hotline::{self, Intake, PublicView};
+use oversight_app::{App, AppError};
+use oversight_domain::RowError;
+use oversight_domain::ticket::TicketType;
+
+use super::auth::{pre_session_cookie, random_token};
+use super::hotline::OrderForm;
+use crate::error::PageError;
+use crate::session::{ClientAddr, OptionalUser};
+
+/// Counts requests per client address in fixed windows; memory stays bounded because expired
+/// windows are dropped whenever the table grows large.
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    hits: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> RateLimiter {
+        RateLimiter { limit, window, hits: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether `key` may make one more request now (and counts it).
+    pub fn allow(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        if hits.len() > 100_000 {
+            hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = hits.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.limit {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+}
+
+/// The limits of the public pages: orders filed, and queries (which guess codes).
+#[derive(Clone)]
+pub struct PublicLimits {
+    pub orders: Arc<RateLimiter>,
+    pub queries: Arc<RateLimiter>,
+}
+
+impl PublicLimits {
+    pub fn new(orders_per_hour: u32) -> PublicLimits {
+        let hour = Duration::from_secs(3600);
+        PublicLimits {
+            orders: Arc::new(RateLimiter::new(orders_per_hour, hour)),
+            queries: Arc::new(RateLimiter::new(orders_per_hour.saturating_mul(6).max(30), hour)),
+        }
+    }
+}
+
+fn too_many() -> Response {
+    let e = PageError::new(StatusCode::TOO_MANY_REQUESTS, "提交过于频繁，请稍后再试，或拨打 963333 热线");
+    ([(header::RETRY_AFTER, "3600")], e).into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/form.html")]
+struct FormPage {
+    css: String,
+    csrf: String,
+    f: OrderForm,
+    errors: Vec<RowError>,
+    types: [TicketType; 6],
+    max: usize,
+}
+
+/// The form token of a public page: the session's when signed in, else a fresh pre-session one.
+fn token(app: &App, user: &OptionalUser) -> (String, Option<String>) {
+    match &user.0 {
+        Some(s) => (s.csrf.clone(), None),
+        None => {
+            let t = random_token();
+            (t.clone(), Some(pre_session_cookie(app, &t)))
+        }
+    }
+}
+
+fn with_cookie(cookie: Option<String>, page: impl IntoResponse) -> Response {
+    match cookie {
+        Some(c) => ([(header::SET_COOKIE, c)], page).into_response(),
+        None => page.into_response(),
+    }
+}
+
+fn form_page(csrf: String, f: OrderForm, errors: Vec<RowError>) -> FormPage {
+    FormPage { css: crate::assets::url("app.css"), csrf, f, errors, types: TicketType::ALL, max: hotline::MAX_SUMMARY }
+}
+
+pub async fn form(State(app): State<App>, user: OptionalUser) -> Response {
+    let (csrf, cookie) = token(&app, &user);
+    with_cookie(cookie, form_page(csrf, OrderForm::default(), vec![]))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/created.html")]
+struct CreatedPage {
+    css: String,
+    csrf: String,
+    ticket_no: String,
+    query_code: String,
+    expected: Option<chrono::NaiveDate>,
+}
+
+pub async fn create(
+    State(app): State<App>,
+    Extension(limits): Extension<PublicLimits>,
+    ClientAddr(addr): ClientAddr,
+    user: OptionalUser,
+    Form(f): Form<OrderForm>,
+) -> Result<Response, PageError> {
+    if !limits.orders.allow(&addr) {
+        return Ok(too_many());
+    }
+    let (csrf, cookie) = token(&app, &user);
+    let mut new = f.new_order();
+    // Citizens do not name codes; the operator dispatches.
+    new.venue_code.clear();
+    new.department_code.clear();
+    match hotline::create_order(&app, Intake::Citizen, &new).await {
+        Ok(c) => Ok(with_cookie(
+            cookie,
+            CreatedPage {
+                css: crate::assets::url("app.css"),
+                csrf,
+                ticket_no: c.ticket_no,
+                query_code: c.query_code,
+                expected: c.expected,
+            },
+        )),
+        Err(AppError::Invalid(errors)) => {
+            Ok(with_cookie(cookie, (StatusCode::UNPROCESSABLE_ENTITY, form_page(csrf, f, errors))))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/query.html")]
+struct QueryPage {
+    css: String,
+    csrf: String,
+    ticket_no: String,
+    error: Option<String>,
+    v: Option<PublicView>,
+    tz: chrono_tz::Tz,
+}
+
+impl QueryPage {
+    fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+pub async fn query_form(State(app): State<App>, user: OptionalUser) -> Response {
+    let (csrf, cookie) = token(&app, &user);
+    let page = QueryPage {
+        css: crate::assets::url("app.css"),
+        csrf,
+        ticket_no: String::new(),
+        error: None,
+        v: None,
+        tz: app.config.tz(),
+    };
+    with_cookie(cookie, page)
+}
+
+#[derive(serde::Deserialize)]
+pub struct QueryForm {
+    #[serde(default)]
+    ticket_no: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn query(
+    State(app): State<App>,
+    Extension(limits): Extension<PublicLimits>,
+    ClientAddr(addr): ClientAddr,
+    user: OptionalUser,
+    Form(q): Form<QueryForm>,
+) -> Result<Response, PageError> {
+    if !limits.queries.allow(&addr) {
+        return Ok(too_many());
+    }
+    let (csrf, cookie) = token(&app, &user);
+    let (v, error) = match hotline::public_view(&app, &q.ticket_no, &q.code).await {
+        Ok(v) => (Some(v), None),
+        Err(AppError::NotFound(_)) => (None, Some("工单号或查询码不正确，请核对后再试".to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    let status = if v.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    let page =
+        QueryPage { css: crate::assets::url("app.css"), csrf, ticket_no: q.ticket_no, error, v, tz: app.config.tz() };
+    Ok(with_cookie(cookie, (status, page)))
+}
