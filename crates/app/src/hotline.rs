@@ -762,3 +762,78 @@ pub async fn public_view(app: &App, ticket_no: &str, code: &str) -> Result<Publi
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// Which orders a public listing (Open311 `GET requests`) asks for.
+#[derive(Debug, Clone, Default)]
+pub struct PublicQuery {
+    pub ticket_nos: Vec<String>,
+    pub types: Vec<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// `open` and/or `closed`; empty for both.
+    pub statuses: Vec<String>,
+    pub limit: i64,
+}
+
+/// An order as anyone may see it: no caller, and the citizen's words only for a key holder.
+#[derive(Debug, Clone)]
+pub struct PublicOrder {
+    pub order: OrderRow,
+    pub department_name: Option<String>,
+    /// The handling deadline (the end of that local day); before dispatch, the limit of its
+    /// type counted from receipt.
+    pub expected: Option<NaiveDate>,
+}
+
+/// Orders for public listings, newest first. Callers' identities are removed.
+pub async fn public_orders(app: &App, q: &PublicQuery) -> Result<Vec<PublicOrder>, AppError> {
+    let now = app.now();
+    let today = app.local_date(now);
+    let statuses: Vec<String> = q
+        .statuses
+        .iter()
+        .flat_map(|s| match s.as_str() {
+            "closed" => vec![OrderStatus::Closed],
+            _ => vec![OrderStatus::Received, OrderStatus::Dispatched, OrderStatus::Signed, OrderStatus::Replied],
+        })
+        .map(|s| s.as_str().to_string())
+        .collect();
+    let filter = OrderFilter {
+        ticket_nos: q.ticket_nos.clone(),
+        types: q.types.clone(),
+        statuses,
+        received_from: q.from,
+        received_before: q.to,
+        limit: q.limit,
+        ..Default::default()
+    };
+    let rows = store::list(&app.db, &oversight_domain::access::Scope::All, &filter, now, today).await?;
+    let units: std::collections::HashMap<String, String> = network_store::all_units(&app.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind == OrgKind::Department)
+        .map(|u| (u.code.as_str().to_string(), u.name))
+        .collect();
+    let cal = app.calendar().await?;
+    Ok(rows
+        .into_iter()
+        .map(|mut o| {
+            o.caller_name = None;
+            o.caller_phone = None;
+            let expected = o.reply_due.or_else(|| {
+                let kind = TicketType::parse(&o.r#type)?;
+                cal.deadline(o.received_on, app.config.hotline.limit_days(kind)).ok()
+            });
+            PublicOrder {
+                department_name: o.subject_department_code.as_ref().and_then(|c| units.get(c).cloned()),
+                expected,
+                order: o,
+            }
+        })
+        .collect())
+}
+
+/// The order a token stands for (Open311 `tokens/{token}`).
+pub async fn order_of_token(app: &App, token: &str) -> Result<Option<String>, AppError> {
+    Ok(store::by_token(&app.db, token.trim()).await?.map(|o| o.ticket_no))
+}

@@ -7,6 +7,7 @@ mod api;
 mod assets;
 mod chart;
 mod error;
+mod open311;
 mod pages;
 mod session;
 mod view;
@@ -41,6 +42,7 @@ pub fn router(app: App) -> Router {
         .merge(assets::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
+        .merge(open311::routes())
         .layer(axum::middleware::from_fn_with_state(app.clone(), session::session_layer))
         .layer(axum::Extension(pages::public::PublicLimits::new(app.config.public_orders_per_hour)));
     for (name, value) in security_headers {

@@ -64,3 +64,8 @@ pub async fn login(s: &Spawned, username: &str) -> (reqwest::Client, String) {
     let csrf = csrf_of(&home);
     (c, csrf)
 }
+
+/// The actor of a demo account, for driving use cases beside the server.
+pub async fn actor(s: &Spawned, username: &str) -> oversight_app::Actor {
+    oversight_app::accounts::login(&s.app, username, &password(s, username), "127.0.0.1").await.unwrap().actor
+}

@@ -1,0 +1,127 @@
+//! Open311 GeoReport v2 against a real server: a client from PyPI files and follows a request
+//! while staff work it through the ordinary workflow; errors come in the GeoReport format.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use oversight_app::hotline::{self, StepInput};
+use oversight_app::{Actor, accounts};
+use oversight_testkit::on_both_backends;
+use serde_json::Value;
+
+on_both_backends!(
+    with crate::common::spawn;
+    a_pypi_client_files_and_follows_a_request,
+    errors_come_in_the_open311_format,
+);
+
+/// A Python with `georeport` installed, in a virtual environment the tests make once.
+fn python() -> PathBuf {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("open311-venv");
+    let python = venv.join("bin/python");
+    let ready = venv.join(".ready");
+    if !ready.exists() {
+        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
+        assert!(status.success(), "python3 -m venv failed");
+        let status = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "georeport==0.3.1"])
+            .status()
+            .expect("pip runs");
+        assert!(status.success(), "pip install georeport failed (PyPI must be reachable)");
+        std::fs::write(&ready, "").unwrap();
+    }
+    python
+}
+
+fn run_client(base: &str, key: &str, args: &[&str]) -> Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/open311/client.py");
+    let out = Command::new(python()).arg(script).args([base, key]).args(args).output().expect("the client runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the Open311 client failed: {stderr}");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("client output: {e}: {stderr}"))
+}
+
+async fn a_pypi_client_files_and_follows_a_request(s: common::Spawned) {
+    let (_, key) = accounts::create_api_key(&s.app, &Actor::cli(), "市民 App", None).await.unwrap();
+    let base = s.base.clone();
+    let key2 = key.clone();
+    let filed = tokio::task::spawn_blocking(move || run_client(&base, &key2, &["file"])).await.unwrap();
+    let id = filed["json"]["service_request_id"].as_str().unwrap().to_string();
+    let token = filed["json"]["token"].as_str().unwrap().to_string();
+
+    // The order is an ordinary order: the office sees the caller, the workflow runs.
+    let operator = common::actor(&s, "rexian").await;
+    let liaison = common::actor(&s, "fgw").await;
+    let view = hotline::order_view(&s.app, &operator, &id, true).await.unwrap();
+    assert_eq!(view.order.channel, "open311");
+    assert_eq!(view.caller.name.as_deref(), Some("王小明"));
+    assert_eq!(view.order.subject_venue_code.as_deref(), Some("460100-V"));
+    let step = |step: &str, note: &str| StepInput { step: step.into(), note: note.into(), ..Default::default() };
+    let dispatch = StepInput { department_code: "460100-D01".into(), ..step("dispatch", "") };
+    hotline::order_step(&s.app, &operator, &id, &dispatch).await.unwrap();
+    hotline::order_step(&s.app, &liaison, &id, &step("sign", "")).await.unwrap();
+    hotline::order_step(&s.app, &liaison, &id, &step("reply", "已约谈窗口负责人并通报批评")).await.unwrap();
+    let visit = StepInput { satisfaction: "satisfied".into(), ..step("visit", "") };
+    hotline::order_step(&s.app, &operator, &id, &visit).await.unwrap();
+
+    let base = s.base.clone();
+    let followed =
+        tokio::task::spawn_blocking(move || run_client(&base, &key, &["follow", &id, &token])).await.unwrap();
+    assert_eq!(followed["agency_responsible"], "市发展和改革委员会");
+}
+
+async fn errors_come_in_the_open311_format(s: common::Spawned) {
+    let c = common::client();
+    let (_, key) = accounts::create_api_key(&s.app, &Actor::cli(), "市民 App", None).await.unwrap();
+    let root = format!("{}/open311/v2", s.base);
+    let post = |format: &'static str, form: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = format!("{root}/requests.{format}");
+        async move { c.post(url).form(&form).send().await.unwrap() }
+    };
+    // A bad key: 403, nothing stored.
+    let res = post("json", vec![("api_key", "ovk_nope".into()), ("service_code", "complaint".into())]).await;
+    assert_eq!(res.status(), 403);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body[0]["code"], 403);
+    assert!(body[0]["description"].as_str().unwrap().contains("api_key"));
+    // An unknown service, in XML.
+    let res = post("xml", vec![("api_key", key.clone()), ("service_code", "pothole".into())]).await;
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("<errors><error><code>400</code><description>service_code pothole not found"), "{text}");
+    // A missing description and a bad phone: both named, in Open311 words.
+    let res =
+        post("json", vec![("api_key", key.clone()), ("service_code", "complaint".into()), ("phone", "12ab".into())])
+            .await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    let description = body[0]["description"].as_str().unwrap();
+    assert!(description.contains("description:") && description.contains("phone:"), "{description}");
+    // Unknown things are 404s; a span of more than 90 days is a 400.
+    for (url, status) in [
+        (format!("{root}/requests/H000.json"), 404),
+        (format!("{root}/services/pothole.xml"), 404),
+        (format!("{root}/tokens/nope.json"), 404),
+        (format!("{root}/requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z"), 400),
+        (format!("{root}/requests.json?status=pending"), 400),
+        (format!("{root}/requests.csv"), 404),
+    ] {
+        let res = c.get(&url).send().await.unwrap();
+        assert_eq!(res.status(), status, "{url}");
+        let text = res.text().await.unwrap();
+        assert!(text.starts_with("[{\"code\":") || text.contains("<errors>"), "{url}: {text}");
+    }
+    // Nothing was stored by any of it.
+    let listed: Value = c.get(format!("{root}/requests.json")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed, serde_json::json!([]));
+    // Discovery, both formats.
+    let d: Value = c.get(format!("{}/open311/discovery.json", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(d["endpoints"][0]["url"], format!("{}/open311/v2", s.base));
+    let x = c.get(format!("{}/open311/discovery.xml", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(x.contains("<specification>http://wiki.open311.org/GeoReport_v2</specification>"));
+}
