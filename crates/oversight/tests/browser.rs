@@ -288,3 +288,101 @@ async fn office_watches_the_network_and_supervises_an_overdue_case() {
     assert!(text_of(&c, "#filter").await.contains("超期"));
     c.close().await.unwrap();
 }
+
+/// A citizen files a complaint on the web → the operator dispatches it → the department signs
+/// and replies → the office visits the citizen → the citizen sees the result with the query
+/// code. The department never sees who complained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_complaint_runs_its_whole_life() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let Some((c, _driver)) = browser().await else { return };
+
+    // The citizen, without an account.
+    c.goto(&format!("{}/public/hotline", s.base)).await.unwrap();
+    c.find(Locator::Css("input[name=type][value=complaint]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#summary"))
+        .await
+        .unwrap()
+        .send_keys("市政务服务中心办理企业投资项目核准，材料交了三次仍未受理")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#caller_name")).await.unwrap().send_keys("王小明").await.unwrap();
+    c.find(Locator::Css("#caller_phone")).await.unwrap().send_keys("13812345678").await.unwrap();
+    screenshot(&c, "public-form").await;
+    c.find(Locator::Css("#public-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#query-code")).await.unwrap();
+    let ticket_no = text_of(&c, "#ticket-no").await;
+    let code = text_of(&c, "#query-code").await;
+    assert!(ticket_no.starts_with('H') && code.len() == 8, "{ticket_no} {code}");
+    screenshot(&c, "public-created").await;
+
+    // The operator dispatches it to the suggested department.
+    sign_in(&c, &s.base, "rexian", &common::password(&s, "rexian")).await;
+    c.find(Locator::LinkText("效能投诉")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#queue-dispatch")).await.unwrap();
+    assert!(text_of(&c, "#queue-dispatch").await.contains("138****5678"));
+    c.find(Locator::LinkText(&ticket_no)).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#dispatch")).await.unwrap();
+    assert_eq!(text_of(&c, "#caller-name").await, "王**");
+    let suggested = text_of(&c, "#dispatch select option:checked").await;
+    assert!(suggested.contains("市发展和改革委员会") && suggested.contains("建议"), "{suggested}");
+    screenshot(&c, "order-dispatch").await;
+    c.find(Locator::Css("#dispatch button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert_eq!(text_of(&c, "#order-status").await, "待签收");
+    sign_out(&c).await;
+
+    // The department signs and replies; it never sees the caller.
+    sign_in(&c, &s.base, "fgw", &common::password(&s, "fgw")).await;
+    c.goto(&format!("{}/hotline", s.base)).await.unwrap();
+    assert!(!text_of(&c, "#queue-sign").await.contains("5678"));
+    c.find(Locator::Css("#queue-sign a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#steps-form")).await.unwrap();
+    assert!(c.find(Locator::Css("#caller")).await.is_err(), "the department sees no caller");
+    assert!(!c.source().await.unwrap().contains("王小明"));
+    c.find(Locator::Css("#steps-form button[value=sign]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert_eq!(text_of(&c, "#order-status").await, "办理中");
+    c.find(Locator::Css("#steps-form textarea"))
+        .await
+        .unwrap()
+        .send_keys("已当场受理，三个工作日内办结")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#steps-form button[value=reply]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert_eq!(text_of(&c, "#order-status").await, "待回访");
+    sign_out(&c).await;
+
+    // The office calls the citizen back.
+    sign_in(&c, &s.base, "rexian", &common::password(&s, "rexian")).await;
+    c.goto(&format!("{}/hotline", s.base)).await.unwrap();
+    c.find(Locator::Css("#queue-visit a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#visit")).await.unwrap();
+    c.find(Locator::Css("#visit select option[value=satisfied]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#visit button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert_eq!(text_of(&c, "#order-status").await, "已办结");
+    assert_eq!(text_of(&c, "#order-satisfaction").await, "满意");
+    c.find(Locator::Css("#reveal-caller")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#caller-phone")).await.unwrap();
+    assert_eq!(text_of(&c, "#caller-phone").await, "13812345678");
+    let timeline = text_of(&c, "#timeline").await;
+    for step in ["受理", "派单", "签收", "答复", "回访"] {
+        assert!(timeline.contains(step), "{step} in {timeline}");
+    }
+    screenshot(&c, "order-closed").await;
+    sign_out(&c).await;
+
+    // The citizen follows it with the query code.
+    c.goto(&format!("{}/public/hotline/query", s.base)).await.unwrap();
+    c.find(Locator::Css("#ticket_no")).await.unwrap().send_keys(&ticket_no).await.unwrap();
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("#query-form button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#public-status")).await.unwrap();
+    assert_eq!(text_of(&c, "#public-status").await, "已办结");
+    assert_eq!(text_of(&c, "#public-reply").await, "已当场受理，三个工作日内办结");
+    screenshot(&c, "public-result").await;
+    c.close().await.unwrap();
+}
