@@ -32,6 +32,8 @@ pub struct Config {
     pub hotline: oversight_domain::workorder::HotlineRules,
     /// Citizens' web orders allowed per client address within an hour (the public form).
     pub public_orders_per_hour: u32,
+    /// Where notifications go (`[notify]`): SMTP and the SMS gateway, retries.
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             supervision: Default::default(),
             hotline: Default::default(),
             public_orders_per_hour: 10,
+            notify: Default::default(),
         }
     }
 }
@@ -113,6 +116,7 @@ impl fmt::Debug for Config {
             .field("supervision", &self.supervision)
             .field("hotline", &self.hotline)
             .field("public_orders_per_hour", &self.public_orders_per_hour)
+            .field("notify", &self.notify)
             .finish()
     }
 }

@@ -390,7 +390,26 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
         "days": match step { OrderStep::RequestExtension(d) => Some(d), _ => None },
         "satisfaction": match step { OrderStep::Visit(s) => Some(s.as_str()), _ => None },
     });
+    let step_key = format!("{ticket_no}|{}|{}", step.as_str(), updated.version + 1);
+    let messages = match step {
+        OrderStep::Dispatch => {
+            let due = |d: Option<DateTime<Utc>>| {
+                d.map_or(String::new(), |d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            };
+            let subject = format!("【效能投诉】新工单 {ticket_no} 待签收");
+            let body = format!(
+                "效能办派来工单 {ticket_no}（{}），请于 {} 前签收，{} 前办理答复。请登录效能监察平台查看。",
+                TicketType::parse(&updated.r#type).map_or("—", |t| t.label()),
+                due(updated.sign_due),
+                updated.reply_due.map_or(String::new(), |d| d.to_string())
+            );
+            crate::notify::to_department(app, &updated, "dispatched", &step_key, subject, body).await?
+        }
+        OrderStep::Reply => crate::notify::to_citizen(&order, &step_key).into_iter().collect(),
+        _ => Vec::new(),
+    };
     let mut tx = app.db.begin().await?;
+    let queued = crate::notify::enqueue(&mut tx, messages, now).await?;
     if !store::update_flow(&mut tx, &updated).await? {
         return Err(AppError::Conflict("工单刚被他人办理，请刷新后再试".into()));
     }
@@ -419,6 +438,9 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
     )
     .await?;
     tx.commit().await?;
+    if queued > 0 {
+        app.notify_wake.notify_one();
+    }
     Ok(next.status)
 }
 

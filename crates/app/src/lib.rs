@@ -12,6 +12,7 @@ pub mod error;
 pub mod exchange;
 pub mod hotline;
 pub mod network;
+pub mod notify;
 pub mod supervision;
 pub mod tickets;
 
@@ -67,6 +68,8 @@ pub struct App {
     calendar: Arc<calendar::CalendarCache>,
     /// Woken when events arrive, so that the monitor looks at the new signal instants.
     pub monitor_wake: Arc<tokio::sync::Notify>,
+    /// Woken when messages are queued, so that they go out at once.
+    pub notify_wake: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -96,6 +99,7 @@ impl App {
             clock,
             calendar: Arc::new(calendar::CalendarCache::default()),
             monitor_wake: Arc::new(tokio::sync::Notify::new()),
+            notify_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -338,6 +338,8 @@ pub struct UnitView {
     pub staff: Vec<store::Staff>,
     pub items: Vec<store::CatalogueEntry>,
     pub may_edit: bool,
+    /// Where a department's notifications go: e-mail and mobile for SMS.
+    pub contacts: (Option<String>, Option<String>),
 }
 
 pub async fn unit_view(app: &App, actor: &Actor, code: &str) -> Result<UnitView, AppError> {
@@ -371,7 +373,44 @@ pub async fn unit_view(app: &App, actor: &Actor, code: &str) -> Result<UnitView,
         _ => (vec![], vec![], vec![]),
     };
     let may_edit = actor.may(Action::EditNetwork, &unit.path);
-    Ok(UnitView { unit, ancestors, children, counts, windows, staff, items, may_edit })
+    let contacts = oversight_store::outbox::contacts(&app.db, code).await?.unwrap_or_default();
+    Ok(UnitView { unit, ancestors, children, counts, windows, staff, items, may_edit, contacts })
+}
+
+/// Sets where a department's notifications go (the hotline's dispatches, reminders, warnings).
+pub async fn set_contacts(app: &App, actor: &Actor, code: &str, email: &str, phone: &str) -> Result<(), AppError> {
+    let unit = visible_unit(app, actor, code).await?;
+    actor.require(Action::EditNetwork, &unit.path, &format!("单位 {code}"))?;
+    let email = email.trim();
+    let phone: String = phone.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
+    let mut errors = Vec::new();
+    if !email.is_empty() && email.parse::<lettre::message::Mailbox>().is_err() {
+        errors.push(RowError::new(0, "email", format!("“{email}”不是有效的电子邮件地址")));
+    }
+    if !phone.is_empty() && (phone.len() < 5 || phone.len() > 20 || !phone.chars().all(|c| c.is_ascii_digit())) {
+        errors.push(RowError::new(0, "phone", "手机号码应为 5 至 20 位数字"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let (email, phone) = ((!email.is_empty()).then_some(email), (!phone.is_empty()).then_some(phone.as_str()));
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    oversight_store::outbox::set_contacts(&mut tx, code, email, phone).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "org.contacts",
+            target: code,
+            path: unit.path.as_str(),
+            detail: json!({ "email": email.is_some(), "phone": phone.is_some() }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The topmost units the actor sees, with counts of everything in scope.

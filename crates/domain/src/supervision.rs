@@ -175,8 +175,22 @@ pub fn alert_label(kind: &str) -> String {
         "acceptance_yellow" => "临近受理期限".into(),
         "acceptance_overdue" => "超过受理期限未作受理决定".into(),
         "missing_receipt" => "事件已上报但一直未收到收件事件".into(),
+        "order_sign_late" => "工单签收超时".into(),
+        "order_reply_late" => "工单办理超期".into(),
+        "order_visit_late" => "工单回访超期".into(),
         other => crate::case::AnomalyKind::parse(other).map_or_else(|| other.to_string(), |k| k.label().to_string()),
     }
+}
+
+/// The page of what an alert or notice is about: a hotline work order (its alert kinds start
+/// with `order_`; a notice knows only the number, and live order numbers are `H` + 13 digits)
+/// or an approval case.
+pub fn subject_href(no: &str, kind: Option<&str>) -> String {
+    let is_order = match kind {
+        Some(k) => k.starts_with("order_"),
+        None => no.len() == 14 && no.starts_with('H') && no[1..].bytes().all(|b| b.is_ascii_digit()),
+    };
+    if is_order { format!("/hotline/orders/{no}") } else { format!("/cases/{no}") }
 }
 
 /// The alert kind a time signal raises.

@@ -17,24 +17,9 @@ on_both_backends!(
     errors_come_in_the_open311_format,
 );
 
-/// A Python with `georeport` installed, in a virtual environment the tests make once.
+/// A Python with `georeport` installed.
 fn python() -> PathBuf {
-    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("open311-venv");
-    let python = venv.join("bin/python");
-    let ready = venv.join(".ready");
-    if !ready.exists() {
-        let status = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
-        assert!(status.success(), "python3 -m venv failed");
-        let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "georeport==0.3.1"])
-            .status()
-            .expect("pip runs");
-        assert!(status.success(), "pip install georeport failed (PyPI must be reachable)");
-        std::fs::write(&ready, "").unwrap();
-    }
-    python
+    oversight_testkit::python::venv("open311", &["georeport==0.3.1"])
 }
 
 fn run_client(base: &str, key: &str, args: &[&str]) -> Value {

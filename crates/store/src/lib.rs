@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod cases;
 pub mod network;
 pub mod orders;
+pub mod outbox;
 mod scope;
 pub mod supervision;
 pub mod tickets;

@@ -233,6 +233,8 @@ pub struct OrderFilter {
     /// Closed by the end of this local date (the completion-rate drill-down).
     pub closed_by: Option<NaiveDate>,
     pub satisfaction: Option<String>,
+    /// Replies due on or before this local date.
+    pub reply_due_by: Option<NaiveDate>,
     pub venue_named: bool,
     pub limit: i64,
 }
@@ -245,11 +247,12 @@ pub async fn list(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<Vec<OrderRow>> {
-    // $1 now, $2 today, $3 received from, $4 received before, $5 closed by; then text binds.
+    // $1 now, $2 today, $3 received from, $4 received before, $5 closed by, $6 reply due by;
+    // then text binds.
     let far_past: DateTime<Utc> = "1900-01-01T00:00:00Z".parse().expect("a valid instant");
     let far_future: DateTime<Utc> = "9999-01-01T00:00:00Z".parse().expect("a valid instant");
-    let scope_filter = ScopeFilter::any(scope, &["department_path", "venue_path"], 6);
-    let mut next = scope_filter.next_param(6);
+    let scope_filter = ScopeFilter::any(scope, &["department_path", "venue_path"], 7);
+    let mut next = scope_filter.next_param(7);
     let mut texts: Vec<String> = scope_filter.binds.clone();
     let mut conds: Vec<String> = vec![scope_filter.sql.clone()];
     let mut text_in = |column: &str, values: &[String], conds: &mut Vec<String>| {
@@ -292,6 +295,9 @@ pub async fn list(
     if filter.venue_named {
         conds.push("subject_venue_code IS NOT NULL".into());
     }
+    if filter.reply_due_by.is_some() {
+        conds.push("reply_due <= $6".into());
+    }
     if filter.closed_by.is_some() {
         conds.push("closed_on IS NOT NULL AND closed_on <= $5".into());
     }
@@ -308,7 +314,8 @@ pub async fn list(
             .bind(today)
             .bind(filter.received_from.unwrap_or(far_past))
             .bind(filter.received_before.unwrap_or(far_future))
-            .bind(closed_by);
+            .bind(closed_by)
+            .bind(filter.reply_due_by.unwrap_or(today));
         for t in &texts {
             q = q.bind(t.clone());
         }

@@ -5,6 +5,7 @@
 //! each test creates its own database there and drops it when done.
 
 pub mod model;
+pub mod python;
 
 use oversight_app::{App, Config};
 use sqlx::Connection;

@@ -99,6 +99,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "dismissed" => "预警已核销。",
         "step" => "已办理，督办过程已记录。",
         "order" => "工单已受理。",
+        "contacts" => "通知联系方式已保存。",
         "order-step" => "已办理，办理过程已记录。",
         _ => return None,
     })

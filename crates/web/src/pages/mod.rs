@@ -27,6 +27,7 @@ pub fn routes() -> Router<App> {
         .route("/network/{code}", get(network::unit))
         .route("/network/{code}/rename", post(network::rename))
         .route("/network/{code}/windows", post(network::add_window))
+        .route("/network/{code}/contacts", post(network::contacts))
         .route("/network/{code}/staff", post(network::add_staff))
         .route("/catalogue", get(network::catalogue))
         // the official calendar

@@ -169,6 +169,26 @@ pub async fn rename(
 }
 
 #[derive(serde::Deserialize)]
+pub struct ContactsForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+pub async fn contacts(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(code): Path<String>,
+    Form(f): Form<ContactsForm>,
+) -> Response {
+    match network::set_contacts(&app, &s.actor, &code, &f.email, &f.phone).await {
+        Ok(()) => Redirect::to(&format!("/network/{code}?done=contacts")).into_response(),
+        Err(e) => unit_with_error(&app, &s, &code, e).await,
+    }
+}
+
+#[derive(serde::Deserialize)]
 pub struct WindowForm {
     department: String,
     name: String,
