@@ -6,6 +6,9 @@
 ALTER TABLE work_order ADD COLUMN status TEXT NOT NULL DEFAULT 'closed';
 UPDATE work_order SET status = 'received' WHERE closed_at IS NULL;
 ALTER TABLE work_order ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+-- The office that took the order (the city's hotline, a district's office, a key's subtree):
+-- it keeps sight of the order wherever it is sent, and gets it back when it is returned.
+ALTER TABLE work_order ADD COLUMN office_path TEXT NOT NULL DEFAULT '/';
 ALTER TABLE work_order ADD COLUMN dispatched_at TEXT;
 ALTER TABLE work_order ADD COLUMN sign_due TEXT;
 ALTER TABLE work_order ADD COLUMN signed_at TEXT;

@@ -122,6 +122,13 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         Intake::Open311(actor) => (Channel::Open311, actor.label.clone(), actor.display_name.clone()),
     };
     let root = network_store::root(&app.db).await?.ok_or_else(|| AppError::Unreadable("服务网络尚未导入".into()))?;
+    let owner_path = match intake {
+        Intake::Citizen => root.path.as_str().to_string(),
+        Intake::Operator(actor, _) => {
+            office_path(actor, Action::Hotline).unwrap_or_else(|| root.path.as_str().to_string())
+        }
+        Intake::Open311(actor) => office_path(actor, Action::View).unwrap_or_else(|| root.path.as_str().to_string()),
+    };
     let unit = |code: &str, field: &'static str, venue: bool| {
         let code = code.trim().to_string();
         let db = app.db.clone();
@@ -161,8 +168,9 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         received_on: now.with_timezone(&tz).date_naive(),
         subject_department_code: department.as_ref().map(|d| d.code.as_str().to_string()),
         subject_venue_code: venue.as_ref().map(|v| v.code.as_str().to_string()),
-        // Until it is dispatched the order belongs to the hotline of the whole city.
-        department_path: root.path.as_str().to_string(),
+        // Until it is dispatched the order belongs to the office that took it: an operator's
+        // or a key's subtree, the whole city for a citizen on the web.
+        department_path: owner_path.clone(),
         venue_path: venue.as_ref().map_or("/".to_string(), |v| v.path.as_str().to_string()),
         summary,
         closed_at: None,
@@ -172,6 +180,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         created_at: now,
         status: OrderStatus::Received.as_str().into(),
         version: 0,
+        office_path: owner_path.clone(),
         dispatched_at: None,
         sign_due: None,
         signed_at: None,
@@ -216,6 +225,11 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
     .await?;
     tx.commit().await?;
     Ok(Created { ticket_no, query_code, token, expected })
+}
+
+/// The widest subtree where `actor` may do `action`: where the orders it takes belong.
+fn office_path(actor: &Actor, action: Action) -> Option<String> {
+    actor.grants.0.iter().filter(|g| g.role.allows(action)).map(|g| g.path.as_str().to_string()).min_by_key(|p| p.len())
 }
 
 fn step_row(
@@ -266,13 +280,12 @@ pub fn flow_of(o: &OrderRow) -> Result<Flow, AppError> {
 
 /// The roles `actor` holds over `o`: hotline, office, department.
 fn roles_over(actor: &Actor, o: &OrderRow) -> Vec<StepBy> {
-    let d = OrgPath::from_stored(o.department_path.clone());
-    let v = OrgPath::from_stored(o.venue_path.clone());
+    let [d, v, office] = paths(o);
     let mut by = Vec::new();
-    if actor.may_any(Action::Hotline, &[&d, &v]) {
+    if actor.may_any(Action::Hotline, &[&d, &v, &office]) {
         by.push(StepBy::Hotline);
     }
-    if actor.may_any(Action::Supervise, &[&d, &v]) {
+    if actor.may_any(Action::Supervise, &[&d, &v, &office]) {
         by.push(StepBy::Office);
     }
     // Only the department the order is sent to answers for it.
@@ -363,6 +376,7 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
     updated.department_path = match (&department, next.department.is_some()) {
         (Some(d), _) => d.path.as_str().to_string(),
         (None, true) => order.department_path.clone(),
+        (None, false) if order.office_path != "/" => order.office_path.clone(),
         (None, false) => root.path.as_str().to_string(),
     };
     updated.dispatched_at = next.dispatched_at;
@@ -444,8 +458,13 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
     Ok(next.status)
 }
 
-fn paths(o: &OrderRow) -> [OrgPath; 2] {
-    [OrgPath::from_stored(o.department_path.clone()), OrgPath::from_stored(o.venue_path.clone())]
+/// Where an order belongs: its department, its venue, the office that took it.
+fn paths(o: &OrderRow) -> [OrgPath; 3] {
+    [
+        OrgPath::from_stored(o.department_path.clone()),
+        OrgPath::from_stored(o.venue_path.clone()),
+        OrgPath::from_stored(o.office_path.clone()),
+    ]
 }
 
 /// The caller as a viewer sees them: masked, or nothing at all outside the office.
@@ -497,11 +516,11 @@ pub struct OrderView {
 pub async fn order_view(app: &App, actor: &Actor, ticket_no: &str, reveal: bool) -> Result<OrderView, AppError> {
     let what = format!("工单 {ticket_no}");
     let mut order = store::order(&app.db, ticket_no).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
-    let [d, v] = paths(&order);
-    if !actor.may_any(Action::View, &[&d, &v]) {
+    let [d, v, office] = paths(&order);
+    if !actor.may_any(Action::View, &[&d, &v, &office]) {
         return Err(AppError::NotFound(what));
     }
-    let may_see = actor.may_any(Action::ViewCaller, &[&d, &v]);
+    let may_see = actor.may_any(Action::ViewCaller, &[&d, &v, &office]);
     let caller = caller_view(&order, may_see, reveal);
     let now = app.now();
     let today = app.local_date(now);
@@ -691,6 +710,15 @@ pub async fn queues(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
             "退单待重新派单",
             Action::Supervise,
             OrderFilter { returned: true, statuses: vec!["received".into()], limit: 200, ..Default::default() },
+        ));
+    }
+    if actor.may_somewhere(Action::Hotline) || actor.may_somewhere(Action::Supervise) {
+        let in_hand = vec![OrderStatus::Dispatched.as_str().into(), OrderStatus::Signed.as_str().into()];
+        wanted.push((
+            "open",
+            "部门在办",
+            Action::View,
+            OrderFilter { statuses: in_hand, limit: 200, ..Default::default() },
         ));
     }
     wanted.push(("late", "已超时", Action::View, OrderFilter { late: true, limit: 200, ..Default::default() }));

@@ -22,6 +22,7 @@ fn routes() -> BTreeSet<(String, String)> {
         ("/api/v1", include_str!("../../web/src/api.rs")),
         ("", include_str!("../../web/src/lib.rs")),
         ("", include_str!("../../web/src/assets.rs")),
+        ("", include_str!("../../web/src/open311.rs")),
     ];
     for (prefix, src) in sources {
         for line in src.lines().filter(|l| l.contains(".route(\"")) {
@@ -431,6 +432,96 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(k.post(&xy, "/supervision/notices/{id}/steps", &url, &form).await.0, 404);
     let untouched = oversight_app::supervision::alerts(app, &Actor::cli(), None, Some("LH-1")).await.unwrap();
     assert_eq!(untouched.iter().filter(|a| a.status == "open").count(), outside.len() - 1, "nothing changed");
+
+    // Hotline orders: 秀英区's office sees and works only orders of its district; the caller
+    // never shows to anyone outside the office, and public pages show no one's identity.
+    use oversight_app::hotline::{self, Intake, NewOrder, StepInput};
+    let operator = oversight_app::accounts::login(app, "rexian", &common::password(&s, "rexian"), "127.0.0.1")
+        .await
+        .unwrap()
+        .actor;
+    let mut order_to = async |department: &str, name: &str| {
+        let new = NewOrder {
+            kind: "complaint".into(),
+            summary: "窗口态度差".into(),
+            caller_name: name.into(),
+            caller_phone: "13800000000".into(),
+            ..Default::default()
+        };
+        let c = hotline::create_order(app, Intake::Operator(&operator, oversight_domain::ticket::Channel::Phone), &new)
+            .await
+            .unwrap();
+        let dispatch = StepInput { step: "dispatch".into(), department_code: department.into(), ..Default::default() };
+        hotline::order_step(app, &operator, &c.ticket_no, &dispatch).await.unwrap();
+        c
+    };
+    let lh_order = order_to("460106-D01", "龙华某人").await;
+    let xy_order = order_to("460105-D01", "秀英某人").await;
+    let (st, body) = k.get(&xy, "/hotline", "/hotline").await;
+    assert_eq!(st, 200);
+    assert!(body.contains(&xy_order.ticket_no) && !body.contains(&lh_order.ticket_no), "{body}");
+    assert_no_outside("hotline queues", &body);
+    let lh_url = format!("/hotline/orders/{}", lh_order.ticket_no);
+    assert_eq!(k.get(&xy, "/hotline/orders/{no}", &lh_url).await.0, 404);
+    let (st, body) =
+        k.get(&xy, "/hotline/orders/{no}", &format!("/hotline/orders/{}?caller=1", xy_order.ticket_no)).await;
+    assert_eq!(st, 200);
+    assert!(body.contains("秀英某人"), "the district's office sees its caller when it asks");
+    let form = [("csrf", xy_csrf.as_str()), ("step", "close"), ("note", "越权办结")];
+    assert_eq!(k.post(&xy, "/hotline/orders/{no}/steps", &format!("{lh_url}/steps"), &form).await.0, 404);
+    assert_eq!(
+        oversight_store::orders::order(&app.db, &lh_order.ticket_no).await.unwrap().unwrap().status,
+        "dispatched"
+    );
+    // The 龙华区 administrator takes no orders; the 秀英区 office does, and they stay its own.
+    assert_eq!(k.get(&lh, "/hotline/new", "/hotline/new").await.0, 403);
+    let form = [("csrf", lh_csrf.as_str()), ("type", "help"), ("summary", "求助")];
+    assert_eq!(k.post(&lh, "/hotline/orders", "/hotline/orders", &form).await.0, 403);
+    let (st, body) = k.get(&xy, "/hotline/new", "/hotline/new?phone=13800000000").await;
+    assert_eq!(st, 200);
+    assert!(body.contains(&xy_order.ticket_no) && !body.contains(&lh_order.ticket_no), "caller history in scope");
+    let form = [("csrf", xy_csrf.as_str()), ("type", "help"), ("summary", "秀英区求助"), ("channel", "phone")];
+    let (st, _) = k.post(&xy, "/hotline/orders", "/hotline/orders", &form).await;
+    assert_eq!(st, 303);
+    // Contacts of a department outside the district cannot be set from it.
+    let form = [("csrf", lh_csrf.as_str()), ("email", "x@example.com"), ("phone", "")];
+    let st = k.post(&lh, "/network/{code}/contacts", "/network/460105-D01/contacts", &form).await.0;
+    assert!(st == 404 || st == 403, "{st}");
+    assert_eq!(oversight_store::outbox::contacts(&app.db, "460105-D01").await.unwrap().unwrap().0, None);
+    // Public pages: a wrong code shows nothing; Open311 shows no caller.
+    let public = client();
+    let (st, page) = k.get(&public, "/public/hotline", "/public/hotline").await;
+    assert_eq!(st, 200);
+    let csrf = common::csrf_of(&page);
+    let (st, _) = k
+        .post(
+            &public,
+            "/public/hotline",
+            "/public/hotline",
+            &[("csrf", &csrf), ("type", "praise"), ("summary", "表扬窗口")],
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, page) = k.get(&public, "/public/hotline/query", "/public/hotline/query").await;
+    assert_eq!(st, 200);
+    let csrf = common::csrf_of(&page);
+    let form = [("csrf", csrf.as_str()), ("ticket_no", lh_order.ticket_no.as_str()), ("code", "AAAAAAAA")];
+    let (st, body) = k.post(&public, "/public/hotline/query", "/public/hotline/query", &form).await;
+    assert_eq!(st, 404);
+    assert!(!body.contains("龙华某人"));
+    for (route, url) in [
+        ("/open311/{file}", "/open311/discovery.json".to_string()),
+        ("/open311/v2/{resource}", "/open311/v2/requests.json".to_string()),
+        ("/open311/v2/services/{code}", "/open311/v2/services/complaint.xml".to_string()),
+        ("/open311/v2/requests/{id}", format!("/open311/v2/requests/{}.json", lh_order.ticket_no)),
+        ("/open311/v2/tokens/{token}", format!("/open311/v2/tokens/{}.json", lh_order.token)),
+    ] {
+        let (st, body) = k.get(&public, route, &url).await;
+        assert_eq!(st, 200, "{url}");
+        assert!(!body.contains("龙华某人") && !body.contains("13800000000"), "{url}: {body}");
+    }
+    let (st, _) = k.post(&public, "/open311/v2/{resource}", "/open311/v2/requests.json", &[("api_key", "nope")]).await;
+    assert_eq!(st, 403);
 
     // Signing out is the last thing a user does.
     assert_eq!(k.post(&xy, "/logout", "/logout", &[("csrf", &xy_csrf)]).await.0, 303);

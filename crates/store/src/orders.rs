@@ -27,6 +27,7 @@ pub struct OrderRow {
     pub created_at: DateTime<Utc>,
     pub status: String,
     pub version: i32,
+    pub office_path: String,
     pub dispatched_at: Option<DateTime<Utc>>,
     pub sign_due: Option<DateTime<Utc>>,
     pub signed_at: Option<DateTime<Utc>>,
@@ -53,7 +54,7 @@ pub struct OrderRow {
 }
 
 const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
-    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status, version,
+    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status, version, office_path,
     dispatched_at, sign_due, signed_at, handle_from, reply_due, return_by, extension_days, extension_pending,
     returned_count, replied_at, reply, visit_due, redo_count, escalated, caller_name, caller_phone, anonymous,
     query_hash, token, address, lat, lon, updated_at";
@@ -67,7 +68,7 @@ pub async fn next_number(tx: &mut Tx, day: &str) -> Result<i64> {
 
 /// Stores a new live order.
 pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
-    let params: Vec<String> = (1..=40).map(|i| format!("${i}")).collect();
+    let params: Vec<String> = (1..=41).map(|i| format!("${i}")).collect();
     let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES ({})", params.join(", "));
     on_tx!(tx, |c| {
         sqlx::query(AssertSqlSafe(sql))
@@ -88,6 +89,7 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
             .bind(o.created_at)
             .bind(&o.status)
             .bind(o.version)
+            .bind(&o.office_path)
             .bind(o.dispatched_at)
             .bind(o.sign_due)
             .bind(o.signed_at)
@@ -251,7 +253,7 @@ pub async fn list(
     // then text binds.
     let far_past: DateTime<Utc> = "1900-01-01T00:00:00Z".parse().expect("a valid instant");
     let far_future: DateTime<Utc> = "9999-01-01T00:00:00Z".parse().expect("a valid instant");
-    let scope_filter = ScopeFilter::any(scope, &["department_path", "venue_path"], 7);
+    let scope_filter = ScopeFilter::any(scope, &["department_path", "venue_path", "office_path"], 7);
     let mut next = scope_filter.next_param(7);
     let mut texts: Vec<String> = scope_filter.binds.clone();
     let mut conds: Vec<String> = vec![scope_filter.sql.clone()];
