@@ -19,6 +19,7 @@ ALTER TABLE work_order ADD COLUMN extension_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE work_order ADD COLUMN extension_pending INTEGER;
 ALTER TABLE work_order ADD COLUMN returned_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE work_order ADD COLUMN replied_at TEXT;
+ALTER TABLE work_order ADD COLUMN replied_on TEXT;
 ALTER TABLE work_order ADD COLUMN reply TEXT;
 ALTER TABLE work_order ADD COLUMN visit_due TEXT;
 ALTER TABLE work_order ADD COLUMN redo_count INTEGER NOT NULL DEFAULT 0;

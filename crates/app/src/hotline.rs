@@ -191,6 +191,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         extension_pending: None,
         returned_count: 0,
         replied_at: None,
+        replied_on: None,
         reply: None,
         visit_due: None,
         redo_count: 0,
@@ -389,6 +390,7 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
     updated.extension_pending = next.extension_pending.map(|d| d as i32);
     updated.returned_count = next.returned_count as i32;
     updated.replied_at = next.replied_at;
+    updated.replied_on = next.replied_at.map(|r| r.with_timezone(&tz).date_naive());
     if matches!(step, OrderStep::Reply | OrderStep::Answer) {
         updated.reply = Some(note.clone());
     }

@@ -156,6 +156,47 @@ pub struct TicketReport {
     pub unreachable: i64,
     pub satisfaction_rate: Option<f64>,
     pub groups: Vec<TicketGroupRow>,
+    /// The hotline's own rates (docs/metrics-hotline.md), beyond spec/metrics.md.
+    #[serde(flatten)]
+    pub rates: HotlineRates,
+}
+
+/// On-time sign-in and completion, return visits and redos (docs/metrics-hotline.md).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct HotlineRates {
+    pub sign_settled: i64,
+    pub signed_on_time: i64,
+    pub on_time_sign_rate: Option<f64>,
+    pub reply_settled: i64,
+    pub replied_on_time: i64,
+    pub on_time_completion_rate: Option<f64>,
+    pub replied: i64,
+    pub visited: i64,
+    pub return_visit_rate: Option<f64>,
+    pub redone: i64,
+    pub redo_rate: Option<f64>,
+}
+
+fn ratio(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+impl HotlineRates {
+    fn of(c: &TicketCounts) -> HotlineRates {
+        HotlineRates {
+            sign_settled: c.sign_settled,
+            signed_on_time: c.signed_on_time,
+            on_time_sign_rate: ratio(c.signed_on_time, c.sign_settled),
+            reply_settled: c.reply_settled,
+            replied_on_time: c.replied_on_time,
+            on_time_completion_rate: ratio(c.replied_on_time, c.reply_settled),
+            replied: c.replied,
+            visited: c.visited,
+            return_visit_rate: ratio(c.visited, c.replied),
+            redone: c.redone,
+            redo_rate: ratio(c.redone, c.visited),
+        }
+    }
 }
 
 /// Parses `--group-by` / `group_by` of the ticket report.
@@ -180,8 +221,12 @@ pub async fn ticket_report(
         return Err(AppError::field("to", "结束日期早于开始日期"));
     }
     let scope = actor.scope();
-    let total = store::counts(&app.db, &scope, from, to, None).await?.into_iter().next().unwrap_or_default();
-    let by_type_rows = store::counts(&app.db, &scope, from, to, Some(TicketGroup::Type)).await?;
+    // The hotline's rates are as known now: a deadline not met counts once it has passed.
+    let until = app.now();
+    let before = app.local_date(until);
+    let total =
+        store::counts(&app.db, &scope, from, to, until, before, None).await?.into_iter().next().unwrap_or_default();
+    let by_type_rows = store::counts(&app.db, &scope, from, to, until, before, Some(TicketGroup::Type)).await?;
     let mut by_type: BTreeMap<String, i64> = TicketType::ALL.iter().map(|t| (t.as_str().to_string(), 0)).collect();
     for r in &by_type_rows {
         if let Some(k) = &r.key {
@@ -193,7 +238,7 @@ pub async fn ticket_report(
         let rows = if g == TicketGroup::Type {
             by_type_rows.clone()
         } else {
-            store::counts(&app.db, &scope, from, to, Some(g)).await?
+            store::counts(&app.db, &scope, from, to, until, before, Some(g)).await?
         };
         let names: HashMap<String, String> = match g {
             TicketGroup::Type => {
@@ -225,6 +270,7 @@ pub async fn ticket_report(
         }
         groups.sort_by(|a, b| a.key.cmp(&b.key));
     }
+    let rates = HotlineRates::of(&total);
     let TicketCounts {
         received,
         closed,
@@ -249,5 +295,6 @@ pub async fn ticket_report(
         unreachable,
         satisfaction_rate: rules::satisfaction_rate(satisfied, basically_satisfied, unsatisfied),
         groups,
+        rates,
     })
 }

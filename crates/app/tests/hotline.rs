@@ -262,3 +262,136 @@ async fn bad_orders_and_illegal_steps_change_nothing(app: App) {
     // Returned, it left the department's sight.
     assert!(hotline::order_view(&app, &liaison, &created.ticket_no, false).await.is_err());
 }
+
+mod rates {
+    use super::*;
+    use chrono::{Days, NaiveDate};
+    use oversight_app::tickets;
+    use oversight_domain::calendar::WorkCalendar;
+
+    on_both_backends!(live_orders_give_the_recomputed_rates);
+
+    /// What the test did to one order, kept apart from what the system stored.
+    #[derive(Default)]
+    struct Plan {
+        dispatched: bool,
+        signed_on_time: Option<bool>,
+        /// The deadline and the date of the reply of the current round, if replied.
+        reply_due: Option<NaiveDate>,
+        replied_on: Option<NaiveDate>,
+        visited: bool,
+        redone: bool,
+    }
+
+    async fn live_orders_give_the_recomputed_rates(app: App) {
+        let (app, clock, accounts) = setup(&app).await;
+        let operator = actor(&app, &accounts, "rexian").await;
+        let liaison = actor(&app, &accounts, "fgw").await;
+        let cal = WorkCalendar::official();
+        let mut seed = 311u64;
+        let mut next = move |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let days: Vec<NaiveDate> = (2..=13)
+            .map(|d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap())
+            .filter(|d| cal.is_working_day(*d).unwrap())
+            .collect();
+        let at = |d: NaiveDate, h: u32| local(2026, d.month0() + 1, d.day0() + 1, h, 0);
+        use chrono::Datelike;
+        let mut plans = Vec::new();
+        for _ in 0..60 {
+            let day = days[next(days.len() as u64) as usize];
+            clock.set(at(day, 9));
+            let new = NewOrder { kind: "complaint".into(), summary: "投诉".into(), ..Default::default() };
+            let no = hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no;
+            let mut plan = Plan::default();
+            if next(10) == 0 {
+                plans.push(plan);
+                continue;
+            }
+            let dispatch = StepInput { department_code: "460100-D01".into(), ..step("dispatch", "") };
+            hotline::order_step(&app, &operator, &no, &dispatch).await.unwrap();
+            plan.dispatched = true;
+            plan.reply_due = Some(cal.deadline(day, 15).unwrap());
+            // Signing is due at 11:00 of the same day.
+            match next(3) {
+                0 => {
+                    plans.push(plan);
+                    continue;
+                }
+                choice => {
+                    clock.set(at(day, if choice == 1 { 10 } else { 15 }));
+                    hotline::order_step(&app, &liaison, &no, &step("sign", "")).await.unwrap();
+                    plan.signed_on_time = Some(choice == 1);
+                }
+            }
+            let mut round_start = day;
+            for round in 0..2 {
+                if next(4) == 0 {
+                    break;
+                }
+                let replied = round_start + Days::new(1 + next(if round == 0 { 24 } else { 9 }));
+                clock.set(at(replied, 10));
+                hotline::order_step(&app, &liaison, &no, &step("reply", "已办")).await.unwrap();
+                plan.replied_on = Some(replied);
+                let visit = match next(3) {
+                    0 => break,
+                    1 => "satisfied",
+                    _ if round == 0 => "unsatisfied",
+                    _ => "satisfied",
+                };
+                let visited = replied + Days::new(1);
+                clock.set(at(visited, 11));
+                let input = StepInput { satisfaction: visit.into(), ..step("visit", "") };
+                hotline::order_step(&app, &operator, &no, &input).await.unwrap();
+                plan.visited = true;
+                if visit == "satisfied" {
+                    break;
+                }
+                plan.redone = true;
+                plan.replied_on = None;
+                plan.reply_due = Some(cal.deadline(visited, 15).unwrap());
+                round_start = visited;
+            }
+            plans.push(plan);
+        }
+        // Some replies are still due after today, some were missed.
+        clock.set(local(2026, 12, 10, 12, 0));
+        let today = NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+        let count = |f: &dyn Fn(&Plan) -> bool| plans.iter().filter(|p| f(p)).count() as i64;
+        let r = tickets::ticket_report(
+            &app,
+            &Actor::cli(),
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.received, 60);
+        let expected = (
+            count(&|p| p.dispatched),
+            count(&|p| p.signed_on_time == Some(true)),
+            count(&|p| p.dispatched && (p.replied_on.is_some() || p.reply_due.is_some_and(|d| d < today))),
+            count(&|p| p.replied_on.is_some_and(|r| p.reply_due.is_some_and(|d| r <= d))),
+            count(&|p| p.replied_on.is_some() || p.visited),
+            count(&|p| p.visited),
+            count(&|p| p.visited && p.redone),
+        );
+        let got = (
+            r.rates.sign_settled,
+            r.rates.signed_on_time,
+            r.rates.reply_settled,
+            r.rates.replied_on_time,
+            r.rates.replied,
+            r.rates.visited,
+            r.rates.redone,
+        );
+        assert_eq!(got, expected);
+        assert!(expected.1 > 0 && expected.1 < expected.0, "the data has both outcomes: {expected:?}");
+        assert!(expected.3 > 0 && expected.3 < expected.2, "the data has both outcomes: {expected:?}");
+        assert!(expected.6 > 0, "{expected:?}");
+        assert_eq!(r.rates.redo_rate, Some(expected.6 as f64 / expected.5 as f64));
+    }
+}

@@ -460,6 +460,8 @@ pub fn apply<Tz: TimeZone>(
                 // 重办: the same department handles it again, with a fresh limit.
                 f.status = OrderStatus::Signed;
                 f.redo_count += 1;
+                // The flow is the current round's; the timeline keeps the earlier replies.
+                f.replied_at = None;
                 f.handle_from = Some(today);
                 f.extension_days = 0;
                 f.reply_due = Some(cal.deadline(today, limit)?);

@@ -38,6 +38,7 @@ pub struct OrderRow {
     pub extension_pending: Option<i32>,
     pub returned_count: i32,
     pub replied_at: Option<DateTime<Utc>>,
+    pub replied_on: Option<NaiveDate>,
     pub reply: Option<String>,
     pub visit_due: Option<NaiveDate>,
     pub redo_count: i32,
@@ -56,7 +57,7 @@ pub struct OrderRow {
 const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
     department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status, version, office_path,
     dispatched_at, sign_due, signed_at, handle_from, reply_due, return_by, extension_days, extension_pending,
-    returned_count, replied_at, reply, visit_due, redo_count, escalated, caller_name, caller_phone, anonymous,
+    returned_count, replied_at, replied_on, reply, visit_due, redo_count, escalated, caller_name, caller_phone, anonymous,
     query_hash, token, address, lat, lon, updated_at";
 
 /// Takes the next number of the day `day` (`YYYYMMDD`): 1, 2, …
@@ -68,7 +69,7 @@ pub async fn next_number(tx: &mut Tx, day: &str) -> Result<i64> {
 
 /// Stores a new live order.
 pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
-    let params: Vec<String> = (1..=41).map(|i| format!("${i}")).collect();
+    let params: Vec<String> = (1..=42).map(|i| format!("${i}")).collect();
     let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES ({})", params.join(", "));
     on_tx!(tx, |c| {
         sqlx::query(AssertSqlSafe(sql))
@@ -100,6 +101,7 @@ pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
             .bind(o.extension_pending)
             .bind(o.returned_count)
             .bind(o.replied_at)
+            .bind(o.replied_on)
             .bind(&o.reply)
             .bind(o.visit_due)
             .bind(o.redo_count)
@@ -127,7 +129,8 @@ pub async fn update_flow(tx: &mut Tx, o: &OrderRow) -> Result<bool> {
                  dispatched_at = $6, sign_due = $7, signed_at = $8, handle_from = $9, reply_due = $10,
                  return_by = $11, extension_days = $12, extension_pending = $13, returned_count = $14,
                  replied_at = $15, reply = $16, visit_due = $17, redo_count = $18, escalated = $19,
-                 satisfaction = $20, closed_at = $21, closed_on = $22, updated_at = $23, version = version + 1
+                 satisfaction = $20, closed_at = $21, closed_on = $22, updated_at = $23, replied_on = $24,
+                 version = version + 1
                WHERE ticket_no = $1 AND version = $2";
     let n = on_tx!(tx, |c| {
         sqlx::query(sql)
@@ -154,6 +157,7 @@ pub async fn update_flow(tx: &mut Tx, o: &OrderRow) -> Result<bool> {
             .bind(o.closed_at)
             .bind(o.closed_on)
             .bind(o.updated_at)
+            .bind(o.replied_on)
             .execute(c)
             .await?
             .rows_affected()

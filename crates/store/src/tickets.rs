@@ -88,15 +88,31 @@ pub struct TicketCounts {
     pub basically_satisfied: i64,
     pub unsatisfied: i64,
     pub unreachable: i64,
+    /// Live orders whose sign-in is settled: signed, or past its time unsigned.
+    pub sign_settled: i64,
+    pub signed_on_time: i64,
+    /// Live orders whose reply is settled: replied, or past its deadline unreplied.
+    pub reply_settled: i64,
+    pub replied_on_time: i64,
+    /// Orders that reached a reply (or a visit), and those visited.
+    pub replied: i64,
+    pub visited: i64,
+    /// Visited orders handled again at least once.
+    pub redone: i64,
 }
 
 /// Counts over the orders received from `from` to `to` (local dates, both included) within the
 /// scope; `closed` are those closed no later than `to`.
+/// `until` is the instant up to which lateness counts (now); `before` the first day whose
+/// deadline has not passed by then (today).
+#[allow(clippy::too_many_arguments)]
 pub async fn counts(
     db: &Db,
     scope: &Scope,
     from: NaiveDate,
     to: NaiveDate,
+    until: DateTime<Utc>,
+    before: NaiveDate,
     group: Option<TicketGroup>,
 ) -> Result<Vec<TicketCounts>> {
     let key = match group {
@@ -105,12 +121,13 @@ pub async fn counts(
         Some(TicketGroup::Channel) => "channel",
         Some(TicketGroup::Department) => "subject_department_code",
     };
-    let filter = ScopeFilter::any(scope, &["department_path", "venue_path"], 3);
+    let filter = ScopeFilter::any(scope, &["department_path", "venue_path", "office_path"], 5);
     let count = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
     let sql = format!(
         "SELECT {key} AS key, CAST(COUNT(*) AS BIGINT) AS received, {closed} AS closed,
            {venue} AS venue_complaints, {s} AS satisfied, {b} AS basically_satisfied, {u} AS unsatisfied,
-           {n} AS unreachable
+           {n} AS unreachable, {ss} AS sign_settled, {st} AS signed_on_time, {rs} AS reply_settled,
+           {rt} AS replied_on_time, {rp} AS replied, {vi} AS visited, {rd} AS redone
          FROM work_order WHERE received_on >= $1 AND received_on <= $2 AND {scope}
          GROUP BY {key}",
         closed = count("closed_on IS NOT NULL AND closed_on <= $2"),
@@ -119,10 +136,17 @@ pub async fn counts(
         b = count("satisfaction = 'basically_satisfied'"),
         u = count("satisfaction = 'unsatisfied'"),
         n = count("satisfaction = 'unreachable'"),
+        ss = count("sign_due IS NOT NULL AND (signed_at IS NOT NULL OR sign_due < $3)"),
+        st = count("signed_at IS NOT NULL AND signed_at <= sign_due"),
+        rs = count("reply_due IS NOT NULL AND (replied_on IS NOT NULL OR reply_due < $4)"),
+        rt = count("reply_due IS NOT NULL AND replied_on IS NOT NULL AND replied_on <= reply_due"),
+        rp = count("replied_on IS NOT NULL OR satisfaction IS NOT NULL"),
+        vi = count("satisfaction IS NOT NULL"),
+        rd = count("satisfaction IS NOT NULL AND redo_count > 0"),
         scope = filter.sql
     );
     Ok(on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).bind(until).bind(before);
         for b in &filter.binds {
             q = q.bind(b.clone());
         }
