@@ -889,3 +889,45 @@ pub async fn public_orders(app: &App, q: &PublicQuery) -> Result<Vec<PublicOrder
 pub async fn order_of_token(app: &App, token: &str) -> Result<Option<String>, AppError> {
     Ok(store::by_token(&app.db, token.trim()).await?.map(|o| o.ticket_no))
 }
+
+/// The orders behind a figure: received from `from` to `to` (local dates), of a type, channel
+/// or department, closed by `to`, with a visit result, naming a venue.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub kind: Option<String>,
+    pub channel: Option<String>,
+    pub department: Option<String>,
+    pub closed: bool,
+    pub satisfaction: Option<String>,
+    pub venue_named: bool,
+    pub late: bool,
+}
+
+/// Up to 1,000 orders in the actor's scope, newest first.
+pub async fn list_orders(app: &App, actor: &Actor, q: &ListQuery) -> Result<Vec<OrderLine>, AppError> {
+    let now = app.now();
+    let today = app.local_date(now);
+    if let Some(t) = &q.kind
+        && TicketType::parse(t).is_none()
+    {
+        return Err(AppError::field("type", format!("“{t}”不是工单类型")));
+    }
+    let filter = OrderFilter {
+        types: q.kind.iter().cloned().collect(),
+        channel: q.channel.clone(),
+        department_code: q.department.clone(),
+        satisfaction: q.satisfaction.clone(),
+        venue_named: q.venue_named,
+        late: q.late,
+        received_from: q.from.map(|d| app.start_of(d)),
+        received_before: q.to.map(|d| app.start_of(d + chrono::Days::new(1))),
+        closed_by: if q.closed { Some(q.to.unwrap_or(today)) } else { None },
+        limit: 1000,
+        ..Default::default()
+    };
+    let rows = store::list(&app.db, &actor.scope(), &filter, now, today).await?;
+    let may_see = actor.may_somewhere(Action::ViewCaller);
+    Ok(rows.iter().map(|o| line_of(o, may_see, now, today, app.config.tz())).collect())
+}

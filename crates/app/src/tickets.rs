@@ -298,3 +298,138 @@ pub async fn ticket_report(
         rates,
     })
 }
+
+/// The ticket report of a period beside its comparison period, groups side by side.
+pub struct ComparedTickets {
+    pub current: TicketReport,
+    pub previous: Option<TicketReport>,
+    /// (key, name, current, previous) for every group of either period.
+    pub rows: Vec<(String, String, Option<TicketGroupRow>, Option<TicketGroupRow>)>,
+}
+
+pub async fn compared_ticket_report(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+    group: Option<TicketGroup>,
+    compare: crate::cases::Compare,
+) -> Result<ComparedTickets, AppError> {
+    let current = ticket_report(app, actor, from, to, group).await?;
+    let previous = match compare.period(from, to) {
+        Some((f, t)) => Some(ticket_report(app, actor, f, t, group).await?),
+        None => None,
+    };
+    let mut rows: BTreeMap<String, (String, Option<TicketGroupRow>, Option<TicketGroupRow>)> = BTreeMap::new();
+    for g in &current.groups {
+        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).1 = Some(g.clone());
+    }
+    for g in previous.iter().flat_map(|p| p.groups.iter()) {
+        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).2 = Some(g.clone());
+    }
+    let rows = rows.into_iter().map(|(k, (n, c, p))| (k, n, c, p)).collect();
+    Ok(ComparedTickets { current, previous, rows })
+}
+
+/// The report as an Excel workbook; the export is audited.
+pub async fn export_tickets_xlsx(app: &App, actor: &Actor, r: &ComparedTickets) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Unreadable(format!("无法生成 Excel 文件：{e}"));
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("热线统计").map_err(fail)?;
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
+    let period = |t: &TicketReport| format!("{} 至 {}", t.from, t.to);
+    sheet.write_string_with_format(0, 0, "效能投诉热线统计", &bold).map_err(fail)?;
+    sheet.write_string(1, 0, format!("统计期：{}", period(&r.current))).map_err(fail)?;
+    if let Some(p) = &r.previous {
+        sheet.write_string(2, 0, format!("对比期：{}", period(p))).map_err(fail)?;
+    }
+    let mut row = 4u32;
+    sheet.write_string_with_format(row, 0, "指标", &bold).map_err(fail)?;
+    sheet.write_string_with_format(row, 1, "统计期", &bold).map_err(fail)?;
+    sheet.write_string_with_format(row, 2, "对比期", &bold).map_err(fail)?;
+    let current = headline(&r.current);
+    let previous: Vec<Option<Figure>> = match &r.previous {
+        Some(p) => headline(p).into_iter().map(|(_, f)| Some(f)).collect(),
+        None => vec![None; current.len()],
+    };
+    for ((name, current), previous) in current.into_iter().zip(previous) {
+        row += 1;
+        sheet.write_string(row, 0, name).map_err(fail)?;
+        for (col, v) in [(1u16, Some(current)), (2, previous)] {
+            match v {
+                Some(Figure::Count(n)) => sheet.write_number(row, col, n as f64).map(|_| ()).map_err(fail)?,
+                Some(Figure::Rate(Some(x))) => {
+                    sheet.write_number_with_format(row, col, x, &percent).map(|_| ()).map_err(fail)?
+                }
+                _ => {}
+            }
+        }
+    }
+    row += 2;
+    for (i, h) in
+        ["编码", "名称", "受理", "办结", "办结率", "对比期受理", "对比期办结", "对比期办结率"].iter().enumerate()
+    {
+        sheet.write_string_with_format(row, i as u16, *h, &bold).map_err(fail)?;
+    }
+    for (key, name, c, p) in &r.rows {
+        row += 1;
+        sheet.write_string(row, 0, key).map_err(fail)?;
+        sheet.write_string(row, 1, name).map_err(fail)?;
+        for (offset, g) in [(2u16, c), (5, p)] {
+            if let Some(g) = g {
+                sheet.write_number(row, offset, g.received as f64).map_err(fail)?;
+                sheet.write_number(row, offset + 1, g.closed as f64).map_err(fail)?;
+                if let Some(x) = g.completion_rate {
+                    sheet.write_number_with_format(row, offset + 2, x, &percent).map_err(fail)?;
+                }
+            }
+        }
+    }
+    sheet.set_column_width(0, 16).map_err(fail)?;
+    sheet.set_column_width(1, 24).map_err(fail)?;
+    let bytes = book.save_to_buffer().map_err(fail)?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "report.export",
+            target: "tickets",
+            path: &actor.audit_path(),
+            detail: json!({ "from": r.current.from, "to": r.current.to }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
+}
+
+/// One headline figure: a count or a rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Figure {
+    Count(i64),
+    Rate(Option<f64>),
+}
+
+/// The headline figures of a report, labelled, in the order pages and exports show them.
+pub fn headline(r: &TicketReport) -> Vec<(&'static str, Figure)> {
+    let x = &r.rates;
+    vec![
+        ("受理", Figure::Count(r.received)),
+        ("办结", Figure::Count(r.closed)),
+        ("办结率", Figure::Rate(r.completion_rate)),
+        ("窗口服务投诉", Figure::Count(r.venue_complaints)),
+        ("满意率", Figure::Rate(r.satisfaction_rate)),
+        ("按时签收率", Figure::Rate(x.on_time_sign_rate)),
+        ("按时办结率", Figure::Rate(x.on_time_completion_rate)),
+        ("回访率", Figure::Rate(x.return_visit_rate)),
+        ("重办率", Figure::Rate(x.redo_rate)),
+        ("回访满意", Figure::Count(r.satisfied + r.basically_satisfied)),
+        ("回访不满意", Figure::Count(r.unsatisfied)),
+    ]
+}

@@ -373,6 +373,21 @@ async fn a_citizen_complaint_runs_its_whole_life() {
         assert!(timeline.contains(step), "{step} in {timeline}");
     }
     screenshot(&c, "order-closed").await;
+    // The hotline report counts it; its figures lead to the orders behind them.
+    c.goto(&format!("{}/reports/tickets?compare=none&group_by=channel", s.base)).await.unwrap();
+    c.wait().for_element(Locator::Css("svg.chart")).await.unwrap();
+    let headline = text_of(&c, "#headline").await;
+    assert!(headline.contains("满意率") && headline.contains("100.0%"), "{headline}");
+    screenshot(&c, "hotline-report").await;
+    c.find(Locator::XPath("//table[@id='headline']//tr[td[1][text()='办结']]//a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css("#orders")).await.unwrap();
+    assert!(text_of(&c, "#orders").await.contains(&ticket_no));
+    assert!(text_of(&c, "#filter").await.contains("已办结"));
     sign_out(&c).await;
 
     // The citizen follows it with the query code.

@@ -483,6 +483,16 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let form = [("csrf", xy_csrf.as_str()), ("type", "help"), ("summary", "秀英区求助"), ("channel", "phone")];
     let (st, _) = k.post(&xy, "/hotline/orders", "/hotline/orders", &form).await;
     assert_eq!(st, 303);
+    let (st, body) = k.get(&xy, "/hotline/list", "/hotline/list?from=2000-01-01&to=2100-01-01").await;
+    assert_eq!(st, 200);
+    assert!(body.contains(&xy_order.ticket_no) && !body.contains(&lh_order.ticket_no), "{body}");
+    let (st, body) =
+        k.get(&xy, "/reports/tickets", "/reports/tickets?from=2011-01-01&to=2011-12-31&group_by=department").await;
+    assert_eq!(st, 200);
+    assert_no_outside("hotline report", &body);
+    let (st, body) = k.get(&xy, "/reports/tickets.xlsx", "/reports/tickets.xlsx?from=2011-01-01&to=2011-12-31").await;
+    assert_eq!(st, 200);
+    assert!(body.starts_with("PK"));
     // Contacts of a department outside the district cannot be set from it.
     let form = [("csrf", lh_csrf.as_str()), ("email", "x@example.com"), ("phone", "")];
     let st = k.post(&lh, "/network/{code}/contacts", "/network/460105-D01/contacts", &form).await.0;

@@ -281,3 +281,88 @@ pub async fn step(
     hotline::order_step(&app, &s.actor, &no, &input).await?;
     Ok(Redirect::to(&format!("/hotline/orders/{no}?done=order-step")).into_response())
 }
+
+#[derive(serde::Deserialize, Default)]
+pub struct ListParams {
+    from: Option<String>,
+    to: Option<String>,
+    r#type: Option<String>,
+    channel: Option<String>,
+    department: Option<String>,
+    closed: Option<String>,
+    satisfaction: Option<String>,
+    venue_named: Option<String>,
+    late: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "hotline/list.html")]
+struct ListPage {
+    l: Layout,
+    orders: Vec<OrderLine>,
+    filter: String,
+    show_phone: bool,
+    tz: chrono_tz::Tz,
+}
+
+impl Present for ListPage {
+    fn tz(&self) -> chrono_tz::Tz {
+        self.tz
+    }
+}
+
+/// The orders behind a figure of the hotline report.
+pub async fn list(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(p): Query<ListParams>,
+) -> Result<impl IntoResponse, PageError> {
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string);
+    let date = |v: &Option<String>, field: &str| -> Result<Option<chrono::NaiveDate>, AppError> {
+        text(v).map(|d| oversight_app::cases::parse_date(&d, field)).transpose()
+    };
+    let q = hotline::ListQuery {
+        from: date(&p.from, "from")?,
+        to: date(&p.to, "to")?,
+        kind: text(&p.r#type),
+        channel: text(&p.channel),
+        department: text(&p.department),
+        closed: p.closed.as_deref() == Some("1"),
+        satisfaction: text(&p.satisfaction),
+        venue_named: p.venue_named.as_deref() == Some("1"),
+        late: p.late.as_deref() == Some("1"),
+    };
+    let mut parts = Vec::new();
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        parts.push(format!("受理于 {f} 至 {t}"));
+    }
+    if let Some(t) = q.kind.as_deref().and_then(TicketType::parse) {
+        parts.push(format!("类型：{}", t.label()));
+    }
+    if let Some(c) = q.channel.as_deref().and_then(Channel::parse) {
+        parts.push(format!("渠道：{}", c.label()));
+    }
+    if let Some(d) = &q.department {
+        parts.push(format!("部门：{d}"));
+    }
+    if q.closed {
+        parts.push("已办结".into());
+    }
+    if let Some(x) = q.satisfaction.as_deref().and_then(Satisfaction::parse) {
+        parts.push(format!("回访：{}", x.label()));
+    }
+    if q.venue_named {
+        parts.push("窗口服务投诉".into());
+    }
+    if q.late {
+        parts.push("已超时".into());
+    }
+    let orders = hotline::list_orders(&app, &s.actor, &q).await?;
+    Ok(ListPage {
+        l: Layout::new(&s, "/hotline", "工单清单"),
+        orders,
+        filter: if parts.is_empty() { "全部工单".into() } else { parts.join("；") },
+        show_phone: s.actor.may_somewhere(Action::ViewCaller),
+        tz: app.config.tz(),
+    })
+}

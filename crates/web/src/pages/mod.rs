@@ -58,9 +58,12 @@ pub fn routes() -> Router<App> {
         // reports
         .route("/reports", get(reports::cases_report))
         .route("/reports/cases.xlsx", get(reports::cases_xlsx))
+        .route("/reports/tickets", get(reports::tickets_report))
+        .route("/reports/tickets.xlsx", get(reports::tickets_xlsx))
         // the efficiency hotline: staff, and the citizen's pages (no account)
         .route("/hotline", get(hotline::queues))
         .route("/hotline/new", get(hotline::intake_form))
+        .route("/hotline/list", get(hotline::list))
         .route("/hotline/orders", post(hotline::create))
         .route("/hotline/orders/{no}", get(hotline::order))
         .route("/hotline/orders/{no}/steps", post(hotline::step))

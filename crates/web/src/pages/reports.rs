@@ -8,9 +8,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use oversight_app::cases::{self, CaseGroup, Compare, ComparedReport};
+use oversight_app::tickets::{self, ComparedTickets, Figure};
 use oversight_app::{App, AppError};
 use oversight_domain::org::Level;
 use oversight_store::cases::GroupBy;
+use oversight_store::tickets::TicketGroup;
 
 use crate::chart::{self, Bar};
 use crate::error::PageError;
@@ -185,6 +187,179 @@ pub async fn cases_xlsx(
     let r = report(&app, &s, &p).await?;
     let bytes = cases::export_report_xlsx(&app, &s.actor, &r).await?;
     let name = format!("attachment; filename=\"overdue-{}-{}.xlsx\"", p.from, p.to);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    ))
+}
+
+/// The hotline's KPIs: a period beside its comparison, by type, channel or department.
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct TicketQuery {
+    from: Option<String>,
+    to: Option<String>,
+    compare: Option<String>,
+    group_by: Option<String>,
+}
+
+struct TicketParams {
+    from: NaiveDate,
+    to: NaiveDate,
+    compare: Compare,
+    group: Option<TicketGroup>,
+    group_word: String,
+}
+
+fn ticket_params(app: &App, q: &TicketQuery) -> Result<TicketParams, AppError> {
+    let today = app.today();
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
+    let from = match text(&q.from).as_str() {
+        "" => NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+        s => cases::parse_date(s, "from")?,
+    };
+    let to = match text(&q.to).as_str() {
+        "" => today,
+        s => cases::parse_date(s, "to")?,
+    };
+    let compare = match q.compare.as_deref() {
+        None => Compare::LastYear,
+        Some(s) => Compare::parse(s)?,
+    };
+    let group_word = q.group_by.clone().unwrap_or_else(|| "type".into());
+    let group = tickets::parse_group_by(&group_word)?;
+    Ok(TicketParams { from, to, compare, group, group_word })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/tickets.html")]
+struct TicketPage {
+    l: Layout,
+    r: ComparedTickets,
+    chart: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    compare: &'static str,
+    group_word: String,
+    group: Option<TicketGroup>,
+    query: String,
+}
+
+fn figure(f: &Figure) -> String {
+    match f {
+        Figure::Count(n) => n.to_string(),
+        Figure::Rate(r) => r.map_or("—".into(), |x| format!("{:.1}%", x * 100.0)),
+    }
+}
+
+fn orders_href(from: NaiveDate, to: NaiveDate, group: Option<TicketGroup>, key: &str, extra: &str) -> String {
+    let mut pairs: Vec<(&str, String)> = vec![("from", from.to_string()), ("to", to.to_string())];
+    match group {
+        Some(TicketGroup::Type) if !key.is_empty() => pairs.push(("type", key.to_string())),
+        Some(TicketGroup::Channel) if !key.is_empty() => pairs.push(("channel", key.to_string())),
+        Some(TicketGroup::Department) if !key.is_empty() => pairs.push(("department", key.to_string())),
+        _ => {}
+    }
+    let mut href = format!("/hotline/list?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default());
+    if !extra.is_empty() {
+        href.push('&');
+        href.push_str(extra);
+    }
+    href
+}
+
+impl TicketPage {
+    fn rate(&self, r: &Option<f64>) -> String {
+        r.map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
+    }
+    fn orders(&self, previous: bool, key: &str, extra: &str) -> String {
+        let (from, to) = match (&self.r.previous, previous) {
+            (Some(p), true) => (p.from, p.to),
+            _ => (self.from, self.to),
+        };
+        orders_href(from, to, self.group, key, extra)
+    }
+    /// (label, current, compared, link to the orders behind the current figure).
+    fn headline(&self) -> Vec<(&'static str, String, String, Option<String>)> {
+        let previous: Vec<String> = match &self.r.previous {
+            Some(p) => tickets::headline(p).iter().map(|(_, f)| figure(f)).collect(),
+            None => vec![String::new(); 11],
+        };
+        tickets::headline(&self.r.current)
+            .into_iter()
+            .zip(previous)
+            .map(|((name, f), prev)| {
+                let link = match name {
+                    "受理" => Some(orders_href(self.from, self.to, None, "", "")),
+                    "办结" => Some(orders_href(self.from, self.to, None, "", "closed=1")),
+                    "窗口服务投诉" => {
+                        Some(orders_href(self.from, self.to, None, "", "type=complaint&venue_named=1"))
+                    }
+                    "回访不满意" => Some(orders_href(self.from, self.to, None, "", "satisfaction=unsatisfied")),
+                    _ => None,
+                };
+                (name, figure(&f), prev, link)
+            })
+            .collect()
+    }
+}
+
+pub async fn tickets_report(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<TicketQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = ticket_params(&app, &q)?;
+    let r = tickets::compared_ticket_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let period = |t: &tickets::TicketReport| format!("{} 至 {}", t.from, t.to);
+    let mut bars = vec![Bar {
+        label: "合计".into(),
+        value: r.current.completion_rate,
+        href: orders_href(p.from, p.to, None, "", "closed=1"),
+        compare: r.previous.as_ref().and_then(|x| x.completion_rate),
+        compare_href: r.previous.as_ref().map(|x| orders_href(x.from, x.to, None, "", "closed=1")),
+    }];
+    for (key, name, c, prev) in r.rows.iter().take(40) {
+        bars.push(Bar {
+            label: if name.is_empty() { key.clone() } else { name.clone() },
+            value: c.as_ref().and_then(|g| g.completion_rate),
+            href: orders_href(p.from, p.to, p.group, key, "closed=1"),
+            compare: prev.as_ref().and_then(|g| g.completion_rate),
+            compare_href: r.previous.as_ref().map(|x| orders_href(x.from, x.to, p.group, key, "closed=1")),
+        });
+    }
+    let chart = chart::rate_bars("办结率", &period(&r.current), r.previous.as_ref().map(period).as_deref(), &bars);
+    let query = serde_urlencoded::to_string([
+        ("from", p.from.to_string()),
+        ("to", p.to.to_string()),
+        ("compare", p.compare.as_str().to_string()),
+        ("group_by", p.group_word.clone()),
+    ])
+    .unwrap_or_default();
+    Ok(TicketPage {
+        l: Layout::new(&s, "/reports", "效能投诉热线统计"),
+        chart,
+        from: p.from,
+        to: p.to,
+        compare: p.compare.as_str(),
+        group_word: p.group_word,
+        group: p.group,
+        query,
+        r,
+    })
+}
+
+pub async fn tickets_xlsx(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<TicketQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = ticket_params(&app, &q)?;
+    let r = tickets::compared_ticket_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let bytes = tickets::export_tickets_xlsx(&app, &s.actor, &r).await?;
+    let name = format!("attachment; filename=\"hotline-{}-{}.xlsx\"", p.from, p.to);
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
