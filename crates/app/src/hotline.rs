@@ -49,6 +49,8 @@ pub enum Intake<'a> {
     Operator(&'a Actor, Channel),
     /// An Open311 client with an API key.
     Open311(&'a Actor),
+    /// Another system with an API key (`POST /api/v1/orders`), by the channel it names.
+    System(&'a Actor, Channel),
 }
 
 /// What the filer is given back: the order number, the citizen's query code (shown once) and
@@ -120,6 +122,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
             (channel, actor.label.clone(), actor.display_name.clone())
         }
         Intake::Open311(actor) => (Channel::Open311, actor.label.clone(), actor.display_name.clone()),
+        Intake::System(actor, channel) => (channel, actor.label.clone(), actor.display_name.clone()),
     };
     let root = network_store::root(&app.db).await?.ok_or_else(|| AppError::Unreadable("服务网络尚未导入".into()))?;
     let owner_path = match intake {
@@ -127,7 +130,9 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         Intake::Operator(actor, _) => {
             office_path(actor, Action::Hotline).unwrap_or_else(|| root.path.as_str().to_string())
         }
-        Intake::Open311(actor) => office_path(actor, Action::View).unwrap_or_else(|| root.path.as_str().to_string()),
+        Intake::Open311(actor) | Intake::System(actor, _) => {
+            office_path(actor, Action::View).unwrap_or_else(|| root.path.as_str().to_string())
+        }
     };
     let unit = |code: &str, field: &'static str, venue: bool| {
         let code = code.trim().to_string();

@@ -395,6 +395,24 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!((report["received"].as_i64(), report["venue_complaints"].as_i64()), (Some(1), Some(1)), "{report}");
 
+    // Orders from a district's system belong to the district.
+    k.cover("POST", "/api/v1/orders");
+    let order = serde_json::json!({"type": "help", "summary": "低保办理进度", "channel": "mobile", "caller_phone": "13700000000"});
+    let res = key(api.post(format!("{}/api/v1/orders", s.base))).json(&order).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let row = oversight_store::orders::order(&app.db, created["ticket_no"].as_str().unwrap()).await.unwrap().unwrap();
+    assert!(row.office_path.contains("460105") && row.channel == "mobile", "{row:?}");
+    let res = key(api.post(format!("{}/api/v1/orders", s.base)))
+        .json(&serde_json::json!({"type": "rant", "summary": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let e: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["errors"].as_array().unwrap().len(), 2, "{e}");
+    assert_eq!(xy.post(format!("{}/api/v1/orders", s.base)).json(&order).send().await.unwrap().status(), 401);
+
     let (st, body) = api_get(&mut k, "/api/v1/dashboard", "/api/v1/dashboard").await;
     assert_eq!(st, 200, "{body}");
     assert_no_outside("dashboard API", &body);

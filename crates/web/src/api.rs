@@ -6,8 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use oversight_app::hotline::{self, Intake, NewOrder};
 use oversight_app::{App, AppError, calendar, cases, network};
 use oversight_domain::calendar::YearSchedule;
+use oversight_domain::ticket::Channel;
 use oversight_store::calendar as calendar_store;
 use oversight_store::network as store;
 use serde_json::{Value, json};
@@ -27,6 +29,7 @@ pub fn routes() -> Router<App> {
         .route("/reports/cases", get(case_report))
         .route("/dashboard", get(dashboard))
         .route("/reports/tickets", get(ticket_report))
+        .route("/orders", post(create_order))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") })
 }
 
@@ -228,4 +231,64 @@ async fn ticket_report(
     )
     .await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+/// A work order from another system (a city app, a partner hotline), as JSON.
+#[derive(serde::Deserialize)]
+struct OrderBody {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    summary: String,
+    /// phone|web|mobile|letter|visit (default mobile).
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    caller_name: String,
+    #[serde(default)]
+    caller_phone: String,
+    #[serde(default)]
+    anonymous: bool,
+    #[serde(default)]
+    venue_code: String,
+    #[serde(default)]
+    department_code: String,
+    #[serde(default)]
+    address: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
+
+/// `POST /api/v1/orders`: takes an order through the same use case as every other intake;
+/// answers 201 with its number, the citizen's query code and the handling deadline.
+async fn create_order(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let b: OrderBody =
+        serde_json::from_slice(&body).map_err(|e| AppError::field("body", format!("不是有效的工单 JSON：{e}")))?;
+    let channel = match b.channel.trim() {
+        "" => Channel::Mobile,
+        c => Channel::parse(c)
+            .filter(|c| *c != Channel::Open311)
+            .ok_or_else(|| AppError::field("channel", format!("“{c}”不是受理渠道")))?,
+    };
+    let new = NewOrder {
+        kind: b.kind,
+        summary: b.summary,
+        caller_name: b.caller_name,
+        caller_phone: b.caller_phone,
+        anonymous: b.anonymous,
+        venue_code: b.venue_code,
+        department_code: b.department_code,
+        address: b.address,
+        lat: b.lat,
+        lon: b.lon,
+    };
+    let c = hotline::create_order(&app, Intake::System(&actor, channel), &new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "ticket_no": c.ticket_no, "query_code": c.query_code, "token": c.token, "expected": c.expected })),
+    ))
 }
