@@ -5,7 +5,9 @@
 //! 2. HTTP ingestion: the same kind of events POSTed to `/api/v1/case-events` with an API key;
 //! 3. the monitor: open cases whose signals change on one day, handled by one monitor pass;
 //! 4. the overdue-rate report over many settled cases;
-//! 5. peak memory of the process (VmHWM).
+//! 5. the hotline: orders through the API and Open311, a legacy import, KPIs over a year
+//!    (bench_hotline.rs);
+//! 6. peak memory of the process (VmHWM).
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ pub struct BenchArgs {
     pub http_cases: u64,
     pub open_cases: u64,
     pub report_cases: u64,
+    pub hotline: crate::bench_hotline::HotlineArgs,
 }
 
 /// A small deterministic generator: the same load on every run.
@@ -294,6 +297,15 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
         t.elapsed().as_secs_f64() * 1000.0
     );
 
+    // 5. The hotline.
+    crate::bench_hotline::run(&app, addr, &secret, &args.hotline).await?;
+    match server_memory(&url, &secret).await {
+        Ok((rss, peak)) => {
+            println!("server process:   {rss:.0} MB resident, {peak:.0} MB peak with the hotline's year")
+        }
+        Err(e) => println!("server process:   not measured ({e})"),
+    }
+
     let _ = stop.send(());
     println!("peak memory:      {:.0} MB (whole process, generated data included)", own_mb("VmHWM:"));
     Ok(())
@@ -416,7 +428,11 @@ async fn server_memory(url: &str, secret: &str) -> Result<(f64, f64)> {
     }
     let result = async {
         anyhow::ensure!(ready, "the server did not start");
-        for path in ["/api/v1/dashboard", "/api/v1/reports/cases?from=2025-01-01&to=2025-12-31&group_by=venue"] {
+        for path in [
+            "/api/v1/dashboard",
+            "/api/v1/reports/cases?from=2025-01-01&to=2025-12-31&group_by=venue",
+            "/api/v1/reports/tickets?from=2025-01-01&to=2025-12-31&group_by=department",
+        ] {
             let res = client.get(format!("{base}{path}")).bearer_auth(secret).send().await?;
             anyhow::ensure!(res.status().is_success(), "{path}: {}", res.status());
             res.bytes().await?;

@@ -1,6 +1,7 @@
 //! The `oversight` command: a thin layer that parses arguments and calls the library.
 
 mod bench;
+mod bench_hotline;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,6 +83,15 @@ enum Command {
         /// Settled cases for the report.
         #[arg(long, default_value_t = 10_000_000)]
         report_cases: u64,
+        /// Hotline orders created through each of the JSON API and Open311.
+        #[arg(long, default_value_t = 20_000)]
+        api_orders: u64,
+        /// Legacy hotline orders imported from a file.
+        #[arg(long, default_value_t = 200_000)]
+        import_orders: u64,
+        /// Hotline orders of the year the KPI report runs over (Beijing: about 20M).
+        #[arg(long, default_value_t = 20_000_000)]
+        year_orders: u64,
     },
 }
 
@@ -241,10 +251,20 @@ fn print_report(report: &ImportReport, format: &str) -> Result<ExitCode> {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::Bench { import_cases, http_cases, open_cases, report_cases } = cli.command {
+    if let Command::Bench {
+        import_cases,
+        http_cases,
+        open_cases,
+        report_cases,
+        api_orders,
+        import_orders,
+        year_orders,
+    } = cli.command
+    {
         let dir = tempfile::tempdir()?;
         let url = cli.db.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases };
+        let hotline = bench_hotline::HotlineArgs { api_orders, import_orders, year_orders };
+        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases, hotline };
         bench::run(url, args).await?;
         return Ok(ExitCode::SUCCESS);
     }
