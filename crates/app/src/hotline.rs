@@ -161,12 +161,10 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         let cal = app.calendar().await?;
         cal.deadline(today, app.config.hotline.limit_days(kind)).ok()
     };
-    let mut tx = app.db.begin().await?;
     let day = today.format("%Y%m%d").to_string();
-    let n = store::next_number(&mut tx, &day).await?;
-    let ticket_no = format!("H{day}{n:05}");
     let row = OrderRow {
-        ticket_no: ticket_no.clone(),
+        // Numbered by the writer (crate::intake), in the order the orders are written.
+        ticket_no: String::new(),
         channel: channel.as_str().into(),
         r#type: kind.as_str().into(),
         received_at: now,
@@ -211,25 +209,16 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         lon: new.lon,
         updated_at: Some(now),
     };
-    store::insert(&mut tx, &row).await?;
-    store::insert_step(
-        &mut tx,
-        &step_row(&ticket_no, "create", "", json!({ "channel": channel.as_str() }), &actor_label, &actor_name, now),
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        NewAudit {
-            actor: &actor_label,
-            action: "order.create",
-            target: &ticket_no,
-            path: &row.department_path,
-            detail: json!({ "channel": channel.as_str(), "type": kind.as_str() }),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let step = step_row("", "create", "", json!({ "channel": channel.as_str() }), &actor_label, &actor_name, now);
+    let prepared = crate::intake::Prepared {
+        day,
+        row,
+        step,
+        actor: actor_label,
+        detail: json!({ "channel": channel.as_str(), "type": kind.as_str() }),
+        at: now,
+    };
+    let ticket_no = app.intake.submit(&app.db, prepared).await?;
     Ok(Created { ticket_no, query_code, token, expected })
 }
 

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod hotline;
+mod intake;
 pub mod network;
 pub mod notify;
 pub mod supervision;
@@ -70,6 +71,8 @@ pub struct App {
     pub monitor_wake: Arc<tokio::sync::Notify>,
     /// Woken when messages are queued, so that they go out at once.
     pub notify_wake: Arc<tokio::sync::Notify>,
+    /// New work orders waiting to be written together (group commit).
+    intake: Arc<intake::IntakeQueue>,
 }
 
 impl App {
@@ -100,6 +103,7 @@ impl App {
             calendar: Arc::new(calendar::CalendarCache::default()),
             monitor_wake: Arc::new(tokio::sync::Notify::new()),
             notify_wake: Arc::new(tokio::sync::Notify::new()),
+            intake: Arc::new(intake::IntakeQueue::default()),
         }
     }
 

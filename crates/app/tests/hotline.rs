@@ -11,7 +11,11 @@ use oversight_domain::workorder::OrderStatus;
 use oversight_store::orders;
 use oversight_testkit::on_both_backends;
 
-on_both_backends!(an_order_runs_from_the_web_to_a_rated_close, bad_orders_and_illegal_steps_change_nothing);
+on_both_backends!(
+    an_order_runs_from_the_web_to_a_rated_close,
+    bad_orders_and_illegal_steps_change_nothing,
+    orders_filed_at_once_are_numbered_and_audited_in_order
+);
 
 fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
@@ -261,6 +265,28 @@ async fn bad_orders_and_illegal_steps_change_nothing(app: App) {
     assert_eq!((row.status.as_str(), row.returned_count, row.subject_department_code), ("received", 1, None));
     // Returned, it left the department's sight.
     assert!(hotline::order_view(&app, &liaison, &created.ticket_no, false).await.is_err());
+}
+
+async fn orders_filed_at_once_are_numbered_and_audited_in_order(app: App) {
+    let (app, _clock, _) = setup(&app).await;
+    let files = (0..60).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let new = NewOrder { kind: "help".into(), summary: format!("求助 {i}"), ..Default::default() };
+            hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no
+        })
+    });
+    let mut numbers = Vec::new();
+    for f in files.collect::<Vec<_>>() {
+        numbers.push(f.await.unwrap());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=60).map(|n| format!("H20261102{n:05}")).collect();
+    assert_eq!(numbers, expected, "one number each, none skipped");
+    let report = oversight_store::audit::verify(&app.db).await.unwrap();
+    assert!(report.first_break.is_none(), "the audit chain holds: {report:?}");
+    let steps = orders::steps(&app.db, "H2026110200060").await.unwrap();
+    assert_eq!(steps.len(), 1);
 }
 
 mod rates {

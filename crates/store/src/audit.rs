@@ -55,6 +55,62 @@ pub async fn append(tx: &mut Tx, row: NewAudit<'_>, now: DateTime<Utc>) -> Resul
     Ok(seq)
 }
 
+/// Appends many rows to the chain in three statements, in order: one move of the head for all,
+/// one multi-row insert, one update of the head's hash.
+pub async fn append_many(tx: &mut Tx, rows: &[NewAudit<'_>], now: DateTime<Utc>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (last, mut prev_hash): (i64, String) =
+        on_tx!(tx, |c| sqlx::query_as("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+            .bind(rows.len() as i64)
+            .fetch_one(c)
+            .await?);
+    let first = last - rows.len() as i64 + 1;
+    let at = now.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let mut chained = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let entry = AuditEntry {
+            seq: first + i as i64,
+            at: at.clone(),
+            actor: row.actor.to_string(),
+            action: row.action.to_string(),
+            target: row.target.to_string(),
+            detail: row.detail.to_string(),
+        };
+        let hash = entry.hash(&prev_hash);
+        chained.push((entry, row.path, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+    }
+    for part in chained.chunks(crate::cases::PARAMS_PER_STATEMENT / 9) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, action, target, path, detail, prev_hash, hash) VALUES {}",
+            crate::cases::placeholders(tx, part.len(), 9)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (e, path, prev, hash) in part {
+                q = q
+                    .bind(e.seq)
+                    .bind(&e.at)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.target)
+                    .bind(*path)
+                    .bind(&e.detail)
+                    .bind(prev)
+                    .bind(hash);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
+    on_tx!(tx, |c| sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&prev_hash)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct AuditRow {
     pub seq: i64,

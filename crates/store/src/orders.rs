@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
 use sqlx::AssertSqlSafe;
 
+use crate::cases::{PARAMS_PER_STATEMENT, placeholders};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// A work order as stored, legacy or live.
@@ -60,65 +61,67 @@ const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subje
     returned_count, replied_at, replied_on, reply, visit_due, redo_count, escalated, caller_name, caller_phone, anonymous,
     query_hash, token, address, lat, lon, updated_at";
 
-/// Takes the next number of the day `day` (`YYYYMMDD`): 1, 2, …
-pub async fn next_number(tx: &mut Tx, day: &str) -> Result<i64> {
-    let sql = "INSERT INTO order_counter (day, n) VALUES ($1, 1)
-               ON CONFLICT (day) DO UPDATE SET n = order_counter.n + 1 RETURNING n";
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(sql).bind(day).fetch_one(c).await?))
+/// Takes the next `count` numbers of the day `day` (`YYYYMMDD`); returns the last of them.
+pub async fn take_numbers(tx: &mut Tx, day: &str, count: i64) -> Result<i64> {
+    let sql = "INSERT INTO order_counter (day, n) VALUES ($1, $2)
+               ON CONFLICT (day) DO UPDATE SET n = order_counter.n + $2 RETURNING n";
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(sql).bind(day).bind(count).fetch_one(c).await?))
 }
 
-/// Stores a new live order.
-pub async fn insert(tx: &mut Tx, o: &OrderRow) -> Result<()> {
-    let params: Vec<String> = (1..=42).map(|i| format!("${i}")).collect();
-    let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES ({})", params.join(", "));
-    on_tx!(tx, |c| {
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&o.ticket_no)
-            .bind(&o.channel)
-            .bind(&o.r#type)
-            .bind(o.received_at)
-            .bind(o.received_on)
-            .bind(&o.subject_department_code)
-            .bind(&o.subject_venue_code)
-            .bind(&o.department_path)
-            .bind(&o.venue_path)
-            .bind(&o.summary)
-            .bind(o.closed_at)
-            .bind(o.closed_on)
-            .bind(&o.satisfaction)
-            .bind(&o.source)
-            .bind(o.created_at)
-            .bind(&o.status)
-            .bind(o.version)
-            .bind(&o.office_path)
-            .bind(o.dispatched_at)
-            .bind(o.sign_due)
-            .bind(o.signed_at)
-            .bind(o.handle_from)
-            .bind(o.reply_due)
-            .bind(o.return_by)
-            .bind(o.extension_days)
-            .bind(o.extension_pending)
-            .bind(o.returned_count)
-            .bind(o.replied_at)
-            .bind(o.replied_on)
-            .bind(&o.reply)
-            .bind(o.visit_due)
-            .bind(o.redo_count)
-            .bind(o.escalated)
-            .bind(&o.caller_name)
-            .bind(&o.caller_phone)
-            .bind(o.anonymous)
-            .bind(&o.query_hash)
-            .bind(&o.token)
-            .bind(&o.address)
-            .bind(o.lat)
-            .bind(o.lon)
-            .bind(o.updated_at)
-            .execute(c)
-            .await?
-            .rows_affected()
-    });
+/// Stores new live orders, in multi-row statements.
+pub async fn insert_many(tx: &mut Tx, rows: &[OrderRow]) -> Result<()> {
+    for part in rows.chunks(PARAMS_PER_STATEMENT / 42) {
+        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 42));
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for o in part {
+                q = q
+                    .bind(&o.ticket_no)
+                    .bind(&o.channel)
+                    .bind(&o.r#type)
+                    .bind(o.received_at)
+                    .bind(o.received_on)
+                    .bind(&o.subject_department_code)
+                    .bind(&o.subject_venue_code)
+                    .bind(&o.department_path)
+                    .bind(&o.venue_path)
+                    .bind(&o.summary)
+                    .bind(o.closed_at)
+                    .bind(o.closed_on)
+                    .bind(&o.satisfaction)
+                    .bind(&o.source)
+                    .bind(o.created_at)
+                    .bind(&o.status)
+                    .bind(o.version)
+                    .bind(&o.office_path)
+                    .bind(o.dispatched_at)
+                    .bind(o.sign_due)
+                    .bind(o.signed_at)
+                    .bind(o.handle_from)
+                    .bind(o.reply_due)
+                    .bind(o.return_by)
+                    .bind(o.extension_days)
+                    .bind(o.extension_pending)
+                    .bind(o.returned_count)
+                    .bind(o.replied_at)
+                    .bind(o.replied_on)
+                    .bind(&o.reply)
+                    .bind(o.visit_due)
+                    .bind(o.redo_count)
+                    .bind(o.escalated)
+                    .bind(&o.caller_name)
+                    .bind(&o.caller_phone)
+                    .bind(o.anonymous)
+                    .bind(&o.query_hash)
+                    .bind(&o.token)
+                    .bind(&o.address)
+                    .bind(o.lat)
+                    .bind(o.lon)
+                    .bind(o.updated_at);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 
@@ -194,22 +197,31 @@ pub struct StepRow {
 }
 
 pub async fn insert_step(tx: &mut Tx, s: &StepRow) -> Result<()> {
-    let sql = "INSERT INTO work_order_step (id, ticket_no, step, note, detail, actor, actor_name, at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    on_tx!(tx, |c| {
-        sqlx::query(sql)
-            .bind(&s.id)
-            .bind(&s.ticket_no)
-            .bind(&s.step)
-            .bind(&s.note)
-            .bind(&s.detail)
-            .bind(&s.actor)
-            .bind(&s.actor_name)
-            .bind(s.at)
-            .execute(c)
-            .await?
-            .rows_affected()
-    });
+    insert_steps(tx, std::slice::from_ref(s)).await
+}
+
+pub async fn insert_steps(tx: &mut Tx, steps: &[StepRow]) -> Result<()> {
+    for part in steps.chunks(PARAMS_PER_STATEMENT / 8) {
+        let sql = format!(
+            "INSERT INTO work_order_step (id, ticket_no, step, note, detail, actor, actor_name, at) VALUES {}",
+            placeholders(tx, part.len(), 8)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in part {
+                q = q
+                    .bind(&s.id)
+                    .bind(&s.ticket_no)
+                    .bind(&s.step)
+                    .bind(&s.note)
+                    .bind(&s.detail)
+                    .bind(&s.actor)
+                    .bind(&s.actor_name)
+                    .bind(s.at);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 
