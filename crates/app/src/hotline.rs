@@ -423,6 +423,10 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
     if !store::update_flow(&mut tx, &updated).await? {
         return Err(AppError::Conflict("工单刚被他人办理，请刷新后再试".into()));
     }
+    // A closed order never changes again: it is counted in the report's tallies now.
+    if let Some(closed) = oversight_store::tickets::ClosedOrder::of(&updated) {
+        oversight_store::tickets::tally_closed(&mut tx, &[closed]).await?;
+    }
     store::insert_step(
         &mut tx,
         &step_row(ticket_no, step.as_str(), &note, detail, &actor.label, &actor.display_name, now),

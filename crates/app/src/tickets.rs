@@ -109,6 +109,8 @@ pub async fn import_tickets<'a>(
             }
         }
         store::insert(&mut tx, &new).await?;
+        let closed: Vec<store::ClosedOrder> = new.iter().filter_map(store::ClosedOrder::of_legacy).collect();
+        store::tally_closed(&mut tx, &closed).await?;
         if !new.is_empty() {
             audit::append(
                 &mut tx,

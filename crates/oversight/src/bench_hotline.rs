@@ -143,6 +143,7 @@ pub async fn run(app: &App, addr: SocketAddr, secret: &str, args: &HotlineArgs) 
     // 4. The KPI report over a year of orders.
     let t = Instant::now();
     bulk_year_orders(&app.db, args.year_orders).await?;
+    oversight_store::tickets::rebuild_tally(&app.db).await?;
     println!("year of orders:   {} generated in {:.1} s", args.year_orders, t.elapsed().as_secs_f64());
     let from = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
     let to = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default();

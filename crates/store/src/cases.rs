@@ -387,7 +387,7 @@ pub struct SettledCounts {
 }
 
 /// The whole months within `from..=to`: (first day, last day), if any.
-fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+pub(crate) fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     use chrono::Datelike;
     let first = if from.day() == 1 { from } else { from.with_day(1)?.checked_add_months(chrono::Months::new(1))? };
     let after = to.succ_opt()?;

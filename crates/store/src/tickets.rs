@@ -101,12 +101,279 @@ pub struct TicketCounts {
     pub redone: i64,
 }
 
+/// The measures of one tally row, in the order of the table's columns.
+const MEASURES: [&str; 13] = [
+    "received",
+    "venue_complaints",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "unreachable",
+    "sign_settled",
+    "signed_on_time",
+    "reply_settled",
+    "replied_on_time",
+    "replied",
+    "visited",
+    "redone",
+];
+
+/// A closed order as the tally counts it.
+#[derive(Debug, Clone)]
+pub struct ClosedOrder {
+    pub received_on: NaiveDate,
+    pub closed_on: NaiveDate,
+    pub r#type: String,
+    pub channel: String,
+    pub department_code: String,
+    pub department_path: String,
+    pub venue_path: String,
+    pub office_path: String,
+    pub venue_named: bool,
+    /// 1 or 0 for each of [`MEASURES`].
+    pub flags: [i64; 13],
+}
+
+impl ClosedOrder {
+    /// The counts of a closed order, by the definitions of spec/metrics.md and
+    /// docs/metrics-hotline.md (a closed order's sign-in and reply are settled).
+    pub fn of(o: &crate::orders::OrderRow) -> Option<ClosedOrder> {
+        let closed_on = o.closed_on.filter(|_| o.status == "closed")?;
+        let s = o.satisfaction.as_deref();
+        let b = |x: bool| i64::from(x);
+        let flags = [
+            1,
+            b(o.r#type == "complaint" && o.subject_venue_code.is_some()),
+            b(s == Some("satisfied")),
+            b(s == Some("basically_satisfied")),
+            b(s == Some("unsatisfied")),
+            b(s == Some("unreachable")),
+            b(o.sign_due.is_some()),
+            b(matches!((o.signed_at, o.sign_due), (Some(a), Some(d)) if a <= d)),
+            b(o.reply_due.is_some()),
+            b(matches!((o.replied_on, o.reply_due), (Some(r), Some(d)) if r <= d)),
+            b(o.replied_on.is_some() || s.is_some()),
+            b(s.is_some()),
+            b(s.is_some() && o.redo_count > 0),
+        ];
+        Some(ClosedOrder {
+            received_on: o.received_on,
+            closed_on,
+            r#type: o.r#type.clone(),
+            channel: o.channel.clone(),
+            department_code: o.subject_department_code.clone().unwrap_or_default(),
+            department_path: o.department_path.clone(),
+            venue_path: o.venue_path.clone(),
+            office_path: o.office_path.clone(),
+            venue_named: o.subject_venue_code.is_some(),
+            flags,
+        })
+    }
+
+    /// A legacy order: no live deadlines, its last visit's result only.
+    pub fn of_legacy(t: &TicketRow) -> Option<ClosedOrder> {
+        let closed_on = t.closed_on.filter(|_| t.status == "closed")?;
+        let s = t.satisfaction.as_deref();
+        let b = |x: bool| i64::from(x);
+        Some(ClosedOrder {
+            received_on: t.received_on,
+            closed_on,
+            r#type: t.r#type.clone(),
+            channel: t.channel.clone(),
+            department_code: t.subject_department_code.clone().unwrap_or_default(),
+            department_path: t.department_path.clone(),
+            venue_path: t.venue_path.clone(),
+            office_path: "/".into(),
+            venue_named: t.subject_venue_code.is_some(),
+            flags: [
+                1,
+                b(t.r#type == "complaint" && t.subject_venue_code.is_some()),
+                b(s == Some("satisfied")),
+                b(s == Some("basically_satisfied")),
+                b(s == Some("unsatisfied")),
+                b(s == Some("unreachable")),
+                0,
+                0,
+                0,
+                0,
+                b(s.is_some()),
+                b(s.is_some()),
+                0,
+            ],
+        })
+    }
+}
+
+type TallyKey = (String, String, String, String, String, String, String, String, i32);
+
+/// Adds closed orders to the tallies: each in four rows (received by month and by day, each
+/// closed by month and by day), summed in memory, then upserted in multi-row statements.
+pub async fn tally_closed(tx: &mut Tx, orders: &[ClosedOrder]) -> Result<()> {
+    let mut rows: std::collections::BTreeMap<TallyKey, [i64; 13]> = std::collections::BTreeMap::new();
+    for o in orders {
+        let received = [o.received_on.format("%Y-%m").to_string(), o.received_on.to_string()];
+        let closed = [o.closed_on.format("%Y-%m").to_string(), o.closed_on.to_string()];
+        for r in &received {
+            for c in &closed {
+                let key = (
+                    r.clone(),
+                    c.clone(),
+                    o.r#type.clone(),
+                    o.channel.clone(),
+                    o.department_code.clone(),
+                    o.department_path.clone(),
+                    o.venue_path.clone(),
+                    o.office_path.clone(),
+                    i32::from(o.venue_named),
+                );
+                let m = rows.entry(key).or_insert([0; 13]);
+                for (sum, flag) in m.iter_mut().zip(o.flags) {
+                    *sum += flag;
+                }
+            }
+        }
+    }
+    let rows: Vec<(TallyKey, [i64; 13])> = rows.into_iter().collect();
+    let updates: Vec<String> = MEASURES.iter().map(|m| format!("{m} = ticket_tally.{m} + excluded.{m}")).collect();
+    for part in rows.chunks(PARAMS_PER_STATEMENT / 22) {
+        let sql = format!(
+            "INSERT INTO ticket_tally (recv_period, closed_period, type, channel, department_code, department_path,
+               venue_path, office_path, venue_named, {}) VALUES {}
+             ON CONFLICT (recv_period, closed_period, type, channel, department_code, department_path, venue_path,
+               office_path, venue_named) DO UPDATE SET {}",
+            MEASURES.join(", "),
+            placeholders(tx, part.len(), 22),
+            updates.join(", ")
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (k, m) in part {
+                q = q.bind(&k.0).bind(&k.1).bind(&k.2).bind(&k.3).bind(&k.4).bind(&k.5).bind(&k.6).bind(&k.7).bind(k.8);
+                for x in m {
+                    q = q.bind(*x);
+                }
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+/// Rebuilds the tallies from the closed orders (after a bulk load that bypassed them), with
+/// the statements that filled them when the table was made.
+pub async fn rebuild_tally(db: &Db) -> Result<()> {
+    let migration = match db {
+        Db::Sqlite { .. } => include_str!("../../../migrations/sqlite/0008_ticket_tally.sql"),
+        Db::Postgres(_) => include_str!("../../../migrations/postgres/0008_ticket_tally.sql"),
+    };
+    crate::execute_raw(db, "DELETE FROM ticket_tally").await?;
+    for statement in migration.split(";\n").filter(|s| s.trim_start().starts_with("INSERT INTO ticket_tally")) {
+        crate::execute_raw(db, statement).await?;
+    }
+    Ok(())
+}
+
+const OPEN: &str = "status IN ('received', 'dispatched', 'signed', 'replied')";
+
 /// Counts over the orders received from `from` to `to` (local dates, both included) within the
 /// scope; `closed` are those closed no later than `to`.
 /// `until` is the instant up to which lateness counts (now); `before` the first day whose
 /// deadline has not passed by then (today).
 #[allow(clippy::too_many_arguments)]
 pub async fn counts(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    until: DateTime<Utc>,
+    before: NaiveDate,
+    group: Option<TicketGroup>,
+) -> Result<Vec<TicketCounts>> {
+    let mut merged: std::collections::BTreeMap<Option<String>, TicketCounts> = std::collections::BTreeMap::new();
+    let open = open_counts(db, scope, from, to, until, before, group).await?;
+    let closed = closed_counts(db, scope, from, to, group).await?;
+    for r in open.into_iter().chain(closed) {
+        let t =
+            merged.entry(r.key.clone()).or_insert_with(|| TicketCounts { key: r.key.clone(), ..Default::default() });
+        t.received += r.received;
+        t.closed += r.closed;
+        t.venue_complaints += r.venue_complaints;
+        t.satisfied += r.satisfied;
+        t.basically_satisfied += r.basically_satisfied;
+        t.unsatisfied += r.unsatisfied;
+        t.unreachable += r.unreachable;
+        t.sign_settled += r.sign_settled;
+        t.signed_on_time += r.signed_on_time;
+        t.reply_settled += r.reply_settled;
+        t.replied_on_time += r.replied_on_time;
+        t.replied += r.replied;
+        t.visited += r.visited;
+        t.redone += r.redone;
+    }
+    Ok(merged.into_values().collect())
+}
+
+/// The closed orders' counts, from the tallies: whole months of receipt and the days at the
+/// ends; closed by `to` = closing months before `to`'s month, and closing days of that month up
+/// to `to`. Only closing-month rows count the other measures, so nothing counts twice.
+async fn closed_counts(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    group: Option<TicketGroup>,
+) -> Result<Vec<TicketCounts>> {
+    let key = match group {
+        None => "CAST(NULL AS TEXT)",
+        Some(TicketGroup::Type) => "type",
+        Some(TicketGroup::Channel) => "channel",
+        Some(TicketGroup::Department) => "NULLIF(department_code, '')",
+    };
+    let (month_from, month_to, span_from, span_to) = match crate::cases::whole_months(from, to) {
+        Some((a, b)) => (a.format("%Y-%m").to_string(), b.format("%Y-%m").to_string(), a, b),
+        None => ("9999-99".to_string(), "0000-00".to_string(), to.succ_opt().unwrap_or(to), to),
+    };
+    let first_of_to = to.format("%Y-%m-01").to_string();
+    let filter = ScopeFilter::any(scope, &["department_path", "venue_path", "office_path"], 10);
+    let sum = |m: &str| {
+        format!("CAST(COALESCE(SUM(CASE WHEN length(closed_period) = 7 THEN {m} ELSE 0 END), 0) AS BIGINT) AS {m}")
+    };
+    let measures: Vec<String> = MEASURES.iter().map(|m| sum(m)).collect();
+    let sql = format!(
+        "SELECT {key} AS key, {measures},
+           CAST(COALESCE(SUM(CASE WHEN length(closed_period) = 10 OR closed_period < $9 THEN received ELSE 0 END), 0)
+             AS BIGINT) AS closed
+         FROM ticket_tally
+         WHERE ((length(recv_period) = 7 AND recv_period >= $1 AND recv_period <= $2)
+             OR (length(recv_period) = 10 AND recv_period >= $3 AND recv_period < $4)
+             OR (length(recv_period) = 10 AND recv_period > $5 AND recv_period <= $6))
+           AND (length(closed_period) = 7 OR (closed_period >= $7 AND closed_period <= $8))
+           AND {scope}
+         GROUP BY {key}",
+        measures = measures.join(", "),
+        scope = filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(month_from)
+            .bind(month_to)
+            .bind(from.to_string())
+            .bind(span_from.to_string())
+            .bind(span_to.to_string())
+            .bind(to.to_string())
+            .bind(first_of_to)
+            .bind(to.to_string())
+            .bind(to.format("%Y-%m").to_string());
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// The open orders' counts, from the orders themselves (the open ones are few).
+#[allow(clippy::too_many_arguments)]
+async fn open_counts(
     db: &Db,
     scope: &Scope,
     from: NaiveDate,
@@ -128,8 +395,9 @@ pub async fn counts(
            {venue} AS venue_complaints, {s} AS satisfied, {b} AS basically_satisfied, {u} AS unsatisfied,
            {n} AS unreachable, {ss} AS sign_settled, {st} AS signed_on_time, {rs} AS reply_settled,
            {rt} AS replied_on_time, {rp} AS replied, {vi} AS visited, {rd} AS redone
-         FROM work_order WHERE received_on >= $1 AND received_on <= $2 AND {scope}
+         FROM work_order WHERE received_on >= $1 AND received_on <= $2 AND {open} AND {scope}
          GROUP BY {key}",
+        open = OPEN,
         closed = count("closed_on IS NOT NULL AND closed_on <= $2"),
         venue = count("type = 'complaint' AND subject_venue_code IS NOT NULL"),
         s = count("satisfaction = 'satisfied'"),
