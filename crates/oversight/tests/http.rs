@@ -16,6 +16,7 @@ on_both_backends!(
     api_answers_json_errors,
     calendar_page_explains_a_deadline,
     case_page_explains_its_deadline,
+    the_public_form_survives_a_flood,
 );
 
 async fn health_and_login_redirect(s: common::Spawned) {
@@ -276,4 +277,37 @@ async fn case_page_explains_its_deadline(s: common::Spawned) {
     assert_eq!(c.get(format!("{}/cases/NOPE", s.base)).send().await.unwrap().status(), 404);
     let found = c.get(format!("{}/cases?q=HK-7", s.base)).send().await.unwrap();
     assert_eq!(found.headers()["location"], "/cases/HK-7");
+}
+
+/// A flood of orders from one address is cut off after the hourly limit (10 by default) with
+/// 429 and Retry-After, before any work; nothing beyond the limit is stored, and the rest of
+/// the site keeps answering.
+async fn the_public_form_survives_a_flood(s: common::Spawned) {
+    let c = client();
+    let page = c.get(format!("{}/public/hotline", s.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        let summary = format!("重复提交 {i}");
+        let form = [("csrf", csrf.as_str()), ("type", "complaint"), ("summary", summary.as_str())];
+        let res = c.post(format!("{}/public/hotline", s.base)).form(&form).send().await.unwrap();
+        if res.status() == 429 {
+            assert_eq!(res.headers()["retry-after"], "3600");
+        }
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");
+    let stored = oversight_store::orders::list(
+        &s.app.db,
+        &oversight_domain::access::Scope::All,
+        &oversight_store::orders::OrderFilter { limit: 100, ..Default::default() },
+        s.app.now(),
+        s.app.today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored.len(), 10);
+    assert_eq!(c.get(format!("{}/healthz", s.base)).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(format!("{}/public/hotline/query", s.base)).send().await.unwrap().status(), 200);
 }
