@@ -73,8 +73,18 @@ async fn browser() -> Option<(Client, Driver)> {
     panic!("cannot start a browser session: {last_error:?}");
 }
 
+/// The text of an element; found again when a live region replaced it between the two calls.
 async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    let mut last = None;
+    for _ in 0..10 {
+        let element = c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css}: {last:?}")
 }
 
 async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
