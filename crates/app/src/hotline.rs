@@ -509,6 +509,9 @@ pub struct OrderView {
     pub suggested: Option<String>,
     /// Other orders of the same caller (the office only).
     pub history: Vec<OrderRow>,
+    /// The notifications about this order and how their delivery went (the office only;
+    /// phone numbers masked).
+    pub messages: Vec<oversight_store::outbox::MessageRow>,
 }
 
 /// An order with its timeline and what the viewer may do. The caller's identity is masked;
@@ -584,6 +587,17 @@ pub async fn order_view(app: &App, actor: &Actor, ticket_no: &str, reveal: bool)
     } else {
         (Vec::new(), None)
     };
+    let messages = if may_see {
+        let mut messages = oversight_store::outbox::messages(&app.db, Some(ticket_no), 50).await?;
+        for m in &mut messages {
+            if m.channel == "sms" {
+                m.recipient = mask_phone(&m.recipient);
+            }
+        }
+        messages
+    } else {
+        Vec::new()
+    };
     if !may_see {
         order.caller_name = None;
         order.caller_phone = None;
@@ -600,6 +614,7 @@ pub async fn order_view(app: &App, actor: &Actor, ticket_no: &str, reveal: bool)
         departments,
         suggested,
         history,
+        messages,
     })
 }
 

@@ -229,20 +229,7 @@ pub async fn ticket_report(
     // One pass by type gives the total too.
     let by_type_rows = store::counts(&app.db, &scope, from, to, until, before, Some(TicketGroup::Type)).await?;
     let total = by_type_rows.iter().fold(TicketCounts::default(), |mut t, r| {
-        t.received += r.received;
-        t.closed += r.closed;
-        t.venue_complaints += r.venue_complaints;
-        t.satisfied += r.satisfied;
-        t.basically_satisfied += r.basically_satisfied;
-        t.unsatisfied += r.unsatisfied;
-        t.unreachable += r.unreachable;
-        t.sign_settled += r.sign_settled;
-        t.signed_on_time += r.signed_on_time;
-        t.reply_settled += r.reply_settled;
-        t.replied_on_time += r.replied_on_time;
-        t.replied += r.replied;
-        t.visited += r.visited;
-        t.redone += r.redone;
+        t.add(r);
         t
     });
     let mut by_type: BTreeMap<String, i64> = TicketType::ALL.iter().map(|t| (t.as_str().to_string(), 0)).collect();

@@ -158,6 +158,11 @@ async fn messages_reach_smtp_and_sms_through_failures(app: App) {
     let queued = outbox::messages(&app.db, Some(&no), 10).await.unwrap();
     assert_eq!(queued.len(), 2);
     assert!(queued.iter().all(|m| m.status == "pending" && !m.body.contains("13812345678") && !m.body.contains("王")));
+    // The office sees them on the order, phone numbers masked; the department does not.
+    let seen = hotline::order_view(&app, &operator, &no, false).await.unwrap().messages;
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().any(|m| m.recipient == "139****0001"), "{seen:?}");
+    assert!(hotline::order_view(&app, &liaison, &no, false).await.unwrap().messages.is_empty());
 
     // The SMTP server is down and the gateway answers 503: both retried later, both logged.
     let pass = notify::deliver_pass(&app, &transports).await.unwrap();

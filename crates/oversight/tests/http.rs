@@ -285,16 +285,22 @@ async fn case_page_explains_its_deadline(s: common::Spawned) {
 async fn the_public_form_survives_a_flood(s: common::Spawned) {
     let c = client();
     let page = c.get(format!("{}/public/hotline", s.base)).send().await.unwrap().text().await.unwrap();
-    let csrf = csrf_of(&page);
+    let mut csrf = csrf_of(&page);
     let mut statuses = Vec::new();
     for i in 0..25 {
         let summary = format!("重复提交 {i}");
         let form = [("csrf", csrf.as_str()), ("type", "complaint"), ("summary", summary.as_str())];
         let res = c.post(format!("{}/public/hotline", s.base)).form(&form).send().await.unwrap();
-        if res.status() == 429 {
+        let status = res.status().as_u16();
+        if status == 429 {
             assert_eq!(res.headers()["retry-after"], "3600");
         }
-        statuses.push(res.status().as_u16());
+        // Each answered page carries the next form token.
+        let body = res.text().await.unwrap();
+        if status == 200 {
+            csrf = csrf_of(&body);
+        }
+        statuses.push(status);
     }
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");

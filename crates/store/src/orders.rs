@@ -55,6 +55,56 @@ pub struct OrderRow {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+impl OrderRow {
+    /// A legacy order as stored: what the export carries, and no live flow.
+    pub fn legacy(t: &crate::tickets::TicketRow) -> OrderRow {
+        OrderRow {
+            ticket_no: t.ticket_no.clone(),
+            channel: t.channel.clone(),
+            r#type: t.r#type.clone(),
+            received_at: t.received_at,
+            received_on: t.received_on,
+            subject_department_code: t.subject_department_code.clone(),
+            subject_venue_code: t.subject_venue_code.clone(),
+            department_path: t.department_path.clone(),
+            venue_path: t.venue_path.clone(),
+            summary: t.summary.clone(),
+            closed_at: t.closed_at,
+            closed_on: t.closed_on,
+            satisfaction: t.satisfaction.clone(),
+            source: t.source.clone(),
+            created_at: t.created_at,
+            status: t.status.clone(),
+            version: 0,
+            office_path: "/".into(),
+            dispatched_at: None,
+            sign_due: None,
+            signed_at: None,
+            handle_from: None,
+            reply_due: None,
+            return_by: None,
+            extension_days: 0,
+            extension_pending: None,
+            returned_count: 0,
+            replied_at: None,
+            replied_on: None,
+            reply: None,
+            visit_due: None,
+            redo_count: 0,
+            escalated: false,
+            caller_name: None,
+            caller_phone: None,
+            anonymous: false,
+            query_hash: None,
+            token: None,
+            address: None,
+            lat: None,
+            lon: None,
+            updated_at: None,
+        }
+    }
+}
+
 const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
     department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status, version, office_path,
     dispatched_at, sign_due, signed_at, handle_from, reply_due, return_by, extension_days, extension_pending,

@@ -5,6 +5,7 @@ use oversight_domain::access::Scope;
 use sqlx::AssertSqlSafe;
 
 use crate::cases::{PARAMS_PER_STATEMENT, placeholders, select_in};
+use crate::orders::OrderRow;
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// A stored work order.
@@ -29,9 +30,6 @@ pub struct TicketRow {
     pub status: String,
 }
 
-const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
-    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status";
-
 /// The ticket numbers among `nos` already stored.
 pub async fn known(tx: &mut Tx, nos: &[&str]) -> Result<Vec<String>> {
     let rows: Vec<(String,)> =
@@ -40,33 +38,8 @@ pub async fn known(tx: &mut Tx, nos: &[&str]) -> Result<Vec<String>> {
 }
 
 pub async fn insert(tx: &mut Tx, rows: &[TicketRow]) -> Result<()> {
-    for part in rows.chunks(PARAMS_PER_STATEMENT / 16) {
-        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 16));
-        on_tx!(tx, |c| {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for t in part {
-                q = q
-                    .bind(&t.ticket_no)
-                    .bind(&t.channel)
-                    .bind(&t.r#type)
-                    .bind(t.received_at)
-                    .bind(t.received_on)
-                    .bind(&t.subject_department_code)
-                    .bind(&t.subject_venue_code)
-                    .bind(&t.department_path)
-                    .bind(&t.venue_path)
-                    .bind(&t.summary)
-                    .bind(t.closed_at)
-                    .bind(t.closed_on)
-                    .bind(&t.satisfaction)
-                    .bind(&t.source)
-                    .bind(t.created_at)
-                    .bind(&t.status);
-            }
-            q.execute(c).await?.rows_affected()
-        });
-    }
-    Ok(())
+    let rows: Vec<OrderRow> = rows.iter().map(OrderRow::legacy).collect();
+    crate::orders::insert_many(tx, &rows).await
 }
 
 /// What `report tickets` groups by.
@@ -99,6 +72,26 @@ pub struct TicketCounts {
     pub visited: i64,
     /// Visited orders handled again at least once.
     pub redone: i64,
+}
+
+impl TicketCounts {
+    /// Adds another group's counts to these (the key stays).
+    pub fn add(&mut self, r: &TicketCounts) {
+        self.received += r.received;
+        self.closed += r.closed;
+        self.venue_complaints += r.venue_complaints;
+        self.satisfied += r.satisfied;
+        self.basically_satisfied += r.basically_satisfied;
+        self.unsatisfied += r.unsatisfied;
+        self.unreachable += r.unreachable;
+        self.sign_settled += r.sign_settled;
+        self.signed_on_time += r.signed_on_time;
+        self.reply_settled += r.reply_settled;
+        self.replied_on_time += r.replied_on_time;
+        self.replied += r.replied;
+        self.visited += r.visited;
+        self.redone += r.redone;
+    }
 }
 
 /// The measures of one tally row, in the order of the table's columns.
@@ -295,20 +288,7 @@ pub async fn counts(
     for r in open.into_iter().chain(closed) {
         let t =
             merged.entry(r.key.clone()).or_insert_with(|| TicketCounts { key: r.key.clone(), ..Default::default() });
-        t.received += r.received;
-        t.closed += r.closed;
-        t.venue_complaints += r.venue_complaints;
-        t.satisfied += r.satisfied;
-        t.basically_satisfied += r.basically_satisfied;
-        t.unsatisfied += r.unsatisfied;
-        t.unreachable += r.unreachable;
-        t.sign_settled += r.sign_settled;
-        t.signed_on_time += r.signed_on_time;
-        t.reply_settled += r.reply_settled;
-        t.replied_on_time += r.replied_on_time;
-        t.replied += r.replied;
-        t.visited += r.visited;
-        t.redone += r.redone;
+        t.add(&r);
     }
     Ok(merged.into_values().collect())
 }

@@ -39,24 +39,36 @@ struct Params {
     level_word: String,
 }
 
-fn params(app: &App, q: &ReportQuery) -> Result<Params, AppError> {
+/// A report's period and comparison from the query, with the defaults: this year up to today,
+/// beside the same dates last year.
+fn period(
+    app: &App,
+    from: &Option<String>,
+    to: &Option<String>,
+    compare: &Option<String>,
+) -> Result<(NaiveDate, NaiveDate, Compare), AppError> {
     let today = app.today();
     let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
-    let from = match text(&q.from).as_str() {
+    let from = match text(from).as_str() {
         "" => NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
         s => cases::parse_date(s, "from")?,
     };
-    let to = match text(&q.to).as_str() {
+    let to = match text(to).as_str() {
         "" => today,
         s => cases::parse_date(s, "to")?,
     };
-    let compare = match q.compare.as_deref() {
+    let compare = match compare.as_deref() {
         None => Compare::LastYear,
         Some(s) => Compare::parse(s)?,
     };
+    Ok((from, to, compare))
+}
+
+fn params(app: &App, q: &ReportQuery) -> Result<Params, AppError> {
+    let (from, to, compare) = period(app, &q.from, &q.to, &q.compare)?;
     let group_word = q.group_by.clone().unwrap_or_else(|| "level".into());
     let group_by = cases::parse_group_by(&group_word)?;
-    let level_word = text(&q.level);
+    let level_word = q.level.as_deref().map(str::trim).unwrap_or("").to_string();
     let levels = cases::parse_levels(&level_word)?;
     Ok(Params { from, to, compare, group_by, group_word, levels, level_word })
 }
@@ -214,20 +226,7 @@ struct TicketParams {
 }
 
 fn ticket_params(app: &App, q: &TicketQuery) -> Result<TicketParams, AppError> {
-    let today = app.today();
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_string();
-    let from = match text(&q.from).as_str() {
-        "" => NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
-        s => cases::parse_date(s, "from")?,
-    };
-    let to = match text(&q.to).as_str() {
-        "" => today,
-        s => cases::parse_date(s, "to")?,
-    };
-    let compare = match q.compare.as_deref() {
-        None => Compare::LastYear,
-        Some(s) => Compare::parse(s)?,
-    };
+    let (from, to, compare) = period(app, &q.from, &q.to, &q.compare)?;
     let group_word = q.group_by.clone().unwrap_or_else(|| "type".into());
     let group = tickets::parse_group_by(&group_word)?;
     Ok(TicketParams { from, to, compare, group, group_word })
