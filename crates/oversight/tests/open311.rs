@@ -17,6 +17,47 @@ on_both_backends!(
     errors_come_in_the_open311_format,
 );
 
+/// schemathesis (PyPI) fuzzes every operation of the GeoReport v2 description in
+/// `spec/open311/`, filing requests with its `testkey`: no server error, and every answer in the
+/// content type and the shape the description gives. (Status codes are not checked: the
+/// description documents fewer error codes than the written specification uses.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conformance_fuzzer_finds_no_fault() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let key = oversight_store::access::ApiKey {
+        id: "key-testkey".into(),
+        name: "schemathesis".into(),
+        prefix: "testkey".into(),
+        org_code: "460100".into(),
+        path: oversight_store::network::root(&s.app.db).await.unwrap().unwrap().path.as_str().to_string(),
+        created_at: chrono::Utc::now(),
+        revoked_at: None,
+    };
+    let mut tx = s.app.db.begin().await.unwrap();
+    oversight_store::access::insert_api_key(&mut tx, &key, &accounts::secret_hash("testkey")).await.unwrap();
+    tx.commit().await.unwrap();
+    let python = oversight_testkit::python::venv("schemathesis", &["schemathesis==4.32.5"]);
+    let st = python.parent().unwrap().join("schemathesis");
+    let swagger = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/open311/georeport-v2.swagger.json");
+    let base = format!("{}/open311/v2", s.base);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(st)
+            .arg("run")
+            .arg(swagger)
+            .args(["--url", &base, "--checks"])
+            .arg("not_a_server_error,content_type_conformance,response_schema_conformance")
+            .args(["--phases", "examples,coverage,fuzzing", "--max-time", "25", "-w", "2", "--seed", "311"])
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found faults:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("Tested: 6"), "every operation was exercised: {report}");
+}
+
 /// A Python with `georeport` installed.
 fn python() -> PathBuf {
     oversight_testkit::python::venv("open311", &["georeport==0.3.1"])

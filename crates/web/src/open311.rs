@@ -5,7 +5,7 @@
 //! `[{"code","description"}]` or `<errors><error>…`.
 
 use axum::Router;
-use axum::extract::{Path, Query, RawForm, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -477,14 +477,24 @@ async fn token(State(app): State<App>, Path(token): Path<String>) -> Response {
 }
 
 /// `POST requests.{format}`: form-encoded, with an `api_key` from `oversight api-key create`.
-async fn post_resource(State(app): State<App>, Path(resource): Path<String>, RawForm(body): RawForm) -> Response {
+async fn post_resource(
+    State(app): State<App>,
+    Path(resource): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let Some((name, format)) = split_format(&resource) else {
         return error(Format::Json, StatusCode::NOT_FOUND, format!("{resource} not found; use .json or .xml"));
     };
     if name != "requests" {
         return error(format, StatusCode::NOT_FOUND, format!("{name} does not take POST"));
     }
-    let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+    let form_encoded = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let params = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body);
+    let (true, Ok(params)) = (form_encoded, params) else {
         return error(format, StatusCode::BAD_REQUEST, "the body must be application/x-www-form-urlencoded");
     };
     let actor = match param(&params, "api_key") {
