@@ -458,7 +458,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         .await
         .unwrap()
         .actor;
-    let mut order_to = async |department: &str, name: &str| {
+    let order_to = async |department: &str, name: &str| {
         let new = NewOrder {
             kind: "complaint".into(),
             summary: "窗口态度差".into(),
