@@ -334,6 +334,15 @@ fn user_actor(user: &User, grants: Grants) -> Actor {
     }
 }
 
+/// The actor of a user by name, without a session: the demo acts as its accounts.
+pub async fn actor_of(app: &App, username: &str) -> Result<Option<Actor>, AppError> {
+    let Some(user) = store::user_by_name(&app.db, username).await?.filter(|u| u.active) else {
+        return Ok(None);
+    };
+    let grants = store::grants_of(&store::grants(&app.db, &user.id).await?)?;
+    Ok(Some(user_actor(&user, grants)))
+}
+
 /// The actor of a session cookie, with the session's form token; `None` when the session is
 /// unknown, expired, or its user was deactivated.
 pub async fn session_actor(app: &App, token: &str) -> Result<Option<(Actor, String)>, AppError> {

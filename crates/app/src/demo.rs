@@ -228,3 +228,156 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
     }
     Ok(cases)
 }
+
+/// What citizens bring to the hotline in the demo: (type, summary, department).
+const ORDERS: [(&str, &str, &str); 8] = [
+    ("complaint", "市政务服务中心企业投资项目核准窗口材料交了三次仍未受理", "460100-D01"),
+    ("consultation", "机动车驾驶证换证需要带哪些材料，可以在区中心办吗", "460100-D02"),
+    ("help", "低保申请已过承诺时限仍未答复，请求协调", "460100-D03"),
+    ("complaint", "社保窗口工作人员上班时间玩手机，排队一个小时无人办理", "460100-D04"),
+    ("suggestion", "建议政务服务中心中午安排轮班窗口，方便上班族办事", "460100-D01"),
+    ("report", "举报某窗口工作人员收取材料审查“加急费”", "460100-D07"),
+    ("praise", "表扬地税窗口工作人员耐心细致，一次办结", "460100-D14"),
+    ("complaint", "住房公积金提取要求提供网上已有的证明材料", "460100-D07"),
+];
+
+/// A month of hotline orders through the real workflow, as the demo's accounts would have
+/// worked them: most answered, visited and closed; some late; the newest waiting to be
+/// dispatched, signed, answered or visited; an extension waiting for the office. Returns the
+/// number of orders. A step the calendar cannot date (a deadline in a year not yet entered) is
+/// left undone, as it would wait in production.
+pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
+    use crate::hotline::{self, Intake, NewOrder, StepInput};
+    let actor = |name: &'static str| async move {
+        crate::accounts::actor_of(app, name).await?.ok_or_else(|| AppError::Conflict(format!("演示账号 {name} 不存在")))
+    };
+    let (operator, liaison) = (actor("rexian").await?, actor("fgw").await?);
+    let calendar = app.calendar().await?;
+    let tz = app.config.tz();
+    let clock = crate::ManualClock::new(app.now());
+    let at = app.with_clock(clock.clone());
+    let today = app.today();
+    let mut seed = 963_333_u64;
+    let mut rng = move |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n.max(1)
+    };
+    let moment = |d: NaiveDate, h: u32, m: u32| {
+        tz.from_local_datetime(&d.and_hms_opt(h, m, 0).unwrap_or_default()).earliest().map(|t| t.with_timezone(&Utc))
+    };
+    let step = |word: &str, note: &str| StepInput { step: word.into(), note: note.into(), ..Default::default() };
+    let mut count = 0;
+    let now = app.now();
+    let mut extension_asked = false;
+    let mut day = today - chrono::Days::new(days as u64);
+    while day <= today {
+        if !calendar.is_working_day(day)? {
+            day = day.succ_opt().unwrap_or(day);
+            continue;
+        }
+        let age = calendar.working_days_between(day, today)?;
+        for k in 0..3u32 {
+            let (kind, summary, department) = ORDERS[rng(ORDERS.len() as u64) as usize];
+            // Orders a liaison of another department would handle go to 市发改委 in the demo, so
+            // that the demo's liaison account has work to show.
+            let department = if rng(3) == 0 { "460100-D01" } else { department };
+            let Some(t) = moment(day, 9, 10 + 13 * k).filter(|t| *t <= now) else { continue };
+            clock.set(t);
+            let phone = format!("13{:09}", rng(1_000_000_000));
+            let name = format!("{}{}", SURNAMES[rng(12) as usize], GIVEN[rng(12) as usize]);
+            let anonymous = rng(6) == 0;
+            let new = NewOrder {
+                kind: kind.into(),
+                summary: summary.into(),
+                caller_name: name,
+                caller_phone: phone,
+                anonymous,
+                ..Default::default()
+            };
+            let intake = if k == 0 {
+                Intake::Citizen
+            } else {
+                Intake::Operator(&operator, oversight_domain::ticket::Channel::Phone)
+            };
+            let no = hotline::create_order(&at, intake, &new).await?.ticket_no;
+            count += 1;
+            if age == 0 && k == 0 {
+                continue; // today's first: waiting to be dispatched
+            }
+            if kind == "consultation" {
+                clock.set(t + chrono::Duration::minutes(5));
+                if hotline::order_step(&at, &operator, &no, &step("answer", "已电话告知所需材料和办理地点"))
+                    .await
+                    .is_err()
+                {
+                    continue;
+                }
+                continue;
+            }
+            let Some(t) = moment(day, 10, 0).filter(|t| *t <= now) else { continue };
+            clock.set(t);
+            let dispatch = StepInput { department_code: department.into(), ..step("dispatch", "") };
+            if hotline::order_step(&at, &operator, &no, &dispatch).await.is_err() {
+                continue;
+            }
+            // Only 市发改委 has a liaison account in the demo; the others' orders are worked
+            // by the office on their behalf only up to dispatch.
+            if department != "460100-D01" || (age <= 1 && k == 1) {
+                continue;
+            }
+            let late_sign = rng(6) == 0;
+            let Some(t) = moment(day, if late_sign { 16 } else { 11 }, 0).filter(|t| *t <= now) else { continue };
+            clock.set(t);
+            if hotline::order_step(&at, &liaison, &no, &step("sign", "")).await.is_err() {
+                continue;
+            }
+            if age <= 2 {
+                if !extension_asked {
+                    extension_asked = true;
+                    let ext = StepInput {
+                        days: Some(5), ..step("request_extension", "需现场核查并征求相关部门意见")
+                    };
+                    if hotline::order_step(&at, &liaison, &no, &ext).await.is_err() {
+                        continue;
+                    }
+                }
+                continue; // in hand
+            }
+            let limit = app.config.hotline.limit_days(
+                oversight_domain::ticket::TicketType::parse(kind)
+                    .unwrap_or(oversight_domain::ticket::TicketType::Complaint),
+            );
+            let reply_in = if rng(8) == 0 { limit + 2 } else { 1 + rng(limit.max(2) as u64 - 1) as u32 };
+            let Ok(reply_day) = calendar.deadline(day, reply_in) else { continue };
+            if reply_day >= today {
+                continue; // still being handled
+            }
+            let Some(t) = moment(reply_day, 15, 0) else { continue };
+            clock.set(t);
+            if hotline::order_step(&at, &liaison, &no, &step("reply", "已核实情况并当面答复，相关窗口已整改"))
+                .await
+                .is_err()
+            {
+                continue;
+            }
+            let Ok(visit_day) = calendar.deadline(reply_day, 1) else { continue };
+            if visit_day >= today || anonymous {
+                continue; // waiting for the return visit (or none possible)
+            }
+            let Some(t) = moment(visit_day, 10, 30) else { continue };
+            clock.set(t);
+            let result = match rng(10) {
+                0 => "unsatisfied",
+                1 => "basically_satisfied",
+                2 => "unreachable",
+                _ => "satisfied",
+            };
+            let visit = StepInput { satisfaction: result.into(), ..step("visit", "") };
+            if hotline::order_step(&at, &operator, &no, &visit).await.is_err() {
+                continue;
+            }
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    Ok(count)
+}

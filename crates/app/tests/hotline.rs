@@ -14,7 +14,8 @@ use oversight_testkit::on_both_backends;
 on_both_backends!(
     an_order_runs_from_the_web_to_a_rated_close,
     bad_orders_and_illegal_steps_change_nothing,
-    orders_filed_at_once_are_numbered_and_audited_in_order
+    orders_filed_at_once_are_numbered_and_audited_in_order,
+    the_demo_has_a_living_hotline
 );
 
 fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
@@ -287,6 +288,35 @@ async fn orders_filed_at_once_are_numbered_and_audited_in_order(app: App) {
     assert!(report.first_break.is_none(), "the audit chain holds: {report:?}");
     let steps = orders::steps(&app.db, "H2026110200060").await.unwrap();
     assert_eq!(steps.len(), 1);
+}
+
+async fn the_demo_has_a_living_hotline(app: App) {
+    let (app, clock, accounts) = setup(&app).await;
+    clock.set(local(2026, 11, 27, 18, 0));
+    let orders = oversight_app::demo::load_orders(&app, 30).await.unwrap();
+    assert!(orders > 50, "{orders}");
+    let operator = actor(&app, &accounts, "rexian").await;
+    let liaison = actor(&app, &accounts, "fgw").await;
+    let office = actor(&app, &accounts, "xiaoneng").await;
+    let count =
+        |queues: &[hotline::Queue], key: &str| queues.iter().find(|q| q.key == key).map_or(0, |q| q.orders.len());
+    let q = hotline::queues(&app, &operator).await.unwrap();
+    assert!(count(&q, "dispatch") >= 1 && count(&q, "visit") >= 1, "the operator has work");
+    let q = hotline::queues(&app, &liaison).await.unwrap();
+    assert!(count(&q, "sign") + count(&q, "handle") >= 1, "the department has work");
+    let q = hotline::queues(&app, &office).await.unwrap();
+    assert!(count(&q, "extensions") >= 1, "an extension waits for the office");
+    let r = oversight_app::tickets::ticket_report(
+        &app,
+        &Actor::cli(),
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.received, orders as i64);
+    assert!(r.closed > 0 && r.satisfaction_rate.is_some() && r.rates.on_time_sign_rate.is_some(), "{r:?}");
 }
 
 mod rates {

@@ -284,8 +284,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 if demo::is_empty(&app).await? {
                     let accounts = demo::load(&app).await?;
                     let cases = demo::load_cases(&app, 30, 20).await?;
+                    let orders = demo::load_orders(&app, 30).await?;
                     println!(
-                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）和近 30 天的 {cases} 件演示办件。"
+                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件和 {orders} 件效能投诉工单。"
                     );
                     println!("演示账号（密码只显示这一次）：");
                     for a in &accounts {
