@@ -148,7 +148,10 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            // IMMEDIATE takes the write lock up front: a transaction that reads before it writes
+            // cannot then fail to upgrade because another process (a second instance) wrote in
+            // between; it waits for the lock (busy_timeout) instead.
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
