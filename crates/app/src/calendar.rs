@@ -98,6 +98,11 @@ pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result
     .await?;
     tx.commit().await?;
     app.calendar.0.write().expect("calendar cache").take();
+    // Open hotline orders count their deadlines on this calendar: recompute them now.
+    let moved = crate::hotline::reschedule_open(app, &format!("{year} 年节假日安排已录入")).await?;
+    if moved > 0 {
+        tracing::info!(year, moved, "hotline deadlines recomputed on the new calendar");
+    }
     Ok(schedule)
 }
 

@@ -208,6 +208,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         lat: new.lat,
         lon: new.lon,
         updated_at: Some(now),
+        deadline_estimated: false,
     };
     let step = step_row("", "create", "", json!({ "channel": channel.as_str() }), &actor_label, &actor_name, now);
     let prepared = crate::intake::Prepared {
@@ -270,7 +271,78 @@ pub fn flow_of(o: &OrderRow) -> Result<Flow, AppError> {
         escalated: o.escalated,
         satisfaction: o.satisfaction.as_deref().and_then(Satisfaction::parse),
         closed_at: o.closed_at,
+        estimated: o.deadline_estimated,
     })
+}
+
+/// Writes a flow's facts into the stored order (the department's path is the caller's to set).
+fn set_flow(row: &mut OrderRow, f: &Flow, tz: &chrono_tz::Tz) {
+    row.status = f.status.as_str().into();
+    row.subject_department_code = f.department.clone();
+    row.dispatched_at = f.dispatched_at;
+    row.sign_due = f.sign_due;
+    row.signed_at = f.signed_at;
+    row.handle_from = f.handle_from;
+    row.reply_due = f.reply_due;
+    row.return_by = f.return_by;
+    row.extension_days = f.extension_days as i32;
+    row.extension_pending = f.extension_pending.map(|d| d as i32);
+    row.returned_count = f.returned_count as i32;
+    row.replied_at = f.replied_at;
+    row.replied_on = f.replied_at.map(|r| r.with_timezone(tz).date_naive());
+    row.visit_due = f.visit_due;
+    row.redo_count = f.redo_count as i32;
+    row.escalated = f.escalated;
+    row.satisfaction = f.satisfaction.map(|s| s.as_str().to_string());
+    row.closed_at = f.closed_at;
+    row.closed_on = f.closed_at.map(|c| c.with_timezone(tz).date_naive());
+    row.deadline_estimated = f.estimated;
+}
+
+/// Recomputes the deadlines of every open order on the calendar as it now stands (after an
+/// administrator entered or corrected a year): an order whose deadlines move gets a line on its
+/// timeline saying from what to what. Returns how many moved.
+pub async fn reschedule_open(app: &App, reason: &str) -> Result<usize, AppError> {
+    let now = app.now();
+    let tz = app.config.tz();
+    let cal = app.calendar().await?;
+    let open = [OrderStatus::Dispatched, OrderStatus::Signed, OrderStatus::Replied];
+    let filter = OrderFilter {
+        statuses: open.iter().map(|s| s.as_str().to_string()).collect(),
+        limit: 10_000,
+        ..Default::default()
+    };
+    let rows = store::list(&app.db, &oversight_domain::access::Scope::All, &filter, now, app.local_date(now)).await?;
+    let mut moved = 0;
+    for row in rows {
+        let Ok(before) = flow_of(&row) else { continue };
+        let mut after = before.clone();
+        rules::schedule(&mut after, &tz, &cal, &app.config.hotline);
+        if after == before {
+            continue;
+        }
+        let mut updated = row.clone();
+        set_flow(&mut updated, &after, &tz);
+        updated.updated_at = Some(now);
+        let show = |d: Option<NaiveDate>| d.map_or("—".to_string(), |d| d.to_string());
+        let note = format!(
+            "{reason}：办理时限 {} → {}{}",
+            show(before.reply_due),
+            show(after.reply_due),
+            if after.estimated { "（仍含未录入年份，按周末推算）" } else { "" }
+        );
+        let mut tx = app.db.begin().await?;
+        if store::update_flow(&mut tx, &updated).await? {
+            store::insert_step(
+                &mut tx,
+                &step_row(&row.ticket_no, "reschedule", &note, json!({}), "system", "系统", now),
+            )
+            .await?;
+            moved += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(moved)
 }
 
 /// The roles `actor` holds over `o`: hotline, office, department.
@@ -374,26 +446,10 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
         (None, false) if order.office_path != "/" => order.office_path.clone(),
         (None, false) => root.path.as_str().to_string(),
     };
-    updated.dispatched_at = next.dispatched_at;
-    updated.sign_due = next.sign_due;
-    updated.signed_at = next.signed_at;
-    updated.handle_from = next.handle_from;
-    updated.reply_due = next.reply_due;
-    updated.return_by = next.return_by;
-    updated.extension_days = next.extension_days as i32;
-    updated.extension_pending = next.extension_pending.map(|d| d as i32);
-    updated.returned_count = next.returned_count as i32;
-    updated.replied_at = next.replied_at;
-    updated.replied_on = next.replied_at.map(|r| r.with_timezone(&tz).date_naive());
+    set_flow(&mut updated, &next, &tz);
     if matches!(step, OrderStep::Reply | OrderStep::Answer) {
         updated.reply = Some(note.clone());
     }
-    updated.visit_due = next.visit_due;
-    updated.redo_count = next.redo_count as i32;
-    updated.escalated = next.escalated;
-    updated.satisfaction = next.satisfaction.map(|s| s.as_str().to_string());
-    updated.closed_at = next.closed_at;
-    updated.closed_on = next.closed_at.map(|c| c.with_timezone(&tz).date_naive());
     updated.updated_at = Some(now);
     let detail = json!({
         "department": department.as_ref().map(|d| d.code.as_str()),

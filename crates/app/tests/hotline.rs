@@ -15,7 +15,8 @@ on_both_backends!(
     an_order_runs_from_the_web_to_a_rated_close,
     bad_orders_and_illegal_steps_change_nothing,
     orders_filed_at_once_are_numbered_and_audited_in_order,
-    the_demo_has_a_living_hotline
+    the_demo_has_a_living_hotline,
+    deadlines_in_a_year_not_entered_are_estimated_then_recomputed
 );
 
 fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
@@ -317,6 +318,31 @@ async fn the_demo_has_a_living_hotline(app: App) {
     .unwrap();
     assert_eq!(r.received, orders as i64);
     assert!(r.closed > 0 && r.satisfaction_rate.is_some() && r.rates.on_time_sign_rate.is_some(), "{r:?}");
+}
+
+async fn deadlines_in_a_year_not_entered_are_estimated_then_recomputed(app: App) {
+    let (app, clock, accounts) = setup(&app).await;
+    let operator = actor(&app, &accounts, "rexian").await;
+    let admin = actor(&app, &accounts, "admin").await;
+    clock.set(local(2026, 12, 21, 9, 0));
+    let new = NewOrder { kind: "complaint".into(), summary: "年底投诉".into(), ..Default::default() };
+    let no = hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no;
+    clock.set(local(2026, 12, 21, 10, 0));
+    let dispatch = StepInput { department_code: "460100-D01".into(), ..step("dispatch", "") };
+    hotline::order_step(&app, &operator, &no, &dispatch).await.unwrap();
+    let row = orders::order(&app.db, &no).await.unwrap().unwrap();
+    assert!(row.deadline_estimated, "2027 is not entered: the deadline is an estimate");
+    assert_eq!(row.reply_due.unwrap().to_string(), "2027-01-11");
+    // The administrator enters 2027 (New Year's Day a holiday): the deadline moves, the estimate
+    // is gone, and the timeline says why.
+    oversight_app::calendar::set_year(&app, &admin, 2027, "holiday 2027-01-01..2027-01-01  元旦\n").await.unwrap();
+    let row = orders::order(&app.db, &no).await.unwrap().unwrap();
+    assert!(!row.deadline_estimated);
+    assert_eq!(row.reply_due.unwrap().to_string(), "2027-01-12");
+    let steps = orders::steps(&app.db, &no).await.unwrap();
+    let last = steps.last().unwrap();
+    assert_eq!(last.step, "reschedule");
+    assert!(last.note.contains("2027-01-11 → 2027-01-12"), "{}", last.note);
 }
 
 mod rates {

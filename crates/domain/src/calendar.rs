@@ -230,6 +230,34 @@ impl WorkCalendar {
         Ok(self.status(date)?.is_working())
     }
 
+    /// Whether `date` is a working day, and whether that is an estimate: in a year whose
+    /// official schedule is not entered yet, Monday to Friday count (the weekend-only
+    /// fallback that spec/metrics.md allows when it is clearly reported).
+    pub fn is_working_day_or_estimate(&self, date: NaiveDate) -> (bool, bool) {
+        match self.is_working_day(date) {
+            Ok(working) => (working, false),
+            Err(_) => (!is_weekend(date), true),
+        }
+    }
+
+    /// [`WorkCalendar::deadline`], counting the days of unknown years by the weekend-only
+    /// fallback; the flag says whether any such day was counted (the date is then an estimate
+    /// to be reported as one, and recomputed when the year's schedule is entered).
+    pub fn deadline_or_estimate(&self, start: NaiveDate, days: u32) -> (NaiveDate, bool) {
+        let mut date = start;
+        let mut counted = 0;
+        let mut estimated = false;
+        while counted < days {
+            date = date + Days::new(1);
+            let (working, guess) = self.is_working_day_or_estimate(date);
+            estimated |= guess;
+            if working {
+                counted += 1;
+            }
+        }
+        (date, estimated)
+    }
+
     /// The deadline date of a period of `days` working days that starts on `start`: the
     /// `days`-th working day after `start` (the start day itself is never counted).
     /// A period of 0 days ends on its start date.

@@ -138,6 +138,7 @@ impl OrderStep {
             "reply" => "答复",
             "visit" => "回访",
             "redo" => "重办",
+            "reschedule" => "期限重算",
             "escalate" => "效能办直接督办",
             "answer" => "直接答复办结",
             "close" => "办结",
@@ -248,19 +249,23 @@ impl HotlineRules {
 /// The instant `hours` working hours after `start`: time counts only within the working-hour
 /// spans of working days. An order dispatched at 11:00 with 2 hours to sign, on a day worked
 /// 08:00–12:00 and 14:30–17:30, must be signed by 15:30.
+/// Days of years whose schedule is not entered count Monday to Friday; the flag says so.
 pub fn add_working_hours<Tz: TimeZone>(
     cal: &WorkCalendar,
     tz: &Tz,
     start: DateTime<Utc>,
     hours: u32,
     spans: &[(NaiveTime, NaiveTime)],
-) -> Result<DateTime<Utc>, CalendarError> {
+) -> (DateTime<Utc>, bool) {
     let local = start.with_timezone(tz).naive_local();
     let mut left = chrono::Duration::hours(i64::from(hours));
     let mut day = local.date();
     let mut from = local.time();
+    let mut estimated = false;
     let end: NaiveDateTime = 'days: loop {
-        if cal.is_working_day(day)? {
+        let (working, guess) = cal.is_working_day_or_estimate(day);
+        estimated |= guess;
+        if working {
             for (a, b) in spans {
                 let begin = from.max(*a);
                 if begin >= *b {
@@ -276,7 +281,7 @@ pub fn add_working_hours<Tz: TimeZone>(
         day = day + Days::new(1);
         from = NaiveTime::MIN;
     };
-    Ok(tz.from_local_datetime(&end).earliest().map_or(start, |t| t.with_timezone(&Utc)))
+    (tz.from_local_datetime(&end).earliest().map_or(start, |t| t.with_timezone(&Utc)), estimated)
 }
 
 /// The workflow facts of an order: what [`apply`] reads and writes.
@@ -303,6 +308,9 @@ pub struct Flow {
     pub escalated: bool,
     pub satisfaction: Option<Satisfaction>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Some deadline counted days of a year whose official schedule is not entered yet
+    /// (Monday to Friday): shown as an estimate, recomputed when the year is entered.
+    pub estimated: bool,
 }
 
 impl Flow {
@@ -327,8 +335,41 @@ impl Flow {
             escalated: false,
             satisfaction: None,
             closed_at: None,
+            estimated: false,
         }
     }
+}
+
+/// Recomputes every running deadline of `flow` from its anchors (dispatch instant, the day its
+/// handling counts from, approved extensions, the reply), on `cal`: after a step, and when the
+/// official calendar changes (a new year's schedule entered, a correction).
+pub fn schedule<Tz: TimeZone>(flow: &mut Flow, tz: &Tz, cal: &WorkCalendar, rules: &HotlineRules) {
+    let spans = rules.spans().unwrap_or_else(|_| HotlineRules::default().spans().expect("valid default hours"));
+    let mut guesses = Vec::new();
+    let mut date = |start: NaiveDate, days: u32| {
+        let (d, guess) = cal.deadline_or_estimate(start, days);
+        guesses.push(guess);
+        d
+    };
+    let local = |t: DateTime<Utc>| t.with_timezone(tz).date_naive();
+    let mut sign_guess = false;
+    if let Some(at) = flow.dispatched_at {
+        if flow.sign_due.is_some() {
+            let (due, guess) = add_working_hours(cal, tz, at, rules.sign_hours, &spans);
+            flow.sign_due = Some(due);
+            sign_guess = guess;
+        }
+        if flow.return_by.is_some() {
+            flow.return_by = Some(date(local(at), rules.return_days));
+        }
+    }
+    if let Some(from) = flow.handle_from.filter(|_| flow.reply_due.is_some()) {
+        flow.reply_due = Some(date(from, rules.limit_days(flow.kind) + flow.extension_days));
+    }
+    if let (Some(replied), Some(_)) = (flow.replied_at, flow.visit_due) {
+        flow.visit_due = Some(date(local(replied), rules.visit_days));
+    }
+    flow.estimated = sign_guess || guesses.contains(&true);
 }
 
 /// Why a step cannot be taken now.
@@ -402,23 +443,20 @@ pub fn apply<Tz: TimeZone>(
     allowed(flow, step, today, rules)?;
     let mut f = flow.clone();
     let mut consequence = None;
-    let limit = rules.limit_days(flow.kind);
     match step {
         OrderStep::Dispatch => {
             let department = department.filter(|d| !d.is_empty()).ok_or(StepError::NoDepartment)?;
-            let spans = rules
-                .spans()
-                .unwrap_or_else(|_| HotlineRules::default().spans().expect("the default working hours are valid"));
             f.status = OrderStatus::Dispatched;
             f.department = Some(department.to_string());
             f.dispatched_at = Some(now);
-            f.sign_due = Some(add_working_hours(cal, tz, now, rules.sign_hours, &spans)?);
+            // Deadlines are marked here and computed by `schedule` below.
+            f.sign_due = Some(now);
             f.signed_at = None;
             f.handle_from = Some(today);
             f.extension_days = 0;
             f.extension_pending = None;
-            f.reply_due = Some(cal.deadline(today, limit)?);
-            f.return_by = Some(cal.deadline(today, rules.return_days)?);
+            f.reply_due = Some(today);
+            f.return_by = Some(today);
         }
         OrderStep::Sign => {
             f.status = OrderStatus::Signed;
@@ -442,16 +480,13 @@ pub fn apply<Tz: TimeZone>(
             let days = f.extension_pending.take().unwrap_or(0);
             if *approved {
                 f.extension_days += days;
-                if let Some(from) = f.handle_from {
-                    f.reply_due = Some(cal.deadline(from, limit + f.extension_days)?);
-                }
             }
         }
         OrderStep::Reply => {
             f.status = OrderStatus::Replied;
             f.replied_at = Some(now);
             f.extension_pending = None;
-            f.visit_due = Some(cal.deadline(today, rules.visit_days)?);
+            f.visit_due = Some(today);
         }
         OrderStep::Visit(result) => {
             f.satisfaction = Some(*result);
@@ -464,7 +499,7 @@ pub fn apply<Tz: TimeZone>(
                 f.replied_at = None;
                 f.handle_from = Some(today);
                 f.extension_days = 0;
-                f.reply_due = Some(cal.deadline(today, limit)?);
+                f.reply_due = Some(today);
                 f.return_by = None;
                 consequence = Some(Consequence::Redo);
                 if f.redo_count >= rules.escalate_at_redo && !f.escalated {
@@ -483,6 +518,7 @@ pub fn apply<Tz: TimeZone>(
             f.visit_due = None;
         }
     }
+    schedule(&mut f, tz, cal, rules);
     Ok((f, consequence))
 }
 
@@ -584,27 +620,27 @@ mod tests {
         let c = cal();
         // Within the morning span.
         assert_eq!(
-            add_working_hours(&c, &tz(), at("2026-11-26T09:00:00+08:00"), 2, &spans).unwrap(),
+            add_working_hours(&c, &tz(), at("2026-11-26T09:00:00+08:00"), 2, &spans).0,
             at("2026-11-26T11:00:00+08:00")
         );
         // Across lunch: 11:00 + 1 h in the morning + 1 h from 14:30.
         assert_eq!(
-            add_working_hours(&c, &tz(), at("2026-11-26T11:00:00+08:00"), 2, &spans).unwrap(),
+            add_working_hours(&c, &tz(), at("2026-11-26T11:00:00+08:00"), 2, &spans).0,
             at("2026-11-26T15:30:00+08:00")
         );
         // Friday evening → Monday morning.
         assert_eq!(
-            add_working_hours(&c, &tz(), at("2026-11-27T17:00:00+08:00"), 2, &spans).unwrap(),
+            add_working_hours(&c, &tz(), at("2026-11-27T17:00:00+08:00"), 2, &spans).0,
             at("2026-11-30T09:30:00+08:00")
         );
         // During the night: the next morning.
         assert_eq!(
-            add_working_hours(&c, &tz(), at("2026-11-25T22:00:00+08:00"), 2, &spans).unwrap(),
+            add_working_hours(&c, &tz(), at("2026-11-25T22:00:00+08:00"), 2, &spans).0,
             at("2026-11-26T10:00:00+08:00")
         );
         // National Day 2026 (1–7 October holiday): dispatched on 30 September at 17:00.
         assert_eq!(
-            add_working_hours(&c, &tz(), at("2026-09-30T17:00:00+08:00"), 2, &spans).unwrap(),
+            add_working_hours(&c, &tz(), at("2026-09-30T17:00:00+08:00"), 2, &spans).0,
             at("2026-10-08T09:30:00+08:00")
         );
     }
@@ -718,6 +754,26 @@ mod tests {
         let (f, _) = step(&f, OrderStep::Answer, "2026-11-02T10:00:00+08:00");
         assert_eq!(f.status, OrderStatus::Closed);
         assert!(possible_steps(&f, &[StepBy::Hotline, StepBy::Office, StepBy::Department], today, &rules).is_empty());
+    }
+
+    #[test]
+    fn deadlines_in_a_year_not_entered_are_estimates_until_it_is() {
+        use crate::calendar::{OFFICIAL_SCHEDULES, YearSchedule};
+        let f = Flow::new(TicketType::Complaint);
+        // Dispatched Monday 21 December 2026: 15 working days run into 2027, not yet entered.
+        let (f, _) = step(&f, OrderStep::Dispatch, "2026-12-21T10:00:00+08:00");
+        assert!(f.estimated);
+        // Monday to Friday: 8 days in December, then 1 January 2027 counted as a working day.
+        assert_eq!(f.reply_due, Some(d("2027-01-11")));
+        // The schedule of 2027 is entered: New Year's Day is a holiday; the deadline moves.
+        let mut years = YearSchedule::parse_many(OFFICIAL_SCHEDULES).unwrap();
+        years.push(YearSchedule::parse_one(2027, "holiday 2027-01-01..2027-01-01  元旦").unwrap());
+        let entered = WorkCalendar::new(&years);
+        let mut g = f.clone();
+        schedule(&mut g, &tz(), &entered, &HotlineRules::default());
+        assert!(!g.estimated);
+        assert_eq!(g.reply_due, Some(d("2027-01-12")));
+        assert_eq!((g.sign_due, g.return_by), (f.sign_due, f.return_by), "December deadlines stay");
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct OrderRow {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Some deadline counts days of a year not yet entered in the calendar.
+    pub deadline_estimated: bool,
 }
 
 impl OrderRow {
@@ -101,6 +103,7 @@ impl OrderRow {
             lat: None,
             lon: None,
             updated_at: None,
+            deadline_estimated: false,
         }
     }
 }
@@ -109,7 +112,7 @@ const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subje
     department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status, version, office_path,
     dispatched_at, sign_due, signed_at, handle_from, reply_due, return_by, extension_days, extension_pending,
     returned_count, replied_at, replied_on, reply, visit_due, redo_count, escalated, caller_name, caller_phone, anonymous,
-    query_hash, token, address, lat, lon, updated_at";
+    query_hash, token, address, lat, lon, updated_at, deadline_estimated";
 
 /// Takes the next `count` numbers of the day `day` (`YYYYMMDD`); returns the last of them.
 pub async fn take_numbers(tx: &mut Tx, day: &str, count: i64) -> Result<i64> {
@@ -120,8 +123,8 @@ pub async fn take_numbers(tx: &mut Tx, day: &str, count: i64) -> Result<i64> {
 
 /// Stores new live orders, in multi-row statements.
 pub async fn insert_many(tx: &mut Tx, rows: &[OrderRow]) -> Result<()> {
-    for part in rows.chunks(PARAMS_PER_STATEMENT / 42) {
-        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 42));
+    for part in rows.chunks(PARAMS_PER_STATEMENT / 43) {
+        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 43));
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for o in part {
@@ -167,7 +170,8 @@ pub async fn insert_many(tx: &mut Tx, rows: &[OrderRow]) -> Result<()> {
                     .bind(&o.address)
                     .bind(o.lat)
                     .bind(o.lon)
-                    .bind(o.updated_at);
+                    .bind(o.updated_at)
+                    .bind(o.deadline_estimated);
             }
             q.execute(c).await?.rows_affected()
         });
@@ -183,7 +187,7 @@ pub async fn update_flow(tx: &mut Tx, o: &OrderRow) -> Result<bool> {
                  return_by = $11, extension_days = $12, extension_pending = $13, returned_count = $14,
                  replied_at = $15, reply = $16, visit_due = $17, redo_count = $18, escalated = $19,
                  satisfaction = $20, closed_at = $21, closed_on = $22, updated_at = $23, replied_on = $24,
-                 version = version + 1
+                 deadline_estimated = $25, version = version + 1
                WHERE ticket_no = $1 AND version = $2";
     let n = on_tx!(tx, |c| {
         sqlx::query(sql)
@@ -211,6 +215,7 @@ pub async fn update_flow(tx: &mut Tx, o: &OrderRow) -> Result<bool> {
             .bind(o.closed_on)
             .bind(o.updated_at)
             .bind(o.replied_on)
+            .bind(o.deadline_estimated)
             .execute(c)
             .await?
             .rows_affected()
