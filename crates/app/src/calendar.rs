@@ -106,6 +106,16 @@ pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result
     Ok(schedule)
 }
 
+/// Next year, from October on, when its official schedule is not entered yet: deadlines that
+/// run into it are estimates (hotline) or errors (cases) until an administrator enters it.
+pub async fn next_year_missing(app: &App) -> Result<Option<i32>, AppError> {
+    use chrono::Datelike;
+    let today = app.today();
+    let next = today.year() + 1;
+    let cal = app.calendar().await?;
+    Ok((today.month() >= 10 && !cal.known_years().any(|y| y == next)).then_some(next))
+}
+
 /// Reads an RFC 3339 timestamp with its offset (spec/exchange.md) and gives its local date in
 /// the city's time zone.
 pub fn local_date(app: &App, timestamp: &str, field: &str) -> Result<NaiveDate, AppError> {

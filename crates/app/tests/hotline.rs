@@ -335,7 +335,9 @@ async fn deadlines_in_a_year_not_entered_are_estimated_then_recomputed(app: App)
     assert_eq!(row.reply_due.unwrap().to_string(), "2027-01-11");
     // The administrator enters 2027 (New Year's Day a holiday): the deadline moves, the estimate
     // is gone, and the timeline says why.
+    assert_eq!(oversight_app::calendar::next_year_missing(&app).await.unwrap(), Some(2027), "the home page warns");
     oversight_app::calendar::set_year(&app, &admin, 2027, "holiday 2027-01-01..2027-01-01  元旦\n").await.unwrap();
+    assert_eq!(oversight_app::calendar::next_year_missing(&app).await.unwrap(), None);
     let row = orders::order(&app.db, &no).await.unwrap().unwrap();
     assert!(!row.deadline_estimated);
     assert_eq!(row.reply_due.unwrap().to_string(), "2027-01-12");

@@ -118,9 +118,12 @@ struct HomePage {
     l: Layout,
     levels: Vec<network::LevelCount>,
     departments: i64,
+    /// Next year, when its holiday schedule is due (from October) and not entered yet.
+    missing_year: Option<i32>,
 }
 
 pub async fn home(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
     let (levels, departments) = network::level_counts(&app, &s.actor).await?;
-    Ok(HomePage { l: Layout::new(&s, "/", "首页"), levels, departments })
+    let missing_year = oversight_app::calendar::next_year_missing(&app).await?;
+    Ok(HomePage { l: Layout::new(&s, "/", "首页"), levels, departments, missing_year })
 }
