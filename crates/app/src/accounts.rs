@@ -24,6 +24,12 @@ pub fn random_password() -> String {
     random_hex(9)
 }
 
+/// Compares two secrets (form tokens, hashed codes) in time that does not depend on where they
+/// differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Sessions and API keys are stored as the SHA-256 of their secret, never the secret.
 pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))

@@ -91,14 +91,14 @@ fn checked(new: &NewOrder) -> Result<(TicketType, String, Option<String>, Option
         (None, None)
     } else {
         let name = new.caller_name.trim();
-        let phone: String = new.caller_phone.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
         if name.chars().count() > 50 {
             errors.push(RowError::new(0, "caller_name", "姓名不能超过 50 字"));
         }
-        if !phone.is_empty() && (phone.len() < 5 || phone.len() > 20 || !phone.chars().all(|c| c.is_ascii_digit())) {
+        let phone = rules::parse_phone(&new.caller_phone).unwrap_or_else(|()| {
             errors.push(RowError::new(0, "caller_phone", "电话号码应为 5 至 20 位数字"));
-        }
-        ((!name.is_empty()).then(|| name.to_string()), (!phone.is_empty()).then_some(phone))
+            None
+        });
+        ((!name.is_empty()).then(|| name.to_string()), phone)
     };
     if new.address.chars().count() > 200 {
         errors.push(RowError::new(0, "address", "地址不能超过 200 字"));
@@ -162,7 +162,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         cal.deadline(today, app.config.hotline.limit_days(kind)).ok()
     };
     let day = today.format("%Y%m%d").to_string();
-    let row = OrderRow {
+    let ticket = oversight_store::tickets::TicketRow {
         // Numbered by the writer (crate::intake), in the order the orders are written.
         ticket_no: String::new(),
         channel: channel.as_str().into(),
@@ -182,23 +182,9 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         source: actor_label.clone(),
         created_at: now,
         status: OrderStatus::Received.as_str().into(),
-        version: 0,
-        office_path: owner_path.clone(),
-        dispatched_at: None,
-        sign_due: None,
-        signed_at: None,
-        handle_from: None,
-        reply_due: None,
-        return_by: None,
-        extension_days: 0,
-        extension_pending: None,
-        returned_count: 0,
-        replied_at: None,
-        replied_on: None,
-        reply: None,
-        visit_due: None,
-        redo_count: 0,
-        escalated: false,
+    };
+    let row = OrderRow {
+        office_path: owner_path,
         anonymous: caller_name.is_none() && caller_phone.is_none(),
         caller_name,
         caller_phone,
@@ -208,7 +194,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         lat: new.lat,
         lon: new.lon,
         updated_at: Some(now),
-        deadline_estimated: false,
+        ..OrderRow::from_ticket(&ticket)
     };
     let step = step_row("", "create", "", json!({ "channel": channel.as_str() }), &actor_label, &actor_name, now);
     let prepared = crate::intake::Prepared {
@@ -436,15 +422,19 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
     let (next, consequence) =
         rules::apply(&flow, &step, department.as_ref().map(|d| d.code.as_str()), now, &tz, &cal, &app.config.hotline)
             .map_err(|e| AppError::Invalid(vec![RowError::new(0, "step", e.to_string())]))?;
-    let root = network_store::root(&app.db).await?.ok_or_else(|| AppError::Unreadable("服务网络尚未导入".into()))?;
     let mut updated = order.clone();
-    updated.status = next.status.as_str().into();
-    updated.subject_department_code = next.department.clone();
+    // Where the order belongs now: its new department; back with the office that took it (or
+    // the city's hotline, for a legacy order) when returned.
     updated.department_path = match (&department, next.department.is_some()) {
         (Some(d), _) => d.path.as_str().to_string(),
         (None, true) => order.department_path.clone(),
         (None, false) if order.office_path != "/" => order.office_path.clone(),
-        (None, false) => root.path.as_str().to_string(),
+        (None, false) => network_store::root(&app.db)
+            .await?
+            .ok_or_else(|| AppError::Unreadable("服务网络尚未导入".into()))?
+            .path
+            .as_str()
+            .to_string(),
     };
     set_flow(&mut updated, &next, &tz);
     if matches!(step, OrderStep::Reply | OrderStep::Answer) {
@@ -853,7 +843,7 @@ pub struct PublicView {
 pub async fn public_view(app: &App, ticket_no: &str, code: &str) -> Result<PublicView, AppError> {
     let unknown = || AppError::NotFound("该工单号与查询码不匹配；工单".into());
     let order = store::order(&app.db, ticket_no.trim()).await?.ok_or_else(unknown)?;
-    let matches = order.query_hash.as_deref().is_some_and(|h| constant_time_eq(h, &hash_code(code)));
+    let matches = order.query_hash.as_deref().is_some_and(|h| crate::accounts::constant_time_eq(h, &hash_code(code)));
     if !matches {
         return Err(unknown());
     }
@@ -878,10 +868,6 @@ pub async fn public_view(app: &App, ticket_no: &str, code: &str) -> Result<Publi
         closed_at: order.closed_at,
         steps,
     })
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Which orders a public listing (Open311 `GET requests`) asks for.

@@ -88,7 +88,6 @@ async fn write(db: &Db, orders: &mut [&mut Prepared]) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     // Numbers: one statement per day present (one, except around midnight).
     let mut days: Vec<String> = orders.iter().map(|o| o.day.clone()).collect();
-    days.dedup();
     days.sort();
     days.dedup();
     for day in days {

@@ -382,18 +382,18 @@ pub async fn set_contacts(app: &App, actor: &Actor, code: &str, email: &str, pho
     let unit = visible_unit(app, actor, code).await?;
     actor.require(Action::EditNetwork, &unit.path, &format!("单位 {code}"))?;
     let email = email.trim();
-    let phone: String = phone.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
     let mut errors = Vec::new();
     if !email.is_empty() && email.parse::<lettre::message::Mailbox>().is_err() {
         errors.push(RowError::new(0, "email", format!("“{email}”不是有效的电子邮件地址")));
     }
-    if !phone.is_empty() && (phone.len() < 5 || phone.len() > 20 || !phone.chars().all(|c| c.is_ascii_digit())) {
+    let phone = oversight_domain::workorder::parse_phone(phone).unwrap_or_else(|()| {
         errors.push(RowError::new(0, "phone", "手机号码应为 5 至 20 位数字"));
-    }
+        None
+    });
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let (email, phone) = ((!email.is_empty()).then_some(email), (!phone.is_empty()).then_some(phone.as_str()));
+    let (email, phone) = ((!email.is_empty()).then_some(email), phone.as_deref());
     let now = app.now();
     let mut tx = app.db.begin().await?;
     oversight_store::outbox::set_contacts(&mut tx, code, email, phone).await?;

@@ -293,14 +293,6 @@ pub struct WatchPass {
     pub messages: usize,
 }
 
-fn late_kind(late: Late) -> &'static str {
-    match late {
-        Late::Sign => "order_sign_late",
-        Late::Reply => "order_reply_late",
-        Late::Visit => "order_visit_late",
-    }
-}
-
 /// Alerts on late orders and the reminders and warnings to departments. Runs under a lease
 /// (one instance at a time); every alert and message has a key, so none is raised twice.
 pub async fn watch_pass(app: &App, owner: &str) -> Result<WatchPass, AppError> {
@@ -333,12 +325,12 @@ pub async fn watch_pass(app: &App, owner: &str) -> Result<WatchPass, AppError> {
             Late::Visit => o.visit_due.map(|d| d.to_string()),
         }
         .unwrap_or_default();
-        let key = format!("{}|{}|{due}", o.ticket_no, late_kind(kind));
+        let key = format!("{}|{}|{due}", o.ticket_no, kind.alert_kind());
         alerts.push(AlertRow {
             id: new_id(),
             dedup_key: key.clone(),
             case_no: o.ticket_no.clone(),
-            kind: late_kind(kind).into(),
+            kind: kind.alert_kind().into(),
             message: format!("工单 {} {}（时限 {due}）", o.ticket_no, kind.label()),
             venue_code: o.subject_venue_code.clone(),
             venue_path: o.venue_path.clone(),

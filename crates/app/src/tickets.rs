@@ -109,7 +109,10 @@ pub async fn import_tickets<'a>(
             }
         }
         store::insert(&mut tx, &new).await?;
-        let closed: Vec<store::ClosedOrder> = new.iter().filter_map(store::ClosedOrder::of_legacy).collect();
+        let closed: Vec<store::ClosedOrder> = new
+            .iter()
+            .filter_map(|t| store::ClosedOrder::of(&oversight_store::orders::OrderRow::from_ticket(t)))
+            .collect();
         store::tally_closed(&mut tx, &closed).await?;
         if !new.is_empty() {
             audit::append(
@@ -179,24 +182,20 @@ pub struct HotlineRates {
     pub redo_rate: Option<f64>,
 }
 
-fn ratio(n: i64, d: i64) -> Option<f64> {
-    (d > 0).then(|| n as f64 / d as f64)
-}
-
 impl HotlineRates {
     fn of(c: &TicketCounts) -> HotlineRates {
         HotlineRates {
             sign_settled: c.sign_settled,
             signed_on_time: c.signed_on_time,
-            on_time_sign_rate: ratio(c.signed_on_time, c.sign_settled),
+            on_time_sign_rate: rules::rate(c.signed_on_time, c.sign_settled),
             reply_settled: c.reply_settled,
             replied_on_time: c.replied_on_time,
-            on_time_completion_rate: ratio(c.replied_on_time, c.reply_settled),
+            on_time_completion_rate: rules::rate(c.replied_on_time, c.reply_settled),
             replied: c.replied,
             visited: c.visited,
-            return_visit_rate: ratio(c.visited, c.replied),
+            return_visit_rate: rules::rate(c.visited, c.replied),
             redone: c.redone,
-            redo_rate: ratio(c.redone, c.visited),
+            redo_rate: rules::rate(c.redone, c.visited),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Work orders of the efficiency hotline (工单): the historical import of spec/exchange.md §4 and
 //! the KPIs of spec/metrics.md ("report tickets").
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::RowError;
@@ -207,7 +207,69 @@ pub fn satisfaction_rate(satisfied: i64, basically: i64, unsatisfied: i64) -> Op
 
 /// `closed / received`; none without orders.
 pub fn completion_rate(closed: i64, received: i64) -> Option<f64> {
-    (received > 0).then(|| closed as f64 / received as f64)
+    rate(closed, received)
+}
+
+/// The counts a closed order adds to `report tickets`, by name, in the order
+/// [`closed_counts`] gives them.
+pub const CLOSED_COUNTS: [&str; 13] = [
+    "received",
+    "venue_complaints",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "unreachable",
+    "sign_settled",
+    "signed_on_time",
+    "reply_settled",
+    "replied_on_time",
+    "replied",
+    "visited",
+    "redone",
+];
+
+/// What the figures read of a closed order (a legacy one has no deadlines).
+pub struct ClosedFacts<'a> {
+    pub kind: &'a str,
+    pub venue_named: bool,
+    /// The last return visit's result.
+    pub satisfaction: Option<&'a str>,
+    pub sign_due: Option<DateTime<Utc>>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub reply_due: Option<NaiveDate>,
+    /// The reply of the current round.
+    pub replied_on: Option<NaiveDate>,
+    /// Handled again (重办) at least once.
+    pub redone: bool,
+}
+
+/// The counts (1 or 0) a closed order adds, by spec/metrics.md and docs/metrics-hotline.md: a
+/// closed order never changes, and its sign-in and reply are settled. The SQL of the open
+/// orders' counts and the tally's fill statements (migrations 0008) say the same; the KPI tests
+/// hold them together.
+pub fn closed_counts(f: &ClosedFacts<'_>) -> [i64; 13] {
+    let s = f.satisfaction;
+    let b = |x: bool| i64::from(x);
+    [
+        1,
+        b(f.kind == "complaint" && f.venue_named),
+        b(s == Some("satisfied")),
+        b(s == Some("basically_satisfied")),
+        b(s == Some("unsatisfied")),
+        b(s == Some("unreachable")),
+        b(f.sign_due.is_some()),
+        b(matches!((f.signed_at, f.sign_due), (Some(a), Some(d)) if a <= d)),
+        b(f.reply_due.is_some()),
+        b(matches!((f.replied_on, f.reply_due), (Some(r), Some(d)) if r <= d)),
+        b(f.replied_on.is_some() || s.is_some()),
+        b(s.is_some()),
+        b(s.is_some() && f.redone),
+    ]
+}
+
+/// A rate as the figures give it: a fraction, `None` when the denominator is 0.
+pub fn rate(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
 }
 
 #[cfg(test)]

@@ -524,7 +524,7 @@ pub fn apply<Tz: TimeZone>(
 
 /// The steps that could be taken on `flow` by whoever holds `by`, today.
 pub fn possible_steps(flow: &Flow, by: &[StepBy], today: NaiveDate, rules: &HotlineRules) -> Vec<OrderStep> {
-    let mut candidates = vec![
+    let candidates = vec![
         OrderStep::Dispatch,
         OrderStep::Answer,
         OrderStep::Sign,
@@ -534,10 +534,8 @@ pub fn possible_steps(flow: &Flow, by: &[StepBy], today: NaiveDate, rules: &Hotl
         OrderStep::DecideExtension(true),
         OrderStep::DecideExtension(false),
         OrderStep::Visit(Satisfaction::Satisfied),
+        OrderStep::Close,
     ];
-    if flow.escalated || flow.status != OrderStatus::Closed {
-        candidates.push(OrderStep::Close);
-    }
     candidates.into_iter().filter(|s| by.contains(&s.by()) && allowed(flow, s, today, rules).is_ok()).collect()
 }
 
@@ -550,6 +548,15 @@ pub enum Late {
 }
 
 impl Late {
+    /// The kind of the alert a late order raises.
+    pub fn alert_kind(self) -> &'static str {
+        match self {
+            Late::Sign => "order_sign_late",
+            Late::Reply => "order_reply_late",
+            Late::Visit => "order_visit_late",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Late::Sign => "签收超时",
@@ -566,6 +573,19 @@ pub fn late(flow: &Flow, now: DateTime<Utc>, today: NaiveDate) -> Option<Late> {
         OrderStatus::Replied if flow.visit_due.is_some_and(|d| today > d) => Some(Late::Visit),
         _ => None,
     }
+}
+
+/// A phone number as typed, without spaces and dashes; `Ok(None)` when empty, `Err` when it is
+/// not 5 to 20 digits.
+pub fn parse_phone(typed: &str) -> Result<Option<String>, ()> {
+    let phone: String = typed.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    if phone.len() < 5 || phone.len() > 20 || !phone.chars().all(|c| c.is_ascii_digit()) {
+        return Err(());
+    }
+    Ok(Some(phone))
 }
 
 /// A phone number as lists show it: the first three and last four digits, e.g. 138****5678.

@@ -58,8 +58,9 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
-    /// A legacy order as stored: what the export carries, and no live flow.
-    pub fn legacy(t: &crate::tickets::TicketRow) -> OrderRow {
+    /// An order as its ticket fields give it (all a legacy export carries), with no live flow
+    /// yet and no caller.
+    pub fn from_ticket(t: &crate::tickets::TicketRow) -> OrderRow {
         OrderRow {
             ticket_no: t.ticket_no.clone(),
             channel: t.channel.clone(),

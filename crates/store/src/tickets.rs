@@ -38,7 +38,7 @@ pub async fn known(tx: &mut Tx, nos: &[&str]) -> Result<Vec<String>> {
 }
 
 pub async fn insert(tx: &mut Tx, rows: &[TicketRow]) -> Result<()> {
-    let rows: Vec<OrderRow> = rows.iter().map(OrderRow::legacy).collect();
+    let rows: Vec<OrderRow> = rows.iter().map(OrderRow::from_ticket).collect();
     crate::orders::insert_many(tx, &rows).await
 }
 
@@ -94,22 +94,8 @@ impl TicketCounts {
     }
 }
 
-/// The measures of one tally row, in the order of the table's columns.
-const MEASURES: [&str; 13] = [
-    "received",
-    "venue_complaints",
-    "satisfied",
-    "basically_satisfied",
-    "unsatisfied",
-    "unreachable",
-    "sign_settled",
-    "signed_on_time",
-    "reply_settled",
-    "replied_on_time",
-    "replied",
-    "visited",
-    "redone",
-];
+/// The measures of one tally row: the table's columns, named as the figures.
+const MEASURES: [&str; 13] = oversight_domain::ticket::CLOSED_COUNTS;
 
 /// A closed order as the tally counts it.
 #[derive(Debug, Clone)]
@@ -123,32 +109,24 @@ pub struct ClosedOrder {
     pub venue_path: String,
     pub office_path: String,
     pub venue_named: bool,
-    /// 1 or 0 for each of [`MEASURES`].
+    /// 1 or 0 for each of `domain::ticket::CLOSED_COUNTS`.
     pub flags: [i64; 13],
 }
 
 impl ClosedOrder {
-    /// The counts of a closed order, by the definitions of spec/metrics.md and
-    /// docs/metrics-hotline.md (a closed order's sign-in and reply are settled).
+    /// A closed order with its counts (`domain::ticket::closed_counts`); `None` while open.
     pub fn of(o: &crate::orders::OrderRow) -> Option<ClosedOrder> {
         let closed_on = o.closed_on.filter(|_| o.status == "closed")?;
-        let s = o.satisfaction.as_deref();
-        let b = |x: bool| i64::from(x);
-        let flags = [
-            1,
-            b(o.r#type == "complaint" && o.subject_venue_code.is_some()),
-            b(s == Some("satisfied")),
-            b(s == Some("basically_satisfied")),
-            b(s == Some("unsatisfied")),
-            b(s == Some("unreachable")),
-            b(o.sign_due.is_some()),
-            b(matches!((o.signed_at, o.sign_due), (Some(a), Some(d)) if a <= d)),
-            b(o.reply_due.is_some()),
-            b(matches!((o.replied_on, o.reply_due), (Some(r), Some(d)) if r <= d)),
-            b(o.replied_on.is_some() || s.is_some()),
-            b(s.is_some()),
-            b(s.is_some() && o.redo_count > 0),
-        ];
+        let flags = oversight_domain::ticket::closed_counts(&oversight_domain::ticket::ClosedFacts {
+            kind: &o.r#type,
+            venue_named: o.subject_venue_code.is_some(),
+            satisfaction: o.satisfaction.as_deref(),
+            sign_due: o.sign_due,
+            signed_at: o.signed_at,
+            reply_due: o.reply_due,
+            replied_on: o.replied_on,
+            redone: o.redo_count > 0,
+        });
         Some(ClosedOrder {
             received_on: o.received_on,
             closed_on,
@@ -160,39 +138,6 @@ impl ClosedOrder {
             office_path: o.office_path.clone(),
             venue_named: o.subject_venue_code.is_some(),
             flags,
-        })
-    }
-
-    /// A legacy order: no live deadlines, its last visit's result only.
-    pub fn of_legacy(t: &TicketRow) -> Option<ClosedOrder> {
-        let closed_on = t.closed_on.filter(|_| t.status == "closed")?;
-        let s = t.satisfaction.as_deref();
-        let b = |x: bool| i64::from(x);
-        Some(ClosedOrder {
-            received_on: t.received_on,
-            closed_on,
-            r#type: t.r#type.clone(),
-            channel: t.channel.clone(),
-            department_code: t.subject_department_code.clone().unwrap_or_default(),
-            department_path: t.department_path.clone(),
-            venue_path: t.venue_path.clone(),
-            office_path: "/".into(),
-            venue_named: t.subject_venue_code.is_some(),
-            flags: [
-                1,
-                b(t.r#type == "complaint" && t.subject_venue_code.is_some()),
-                b(s == Some("satisfied")),
-                b(s == Some("basically_satisfied")),
-                b(s == Some("unsatisfied")),
-                b(s == Some("unreachable")),
-                0,
-                0,
-                0,
-                0,
-                b(s.is_some()),
-                b(s.is_some()),
-                0,
-            ],
         })
     }
 }

@@ -42,10 +42,6 @@ pub fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
         .collect()
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query?)
         .ok()?
@@ -85,7 +81,7 @@ pub async fn session_layer(State(app): State<App>, req: Request, next: Next) -> 
         } else {
             body
         };
-        let ok = matches!((&expected, &supplied), (Some(e), Some(s)) if constant_time_eq(e, s));
+        let ok = matches!((&expected, &supplied), (Some(e), Some(s)) if accounts::constant_time_eq(e, s));
         if !ok {
             return PageError::new(StatusCode::FORBIDDEN, "页面已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
                 .into_response();
