@@ -41,8 +41,12 @@ async fn a_conformance_fuzzer_finds_no_fault() {
     let st = python.parent().unwrap().join("schemathesis");
     let swagger = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/open311/georeport-v2.swagger.json");
     let base = format!("{}/open311/v2", s.base);
+    // schemathesis keeps a cache in its working directory: a temporary one, not the source tree.
+    let workdir = tempfile::tempdir().unwrap();
+    let cwd = workdir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(st)
+            .current_dir(cwd)
             .arg("run")
             .arg(swagger)
             .args(["--url", &base, "--checks"])
