@@ -3,8 +3,9 @@
 //! call [`ingest`].
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::RowError;
 use oversight_domain::access::{Action, Scope};
 use oversight_domain::case::{
@@ -28,8 +29,9 @@ pub struct IngestReport {
     pub rejected: Vec<RowError>,
 }
 
-/// Events are applied in transactions of at most this many lines.
-const CHUNK: usize = 2000;
+/// Events are applied in transactions of at most this many lines: large enough that a commit's
+/// cost is spread thin, small enough that other writers wait at most a fraction of a second.
+const CHUNK: usize = 50_000;
 
 /// What an ingestion needs to know of the network and the catalogue.
 struct Lookup {
@@ -65,37 +67,132 @@ impl Lookup {
 }
 
 /// Ingests lines of NDJSON (`(line number, text)`); each event is answered on its own and the
-/// rest of the batch is applied whatever happens to it.
+/// rest of the batch is applied whatever happens to it. Lines are parsed and checked on a
+/// blocking thread, one chunk ahead of the chunk being written, so that parsing and writing
+/// share the machine's cores.
 pub async fn ingest<'a>(
     app: &App,
     actor: &Actor,
     lines: impl IntoIterator<Item = (usize, &'a str)>,
     mut progress: impl FnMut(usize),
 ) -> Result<IngestReport, AppError> {
-    let lookup = Lookup::load(app).await?;
+    let lookup = Arc::new(Lookup::load(app).await?);
+    let checker = Arc::new(actor.clone());
     let mut report = IngestReport::default();
-    let mut chunk: Vec<(usize, CaseEvent)> = Vec::with_capacity(CHUNK);
+    let mut lines = lines.into_iter();
     let mut seen = 0;
-    for (line, text) in lines {
-        if text.trim().is_empty() {
-            continue;
+    let mut parsing: Option<(tokio::task::JoinHandle<Result<Parsed, AppError>>, usize)> = None;
+    loop {
+        let mut raw: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+        for (n, text) in lines.by_ref() {
+            if !text.trim().is_empty() {
+                raw.push((n, text.to_string()));
+                if raw.len() == CHUNK {
+                    break;
+                }
+            }
         }
-        seen += 1;
-        match parse_event(line, text).and_then(|e| check_codes(line, &e, &lookup, actor).map(|()| e)) {
-            Ok(e) => chunk.push((line, e)),
-            Err(err) => report.rejected.push(err),
+        seen += raw.len();
+        let next = if raw.is_empty() {
+            None
+        } else {
+            let (app, lookup, actor) = (app.clone(), lookup.clone(), checker.clone());
+            let calendar = app.calendar().await?;
+            Some((tokio::task::spawn_blocking(move || prepare_chunk(&app, &lookup, &actor, &calendar, raw)), seen))
+        };
+        if let Some((handle, upto)) = parsing.take() {
+            let mut parsed = handle.await.map_err(|e| AppError::Unreadable(format!("解析事件的线程失败：{e}")))??;
+            report.rejected.append(&mut parsed.rejected);
+            if !parsed.events.is_empty() {
+                apply(app, actor, &lookup, parsed, &mut report).await?;
+            }
+            progress(upto);
         }
-        if chunk.len() == CHUNK {
-            apply(app, actor, &lookup, std::mem::take(&mut chunk), &mut report).await?;
-            progress(seen);
+        match next {
+            Some(next) => parsing = Some(next),
+            None => break,
         }
     }
-    if !chunk.is_empty() {
-        apply(app, actor, &lookup, chunk, &mut report).await?;
-    }
-    progress(seen);
     report.rejected.sort_by_key(|e| e.line);
     Ok(report)
+}
+
+/// A chunk of lines parsed and checked: its events, its lines rejected, and the cases it
+/// probably creates, already projected.
+struct Parsed {
+    /// When the chunk was reported: every event's `reported_at`.
+    now: DateTime<Utc>,
+    events: Vec<(usize, CaseEvent)>,
+    rejected: Vec<RowError>,
+    /// Cases whose `received` is in the chunk, projected from the chunk's events alone (each
+    /// event's arrival being its place in the chunk). Ingestion takes such a projection when
+    /// the case turns out to be new and every one of its events is written; it projects again
+    /// otherwise. This moves the projection of new cases off the writing thread.
+    projected: HashMap<String, (CaseRecord, Vec<oversight_store::supervision::AlertRow>)>,
+    /// What the projected cases add to the tallies.
+    tally: Tally,
+}
+
+type Tally = std::collections::BTreeMap<store::TallyKey, store::TallyDelta>;
+
+/// Adds a case's contribution to the tallies (`sign` −1 takes it out).
+fn tally_record(tally: &mut Tally, sign: i64, r: &CaseRecord) {
+    store::add_to_tally(
+        tally,
+        sign,
+        &r.outcome,
+        r.outcome_date,
+        r.venue_code.as_deref(),
+        r.department_code.as_deref(),
+        r.item_code.as_deref(),
+        r.level,
+        &r.path,
+        &r.department_path,
+    );
+}
+
+fn prepare_chunk(
+    app: &App,
+    lookup: &Lookup,
+    actor: &Actor,
+    calendar: &oversight_domain::calendar::WorkCalendar,
+    raw: Vec<(usize, String)>,
+) -> Result<Parsed, AppError> {
+    let now = app.now();
+    let tz = app.config.tz();
+    let mut parsed = Parsed {
+        now,
+        events: Vec::with_capacity(raw.len()),
+        rejected: Vec::new(),
+        projected: HashMap::new(),
+        tally: Tally::new(),
+    };
+    for (line, text) in raw {
+        match parse_event(line, &text).and_then(|e| check_codes(line, &e, lookup, actor).map(|()| e)) {
+            Ok(e) => parsed.events.push((line, e)),
+            Err(err) => parsed.rejected.push(err),
+        }
+    }
+    let mut lives: HashMap<&str, Vec<StoredEvent>> = HashMap::new();
+    for (i, (_, e)) in parsed.events.iter().enumerate() {
+        lives.entry(e.case_no.as_str()).or_default().push(StoredEvent {
+            event_id: e.event_id.clone(),
+            at: e.at.with_timezone(&Utc),
+            date: e.at.with_timezone(&tz).date_naive(),
+            arrival: i as i64,
+            reported_at: now,
+            body: e.body.clone(),
+        });
+    }
+    for (case_no, events) in lives {
+        if events.iter().any(|e| matches!(e.body, EventBody::Received { .. })) {
+            let (record, state) = project_record(app, lookup, calendar, case_no, &events, now)?;
+            let alerts = crate::supervision::case_alerts(&record, &state, now);
+            tally_record(&mut parsed.tally, 1, &record);
+            parsed.projected.insert(case_no.to_string(), (record, alerts));
+        }
+    }
+    Ok(parsed)
 }
 
 /// Unknown item and venue codes, and venues outside a department system's scope.
@@ -118,21 +215,19 @@ fn check_codes(line: usize, e: &CaseEvent, lookup: &Lookup, actor: &Actor) -> Re
     Ok(())
 }
 
-/// Applies one chunk in one transaction, with a handful of statements whatever its size: one
-/// lookup of the known event ids, one of the cases' owners, multi-row inserts of the events,
-/// one read of the touched cases' events, multi-row upserts of their projections.
+/// Applies one chunk in one transaction: the owners of its cases are read, its new events
+/// written (an id already stored is a duplicate, or a conflict if its content differs), the
+/// events of cases seen before read back, and every touched case projected and stored.
 async fn apply(
     app: &App,
     actor: &Actor,
     lookup: &Lookup,
-    chunk: Vec<(usize, CaseEvent)>,
+    parsed: Parsed,
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
     let tz = app.config.tz();
-    let now = app.now();
+    let Parsed { now, events: chunk, mut projected, mut tally, .. } = parsed;
     let mut tx = app.db.begin().await?;
-    let ids: Vec<&str> = chunk.iter().map(|(_, e)| e.event_id.as_str()).collect();
-    let mut known: HashMap<String, String> = store::event_contents(&mut tx, &ids).await?.into_iter().collect();
     // Cases seen before: their stored events are read back; a new case is projected from the
     // chunk alone. A department system may only touch cases of its venues.
     let mut existing: HashMap<String, store::PriorCase> = HashMap::new();
@@ -154,28 +249,26 @@ async fn apply(
         }
     }
     let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
-    let mut touched: BTreeSet<String> = BTreeSet::new();
+    // The first line of each event id is written; a repeat within the chunk is judged against
+    // whatever content that id ends up with.
     let mut rows: Vec<EventRow> = Vec::with_capacity(chunk.len());
-    let mut fresh: HashMap<String, Vec<StoredEvent>> = HashMap::new();
+    let mut written: Vec<(usize, EventBody)> = Vec::with_capacity(chunk.len());
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(chunk.len());
+    let mut repeats: Vec<(usize, CaseEvent)> = Vec::new();
+    // Cases with an event not written: their projection from the whole chunk does not hold.
+    let mut partial: BTreeSet<String> = BTreeSet::new();
     for (i, (line, e)) in chunk.into_iter().enumerate() {
-        match known.get(&e.event_id) {
-            Some(content) if *content == e.canonical => {
-                report.duplicate += 1;
-                continue;
-            }
-            Some(_) => {
-                report.rejected.push(RowError::new(line, "event_id", format!("事件 {} 已存在且内容不同", e.event_id)));
-                continue;
-            }
-            None => {}
-        }
         if foreign.contains(&e.case_no) {
             report.rejected.push(RowError::new(line, "case_no", format!("办件 {} 不在本接口密钥的范围内", e.case_no)));
             continue;
         }
-        known.insert(e.event_id.clone(), e.canonical.clone());
-        touched.insert(e.case_no.clone());
-        let row = EventRow {
+        if index.contains_key(&e.event_id) {
+            partial.insert(e.case_no.clone());
+            repeats.push((line, e));
+            continue;
+        }
+        index.insert(e.event_id.clone(), rows.len());
+        rows.push(EventRow {
             r#type: e.body.type_name().to_string(),
             at: e.at.with_timezone(&Utc),
             local_date: e.at.with_timezone(&tz).date_naive(),
@@ -185,21 +278,53 @@ async fn apply(
             event_id: e.event_id,
             case_no: e.case_no,
             content: e.canonical,
-        };
-        if !existing.contains_key(&row.case_no) {
+        });
+        written.push((line, e.body));
+    }
+    let mut stored_content: HashMap<usize, String> = HashMap::new();
+    for (i, content) in store::insert_new_events(&mut tx, &rows).await? {
+        partial.insert(rows[i].case_no.clone());
+        if content == rows[i].content {
+            report.duplicate += 1;
+        } else {
+            let (line, _) = written[i];
+            report.rejected.push(RowError::new(
+                line,
+                "event_id",
+                format!("事件 {} 已存在且内容不同", rows[i].event_id),
+            ));
+        }
+        stored_content.insert(i, content);
+    }
+    for (line, e) in repeats {
+        let i = index[&e.event_id];
+        let content = stored_content.get(&i).unwrap_or(&rows[i].content);
+        if *content == e.canonical {
+            report.duplicate += 1;
+        } else {
+            report.rejected.push(RowError::new(line, "event_id", format!("事件 {} 已存在且内容不同", e.event_id)));
+        }
+    }
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    let mut fresh: HashMap<String, Vec<StoredEvent>> = HashMap::new();
+    for (i, (row, (_, body))) in rows.iter().zip(written).enumerate() {
+        if stored_content.contains_key(&i) {
+            continue;
+        }
+        touched.insert(row.case_no.clone());
+        let whole = !partial.contains(&row.case_no) && projected.contains_key(&row.case_no);
+        if !existing.contains_key(&row.case_no) && !whole {
             fresh.entry(row.case_no.clone()).or_default().push(StoredEvent {
                 event_id: row.event_id.clone(),
                 at: row.at,
                 date: row.local_date,
                 arrival: row.arrival,
                 reported_at: row.reported_at,
-                body: e.body,
+                body,
             });
         }
-        rows.push(row);
     }
-    let accepted_here = rows.len();
-    store::insert_events(&mut tx, &rows).await?;
+    let accepted_here = rows.len() - stored_content.len();
     drop(rows);
     let calendar = app.calendar().await?;
     let seen: Vec<&str> = touched.iter().filter(|c| existing.contains_key(*c)).map(String::as_str).collect();
@@ -210,17 +335,15 @@ async fn apply(
         .collect();
     drop(stored);
     lives.extend(fresh);
+    // The tallies: each touched case's old contribution out, its new one in (the projections
+    // made while parsing are in already; those not taken come out again).
     let mut records = Vec::with_capacity(touched.len());
     let mut alerts = Vec::new();
     for (case_no, events) in &lives {
-        let (record, state) = project_record(app, lookup, &calendar, case_no, events)?;
+        let (record, state) = project_record(app, lookup, &calendar, case_no, events, now)?;
         alerts.extend(crate::supervision::case_alerts(&record, &state, now));
-        records.push(record);
-    }
-    // The monthly tallies: each touched case's old contribution out, its new one in.
-    let mut tally = std::collections::BTreeMap::new();
-    for r in &records {
-        if let Some(p) = existing.get(&r.case_no) {
+        tally_record(&mut tally, 1, &record);
+        if let Some(p) = existing.get(case_no) {
             store::add_to_tally(
                 &mut tally,
                 -1,
@@ -234,18 +357,19 @@ async fn apply(
                 &p.department_path,
             );
         }
-        store::add_to_tally(
-            &mut tally,
-            1,
-            &r.outcome,
-            r.outcome_date,
-            r.venue_code.as_deref(),
-            r.department_code.as_deref(),
-            r.item_code.as_deref(),
-            r.level,
-            &r.path,
-            &r.department_path,
-        );
+        records.push(record);
+    }
+    for case_no in &touched {
+        if existing.contains_key(case_no) || partial.contains(case_no) {
+            continue;
+        }
+        if let Some((record, raised)) = projected.remove(case_no) {
+            records.push(record);
+            alerts.extend(raised);
+        }
+    }
+    for (record, _) in projected.values() {
+        tally_record(&mut tally, -1, record);
     }
     store::upsert_cases(&mut tx, &records).await?;
     store::apply_tally(&mut tx, &tally).await?;
@@ -291,6 +415,7 @@ fn project_record(
     calendar: &oversight_domain::calendar::WorkCalendar,
     case_no: &str,
     events: &[StoredEvent],
+    now: DateTime<Utc>,
 ) -> Result<(CaseRecord, CaseState), AppError> {
     let item = |code: &str| lookup.items.get(code).map(|(p, f, _)| (*p, *f));
     let venue_kind = |code: &str| lookup.venues.get(code).map(|u| u.kind);
@@ -300,7 +425,6 @@ fn project_record(
     let (outcome, outcome_date) = state.outcome.stored();
     let department_code = state.item_code.as_deref().and_then(|c| lookup.items.get(c)).map(|(_, _, d)| d.clone());
     let department_path = department_code.as_deref().and_then(|d| lookup.departments.get(d)).cloned();
-    let now = app.now();
     let today = app.local_date(now);
     // A case whose calendar year is unknown has no plan; its calendar_error is shown instead.
     let first_event = events.iter().map(|e| e.date).min();
@@ -325,7 +449,6 @@ fn project_record(
         outcome: outcome.to_string(),
         outcome_date,
         anomalies: state.anomalies.len() as i32,
-        state: serde_json::to_string(&state).unwrap_or_default(),
         updated_at: now,
         department_path: department_path.unwrap_or_else(|| "/".to_string()),
         time_signal: open.then(|| plan.signal_on(today).as_str().to_string()),
@@ -665,10 +788,13 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
     let record = store::case(&app.db, case_no).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
     let owners = [OrgPath::from_stored(record.path.clone()), OrgPath::from_stored(record.department_path.clone())];
     actor.require_any(Action::View, &[&owners[0], &owners[1]], &what)?;
-    let state: oversight_domain::case::CaseState =
-        serde_json::from_str(&record.state).map_err(|e| AppError::Unreadable(format!("办件状态无法读取：{e}")))?;
+    // The state is projected again from the events shown beside it, so that the page's
+    // arithmetic is always that of these events under today's calendar and rules.
     let events = store::events_of_case(&app.db, case_no).await?;
     let calendar = app.calendar().await?;
+    let lookup = Lookup::load(app).await?;
+    let lives: Vec<StoredEvent> = events.iter().filter_map(stored_event).collect();
+    let (_, state) = project_record(app, &lookup, &calendar, case_no, &lives, app.now())?;
     let days = match (state.accepted_on, state.deadline) {
         (Some(start), Some(_)) => {
             calendar.explain_deadline(start, state.limit_days + state.stopped_days).unwrap_or_default()

@@ -316,13 +316,14 @@ async fn each_event_is_answered_on_its_own(app: App) {
     // The second acceptance is kept but ignored by the state, and flagged.
     let c1 = oversight_store::cases::case(&app.db, "C1").await.unwrap().unwrap();
     assert_eq!(c1.accepted_on, Some(NaiveDate::from_ymd_opt(2011, 3, 2).unwrap()));
-    let state: serde_json::Value = serde_json::from_str(&c1.state).unwrap();
-    let out_of_order: Vec<&str> = state["anomalies"]
-        .as_array()
-        .unwrap()
+    let view = cases::case_view(&app, &Actor::cli(), "C1").await.unwrap();
+    assert_eq!(view.record.anomalies as usize, view.state.anomalies.len());
+    let out_of_order: Vec<&str> = view
+        .state
+        .anomalies
         .iter()
-        .filter(|a| a["kind"] == "OutOfOrder")
-        .map(|a| a["event_id"].as_str().unwrap())
+        .filter(|a| a.kind == oversight_domain::case::AnomalyKind::OutOfOrder)
+        .filter_map(|a| a.event_id.as_deref())
         .collect();
     assert_eq!(out_of_order, vec!["a7"]);
     assert_eq!(c1.level, Some(Level::City as i32));

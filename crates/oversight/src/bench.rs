@@ -342,11 +342,11 @@ async fn bulk_open_cases(db: &Db, n: u64) -> Result<()> {
         oversight_store::Backend::Sqlite => format!(
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n})
              INSERT INTO case_record (case_no, status, item_code, department_code, venue_code, level, path, received_on,
-               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, state, updated_at,
+               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, updated_at,
                department_path, time_signal, yellow_on, red_on, plan_target, signal_due)
              SELECT 'OPEN' || i, 'accepted', 'SX001', '460100-D01', '460100-V', 1, '/460100/460100-V/', '2026-02-01',
                '2026-02-01', date('2026-03-01', '+' || (i % 20) || ' days'), 10, 0, 'running',
-               date('2026-03-01', '+' || (i % 20) || ' days'), 0, '{{}}', '2026-02-01T00:00:00+00:00',
+               date('2026-03-01', '+' || (i % 20) || ' days'), 0, '2026-02-01T00:00:00+00:00',
                '/460100/460100-D01/', 'green', date('2026-03-01', '+' || (i % 20) || ' days'),
                date('2026-03-02', '+' || (i % 20) || ' days'), 'decision',
                strftime('%Y-%m-%dT%H:%M:%S+00:00', date('2026-03-01', '+' || (i % 20) || ' days'), '-8 hours')
@@ -354,10 +354,10 @@ async fn bulk_open_cases(db: &Db, n: u64) -> Result<()> {
         ),
         oversight_store::Backend::Postgres => format!(
             "INSERT INTO case_record (case_no, status, item_code, department_code, venue_code, level, path, received_on,
-               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, state, updated_at,
+               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, updated_at,
                department_path, time_signal, yellow_on, red_on, plan_target, signal_due)
              SELECT 'OPEN' || i, 'accepted', 'SX001', '460100-D01', '460100-V', 1, '/460100/460100-V/', DATE '2026-02-01',
-               DATE '2026-02-01', DATE '2026-03-01' + (i % 20), 10, 0, 'running', DATE '2026-03-01' + (i % 20), 0, '{{}}',
+               DATE '2026-02-01', DATE '2026-03-01' + (i % 20), 10, 0, 'running', DATE '2026-03-01' + (i % 20), 0,
                now(), '/460100/460100-D01/', 'green', DATE '2026-03-01' + (i % 20), DATE '2026-03-02' + (i % 20),
                'decision', (DATE '2026-03-01' + (i % 20))::timestamp AT TIME ZONE 'Asia/Shanghai'
              FROM generate_series(1, {n}) AS i"
@@ -373,7 +373,7 @@ async fn bulk_settled_cases(db: &Db, n: u64) -> Result<()> {
         oversight_store::Backend::Sqlite => format!(
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n})
              INSERT INTO case_record (case_no, status, item_code, department_code, venue_code, level, path, received_on,
-               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, state, updated_at,
+               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, updated_at,
                department_path, plan_target)
              SELECT 'SET' || i, 'approved', 'SX' || printf('%03d', 1 + i % 40), '460100-D' || printf('%02d', 1 + i % 20),
                CASE i % 5 WHEN 0 THEN '460100-V' ELSE '4601' || printf('%02d', 5 + i % 4) || '-V' END,
@@ -382,13 +382,13 @@ async fn bulk_settled_cases(db: &Db, n: u64) -> Result<()> {
                date('2023-01-01', '+' || (i % 1095) || ' days'), date('2023-01-01', '+' || (i % 1095) || ' days'),
                date('2023-01-01', '+' || (i % 1095) || ' days'), 10, 0,
                CASE WHEN i % 17 = 0 THEN 'overdue' ELSE 'on_time' END,
-               date('2023-01-01', '+' || (i % 1095) || ' days'), 0, '{{}}', '2026-01-01T00:00:00+00:00',
+               date('2023-01-01', '+' || (i % 1095) || ' days'), 0, '2026-01-01T00:00:00+00:00',
                '/460100/460100-D' || printf('%02d', 1 + i % 20) || '/', 'decision'
              FROM s"
         ),
         oversight_store::Backend::Postgres => format!(
             "INSERT INTO case_record (case_no, status, item_code, department_code, venue_code, level, path, received_on,
-               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, state, updated_at,
+               accepted_on, deadline, limit_days, stopped_days, outcome, outcome_date, anomalies, updated_at,
                department_path, plan_target)
              SELECT 'SET' || i, 'approved', 'SX' || lpad((1 + i % 40)::text, 3, '0'),
                '460100-D' || lpad((1 + i % 20)::text, 2, '0'),
@@ -396,7 +396,7 @@ async fn bulk_settled_cases(db: &Db, n: u64) -> Result<()> {
                CASE i % 5 WHEN 0 THEN 1 ELSE 2 END,
                CASE i % 5 WHEN 0 THEN '/460100/460100-V/' ELSE '/460100/4601' || lpad((5 + i % 4)::text, 2, '0') || '/' END,
                DATE '2023-01-01' + (i % 1095), DATE '2023-01-01' + (i % 1095), DATE '2023-01-01' + (i % 1095), 10, 0,
-               CASE WHEN i % 17 = 0 THEN 'overdue' ELSE 'on_time' END, DATE '2023-01-01' + (i % 1095), 0, '{{}}', now(),
+               CASE WHEN i % 17 = 0 THEN 'overdue' ELSE 'on_time' END, DATE '2023-01-01' + (i % 1095), 0, now(),
                '/460100/460100-D' || lpad((1 + i % 20)::text, 2, '0') || '/', 'decision'
              FROM generate_series(1, {n}) AS i"
         ),

@@ -14,6 +14,9 @@ use std::io::IsTerminal;
 
 use oversight_app::{Actor, App, Config, accounts, calendar, cases, demo, network};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "oversight", version, about = "效能监察平台：政务服务效能电子监察、效能投诉、督察督办与绩效考评")]
 struct Cli {

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
 use sqlx::AssertSqlSafe;
 
+use crate::bulk::{self, Cell};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// An event as stored.
@@ -39,11 +40,6 @@ pub(crate) fn placeholders(tx: &Tx, rows: usize, cols: usize) -> String {
 /// an import's time at 1,800), hence anonymous ones there. Import measured: numbered 400 →
 /// 25k events/s, anonymous 400 → 25k, anonymous 2,000 → 28k.
 pub(crate) const PARAMS_PER_STATEMENT: usize = 2000;
-
-/// The stored contents of those event ids that exist (to tell duplicates from conflicts).
-pub async fn event_contents(tx: &mut Tx, ids: &[&str]) -> Result<Vec<(String, String)>> {
-    select_in(tx, ids, |list| format!("SELECT event_id, content FROM case_event WHERE event_id IN {list}")).await
-}
 
 /// `($1, $2, …, $n)`, the first parameters of a statement, bound in order (`?` on SQLite, as
 /// for [`placeholders`]).
@@ -91,27 +87,65 @@ pub async fn reserve_arrivals(tx: &mut Tx, n: i64) -> Result<i64> {
     Ok(last - n + 1)
 }
 
-pub async fn insert_events(tx: &mut Tx, events: &[EventRow]) -> Result<()> {
-    for part in events.chunks(PARAMS_PER_STATEMENT / 9) {
-        let sql = format!("INSERT INTO case_event ({EVENT_COLUMNS}) VALUES {}", placeholders(tx, part.len(), 9));
-        on_tx!(tx, |c| {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for e in part {
-                q = q
-                    .bind(&e.event_id)
-                    .bind(&e.case_no)
-                    .bind(&e.r#type)
-                    .bind(e.at)
-                    .bind(e.local_date)
-                    .bind(e.arrival)
-                    .bind(e.reported_at)
-                    .bind(&e.content)
-                    .bind(&e.source);
+/// Stores the events whose id is new. Returns the events whose id was stored already (by
+/// their index in `events`) with the stored content, to tell a duplicate from a conflict. The
+/// ids within `events` must differ.
+pub async fn insert_new_events(tx: &mut Tx, events: &[EventRow]) -> Result<Vec<(usize, String)>> {
+    let insert = format!("INSERT INTO case_event ({EVENT_COLUMNS}) VALUES");
+    let conflict = "ON CONFLICT (event_id) DO NOTHING";
+    let direct = bulk::on_sqlite(tx, |conn| {
+        let mut add = conn.prepare(&format!("{insert} ({}) {conflict}", ["?"; 9].join(", ")))?;
+        let mut stored = conn.prepare("SELECT content FROM case_event WHERE event_id = ?")?;
+        let mut clashes = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            if add.execute(event_cells(e))? == 0 {
+                clashes.push((i, stored.query_row([&e.event_id], |r| r.get(0))?));
             }
-            q.execute(c).await?.rows_affected()
-        });
+        }
+        Ok(clashes)
+    })
+    .await?;
+    if let Some(clashes) = direct {
+        return Ok(clashes);
     }
-    Ok(())
+    let Tx::Postgres(t) = tx else { unreachable!("SQLite returned above") };
+    let mut inserted = std::collections::HashSet::new();
+    for part in events.chunks(PARAMS_PER_STATEMENT / 9) {
+        let sql = format!("{insert} {} {conflict} RETURNING event_id", bulk::numbered_rows(part.len(), 9));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for e in part {
+            for cell in event_cells(e) {
+                q = bulk::bind_pg(q, cell);
+            }
+        }
+        for row in q.fetch_all(&mut **t).await? {
+            inserted.insert(sqlx::Row::try_get::<String, _>(&row, 0)?);
+        }
+    }
+    let missing: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).filter(|id| !inserted.contains(*id)).collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored: std::collections::HashMap<String, String> =
+        select_in(tx, &missing, |list| format!("SELECT event_id, content FROM case_event WHERE event_id IN {list}"))
+            .await?
+            .into_iter()
+            .collect();
+    Ok(events.iter().enumerate().filter_map(|(i, e)| stored.get(&e.event_id).map(|c| (i, c.clone()))).collect())
+}
+
+fn event_cells(e: &EventRow) -> [Cell<'_>; 9] {
+    [
+        Cell::Text(Some(&e.event_id)),
+        Cell::Text(Some(&e.case_no)),
+        Cell::Text(Some(&e.r#type)),
+        Cell::Time(Some(e.at)),
+        Cell::Date(Some(e.local_date)),
+        Cell::Big(Some(e.arrival)),
+        Cell::Time(Some(e.reported_at)),
+        Cell::Text(Some(&e.content)),
+        Cell::Text(Some(&e.source)),
+    ]
 }
 
 const EVENT_COLUMNS: &str = "event_id, case_no, type, at, local_date, arrival, reported_at, content, source";
@@ -149,8 +183,6 @@ pub struct CaseRecord {
     pub outcome: String,
     pub outcome_date: Option<NaiveDate>,
     pub anomalies: i32,
-    /// The whole `CaseState` as JSON (timeline page).
-    pub state: String,
     pub updated_at: DateTime<Utc>,
     /// The path of the department responsible for the item (it sees the case too).
     pub department_path: String,
@@ -165,53 +197,38 @@ pub struct CaseRecord {
 }
 
 pub async fn upsert_cases(tx: &mut Tx, records: &[CaseRecord]) -> Result<()> {
-    for part in records.chunks(PARAMS_PER_STATEMENT / 25) {
-        let sql = format!(
-            "INSERT INTO case_record ({CASE_COLUMNS}) VALUES {}
-             ON CONFLICT (case_no) DO UPDATE SET status = excluded.status, item_code = excluded.item_code,
-               department_code = excluded.department_code, venue_code = excluded.venue_code, level = excluded.level,
-               path = excluded.path, received_on = excluded.received_on, accepted_on = excluded.accepted_on,
-               ended_on = excluded.ended_on, deadline = excluded.deadline, limit_days = excluded.limit_days,
-               stopped_days = excluded.stopped_days, stopped_since = excluded.stopped_since, outcome = excluded.outcome,
-               outcome_date = excluded.outcome_date, anomalies = excluded.anomalies, state = excluded.state,
-               updated_at = excluded.updated_at, department_path = excluded.department_path,
-               time_signal = excluded.time_signal, yellow_on = excluded.yellow_on, red_on = excluded.red_on,
-               plan_target = excluded.plan_target, signal_due = excluded.signal_due",
-            placeholders(tx, part.len(), 25)
-        );
-        on_tx!(tx, |c| {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in part {
-                q = q
-                    .bind(&r.case_no)
-                    .bind(&r.status)
-                    .bind(&r.item_code)
-                    .bind(&r.department_code)
-                    .bind(&r.venue_code)
-                    .bind(r.level)
-                    .bind(&r.path)
-                    .bind(r.received_on)
-                    .bind(r.accepted_on)
-                    .bind(r.ended_on)
-                    .bind(r.deadline)
-                    .bind(r.limit_days)
-                    .bind(r.stopped_days)
-                    .bind(r.stopped_since)
-                    .bind(&r.outcome)
-                    .bind(r.outcome_date)
-                    .bind(r.anomalies)
-                    .bind(&r.state)
-                    .bind(r.updated_at)
-                    .bind(&r.department_path)
-                    .bind(&r.time_signal)
-                    .bind(r.yellow_on)
-                    .bind(r.red_on)
-                    .bind(&r.plan_target)
-                    .bind(r.signal_due);
-            }
-            q.execute(c).await?.rows_affected()
-        });
-    }
+    let updates: Vec<String> =
+        CASE_COLUMNS.split(',').map(str::trim).skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
+    let tail = format!("ON CONFLICT (case_no) DO UPDATE SET {}", updates.join(", "));
+    bulk::write_rows(tx, &format!("case_record ({CASE_COLUMNS})"), &tail, 24, records, |r| {
+        vec![
+            Cell::Text(Some(&r.case_no)),
+            Cell::Text(Some(&r.status)),
+            Cell::Text(r.item_code.as_deref()),
+            Cell::Text(r.department_code.as_deref()),
+            Cell::Text(r.venue_code.as_deref()),
+            Cell::Int(r.level),
+            Cell::Text(Some(&r.path)),
+            Cell::Date(r.received_on),
+            Cell::Date(r.accepted_on),
+            Cell::Date(r.ended_on),
+            Cell::Date(r.deadline),
+            Cell::Int(Some(r.limit_days)),
+            Cell::Int(Some(r.stopped_days)),
+            Cell::Date(r.stopped_since),
+            Cell::Text(Some(&r.outcome)),
+            Cell::Date(r.outcome_date),
+            Cell::Int(Some(r.anomalies)),
+            Cell::Time(Some(r.updated_at)),
+            Cell::Text(Some(&r.department_path)),
+            Cell::Text(r.time_signal.as_deref()),
+            Cell::Date(r.yellow_on),
+            Cell::Date(r.red_on),
+            Cell::Text(Some(&r.plan_target)),
+            Cell::Time(r.signal_due),
+        ]
+    })
+    .await?;
     Ok(())
 }
 
@@ -220,7 +237,7 @@ pub const CASE_OWNERS: &[&str] = &["path", "department_path"];
 
 const CASE_COLUMNS: &str =
     "case_no, status, item_code, department_code, venue_code, level, path, received_on, accepted_on,
-    ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies, state, updated_at,
+    ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies, updated_at,
     department_path, time_signal, yellow_on, red_on, plan_target, signal_due";
 
 pub async fn case(db: &Db, case_no: &str) -> Result<Option<CaseRecord>> {
@@ -314,31 +331,28 @@ pub fn add_to_tally(
 /// Applies tally changes (rows that net to zero are skipped).
 pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyKey, TallyDelta>) -> Result<()> {
     let rows: Vec<(&TallyKey, &TallyDelta)> = deltas.iter().filter(|(_, d)| d.on_time != 0 || d.overdue != 0).collect();
-    for part in rows.chunks(PARAMS_PER_STATEMENT / 9) {
-        let sql = format!(
-            "INSERT INTO case_tally (period, venue_code, department_code, item_code, level, path, department_path, on_time,
-               overdue) VALUES {}
-             ON CONFLICT (period, venue_code, department_code, item_code) DO UPDATE SET
-               on_time = case_tally.on_time + excluded.on_time, overdue = case_tally.overdue + excluded.overdue",
-            placeholders(tx, part.len(), 9)
-        );
-        on_tx!(tx, |c| {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (k, d) in part {
-                q = q
-                    .bind(&k.period)
-                    .bind(&k.venue_code)
-                    .bind(&k.department_code)
-                    .bind(&k.item_code)
-                    .bind(d.level)
-                    .bind(&d.path)
-                    .bind(&d.department_path)
-                    .bind(d.on_time)
-                    .bind(d.overdue);
-            }
-            q.execute(c).await?.rows_affected()
-        });
-    }
+    bulk::write_rows(
+        tx,
+        "case_tally (period, venue_code, department_code, item_code, level, path, department_path, on_time, overdue)",
+        "ON CONFLICT (period, venue_code, department_code, item_code) DO UPDATE SET
+           on_time = case_tally.on_time + excluded.on_time, overdue = case_tally.overdue + excluded.overdue",
+        9,
+        &rows,
+        |(k, d)| {
+            vec![
+                Cell::Text(Some(&k.period)),
+                Cell::Text(Some(&k.venue_code)),
+                Cell::Text(Some(&k.department_code)),
+                Cell::Text(Some(&k.item_code)),
+                Cell::Int(Some(d.level)),
+                Cell::Text(Some(&d.path)),
+                Cell::Text(Some(&d.department_path)),
+                Cell::Big(Some(d.on_time)),
+                Cell::Big(Some(d.overdue)),
+            ]
+        },
+    )
+    .await?;
     Ok(())
 }
 

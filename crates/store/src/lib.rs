@@ -14,6 +14,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod access;
 pub mod audit;
+mod bulk;
 pub mod calendar;
 pub mod cases;
 pub mod network;
@@ -29,6 +30,8 @@ pub use scope::ScopeFilter;
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL “{0}”: use sqlite://PATH or postgres://…")]
@@ -40,7 +43,14 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the error is a unique-constraint violation (a duplicate key).
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            StoreError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            _ => false,
+        }
     }
 }
 
@@ -114,7 +124,10 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+            // The writer keeps up to 64 MiB of pages: a bulk transaction then changes pages in
+            // memory instead of spilling them to the WAL and reading them back.
+            let writer = options.clone().pragma("cache_size", "-65536");
+            let write = SqlitePoolOptions::new().max_connections(1).connect_with(writer).await?;
             let read = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
             Ok(Db::Sqlite { write, read })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

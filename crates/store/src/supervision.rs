@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
 use sqlx::AssertSqlSafe;
 
-use crate::cases::{PARAMS_PER_STATEMENT, numbered_list, placeholders};
+use crate::cases::numbered_list;
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// Claims the lease of job `name` for `owner` until `until`, if it is free, expired, or
@@ -59,7 +59,9 @@ pub async fn due_cases(tx: &mut Tx, now: DateTime<Utc>, limit: i64) -> Result<Ve
 
 /// The earliest instant a signal changes.
 pub async fn next_signal_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
-    Ok(on_db!(db, |c| sqlx::query_scalar("SELECT MIN(signal_due) FROM case_record").fetch_one(c).await?))
+    Ok(on_db!(db, |c| sqlx::query_scalar("SELECT MIN(signal_due) FROM case_record WHERE signal_due IS NOT NULL")
+        .fetch_one(c)
+        .await?))
 }
 
 /// Moves cases whose signal was due at `was_due` to a new signal and due instant, unless someone
@@ -148,34 +150,32 @@ const ALERT_OWNERS: &[&str] = &["venue_path", "department_path"];
 
 /// Raises alerts, skipping those whose key exists; returns how many were new.
 pub async fn insert_alerts(tx: &mut Tx, alerts: &[AlertRow]) -> Result<u64> {
-    let mut raised = 0;
-    for part in alerts.chunks(PARAMS_PER_STATEMENT / 13) {
-        let sql = format!(
-            "INSERT INTO alert ({ALERT_COLUMNS}) VALUES {} ON CONFLICT (dedup_key) DO NOTHING",
-            placeholders(tx, part.len(), 13)
-        );
-        raised += on_tx!(tx, |c| {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for a in part {
-                q = q
-                    .bind(&a.id)
-                    .bind(&a.dedup_key)
-                    .bind(&a.case_no)
-                    .bind(&a.kind)
-                    .bind(&a.message)
-                    .bind(&a.venue_code)
-                    .bind(&a.venue_path)
-                    .bind(&a.department_code)
-                    .bind(&a.department_path)
-                    .bind(a.raised_at)
-                    .bind(&a.status)
-                    .bind(&a.note)
-                    .bind(a.updated_at);
-            }
-            q.execute(c).await?.rows_affected()
-        });
-    }
-    Ok(raised)
+    crate::bulk::write_rows(
+        tx,
+        &format!("alert ({ALERT_COLUMNS})"),
+        "ON CONFLICT (dedup_key) DO NOTHING",
+        13,
+        alerts,
+        |a| {
+            use crate::bulk::Cell;
+            vec![
+                Cell::Text(Some(&a.id)),
+                Cell::Text(Some(&a.dedup_key)),
+                Cell::Text(Some(&a.case_no)),
+                Cell::Text(Some(&a.kind)),
+                Cell::Text(Some(&a.message)),
+                Cell::Text(a.venue_code.as_deref()),
+                Cell::Text(Some(&a.venue_path)),
+                Cell::Text(a.department_code.as_deref()),
+                Cell::Text(Some(&a.department_path)),
+                Cell::Time(Some(a.raised_at)),
+                Cell::Text(Some(&a.status)),
+                Cell::Text(a.note.as_deref()),
+                Cell::Time(Some(a.updated_at)),
+            ]
+        },
+    )
+    .await
 }
 
 pub async fn alert(db: &Db, id: &str) -> Result<Option<AlertRow>> {
