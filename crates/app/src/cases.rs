@@ -74,6 +74,17 @@ pub async fn ingest<'a>(
     app: &App,
     actor: &Actor,
     lines: impl IntoIterator<Item = (usize, &'a str)>,
+    progress: impl FnMut(usize),
+) -> Result<IngestReport, AppError> {
+    let result = ingest_chunks(app, actor, lines, progress).await;
+    oversight_store::bulk::end_bulk(&app.db).await?;
+    result
+}
+
+async fn ingest_chunks<'a>(
+    app: &App,
+    actor: &Actor,
+    lines: impl IntoIterator<Item = (usize, &'a str)>,
     mut progress: impl FnMut(usize),
 ) -> Result<IngestReport, AppError> {
     let lookup = Arc::new(Lookup::load(app).await?);
@@ -228,6 +239,7 @@ async fn apply(
     let tz = app.config.tz();
     let Parsed { now, events: chunk, mut projected, mut tally, .. } = parsed;
     let mut tx = app.db.begin().await?;
+    oversight_store::bulk::begin_bulk(&mut tx).await?;
     // Cases seen before: their stored events are read back; a new case is projected from the
     // chunk alone. A department system may only touch cases of its venues.
     let mut existing: HashMap<String, store::PriorCase> = HashMap::new();

@@ -14,7 +14,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod access;
 pub mod audit;
-mod bulk;
+pub mod bulk;
 pub mod calendar;
 pub mod cases;
 pub mod network;
@@ -124,10 +124,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            // The writer keeps up to 64 MiB of pages: a bulk transaction then changes pages in
-            // memory instead of spilling them to the WAL and reading them back.
-            let writer = options.clone().pragma("cache_size", "-65536");
-            let write = SqlitePoolOptions::new().max_connections(1).connect_with(writer).await?;
+            let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
             let read = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
             Ok(Db::Sqlite { write, read })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
