@@ -77,8 +77,11 @@ pub async fn ingest<'a>(
     progress: impl FnMut(usize),
 ) -> Result<IngestReport, AppError> {
     let result = ingest_chunks(app, actor, lines, progress).await;
-    oversight_store::bulk::end_bulk(&app.db).await?;
-    result
+    // The cache goes back whatever happened; an error of the ingestion itself comes first.
+    let released = oversight_store::bulk::end_bulk(&app.db).await;
+    let report = result?;
+    released?;
+    Ok(report)
 }
 
 async fn ingest_chunks<'a>(
