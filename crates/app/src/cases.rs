@@ -112,7 +112,7 @@ async fn ingest_chunks<'a>(
         } else {
             let (app, lookup, actor) = (app.clone(), lookup.clone(), checker.clone());
             let calendar = app.calendar().await?;
-            Some((tokio::task::spawn_blocking(move || prepare_chunk(&app, &lookup, &actor, &calendar, raw)), seen))
+            Some((tokio::task::spawn_blocking(move || prepare_chunk(&app, &lookup, &actor, calendar, raw)), seen))
         };
         if let Some((handle, upto)) = parsing.take() {
             let mut parsed = handle.await.map_err(|e| AppError::Unreadable(format!("解析事件的线程失败：{e}")))??;
@@ -136,6 +136,8 @@ async fn ingest_chunks<'a>(
 struct Parsed {
     /// When the chunk was reported: every event's `reported_at`.
     now: DateTime<Utc>,
+    /// The calendar of every projection of the chunk, made here or when it is written.
+    calendar: Arc<oversight_domain::calendar::WorkCalendar>,
     events: Vec<(usize, CaseEvent)>,
     rejected: Vec<RowError>,
     /// Cases whose `received` is in the chunk, projected from the chunk's events alone (each
@@ -149,33 +151,18 @@ struct Parsed {
 
 type Tally = std::collections::BTreeMap<store::TallyKey, store::TallyDelta>;
 
-/// Adds a case's contribution to the tallies (`sign` −1 takes it out).
-fn tally_record(tally: &mut Tally, sign: i64, r: &CaseRecord) {
-    store::add_to_tally(
-        tally,
-        sign,
-        &r.outcome,
-        r.outcome_date,
-        r.venue_code.as_deref(),
-        r.department_code.as_deref(),
-        r.item_code.as_deref(),
-        r.level,
-        &r.path,
-        &r.department_path,
-    );
-}
-
 fn prepare_chunk(
     app: &App,
     lookup: &Lookup,
     actor: &Actor,
-    calendar: &oversight_domain::calendar::WorkCalendar,
+    calendar: Arc<oversight_domain::calendar::WorkCalendar>,
     raw: Vec<(usize, String)>,
 ) -> Result<Parsed, AppError> {
     let now = app.now();
     let tz = app.config.tz();
     let mut parsed = Parsed {
         now,
+        calendar: calendar.clone(),
         events: Vec::with_capacity(raw.len()),
         rejected: Vec::new(),
         projected: HashMap::new(),
@@ -200,9 +187,9 @@ fn prepare_chunk(
     }
     for (case_no, events) in lives {
         if events.iter().any(|e| matches!(e.body, EventBody::Received { .. })) {
-            let (record, state) = project_record(app, lookup, calendar, case_no, &events, now)?;
+            let (record, state) = project_record(app, lookup, &calendar, case_no, &events, now)?;
             let alerts = crate::supervision::case_alerts(&record, &state, now);
-            tally_record(&mut parsed.tally, 1, &record);
+            store::add_to_tally(&mut parsed.tally, 1, &record.contribution());
             parsed.projected.insert(case_no.to_string(), (record, alerts));
         }
     }
@@ -240,7 +227,7 @@ async fn apply(
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
     let tz = app.config.tz();
-    let Parsed { now, events: chunk, mut projected, mut tally, .. } = parsed;
+    let Parsed { now, calendar, events: chunk, mut projected, mut tally, .. } = parsed;
     let mut tx = app.db.begin().await?;
     oversight_store::bulk::begin_bulk(&mut tx).await?;
     // Cases seen before: their stored events are read back; a new case is projected from the
@@ -341,7 +328,6 @@ async fn apply(
     }
     let accepted_here = rows.len() - stored_content.len();
     drop(rows);
-    let calendar = app.calendar().await?;
     let seen: Vec<&str> = touched.iter().filter(|c| existing.contains_key(*c)).map(String::as_str).collect();
     let stored = store::events_of_cases(&mut tx, &seen).await?;
     let mut lives: Vec<(String, Vec<StoredEvent>)> = stored
@@ -357,20 +343,9 @@ async fn apply(
     for (case_no, events) in &lives {
         let (record, state) = project_record(app, lookup, &calendar, case_no, events, now)?;
         alerts.extend(crate::supervision::case_alerts(&record, &state, now));
-        tally_record(&mut tally, 1, &record);
+        store::add_to_tally(&mut tally, 1, &record.contribution());
         if let Some(p) = existing.get(case_no) {
-            store::add_to_tally(
-                &mut tally,
-                -1,
-                &p.outcome,
-                p.outcome_date,
-                p.venue_code.as_deref(),
-                p.department_code.as_deref(),
-                p.item_code.as_deref(),
-                p.level,
-                &p.path,
-                &p.department_path,
-            );
+            store::add_to_tally(&mut tally, -1, &p.contribution());
         }
         records.push(record);
     }
@@ -384,7 +359,7 @@ async fn apply(
         }
     }
     for (record, _) in projected.values() {
-        tally_record(&mut tally, -1, record);
+        store::add_to_tally(&mut tally, -1, &record.contribution());
     }
     store::upsert_cases(&mut tx, &records).await?;
     store::apply_tally(&mut tx, &tally).await?;

@@ -133,7 +133,7 @@ pub(crate) async fn write_rows<R>(
         }
         Tx::Postgres(t) => {
             let mut changed = 0;
-            for part in rows.chunks((PG_PARAMS_PER_STATEMENT / cols).max(1)) {
+            for part in rows.chunks((crate::cases::PARAMS_PER_STATEMENT / cols).max(1)) {
                 let sql = format!("INSERT INTO {head} VALUES {} {tail}", numbered_rows(part.len(), cols));
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for r in part {
@@ -147,9 +147,6 @@ pub(crate) async fn write_rows<R>(
         }
     }
 }
-
-/// Parameters per multi-row statement on PostgreSQL (each statement is a round trip).
-const PG_PARAMS_PER_STATEMENT: usize = 2000;
 
 /// `($1, …, $cols), ($cols+1, …)`: the placeholders of `rows` rows.
 pub(crate) fn numbered_rows(rows: usize, cols: usize) -> String {

@@ -25,14 +25,12 @@ pub struct EventRow {
 /// On SQLite they are anonymous (`?`): SQLite finds a named parameter by a linear scan of the
 /// names and sqlx asks for every one, so named ones cost the square of their number.
 pub(crate) fn placeholders(tx: &Tx, rows: usize, cols: usize) -> String {
-    let cell = |i: usize| if tx.is_sqlite() { "?".to_string() } else { format!("${i}") };
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (0..cols).map(|c| cell(1 + r * cols + c)).collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    if tx.is_sqlite() {
+        let row = format!("({})", vec!["?"; cols].join(", "));
+        vec![row; rows].join(", ")
+    } else {
+        bulk::numbered_rows(rows, cols)
+    }
 }
 
 /// Parameters per statement: each statement costs a round trip to the database, so bulk
@@ -289,21 +287,53 @@ pub struct TallyDelta {
     pub overdue: i64,
 }
 
+/// What a case adds to the tallies: its outcome and where it belongs.
+pub struct Contribution<'a> {
+    pub outcome: &'a str,
+    pub outcome_date: Option<NaiveDate>,
+    pub venue_code: Option<&'a str>,
+    pub department_code: Option<&'a str>,
+    pub item_code: Option<&'a str>,
+    pub level: Option<i32>,
+    pub path: &'a str,
+    pub department_path: &'a str,
+}
+
+impl CaseRecord {
+    pub fn contribution(&self) -> Contribution<'_> {
+        Contribution {
+            outcome: &self.outcome,
+            outcome_date: self.outcome_date,
+            venue_code: self.venue_code.as_deref(),
+            department_code: self.department_code.as_deref(),
+            item_code: self.item_code.as_deref(),
+            level: self.level,
+            path: &self.path,
+            department_path: &self.department_path,
+        }
+    }
+}
+
+impl PriorCase {
+    pub fn contribution(&self) -> Contribution<'_> {
+        Contribution {
+            outcome: &self.outcome,
+            outcome_date: self.outcome_date,
+            venue_code: self.venue_code.as_deref(),
+            department_code: self.department_code.as_deref(),
+            item_code: self.item_code.as_deref(),
+            level: self.level,
+            path: &self.path,
+            department_path: &self.department_path,
+        }
+    }
+}
+
 /// Adds a case's contribution to the tallies (`sign` +1 for its new state, −1 for its old):
 /// only settled cases (on time, overdue) count there; running ones are read from case_record.
-#[allow(clippy::too_many_arguments)]
-pub fn add_to_tally(
-    deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta>,
-    sign: i64,
-    outcome: &str,
-    outcome_date: Option<NaiveDate>,
-    venue_code: Option<&str>,
-    department_code: Option<&str>,
-    item_code: Option<&str>,
-    level: Option<i32>,
-    path: &str,
-    department_path: &str,
-) {
+pub fn add_to_tally(deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta>, sign: i64, c: &Contribution<'_>) {
+    let Contribution { outcome, outcome_date, venue_code, department_code, item_code, level, path, department_path } =
+        *c;
     let Some(date) = outcome_date else { return };
     let (on_time, overdue) = match outcome {
         "on_time" => (sign, 0),
