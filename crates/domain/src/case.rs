@@ -136,41 +136,11 @@ pub struct CaseEvent {
 const MAX_ID: usize = 100;
 const MAX_TEXT: usize = 500;
 
-/// The event's JSON with the keys of every object sorted, so that equal content gives equal text.
+/// The event's JSON with the keys of every object sorted, so that equal content gives equal
+/// text: serde_json's objects are sorted maps (its `preserve_order` feature is off; a test of
+/// reordered keys guards this), so its compact text is that form.
 fn canonical(v: &Value) -> String {
-    let mut out = String::new();
-    write_sorted(v, &mut out);
-    out
-}
-
-fn write_sorted(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                write_sorted(&m[*k], out);
-            }
-            out.push('}');
-        }
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_sorted(x, out);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
+    v.to_string()
 }
 
 pub(crate) struct Fields<'a> {
