@@ -2,7 +2,7 @@
 //! overdue-rate report (spec/metrics.md). The CLI import and `POST /api/v1/case-events` both
 //! call [`ingest`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,7 +14,7 @@ use oversight_domain::case::{
 use oversight_domain::org::{Level, OrgKind, OrgPath, OrgUnit};
 use oversight_domain::supervision::SignalPlan;
 use oversight_store::audit::{self, NewAudit};
-use oversight_store::cases::{self as store, CaseQuery, CaseRecord, EventRow, GroupBy};
+use oversight_store::cases::{self as store, CaseQuery, CaseRecord, EventRow, GroupBy, NewEvent};
 use oversight_store::network as network_store;
 use oversight_store::supervision as store_alerts;
 use serde_json::json;
@@ -32,6 +32,10 @@ pub struct IngestReport {
 /// Events are applied in transactions of at most this many lines: large enough that a commit's
 /// cost is spread thin, small enough that other writers wait at most a fraction of a second.
 const CHUNK: usize = 50_000;
+
+/// The first chunk is this small, and each next one twice the last up to [`CHUNK`]: writing
+/// cannot start before a chunk is parsed, so a small first one lets it start at once.
+const FIRST_CHUNK: usize = 4_096;
 
 /// What an ingestion needs to know of the network and the catalogue.
 struct Lookup {
@@ -96,16 +100,18 @@ async fn ingest_chunks<'a>(
     let mut lines = lines.into_iter();
     let mut seen = 0;
     let mut parsing: Option<(tokio::task::JoinHandle<Result<Parsed, AppError>>, usize)> = None;
+    let mut size = FIRST_CHUNK;
     loop {
-        let mut raw: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+        let mut raw: Vec<(usize, String)> = Vec::with_capacity(size);
         for (n, text) in lines.by_ref() {
             if !text.trim().is_empty() {
                 raw.push((n, text.to_string()));
-                if raw.len() == CHUNK {
+                if raw.len() == size {
                     break;
                 }
             }
         }
+        size = (size * 2).min(CHUNK);
         seen += raw.len();
         let next = if raw.is_empty() {
             None
@@ -117,7 +123,7 @@ async fn ingest_chunks<'a>(
         if let Some((handle, upto)) = parsing.take() {
             let mut parsed = handle.await.map_err(|e| AppError::Unreadable(format!("解析事件的线程失败：{e}")))??;
             report.rejected.append(&mut parsed.rejected);
-            if !parsed.events.is_empty() {
+            if !parsed.rows.is_empty() {
                 apply(app, actor, &lookup, parsed, &mut report).await?;
             }
             progress(upto);
@@ -131,19 +137,28 @@ async fn ingest_chunks<'a>(
     Ok(report)
 }
 
-/// A chunk of lines parsed and checked: its events, its lines rejected, and the cases it
+/// A chunk of lines parsed and checked, in the form it is written in: its new events (the
+/// first line of each event id), its repeated ids, its lines rejected, and the cases it
 /// probably creates, already projected.
 struct Parsed {
     /// When the chunk was reported: every event's `reported_at`.
     now: DateTime<Utc>,
     /// The calendar of every projection of the chunk, made here or when it is written.
     calendar: Arc<oversight_domain::calendar::WorkCalendar>,
-    events: Vec<(usize, CaseEvent)>,
+    /// The first line of each event id, as stored; `arrival` counts from 0 within the chunk
+    /// until numbers are reserved for it.
+    rows: Vec<NewEvent>,
+    /// Each row's line and event.
+    lines: Vec<usize>,
+    bodies: Vec<EventBody>,
+    /// Later lines of an event id of the chunk: line, the id's row, the line's case and
+    /// content (judged against whatever content the id ends up with).
+    repeats: Vec<(usize, usize, String, String)>,
     rejected: Vec<RowError>,
-    /// Cases whose `received` is in the chunk, projected from the chunk's events alone (each
-    /// event's arrival being its place in the chunk). Ingestion takes such a projection when
-    /// the case turns out to be new and every one of its events is written; it projects again
-    /// otherwise. This moves the projection of new cases off the writing thread.
+    /// Cases whose `received` is in the chunk, projected from the chunk's events alone.
+    /// Ingestion takes such a projection when the case turns out to be new and every one of
+    /// its events is written; it projects again otherwise. This moves the projection of new
+    /// cases off the writing thread.
     projected: HashMap<String, (CaseRecord, Vec<oversight_store::supervision::AlertRow>)>,
     /// What the projected cases add to the tallies.
     tally: Tally,
@@ -163,27 +178,45 @@ fn prepare_chunk(
     let mut parsed = Parsed {
         now,
         calendar: calendar.clone(),
-        events: Vec::with_capacity(raw.len()),
+        rows: Vec::with_capacity(raw.len()),
+        lines: Vec::with_capacity(raw.len()),
+        bodies: Vec::with_capacity(raw.len()),
+        repeats: Vec::new(),
         rejected: Vec::new(),
         projected: HashMap::new(),
         tally: Tally::new(),
     };
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(raw.len());
     for (line, text) in raw {
-        match parse_event(line, &text).and_then(|e| check_codes(line, &e, lookup, actor).map(|()| e)) {
-            Ok(e) => parsed.events.push((line, e)),
-            Err(err) => parsed.rejected.push(err),
+        let e = match parse_event(line, &text).and_then(|e| check_codes(line, &e, lookup, actor).map(|()| e)) {
+            Ok(e) => e,
+            Err(err) => {
+                parsed.rejected.push(err);
+                continue;
+            }
+        };
+        if let Some(&row) = index.get(&e.event_id) {
+            parsed.repeats.push((line, row, e.case_no, e.canonical));
+            continue;
         }
-    }
-    let mut lives: HashMap<&str, Vec<StoredEvent>> = HashMap::new();
-    for (i, (_, e)) in parsed.events.iter().enumerate() {
-        lives.entry(e.case_no.as_str()).or_default().push(StoredEvent {
-            event_id: e.event_id.clone(),
+        index.insert(e.event_id.clone(), parsed.rows.len());
+        parsed.rows.push(NewEvent {
+            r#type: e.body.type_name(),
             at: e.at.with_timezone(&Utc),
-            date: e.at.with_timezone(&tz).date_naive(),
-            arrival: i as i64,
-            reported_at: now,
-            body: e.body.clone(),
+            local_date: e.at.with_timezone(&tz).date_naive(),
+            arrival: parsed.rows.len() as i64,
+            event_id: e.event_id,
+            case_no: e.case_no,
+            content: e.canonical,
         });
+        parsed.lines.push(line);
+        parsed.bodies.push(e.body);
+    }
+    drop(index);
+    // Repeated ids change no case: a repeat is a duplicate of its row or a conflict.
+    let mut lives: HashMap<&str, Vec<StoredEvent>> = HashMap::new();
+    for (row, body) in parsed.rows.iter().zip(&parsed.bodies) {
+        lives.entry(row.case_no.as_str()).or_default().push(stored(row, body.clone(), now));
     }
     for (case_no, events) in lives {
         if events.iter().any(|e| matches!(e.body, EventBody::Received { .. })) {
@@ -194,6 +227,18 @@ fn prepare_chunk(
         }
     }
     Ok(parsed)
+}
+
+/// An event about to be written, in the domain's form.
+fn stored(row: &NewEvent, body: EventBody, reported_at: DateTime<Utc>) -> StoredEvent {
+    StoredEvent {
+        event_id: row.event_id.clone(),
+        at: row.at,
+        date: row.local_date,
+        arrival: row.arrival,
+        reported_at,
+        body,
+    }
 }
 
 /// Unknown item and venue codes, and venues outside a department system's scope.
@@ -226,16 +271,15 @@ async fn apply(
     parsed: Parsed,
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
-    let tz = app.config.tz();
-    let Parsed { now, calendar, events: chunk, mut projected, mut tally, .. } = parsed;
+    let Parsed { now, calendar, mut rows, mut lines, mut bodies, mut repeats, mut projected, mut tally, .. } = parsed;
     let mut tx = app.db.begin().await?;
     oversight_store::bulk::begin_bulk(&mut tx).await?;
     // Cases seen before: their stored events are read back; a new case is projected from the
     // chunk alone. A department system may only touch cases of its venues.
     let mut existing: HashMap<String, store::PriorCase> = HashMap::new();
-    let mut foreign: BTreeSet<String> = BTreeSet::new();
+    let mut foreign: HashSet<String> = HashSet::new();
     {
-        let mut case_nos: Vec<&str> = chunk.iter().map(|(_, e)| e.case_no.as_str()).collect();
+        let mut case_nos: Vec<&str> = rows.iter().map(|r| r.case_no.as_str()).collect();
         case_nos.sort_unstable();
         case_nos.dedup();
         for prior in store::prior_cases(&mut tx, &case_nos).await? {
@@ -250,91 +294,102 @@ async fn apply(
             existing.insert(prior.case_no.clone(), prior);
         }
     }
-    let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
-    // The first line of each event id is written; a repeat within the chunk is judged against
-    // whatever content that id ends up with.
-    let mut rows: Vec<EventRow> = Vec::with_capacity(chunk.len());
-    let mut written: Vec<(usize, EventBody)> = Vec::with_capacity(chunk.len());
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(chunk.len());
-    let mut repeats: Vec<(usize, CaseEvent)> = Vec::new();
-    // Cases with an event not written: their projection from the whole chunk does not hold.
-    let mut partial: BTreeSet<String> = BTreeSet::new();
-    for (i, (line, e)) in chunk.into_iter().enumerate() {
-        if foreign.contains(&e.case_no) {
-            report.rejected.push(RowError::new(line, "case_no", format!("办件 {} 不在本接口密钥的范围内", e.case_no)));
-            continue;
-        }
-        if index.contains_key(&e.event_id) {
-            partial.insert(e.case_no.clone());
-            repeats.push((line, e));
-            continue;
-        }
-        index.insert(e.event_id.clone(), rows.len());
-        rows.push(EventRow {
-            r#type: e.body.type_name().to_string(),
-            at: e.at.with_timezone(&Utc),
-            local_date: e.at.with_timezone(&tz).date_naive(),
-            arrival: first + i as i64,
-            reported_at: now,
-            source: actor.label.clone(),
-            event_id: e.event_id,
-            case_no: e.case_no,
-            content: e.canonical,
+    if !foreign.is_empty() {
+        let refuse = |line: usize, case_no: &str| {
+            RowError::new(line, "case_no", format!("办件 {case_no} 不在本接口密钥的范围内"))
+        };
+        repeats.retain(|(line, row, case_no, _)| {
+            if foreign.contains(case_no) {
+                report.rejected.push(refuse(*line, case_no));
+                false
+            } else if foreign.contains(&rows[*row].case_no) {
+                // Its id's first line, of another case, was refused: this line differs from it.
+                let id = &rows[*row].event_id;
+                report.rejected.push(RowError::new(*line, "event_id", format!("事件 {id} 在本批中重复且内容不同")));
+                false
+            } else {
+                true
+            }
         });
-        written.push((line, e.body));
+        let mut kept = (Vec::new(), Vec::new(), Vec::new());
+        // Where each row kept moved to.
+        let mut moved: Vec<Option<usize>> = Vec::with_capacity(rows.len());
+        for ((row, line), body) in rows.into_iter().zip(lines).zip(bodies) {
+            if foreign.contains(&row.case_no) {
+                report.rejected.push(refuse(line, &row.case_no));
+                moved.push(None);
+            } else {
+                moved.push(Some(kept.0.len()));
+                kept.0.push(row);
+                kept.1.push(line);
+                kept.2.push(body);
+            }
+        }
+        (rows, lines, bodies) = kept;
+        for (i, row) in rows.iter_mut().enumerate() {
+            row.arrival = i as i64;
+        }
+        for (_, row, ..) in &mut repeats {
+            *row = moved[*row].expect("repeats of refused rows were answered above");
+        }
     }
-    let mut stored_content: HashMap<usize, String> = HashMap::new();
-    for (i, content) in store::insert_new_events(&mut tx, &rows).await? {
-        partial.insert(rows[i].case_no.clone());
+    let first = store::reserve_arrivals(&mut tx, rows.len() as i64).await?;
+    for row in &mut rows {
+        row.arrival += first;
+    }
+    let clashes = store::insert_new_events(&mut tx, &rows, now, &actor.label).await?;
+    // Stored content of the ids stored before, by row.
+    let mut stored_content: HashMap<usize, String> = HashMap::with_capacity(clashes.len());
+    // Cases with an event not written: their projection from the whole chunk does not hold.
+    let mut partial: HashSet<&str> = HashSet::new();
+    for (i, content) in clashes {
+        partial.insert(&rows[i].case_no);
         if content == rows[i].content {
             report.duplicate += 1;
         } else {
-            let (line, _) = written[i];
             report.rejected.push(RowError::new(
-                line,
+                lines[i],
                 "event_id",
                 format!("事件 {} 已存在且内容不同", rows[i].event_id),
             ));
         }
         stored_content.insert(i, content);
     }
-    for (line, e) in repeats {
-        let i = index[&e.event_id];
-        let content = stored_content.get(&i).unwrap_or(&rows[i].content);
-        if *content == e.canonical {
+    for (line, row, _, content) in &repeats {
+        let against = stored_content.get(row).unwrap_or(&rows[*row].content);
+        if against == content {
             report.duplicate += 1;
         } else {
-            report.rejected.push(RowError::new(line, "event_id", format!("事件 {} 已存在且内容不同", e.event_id)));
+            report.rejected.push(RowError::new(
+                *line,
+                "event_id",
+                format!("事件 {} 已存在且内容不同", rows[*row].event_id),
+            ));
         }
     }
-    let mut touched: BTreeSet<String> = BTreeSet::new();
-    let mut fresh: HashMap<String, Vec<StoredEvent>> = HashMap::new();
-    for (i, (row, (_, body))) in rows.iter().zip(written).enumerate() {
+    let mut touched: HashSet<&str> = HashSet::new();
+    let mut fresh: HashMap<&str, Vec<StoredEvent>> = HashMap::new();
+    for (i, (row, body)) in rows.iter().zip(bodies).enumerate() {
         if stored_content.contains_key(&i) {
             continue;
         }
-        touched.insert(row.case_no.clone());
-        let whole = !partial.contains(&row.case_no) && projected.contains_key(&row.case_no);
-        if !existing.contains_key(&row.case_no) && !whole {
-            fresh.entry(row.case_no.clone()).or_default().push(StoredEvent {
-                event_id: row.event_id.clone(),
-                at: row.at,
-                date: row.local_date,
-                arrival: row.arrival,
-                reported_at: row.reported_at,
-                body,
-            });
+        let case_no = row.case_no.as_str();
+        touched.insert(case_no);
+        let whole = !partial.contains(case_no) && projected.contains_key(case_no);
+        if !existing.contains_key(case_no) && !whole {
+            fresh.entry(case_no).or_default().push(stored(row, body, now));
         }
     }
     let accepted_here = rows.len() - stored_content.len();
-    drop(rows);
-    let seen: Vec<&str> = touched.iter().filter(|c| existing.contains_key(*c)).map(String::as_str).collect();
-    let stored = store::events_of_cases(&mut tx, &seen).await?;
-    let mut lives: Vec<(String, Vec<StoredEvent>)> = stored
+    let seen: Vec<&str> = touched.iter().copied().filter(|c| existing.contains_key(*c)).collect();
+    let before = store::events_of_cases(&mut tx, &seen).await?;
+    let mut lives: Vec<(&str, Vec<StoredEvent>)> = before
         .chunk_by(|a, b| a.case_no == b.case_no)
-        .map(|rows| (rows[0].case_no.clone(), rows.iter().filter_map(stored_event).collect()))
+        .map(|events| {
+            let case_no = touched.get(events[0].case_no.as_str()).copied().unwrap_or_default();
+            (case_no, events.iter().filter_map(stored_event).collect())
+        })
         .collect();
-    drop(stored);
     lives.extend(fresh);
     // The tallies: each touched case's old contribution out, its new one in (the projections
     // made while parsing are in already; those not taken come out again).
@@ -344,16 +399,16 @@ async fn apply(
         let (record, state) = project_record(app, lookup, &calendar, case_no, events, now)?;
         alerts.extend(crate::supervision::case_alerts(&record, &state, now));
         store::add_to_tally(&mut tally, 1, &record.contribution());
-        if let Some(p) = existing.get(case_no) {
+        if let Some(p) = existing.get(*case_no) {
             store::add_to_tally(&mut tally, -1, &p.contribution());
         }
         records.push(record);
     }
     for case_no in &touched {
-        if existing.contains_key(case_no) || partial.contains(case_no) {
+        if existing.contains_key(*case_no) || partial.contains(case_no) {
             continue;
         }
-        if let Some((record, raised)) = projected.remove(case_no) {
+        if let Some((record, raised)) = projected.remove(*case_no) {
             records.push(record);
             alerts.extend(raised);
         }
@@ -361,28 +416,38 @@ async fn apply(
     for (record, _) in projected.values() {
         store::add_to_tally(&mut tally, -1, &record.contribution());
     }
+    // In key order, as the tallies are: each tree is written from one end to the other.
+    records.sort_unstable_by(|a, b| a.case_no.cmp(&b.case_no));
     store::upsert_cases(&mut tx, &records).await?;
     store::apply_tally(&mut tx, &tally).await?;
     store_alerts::insert_alerts(&mut tx, &alerts).await?;
+    let cases = touched.len();
+    drop((touched, partial, lives, stored_content));
     if accepted_here > 0 {
         audit::append(
             &mut tx,
             NewAudit {
                 actor: &actor.label,
                 action: "case_events.ingest",
-                target: &format!("{} 件", touched.len()),
+                target: &format!("{cases} 件"),
                 path: &actor.audit_path(),
-                detail: json!({ "accepted": accepted_here, "cases": touched.len() }),
+                detail: json!({ "accepted": accepted_here, "cases": cases }),
             },
             now,
         )
         .await?;
     }
     tx.commit().await?;
+    oversight_store::bulk::checkpoint(&app.db, |copy| {
+        tokio::spawn(copy);
+    })
+    .await?;
     report.accepted += accepted_here;
     if accepted_here > 0 {
         app.monitor_wake.notify_one();
     }
+    // Freeing millions of strings is left to another thread.
+    tokio::task::spawn_blocking(move || drop((rows, lines, before, records, alerts, tally, existing)));
     Ok(())
 }
 

@@ -7,8 +7,12 @@
 //! A row is given as its [`Cell`]s, in column order, so each table lists its columns once for
 //! both backends.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
+use std::ffi::c_int;
+
+use rusqlite::ffi;
 use sqlx::AssertSqlSafe;
 
 use crate::{Result, Tx};
@@ -23,31 +27,180 @@ pub(crate) enum Cell<'a> {
     Time(Option<DateTime<Utc>>),
 }
 
-/// A time as sqlx writes it to SQLite, so that rows written here and rows written through sqlx
-/// read, sort and compare alike.
-pub(crate) fn sqlite_time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
-}
-
-/// A date as sqlx writes it to SQLite.
-pub(crate) fn sqlite_date(d: &NaiveDate) -> String {
-    // `Display` writes `%F` without parsing a format string on every call.
-    d.to_string()
-}
-
-impl rusqlite::ToSql for Cell<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match *self {
-            Cell::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Cell::Int(Some(i)) => ToSqlOutput::Owned(Value::Integer(i.into())),
-            Cell::Big(Some(i)) => ToSqlOutput::Owned(Value::Integer(i)),
-            Cell::Date(Some(d)) => ToSqlOutput::Owned(Value::Text(sqlite_date(&d))),
-            Cell::Time(Some(t)) => ToSqlOutput::Owned(Value::Text(sqlite_time(&t))),
-            Cell::Text(None) | Cell::Int(None) | Cell::Big(None) | Cell::Date(None) | Cell::Time(None) => {
-                ToSqlOutput::Owned(Value::Null)
-            }
-        })
+/// A time as sqlx writes it to SQLite (RFC 3339, `+00:00`, the fraction in 3, 6 or 9 digits
+/// when there is one), so that rows written here and rows written through sqlx read, sort and
+/// compare alike. Written by hand: a bulk load writes millions of them.
+fn push_time(out: &mut String, t: &DateTime<Utc>) {
+    let nanos = t.timestamp_subsec_nanos();
+    if !(0..=9999).contains(&t.year()) || nanos >= 1_000_000_000 {
+        out.push_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+        return;
     }
+    push_date(out, &t.date_naive());
+    out.push('T');
+    push_digits(out, t.hour(), 2);
+    out.push(':');
+    push_digits(out, t.minute(), 2);
+    out.push(':');
+    push_digits(out, t.second(), 2);
+    if nanos != 0 {
+        out.push('.');
+        if nanos % 1_000_000 == 0 {
+            push_digits(out, nanos / 1_000_000, 3);
+        } else if nanos % 1_000 == 0 {
+            push_digits(out, nanos / 1_000, 6);
+        } else {
+            push_digits(out, nanos, 9);
+        }
+    }
+    out.push_str("+00:00");
+}
+
+/// A date as sqlx writes it to SQLite (`YYYY-MM-DD`).
+fn push_date(out: &mut String, d: &NaiveDate) {
+    if !(0..=9999).contains(&d.year()) {
+        out.push_str(&d.to_string());
+        return;
+    }
+    push_digits(out, d.year() as u32, 4);
+    out.push('-');
+    push_digits(out, d.month(), 2);
+    out.push('-');
+    push_digits(out, d.day(), 2);
+}
+
+/// `n` in exactly `width` decimal digits (zeros in front).
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for p in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
+    }
+}
+
+/// A statement prepared once and run for many rows, its values bound where they lie.
+///
+/// rusqlite gives SQLite a copy of every text it binds (a heap allocation and a copy per value,
+/// an eighth of the writer's time in an import); here texts are bound in place
+/// (`SQLITE_STATIC`), which is sound because a row's values outlive the one step that reads
+/// them: the statement is reset and its bindings cleared before [`Prepared::run`] returns.
+struct Prepared<'c> {
+    db: *mut ffi::sqlite3,
+    stmt: *mut ffi::sqlite3_stmt,
+    /// The texts of a row's dates and times, written before anything is bound.
+    scratch: String,
+    _conn: std::marker::PhantomData<&'c rusqlite::Connection>,
+}
+
+impl<'c> Prepared<'c> {
+    fn new(conn: &'c rusqlite::Connection, sql: &str) -> rusqlite::Result<Prepared<'c>> {
+        // SAFETY: the connection is open for 'c, which the statement cannot outlive; it is
+        // finalized on drop. `sql` is passed with its length, so it needs no terminating NUL.
+        unsafe {
+            let db = conn.handle();
+            let mut stmt = std::ptr::null_mut();
+            let len = c_int::try_from(sql.len()).map_err(|_| rusqlite::Error::InvalidQuery)?;
+            let rc = ffi::sqlite3_prepare_v3(
+                db,
+                sql.as_ptr().cast(),
+                len,
+                ffi::SQLITE_PREPARE_PERSISTENT as u32,
+                &mut stmt,
+                std::ptr::null_mut(),
+            );
+            check(db, rc)?;
+            Ok(Prepared { db, stmt, scratch: String::new(), _conn: std::marker::PhantomData })
+        }
+    }
+
+    /// Runs the statement once with `cells` bound in order; returns the rows it changed.
+    fn run(&mut self, cells: &[Cell<'_>]) -> rusqlite::Result<usize> {
+        // Dates and times are written first, all of them, so that the scratch text no longer
+        // moves when its parts are bound.
+        self.scratch.clear();
+        let mut spans = [(0usize, 0usize); MAX_CELLS];
+        for (i, cell) in cells.iter().enumerate() {
+            let start = self.scratch.len();
+            match cell {
+                Cell::Date(Some(d)) => push_date(&mut self.scratch, d),
+                Cell::Time(Some(t)) => push_time(&mut self.scratch, t),
+                _ => {}
+            }
+            spans[i] = (start, self.scratch.len());
+        }
+        // SAFETY: every pointer bound stays valid until the statement is reset and its
+        // bindings cleared below: `cells` is borrowed and `self.scratch` is not touched again
+        // before then. Indexes are 1-based and below the statement's parameter count.
+        unsafe {
+            let outcome = (|| {
+                for (i, cell) in cells.iter().enumerate() {
+                    let at = (i + 1) as c_int;
+                    let rc = match *cell {
+                        Cell::Text(Some(s)) => bind_text(self.stmt, at, s.as_bytes()),
+                        Cell::Date(Some(_)) | Cell::Time(Some(_)) => {
+                            bind_text(self.stmt, at, &self.scratch.as_bytes()[spans[i].0..spans[i].1])
+                        }
+                        Cell::Int(Some(v)) => ffi::sqlite3_bind_int64(self.stmt, at, v.into()),
+                        Cell::Big(Some(v)) => ffi::sqlite3_bind_int64(self.stmt, at, v),
+                        Cell::Text(None) | Cell::Int(None) | Cell::Big(None) | Cell::Date(None) | Cell::Time(None) => {
+                            ffi::sqlite3_bind_null(self.stmt, at)
+                        }
+                    };
+                    check(self.db, rc)?;
+                }
+                match ffi::sqlite3_step(self.stmt) {
+                    ffi::SQLITE_DONE => Ok(ffi::sqlite3_changes(self.db) as usize),
+                    rc => Err(failure(self.db, rc)),
+                }
+            })();
+            ffi::sqlite3_reset(self.stmt);
+            ffi::sqlite3_clear_bindings(self.stmt);
+            outcome
+        }
+    }
+}
+
+impl Drop for Prepared<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the statement was prepared on this connection and is finalized once.
+        unsafe {
+            ffi::sqlite3_finalize(self.stmt);
+        }
+    }
+}
+
+/// The most cells a row of a bulk statement has.
+const MAX_CELLS: usize = 32;
+
+/// # Safety
+/// `stmt` is a live statement and `text` stays valid until it is reset (bound in place).
+unsafe fn bind_text(stmt: *mut ffi::sqlite3_stmt, at: c_int, text: &[u8]) -> c_int {
+    // SAFETY: as the caller promises; SQLITE_STATIC tells SQLite not to copy nor free it.
+    unsafe {
+        ffi::sqlite3_bind_text64(
+            stmt,
+            at,
+            text.as_ptr().cast(),
+            text.len() as u64,
+            ffi::SQLITE_STATIC(),
+            ffi::SQLITE_UTF8 as u8,
+        )
+    }
+}
+
+fn check(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Result<()> {
+    if rc == ffi::SQLITE_OK { Ok(()) } else { Err(failure(db, rc)) }
+}
+
+#[cold]
+fn failure(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Error {
+    // SAFETY: `db` is an open connection; its message is copied before anything else runs on it.
+    let (code, message) = unsafe {
+        (
+            ffi::sqlite3_extended_errcode(db),
+            std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)).to_string_lossy().into_owned(),
+        )
+    };
+    let code = if code & 0xff == rc & 0xff { code } else { rc };
+    rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(message))
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
@@ -88,44 +241,112 @@ async fn direct<R>(
 }
 
 /// Lets the SQLite writer keep up to 64 MiB of pages from this transaction on, so that a bulk
-/// load changes its pages in memory instead of spilling them to the WAL and reading them back;
-/// [`end_bulk`] gives the memory back. Nothing on PostgreSQL.
+/// load changes its pages in memory instead of spilling them to the WAL and reading them back,
+/// and stops it copying the WAL into the database file after its commits: that copy waits for
+/// the disk, so [`checkpoint`] makes it on another connection. [`end_bulk`] undoes both.
+/// Nothing on PostgreSQL.
 pub async fn begin_bulk(tx: &mut Tx) -> Result<()> {
-    on_sqlite(tx, |conn| conn.execute_batch("PRAGMA cache_size = -65536")).await?;
+    on_sqlite(tx, |conn| conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0")).await?;
+    Ok(())
+}
+
+/// Copies what the SQLite WAL holds into the database file on a connection of its own, so that
+/// a bulk load's commits do not wait for the disk: a passive checkpoint never waits for the
+/// writer nor makes it wait, and the writer starts the WAL afresh once it has all been copied.
+#[derive(Debug)]
+pub struct Checkpointer {
+    pool: sqlx::SqlitePool,
+    running: AtomicBool,
+    /// Pages in the WAL when last looked at.
+    wal_pages: AtomicI64,
+}
+
+/// A bulk load waits for the copy when the WAL holds more than this many pages (4 KiB each):
+/// the WAL is not restarted while copies lag behind the writer, and it is read beside the
+/// database file by every reader.
+const MAX_WAL_PAGES: i64 = 256 * 1024;
+
+impl Checkpointer {
+    pub(crate) fn new(options: &sqlx::sqlite::SqliteConnectOptions) -> Checkpointer {
+        Checkpointer {
+            pool: sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_lazy_with(options.clone()),
+            running: AtomicBool::new(false),
+            wal_pages: AtomicI64::new(0),
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn run(&self) -> Result<()> {
+        let (_busy, pages, _copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&self.pool).await?;
+        self.wal_pages.store(pages, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// After a bulk commit: copies the WAL into the database file, in the background (`spawn`
+/// runs the future it is given), unless the WAL has grown past [`MAX_WAL_PAGES`]: then the
+/// copy is awaited, so that the writer's next transaction starts the WAL afresh. A copy
+/// already running is not doubled. Nothing on PostgreSQL.
+pub async fn checkpoint<S>(db: &crate::Db, spawn: S) -> Result<()>
+where
+    S: FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>),
+{
+    let crate::Db::Sqlite { checkpointer, .. } = db else { return Ok(()) };
+    if checkpointer.wal_pages.load(Ordering::Relaxed) > MAX_WAL_PAGES {
+        // The pool's one connection makes this wait for a copy in the background, if any.
+        checkpointer.run().await?;
+        // All copied: the writer's next transaction starts the WAL afresh.
+        checkpointer.wal_pages.store(0, Ordering::Relaxed);
+        return Ok(());
+    }
+    if checkpointer.running.swap(true, Ordering::AcqRel) {
+        return Ok(());
+    }
+    let checkpointer = checkpointer.clone();
+    spawn(Box::pin(async move {
+        if let Err(e) = checkpointer.run().await {
+            tracing::warn!("copying the WAL into the database file: {e}");
+        }
+        checkpointer.running.store(false, Ordering::Release);
+    }));
     Ok(())
 }
 
 /// Returns the SQLite writer to its default page cache (2 MiB) and frees the rest, so that a
-/// server that imported once does not keep the memory.
+/// server that imported once does not keep the memory, and lets it checkpoint again.
 pub async fn end_bulk(db: &crate::Db) -> Result<()> {
     if let crate::Db::Sqlite { write, .. } = db {
         sqlx::query("PRAGMA cache_size = -2000").execute(write).await?;
+        sqlx::query("PRAGMA wal_autocheckpoint = 1000").execute(write).await?;
         sqlx::query("PRAGMA shrink_memory").execute(write).await?;
     }
     Ok(())
 }
 
-/// Writes `rows` into `INSERT INTO {head} VALUES (…) {tail}` with `cols` cells a row; returns
-/// the rows changed.
-pub(crate) async fn write_rows<R>(
+/// Writes `rows` into `INSERT INTO {head} VALUES (…) {tail}`, each row given as its `N`
+/// cells; returns the rows changed.
+pub(crate) async fn write_rows<R, const N: usize>(
     tx: &mut Tx,
     head: &str,
     tail: &str,
-    cols: usize,
     rows: &[R],
-    cells: impl Fn(&R) -> Vec<Cell<'_>>,
+    cells: impl Fn(&R) -> [Cell<'_>; N],
 ) -> Result<u64> {
     if rows.is_empty() {
         return Ok(0);
     }
     match tx {
         Tx::Sqlite(t) => {
-            let sql = format!("INSERT INTO {head} VALUES ({}) {tail}", vec!["?"; cols].join(", "));
+            let sql = format!("INSERT INTO {head} VALUES ({}) {tail}", ["?"; N].join(", "));
             direct(t, |conn| {
-                let mut statement = conn.prepare(&sql)?;
+                let mut statement = Prepared::new(conn, &sql)?;
                 let mut changed = 0;
                 for r in rows {
-                    changed += statement.execute(rusqlite::params_from_iter(cells(r)))? as u64;
+                    changed += statement.run(&cells(r))? as u64;
                 }
                 Ok(changed)
             })
@@ -133,8 +354,8 @@ pub(crate) async fn write_rows<R>(
         }
         Tx::Postgres(t) => {
             let mut changed = 0;
-            for part in rows.chunks((crate::cases::PARAMS_PER_STATEMENT / cols).max(1)) {
-                let sql = format!("INSERT INTO {head} VALUES {} {tail}", numbered_rows(part.len(), cols));
+            for part in rows.chunks((crate::cases::PARAMS_PER_STATEMENT / N).max(1)) {
+                let sql = format!("INSERT INTO {head} VALUES {} {tail}", numbered_rows(part.len(), N));
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for r in part {
                     for cell in cells(r) {
@@ -146,6 +367,26 @@ pub(crate) async fn write_rows<R>(
             Ok(changed)
         }
     }
+}
+
+/// Inserts `rows` into `INSERT INTO {head} VALUES (…) {tail}` on SQLite, one statement a row;
+/// for each row that changed nothing, calls `unchanged(index, conn)`.
+pub(crate) fn insert_each<'a, R, T, const N: usize>(
+    conn: &rusqlite::Connection,
+    head: &str,
+    tail: &str,
+    rows: &'a [R],
+    cells: impl Fn(&'a R) -> [Cell<'a>; N],
+    mut unchanged: impl FnMut(usize, &'a R) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut statement = Prepared::new(conn, &format!("INSERT INTO {head} VALUES ({}) {tail}", ["?"; N].join(", ")))?;
+    let mut out = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if statement.run(&cells(r))? == 0 {
+            out.push(unchanged(i, r)?);
+        }
+    }
+    Ok(out)
 }
 
 /// `($1, …, $cols), ($cols+1, …)`: the placeholders of `rows` rows.
@@ -165,7 +406,31 @@ mod tests {
 
     use super::*;
     use crate::Db;
-    use crate::cases::{EventRow, insert_new_events};
+    use crate::cases::{NewEvent, insert_new_events};
+
+    fn time_text(t: &DateTime<Utc>) -> String {
+        let mut text = String::new();
+        push_time(&mut text, t);
+        text
+    }
+
+    /// The hand-written texts are chrono's (which sqlx uses), fraction or none, any year.
+    #[test]
+    fn times_and_dates_are_written_as_chrono_writes_them() {
+        let base = Utc.with_ymd_and_hms(2011, 3, 2, 1, 5, 7).unwrap();
+        for nanos in [0, 250_000_000, 1_000_000, 123_456_000, 1_000, 999_999_999, 7] {
+            let t = base + chrono::Duration::nanoseconds(nanos);
+            assert_eq!(time_text(&t), t.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+        }
+        for (y, m, d) in [(2011, 3, 2), (1, 1, 1), (9999, 12, 31), (10000, 1, 1), (-5, 6, 7)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let mut text = String::new();
+            push_date(&mut text, &date);
+            assert_eq!(text, date.to_string());
+            let t = date.and_hms_opt(23, 59, 58).unwrap().and_utc();
+            assert_eq!(time_text(&t), t.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+        }
+    }
 
     /// Rows written here must read, sort and compare like rows written through sqlx, and an id
     /// stored already must come back with its stored content.
@@ -175,21 +440,21 @@ mod tests {
         let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
         db.migrate().await.unwrap();
         let at = Utc.with_ymd_and_hms(2011, 3, 2, 1, 15, 7).unwrap() + chrono::Duration::milliseconds(250);
-        let event = |id: &str, content: &str| EventRow {
+        let event = |id: &str, content: &str| NewEvent {
             event_id: id.to_string(),
             case_no: "C1".to_string(),
-            r#type: "received".to_string(),
+            r#type: "received",
             at,
             local_date: NaiveDate::from_ymd_opt(2011, 3, 2).unwrap(),
             arrival: 1,
-            reported_at: at,
             content: content.to_string(),
-            source: "cli".to_string(),
         };
         let mut tx = db.begin().await.unwrap();
-        let first = insert_new_events(&mut tx, &[event("e1", "{\"a\":1}"), event("e2", "{}")]).await.unwrap();
+        let first =
+            insert_new_events(&mut tx, &[event("e1", "{\"a\":1}"), event("e2", "{}")], at, "cli").await.unwrap();
         assert!(first.is_empty());
-        let again = insert_new_events(&mut tx, &[event("e3", "{}"), event("e1", "{\"a\":2}")]).await.unwrap();
+        let again =
+            insert_new_events(&mut tx, &[event("e3", "{}"), event("e1", "{\"a\":2}")], at, "cli").await.unwrap();
         assert_eq!(again, vec![(1, "{\"a\":1}".to_string())]);
         let Tx::Sqlite(t) = &mut tx else { panic!("SQLite") };
         let (stored_at, stored_date): (String, String) =

@@ -85,22 +85,35 @@ pub async fn reserve_arrivals(tx: &mut Tx, n: i64) -> Result<i64> {
     Ok(last - n + 1)
 }
 
-/// Stores the events whose id is new. Returns the events whose id was stored already (by
-/// their index in `events`) with the stored content, to tell a duplicate from a conflict. The
-/// ids within `events` must differ.
-pub async fn insert_new_events(tx: &mut Tx, events: &[EventRow]) -> Result<Vec<(usize, String)>> {
+/// An event to store; the time it was reported and its source are the whole batch's.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub case_no: String,
+    pub r#type: &'static str,
+    pub at: DateTime<Utc>,
+    pub local_date: NaiveDate,
+    pub arrival: i64,
+    pub content: String,
+}
+
+/// Stores the events whose id is new, reported at `reported_at` by `source`. Returns the
+/// events whose id was stored already (by their index in `events`) with the stored content,
+/// to tell a duplicate from a conflict. The ids within `events` must differ.
+pub async fn insert_new_events(
+    tx: &mut Tx,
+    events: &[NewEvent],
+    reported_at: DateTime<Utc>,
+    source: &str,
+) -> Result<Vec<(usize, String)>> {
     let insert = format!("INSERT INTO case_event ({EVENT_COLUMNS}) VALUES");
     let conflict = "ON CONFLICT (event_id) DO NOTHING";
+    let event_cells = |e| event_cells(e, reported_at, source);
     let direct = bulk::on_sqlite(tx, |conn| {
-        let mut add = conn.prepare(&format!("{insert} ({}) {conflict}", ["?"; 9].join(", ")))?;
         let mut stored = conn.prepare("SELECT content FROM case_event WHERE event_id = ?")?;
-        let mut clashes = Vec::new();
-        for (i, e) in events.iter().enumerate() {
-            if add.execute(event_cells(e))? == 0 {
-                clashes.push((i, stored.query_row([&e.event_id], |r| r.get(0))?));
-            }
-        }
-        Ok(clashes)
+        bulk::insert_each(conn, &format!("case_event ({EVENT_COLUMNS})"), conflict, events, event_cells, |i, e| {
+            Ok((i, stored.query_row([&e.event_id], |r| r.get(0))?))
+        })
     })
     .await?;
     if let Some(clashes) = direct {
@@ -132,17 +145,17 @@ pub async fn insert_new_events(tx: &mut Tx, events: &[EventRow]) -> Result<Vec<(
     Ok(events.iter().enumerate().filter_map(|(i, e)| stored.get(&e.event_id).map(|c| (i, c.clone()))).collect())
 }
 
-fn event_cells(e: &EventRow) -> [Cell<'_>; 9] {
+fn event_cells<'a>(e: &'a NewEvent, reported_at: DateTime<Utc>, source: &'a str) -> [Cell<'a>; 9] {
     [
         Cell::Text(Some(&e.event_id)),
         Cell::Text(Some(&e.case_no)),
-        Cell::Text(Some(&e.r#type)),
+        Cell::Text(Some(e.r#type)),
         Cell::Time(Some(e.at)),
         Cell::Date(Some(e.local_date)),
         Cell::Big(Some(e.arrival)),
-        Cell::Time(Some(e.reported_at)),
+        Cell::Time(Some(reported_at)),
         Cell::Text(Some(&e.content)),
-        Cell::Text(Some(&e.source)),
+        Cell::Text(Some(source)),
     ]
 }
 
@@ -198,8 +211,8 @@ pub async fn upsert_cases(tx: &mut Tx, records: &[CaseRecord]) -> Result<()> {
     let updates: Vec<String> =
         CASE_COLUMNS.split(',').map(str::trim).skip(1).map(|c| format!("{c} = excluded.{c}")).collect();
     let tail = format!("ON CONFLICT (case_no) DO UPDATE SET {}", updates.join(", "));
-    bulk::write_rows(tx, &format!("case_record ({CASE_COLUMNS})"), &tail, 24, records, |r| {
-        vec![
+    bulk::write_rows(tx, &format!("case_record ({CASE_COLUMNS})"), &tail, records, |r| {
+        [
             Cell::Text(Some(&r.case_no)),
             Cell::Text(Some(&r.status)),
             Cell::Text(r.item_code.as_deref()),
@@ -366,10 +379,9 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
         "case_tally (period, venue_code, department_code, item_code, level, path, department_path, on_time, overdue)",
         "ON CONFLICT (period, venue_code, department_code, item_code) DO UPDATE SET
            on_time = case_tally.on_time + excluded.on_time, overdue = case_tally.overdue + excluded.overdue",
-        9,
         &rows,
         |(k, d)| {
-            vec![
+            [
                 Cell::Text(Some(&k.period)),
                 Cell::Text(Some(&k.venue_code)),
                 Cell::Text(Some(&k.department_code)),

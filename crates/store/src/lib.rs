@@ -71,6 +71,8 @@ pub enum Db {
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
+        /// Copies the WAL into the database file while the writer goes on ([`bulk::checkpoint`]).
+        checkpointer: std::sync::Arc<bulk::Checkpointer>,
     },
     Postgres(PgPool),
 }
@@ -123,10 +125,13 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // A WAL grown by a bulk load is cut back to this once it has been copied.
+                .pragma("journal_size_limit", "67108864");
             let write = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+            let checkpointer = std::sync::Arc::new(bulk::Checkpointer::new(&options));
             let read = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
-            Ok(Db::Sqlite { write, read })
+            Ok(Db::Sqlite { write, read, checkpointer })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -168,7 +173,8 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, checkpointer } => {
+                checkpointer.close().await;
                 read.close().await;
                 write.close().await;
             }

@@ -154,11 +154,10 @@ pub async fn insert_alerts(tx: &mut Tx, alerts: &[AlertRow]) -> Result<u64> {
         tx,
         &format!("alert ({ALERT_COLUMNS})"),
         "ON CONFLICT (dedup_key) DO NOTHING",
-        13,
         alerts,
         |a| {
             use crate::bulk::Cell;
-            vec![
+            [
                 Cell::Text(Some(&a.id)),
                 Cell::Text(Some(&a.dedup_key)),
                 Cell::Text(Some(&a.case_no)),
