@@ -200,17 +200,10 @@ fn prepare_chunk(
             continue;
         }
         index.insert(e.event_id.clone(), parsed.rows.len());
-        parsed.rows.push(NewEvent {
-            r#type: e.body.type_name(),
-            at: e.at.with_timezone(&Utc),
-            local_date: e.at.with_timezone(&tz).date_naive(),
-            arrival: parsed.rows.len() as i64,
-            event_id: e.event_id,
-            case_no: e.case_no,
-            content: e.canonical,
-        });
+        let (row, body) = new_event(e, parsed.rows.len(), tz);
+        parsed.rows.push(row);
         parsed.lines.push(line);
-        parsed.bodies.push(e.body);
+        parsed.bodies.push(body);
     }
     drop(index);
     // Repeated ids change no case: a repeat is a duplicate of its row or a conflict.
@@ -227,6 +220,20 @@ fn prepare_chunk(
         }
     }
     Ok(parsed)
+}
+
+/// A parsed event as it is written (`arrival` its place in the chunk), and its body.
+fn new_event(e: CaseEvent, arrival: usize, tz: chrono_tz::Tz) -> (NewEvent, EventBody) {
+    let row = NewEvent {
+        r#type: e.body.type_name(),
+        at: e.at.with_timezone(&Utc),
+        local_date: e.at.with_timezone(&tz).date_naive(),
+        arrival: arrival as i64,
+        event_id: e.event_id,
+        case_no: e.case_no,
+        content: e.canonical,
+    };
+    (row, e.body)
 }
 
 /// An event about to be written, in the domain's form.
@@ -294,18 +301,20 @@ async fn apply(
             existing.insert(prior.case_no.clone(), prior);
         }
     }
+    // Rows added here (an id whose first line was refused): their cases are projected again.
+    let mut adopted: Vec<usize> = Vec::new();
     if !foreign.is_empty() {
         let refuse = |line: usize, case_no: &str| {
             RowError::new(line, "case_no", format!("办件 {case_no} 不在本接口密钥的范围内"))
         };
-        repeats.retain(|(line, row, case_no, _)| {
-            if foreign.contains(case_no) {
+        // Later lines of an id whose first line is refused stand on their own.
+        let mut orphans = Vec::new();
+        repeats.retain_mut(|(line, row, case_no, content)| {
+            if foreign.contains(case_no.as_str()) {
                 report.rejected.push(refuse(*line, case_no));
                 false
             } else if foreign.contains(&rows[*row].case_no) {
-                // Its id's first line, of another case, was refused: this line differs from it.
-                let id = &rows[*row].event_id;
-                report.rejected.push(RowError::new(*line, "event_id", format!("事件 {id} 在本批中重复且内容不同")));
+                orphans.push((*line, *row, std::mem::take(content)));
                 false
             } else {
                 true
@@ -330,7 +339,22 @@ async fn apply(
             row.arrival = i as i64;
         }
         for (_, row, ..) in &mut repeats {
-            *row = moved[*row].expect("repeats of refused rows were answered above");
+            *row = moved[*row].expect("repeats of refused rows were set apart above");
+        }
+        // The first of them becomes the id's row, the others its repeats.
+        let mut taken: HashMap<usize, usize> = HashMap::new();
+        for (line, refused, content) in orphans {
+            if let Some(&row) = taken.get(&refused) {
+                repeats.push((line, row, String::new(), content));
+                continue;
+            }
+            let e = parse_event(line, &content).map_err(|e| AppError::Unreadable(e.reason))?;
+            taken.insert(refused, rows.len());
+            adopted.push(rows.len());
+            let (row, body) = new_event(e, rows.len(), app.config.tz());
+            rows.push(row);
+            lines.push(line);
+            bodies.push(body);
         }
     }
     let first = store::reserve_arrivals(&mut tx, rows.len() as i64).await?;
@@ -341,7 +365,7 @@ async fn apply(
     // Stored content of the ids stored before, by row.
     let mut stored_content: HashMap<usize, String> = HashMap::with_capacity(clashes.len());
     // Cases with an event not written: their projection from the whole chunk does not hold.
-    let mut partial: HashSet<&str> = HashSet::new();
+    let mut partial: HashSet<&str> = adopted.iter().map(|&i| rows[i].case_no.as_str()).collect();
     for (i, content) in clashes {
         partial.insert(&rows[i].case_no);
         if content == rows[i].content {

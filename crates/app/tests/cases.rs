@@ -290,6 +290,21 @@ async fn report_matches_the_model_in_any_arrival_order(app: App) {
     for (a, b) in theirs.iter().zip(&year) {
         assert_eq!(a, b, "shuffled arrival gives other figures for {} to {}", b.from, b.to);
     }
+
+    // One batch longer than the ingestion's first chunk (4,096 lines): ids repeated within a
+    // chunk and across chunks, and cases whose events fall into both chunks.
+    let third = oversight_testkit::sqlite().await;
+    demo::load(&third.app).await.unwrap();
+    let half = shuffled.len() / 2;
+    let prefix = 4096 - half - (shuffled.len() - half) / 2;
+    let mut batch: Vec<String> = shuffled[..half].iter().cycle().take(prefix).cloned().collect();
+    batch.extend_from_slice(&shuffled);
+    let r = ingest_all(&third.app, &batch).await;
+    assert_eq!((r.accepted, r.duplicate, r.rejected.len()), (lines.len(), batch.len() - lines.len(), 0));
+    let theirs = all_reports(&third.app).await;
+    for (a, b) in theirs.iter().zip(&year) {
+        assert_eq!(a, b, "one long batch gives other figures for {} to {}", b.from, b.to);
+    }
 }
 
 async fn each_event_is_answered_on_its_own(app: App) {
@@ -369,4 +384,27 @@ async fn a_department_system_may_send_a_case_before_its_receipt(app: App) {
     let late = json!({"event_id": "m2", "case_no": "M-1", "type": "accepted", "at": "2011-03-02T09:00:00+08:00"});
     let r = send(vec![late.to_string()]).await;
     assert_eq!((r.accepted, r.rejected.len()), (0, 1));
+    // In one batch, each line on its own: a foreign case's lines are refused, a later line of a
+    // refused id for a case of the key's own is a new event, an exact repeat a duplicate.
+    let step = |id: &str, case_no: &str, day: u32| {
+        json!({"event_id": id, "case_no": case_no, "type": "step", "at": format!("2011-03-{day:02}T09:00:00+08:00"),
+            "name": "审核"})
+        .to_string()
+    };
+    let r = send(vec![
+        step("m3", "M-1", 3),
+        step("k3", "K-1", 3),
+        step("m3", "M-1", 3),
+        step("m3", "K-1", 4),
+        step("k3", "K-1", 3),
+        step("m3", "K-1", 5),
+    ])
+    .await;
+    let rejected: Vec<(usize, &str)> = r.rejected.iter().map(|e| (e.line, e.field.as_str())).collect();
+    assert_eq!(rejected, vec![(1, "case_no"), (3, "case_no"), (6, "event_id")]);
+    assert_eq!((r.accepted, r.duplicate), (2, 1));
+    let view = cases::case_view(&app, &Actor::cli(), "K-1").await.unwrap();
+    let ids: Vec<&str> = view.events.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, vec!["k1", "k2", "k3", "m3"]);
+    assert_eq!(oversight_store::cases::events_of_case(&app.db, "M-1").await.unwrap().len(), 1);
 }
