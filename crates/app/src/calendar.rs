@@ -103,6 +103,9 @@ pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result
     if moved > 0 {
         tracing::info!(year, moved, "hotline deadlines recomputed on the new calendar");
     }
+    // So do the approval cases not settled yet (those waiting for this year among them).
+    let cases = crate::cases::reproject_unsettled(app).await?;
+    tracing::info!(year, cases, "unsettled approval cases projected again on the new calendar");
     Ok(schedule)
 }
 

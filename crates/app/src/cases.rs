@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::RowError;
 use oversight_domain::access::{Action, Scope};
 use oversight_domain::case::{
-    CaseContext, CaseEvent, CaseState, CaseStatus, EventBody, Outcome, StoredEvent, parse_event, project,
+    CaseContext, CaseEvent, CaseState, CaseStatus, EventBody, Outcome, StoredEvent, parse_event, project, same_content,
 };
 use oversight_domain::org::{Level, OrgKind, OrgPath, OrgUnit};
 use oversight_domain::supervision::SignalPlan;
@@ -196,7 +196,7 @@ fn prepare_chunk(
             }
         };
         if let Some(&row) = index.get(&e.event_id) {
-            parsed.repeats.push((line, row, e.case_no, e.canonical));
+            parsed.repeats.push((line, row, e.case_no, e.content));
             continue;
         }
         index.insert(e.event_id.clone(), parsed.rows.len());
@@ -231,7 +231,7 @@ fn new_event(e: CaseEvent, arrival: usize, tz: chrono_tz::Tz) -> (NewEvent, Even
         arrival: arrival as i64,
         event_id: e.event_id,
         case_no: e.case_no,
-        content: e.canonical,
+        content: e.content,
     };
     (row, e.body)
 }
@@ -368,7 +368,7 @@ async fn apply(
     let mut partial: HashSet<&str> = adopted.iter().map(|&i| rows[i].case_no.as_str()).collect();
     for (i, content) in clashes {
         partial.insert(&rows[i].case_no);
-        if content == rows[i].content {
+        if same_content(&content, &rows[i].content) {
             report.duplicate += 1;
         } else {
             report.rejected.push(RowError::new(
@@ -381,7 +381,7 @@ async fn apply(
     }
     for (line, row, _, content) in &repeats {
         let against = stored_content.get(row).unwrap_or(&rows[*row].content);
-        if against == content {
+        if same_content(against, content) {
             report.duplicate += 1;
         } else {
             report.rejected.push(RowError::new(
@@ -473,6 +473,46 @@ async fn apply(
     // Freeing millions of strings is left to another thread.
     tokio::task::spawn_blocking(move || drop((rows, lines, before, records, alerts, tally, existing)));
     Ok(())
+}
+
+/// Projects again, on the calendar as it is now, every case whose outcome is not settled
+/// (running, or unsettled and neither refused nor withdrawn — which includes the cases whose
+/// calendar year was missing): after a year
+/// of the calendar is entered or corrected, their deadlines, signals, alerts and the report's
+/// figures follow it. A settled case keeps the outcome it was settled with. Returns how many
+/// cases were projected.
+pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
+    let lookup = Lookup::load(app).await?;
+    let calendar = app.calendar().await?;
+    let now = app.now();
+    let case_nos = store::unsettled_case_nos(&app.db).await?;
+    for part in case_nos.chunks(2_000) {
+        let keys: Vec<&str> = part.iter().map(String::as_str).collect();
+        let mut tx = app.db.begin().await?;
+        let prior: HashMap<String, store::PriorCase> =
+            store::prior_cases(&mut tx, &keys).await?.into_iter().map(|p| (p.case_no.clone(), p)).collect();
+        let stored = store::events_of_cases(&mut tx, &keys).await?;
+        let mut tally = Tally::new();
+        let mut records = Vec::with_capacity(keys.len());
+        let mut alerts = Vec::new();
+        for rows in stored.chunk_by(|a, b| a.case_no == b.case_no) {
+            let case_no = rows[0].case_no.as_str();
+            let events: Vec<StoredEvent> = rows.iter().filter_map(stored_event).collect();
+            let (record, state) = project_record(app, &lookup, &calendar, case_no, &events, now)?;
+            alerts.extend(crate::supervision::case_alerts(&record, &state, now));
+            store::add_to_tally(&mut tally, 1, &record.contribution());
+            if let Some(p) = prior.get(case_no) {
+                store::add_to_tally(&mut tally, -1, &p.contribution());
+            }
+            records.push(record);
+        }
+        store::upsert_cases(&mut tx, &records).await?;
+        store::apply_tally(&mut tx, &tally).await?;
+        store_alerts::insert_alerts(&mut tx, &alerts).await?;
+        tx.commit().await?;
+    }
+    app.monitor_wake.notify_one();
+    Ok(case_nos.len())
 }
 
 /// Rebuilds a stored event into the domain's form (its content was checked when it arrived).

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Days, NaiveDate, TimeZone, Utc};
 use oversight_app::cases::{self, CaseReport};
-use oversight_app::{Actor, App, demo};
+use oversight_app::{Actor, App, ManualClock, demo};
 use oversight_domain::case::Outcome;
 use oversight_domain::org::Level;
 use oversight_store::cases::GroupBy;
@@ -18,7 +18,8 @@ use serde_json::json;
 on_both_backends!(
     report_matches_the_model_in_any_arrival_order,
     each_event_is_answered_on_its_own,
-    a_department_system_may_send_a_case_before_its_receipt
+    a_department_system_may_send_a_case_before_its_receipt,
+    cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered
 );
 
 /// A small deterministic generator (no seed files, same data on every run).
@@ -407,4 +408,35 @@ async fn a_department_system_may_send_a_case_before_its_receipt(app: App) {
     let ids: Vec<&str> = view.events.iter().map(|e| e.event_id.as_str()).collect();
     assert_eq!(ids, vec!["k1", "k2", "k3", "m3"]);
     assert_eq!(oversight_store::cases::events_of_case(&app.db, "M-1").await.unwrap().len(), 1);
+}
+
+async fn cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 30, 2, 0, 0).unwrap());
+    let app = app.with_clock(clock.clone());
+    // Accepted on 29 December 2026 with 10 working days: the deadline falls in 2027, which the
+    // calendar does not have yet.
+    let lines = [
+        json!({"event_id": "y1", "case_no": "Y-1", "type": "received", "at": "2026-12-28T09:00:00+08:00",
+            "item_code": "SX002", "venue_code": "460100-V", "applicant": {"kind": "person", "name": "周"}}),
+        json!({"event_id": "y2", "case_no": "Y-1", "type": "accepted", "at": "2026-12-29T09:00:00+08:00",
+            "promised_days": 10}),
+    ]
+    .map(|l| l.to_string());
+    ingest_all(&app, &lines).await;
+    let before = oversight_store::cases::case(&app.db, "Y-1").await.unwrap().unwrap();
+    assert_eq!((before.deadline, before.outcome.as_str()), (None, "unsettled"));
+    let view = cases::case_view(&app, &Actor::cli(), "Y-1").await.unwrap();
+    assert!(view.state.calendar_error.is_some());
+
+    let admin = accounts.iter().find(|a| a.username == "admin").unwrap();
+    let admin = oversight_app::accounts::login(&app, "admin", &admin.password, "127.0.0.1").await.unwrap().actor;
+    oversight_app::calendar::set_year(&app, &admin, 2027, "holiday 2027-01-01..2027-01-01  元旦\n").await.unwrap();
+    let after = oversight_store::cases::case(&app.db, "Y-1").await.unwrap().unwrap();
+    // 30, 31 December; New Year's Day is a holiday; 4–8 and 11–13 January.
+    assert_eq!(after.deadline, NaiveDate::from_ymd_opt(2027, 1, 13));
+    assert_eq!((after.outcome.as_str(), after.time_signal.as_deref()), ("running", Some("green")));
+    assert!(after.signal_due.is_some(), "the monitor knows when it turns yellow");
+    let view = cases::case_view(&app, &Actor::cli(), "Y-1").await.unwrap();
+    assert_eq!((view.state.calendar_error.as_deref(), view.state.deadline), (None, after.deadline));
 }

@@ -129,18 +129,25 @@ pub struct CaseEvent {
     pub case_no: String,
     pub at: DateTime<FixedOffset>,
     pub body: EventBody,
-    /// The event as sent, keys sorted: what "the same content" means for a repeated `event_id`.
-    pub canonical: String,
+    /// The line as sent (trimmed), stored as the event's content; whether two lines of one
+    /// `event_id` say the same is decided by [`same_content`].
+    pub content: String,
 }
 
 const MAX_ID: usize = 100;
 const MAX_TEXT: usize = 500;
 
-/// The event's JSON with the keys of every object sorted, so that equal content gives equal
-/// text: serde_json's objects are sorted maps (its `preserve_order` feature is off; a test of
-/// reordered keys guards this), so its compact text is that form.
-fn canonical(v: &Value) -> String {
-    v.to_string()
+/// Whether two events' contents say the same: the same JSON, whatever the order of keys or the
+/// spacing (serde_json's objects are sorted maps, so equal values are equal content). Only a
+/// repeated `event_id` asks this, so the comparison parses the texts then.
+pub fn same_content(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (serde_json::from_str::<Value>(a), serde_json::from_str::<Value>(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 pub(crate) struct Fields<'a> {
@@ -276,7 +283,7 @@ pub fn parse_event(line: usize, text: &str) -> Result<CaseEvent, RowError> {
         "withdrawn" => EventBody::Withdrawn,
         other => return Err(f.err("type", format!("未知的事件类型“{other}”"))),
     };
-    Ok(CaseEvent { event_id, case_no, at, body, canonical: canonical(&value) })
+    Ok(CaseEvent { event_id, case_no, at, body, content: text.trim().to_string() })
 }
 
 /// A stored event with what the projection needs beside it.

@@ -281,6 +281,15 @@ pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<PriorCase
     .await
 }
 
+/// The cases whose outcome is not settled and may still be (`running`, or `unsettled` and
+/// neither refused nor withdrawn), in case order.
+pub async fn unsettled_case_nos(db: &Db) -> Result<Vec<String>> {
+    let sql = "SELECT case_no FROM case_record
+               WHERE outcome = 'running' OR (outcome = 'unsettled' AND status NOT IN ('not_accepted', 'withdrawn'))
+               ORDER BY case_no";
+    Ok(on_db!(db, |c| sqlx::query_scalar(sql).fetch_all(c).await?))
+}
+
 /// A month's (`YYYY-MM`) or a day's (`YYYY-MM-DD`) count for one venue, department and item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TallyKey {
