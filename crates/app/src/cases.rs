@@ -462,10 +462,14 @@ async fn apply(
         .await?;
     }
     tx.commit().await?;
-    oversight_store::bulk::checkpoint(&app.db, |copy| {
+    // The chunk is stored: a failed copy of the WAL is for the next commit to retry.
+    let copied = oversight_store::bulk::checkpoint(&app.db, |copy| {
         tokio::spawn(copy);
     })
-    .await?;
+    .await;
+    if let Err(e) = copied {
+        tracing::warn!("copying the WAL into the database file after a chunk: {e}");
+    }
     report.accepted += accepted_here;
     if accepted_here > 0 {
         app.monitor_wake.notify_one();

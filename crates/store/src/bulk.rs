@@ -7,11 +7,10 @@
 //! A row is given as its [`Cell`]s, in column order, so each table lists its columns once for
 //! both backends.
 
+use std::ffi::c_int;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
-use std::ffi::c_int;
-
 use rusqlite::ffi;
 use sqlx::AssertSqlSafe;
 
@@ -85,8 +84,10 @@ fn push_digits(out: &mut String, n: u32, width: u32) {
 struct Prepared<'c> {
     db: *mut ffi::sqlite3,
     stmt: *mut ffi::sqlite3_stmt,
-    /// The texts of a row's dates and times, written before anything is bound.
+    /// The texts of a row's dates and times, written before anything is bound, and where
+    /// each cell's text lies in it.
     scratch: String,
+    spans: Vec<(usize, usize)>,
     _conn: std::marker::PhantomData<&'c rusqlite::Connection>,
 }
 
@@ -107,7 +108,7 @@ impl<'c> Prepared<'c> {
                 std::ptr::null_mut(),
             );
             check(db, rc)?;
-            Ok(Prepared { db, stmt, scratch: String::new(), _conn: std::marker::PhantomData })
+            Ok(Prepared { db, stmt, scratch: String::new(), spans: Vec::new(), _conn: std::marker::PhantomData })
         }
     }
 
@@ -116,15 +117,15 @@ impl<'c> Prepared<'c> {
         // Dates and times are written first, all of them, so that the scratch text no longer
         // moves when its parts are bound.
         self.scratch.clear();
-        let mut spans = [(0usize, 0usize); MAX_CELLS];
-        for (i, cell) in cells.iter().enumerate() {
+        self.spans.clear();
+        for cell in cells {
             let start = self.scratch.len();
             match cell {
                 Cell::Date(Some(d)) => push_date(&mut self.scratch, d),
                 Cell::Time(Some(t)) => push_time(&mut self.scratch, t),
                 _ => {}
             }
-            spans[i] = (start, self.scratch.len());
+            self.spans.push((start, self.scratch.len()));
         }
         // SAFETY: every pointer bound stays valid until the statement is reset and its
         // bindings cleared below: `cells` is borrowed and `self.scratch` is not touched again
@@ -136,7 +137,8 @@ impl<'c> Prepared<'c> {
                     let rc = match *cell {
                         Cell::Text(Some(s)) => bind_text(self.stmt, at, s.as_bytes()),
                         Cell::Date(Some(_)) | Cell::Time(Some(_)) => {
-                            bind_text(self.stmt, at, &self.scratch.as_bytes()[spans[i].0..spans[i].1])
+                            let (from, to) = self.spans[i];
+                            bind_text(self.stmt, at, &self.scratch.as_bytes()[from..to])
                         }
                         Cell::Int(Some(v)) => ffi::sqlite3_bind_int64(self.stmt, at, v.into()),
                         Cell::Big(Some(v)) => ffi::sqlite3_bind_int64(self.stmt, at, v),
@@ -166,9 +168,6 @@ impl Drop for Prepared<'_> {
         }
     }
 }
-
-/// The most cells a row of a bulk statement has.
-const MAX_CELLS: usize = 32;
 
 /// # Safety
 /// `stmt` is a live statement and `text` stays valid until it is reset (bound in place).
@@ -308,12 +307,22 @@ where
     }
     let checkpointer = checkpointer.clone();
     spawn(Box::pin(async move {
+        // Cleared however the copy ends, even if the task is dropped half-way.
+        let _running = Running(&checkpointer.running);
         if let Err(e) = checkpointer.run().await {
             tracing::warn!("copying the WAL into the database file: {e}");
         }
-        checkpointer.running.store(false, Ordering::Release);
     }));
     Ok(())
+}
+
+/// Marks a checkpoint as running while it lives.
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 /// Returns the SQLite writer to its default page cache (2 MiB) and frees the rest, so that a
