@@ -215,7 +215,7 @@ fn prepare_chunk(
         if events.iter().any(|e| matches!(e.body, EventBody::Received { .. })) {
             let (record, state) = project_record(app, lookup, &calendar, case_no, &events, now)?;
             let alerts = crate::supervision::case_alerts(&record, &state, now);
-            store::add_to_tally(&mut parsed.tally, 1, &record.contribution());
+            store::add_to_tally(&mut parsed.tally, 1, &record);
             parsed.projected.insert(case_no.to_string(), (record, alerts));
         }
     }
@@ -283,7 +283,7 @@ async fn apply(
     oversight_store::bulk::begin_bulk(&mut tx).await?;
     // Cases seen before: their stored events are read back; a new case is projected from the
     // chunk alone. A department system may only touch cases of its venues.
-    let mut existing: HashMap<String, store::PriorCase> = HashMap::new();
+    let mut existing: HashMap<String, CaseRecord> = HashMap::new();
     let mut foreign: HashSet<String> = HashSet::new();
     {
         let mut case_nos: Vec<&str> = rows.iter().map(|r| r.case_no.as_str()).collect();
@@ -422,9 +422,9 @@ async fn apply(
     for (case_no, events) in &lives {
         let (record, state) = project_record(app, lookup, &calendar, case_no, events, now)?;
         alerts.extend(crate::supervision::case_alerts(&record, &state, now));
-        store::add_to_tally(&mut tally, 1, &record.contribution());
+        store::add_to_tally(&mut tally, 1, &record);
         if let Some(p) = existing.get(*case_no) {
-            store::add_to_tally(&mut tally, -1, &p.contribution());
+            store::add_to_tally(&mut tally, -1, p);
         }
         records.push(record);
     }
@@ -438,7 +438,7 @@ async fn apply(
         }
     }
     for (record, _) in projected.values() {
-        store::add_to_tally(&mut tally, -1, &record.contribution());
+        store::add_to_tally(&mut tally, -1, &record);
     }
     // In key order, as the tallies are: each tree is written from one end to the other.
     records.sort_unstable_by(|a, b| a.case_no.cmp(&b.case_no));
@@ -493,7 +493,7 @@ pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
     for part in case_nos.chunks(2_000) {
         let keys: Vec<&str> = part.iter().map(String::as_str).collect();
         let mut tx = app.db.begin().await?;
-        let prior: HashMap<String, store::PriorCase> =
+        let prior: HashMap<String, CaseRecord> =
             store::prior_cases(&mut tx, &keys).await?.into_iter().map(|p| (p.case_no.clone(), p)).collect();
         let stored = store::events_of_cases(&mut tx, &keys).await?;
         let mut tally = Tally::new();
@@ -504,9 +504,9 @@ pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
             let events: Vec<StoredEvent> = rows.iter().filter_map(stored_event).collect();
             let (record, state) = project_record(app, &lookup, &calendar, case_no, &events, now)?;
             alerts.extend(crate::supervision::case_alerts(&record, &state, now));
-            store::add_to_tally(&mut tally, 1, &record.contribution());
+            store::add_to_tally(&mut tally, 1, &record);
             if let Some(p) = prior.get(case_no) {
-                store::add_to_tally(&mut tally, -1, &p.contribution());
+                store::add_to_tally(&mut tally, -1, p);
             }
             records.push(record);
         }

@@ -106,12 +106,12 @@ pub async fn insert_new_events(
     reported_at: DateTime<Utc>,
     source: &str,
 ) -> Result<Vec<(usize, String)>> {
-    let insert = format!("INSERT INTO case_event ({EVENT_COLUMNS}) VALUES");
+    let table = format!("case_event ({EVENT_COLUMNS})");
     let conflict = "ON CONFLICT (event_id) DO NOTHING";
     let event_cells = |e| event_cells(e, reported_at, source);
     let direct = bulk::on_sqlite(tx, |conn| {
         let mut stored = conn.prepare("SELECT content FROM case_event WHERE event_id = ?")?;
-        bulk::insert_each(conn, &format!("case_event ({EVENT_COLUMNS})"), conflict, events, event_cells, |i, e| {
+        bulk::insert_each(conn, &table, conflict, events, event_cells, |i, e| {
             Ok((i, stored.query_row([&e.event_id], |r| r.get(0))?))
         })
     })
@@ -122,7 +122,8 @@ pub async fn insert_new_events(
     let Tx::Postgres(t) = tx else { unreachable!("SQLite returned above") };
     let mut inserted = std::collections::HashSet::new();
     for part in events.chunks(PARAMS_PER_STATEMENT / 9) {
-        let sql = format!("{insert} {} {conflict} RETURNING event_id", bulk::numbered_rows(part.len(), 9));
+        let sql =
+            format!("INSERT INTO {table} VALUES {} {conflict} RETURNING event_id", bulk::numbered_rows(part.len(), 9));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for e in part {
             for cell in event_cells(e) {
@@ -256,29 +257,10 @@ pub async fn case(db: &Db, case_no: &str) -> Result<Option<CaseRecord>> {
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(case_no).fetch_optional(c).await?))
 }
 
-/// What ingestion needs of a case already stored: where it belongs (a department system may
+/// The stored records of those cases that exist: where each belongs (a department system may
 /// only touch cases of its venues) and what it contributed to the tallies.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PriorCase {
-    pub case_no: String,
-    pub path: String,
-    pub department_path: String,
-    pub outcome: String,
-    pub outcome_date: Option<NaiveDate>,
-    pub venue_code: Option<String>,
-    pub department_code: Option<String>,
-    pub item_code: Option<String>,
-    pub level: Option<i32>,
-}
-
-pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<PriorCase>> {
-    select_in(tx, case_nos, |list| {
-        format!(
-            "SELECT case_no, path, department_path, outcome, outcome_date, venue_code, department_code, item_code, level
-             FROM case_record WHERE case_no IN {list}"
-        )
-    })
-    .await
+pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<CaseRecord>> {
+    select_in(tx, case_nos, |list| format!("SELECT {CASE_COLUMNS} FROM case_record WHERE case_no IN {list}")).await
 }
 
 /// The cases whose outcome is not settled and may still be (`running`, or `unsettled` and
@@ -309,55 +291,11 @@ pub struct TallyDelta {
     pub overdue: i64,
 }
 
-/// What a case adds to the tallies: its outcome and where it belongs.
-pub struct Contribution<'a> {
-    pub outcome: &'a str,
-    pub outcome_date: Option<NaiveDate>,
-    pub venue_code: Option<&'a str>,
-    pub department_code: Option<&'a str>,
-    pub item_code: Option<&'a str>,
-    pub level: Option<i32>,
-    pub path: &'a str,
-    pub department_path: &'a str,
-}
-
-impl CaseRecord {
-    pub fn contribution(&self) -> Contribution<'_> {
-        Contribution {
-            outcome: &self.outcome,
-            outcome_date: self.outcome_date,
-            venue_code: self.venue_code.as_deref(),
-            department_code: self.department_code.as_deref(),
-            item_code: self.item_code.as_deref(),
-            level: self.level,
-            path: &self.path,
-            department_path: &self.department_path,
-        }
-    }
-}
-
-impl PriorCase {
-    pub fn contribution(&self) -> Contribution<'_> {
-        Contribution {
-            outcome: &self.outcome,
-            outcome_date: self.outcome_date,
-            venue_code: self.venue_code.as_deref(),
-            department_code: self.department_code.as_deref(),
-            item_code: self.item_code.as_deref(),
-            level: self.level,
-            path: &self.path,
-            department_path: &self.department_path,
-        }
-    }
-}
-
 /// Adds a case's contribution to the tallies (`sign` +1 for its new state, −1 for its old):
 /// only settled cases (on time, overdue) count there; running ones are read from case_record.
-pub fn add_to_tally(deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta>, sign: i64, c: &Contribution<'_>) {
-    let Contribution { outcome, outcome_date, venue_code, department_code, item_code, level, path, department_path } =
-        *c;
-    let Some(date) = outcome_date else { return };
-    let (on_time, overdue) = match outcome {
+pub fn add_to_tally(deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta>, sign: i64, case: &CaseRecord) {
+    let Some(date) = case.outcome_date else { return };
+    let (on_time, overdue) = match case.outcome.as_str() {
         "on_time" => (sign, 0),
         "overdue" => (0, sign),
         _ => return,
@@ -365,14 +303,14 @@ pub fn add_to_tally(deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta
     for period in [date.format("%Y-%m").to_string(), date.to_string()] {
         let key = TallyKey {
             period,
-            venue_code: venue_code.unwrap_or_default().to_string(),
-            department_code: department_code.unwrap_or_default().to_string(),
-            item_code: item_code.unwrap_or_default().to_string(),
+            venue_code: case.venue_code.clone().unwrap_or_default(),
+            department_code: case.department_code.clone().unwrap_or_default(),
+            item_code: case.item_code.clone().unwrap_or_default(),
         };
         let d = deltas.entry(key).or_insert_with(|| TallyDelta {
-            level: level.unwrap_or(0),
-            path: path.to_string(),
-            department_path: department_path.to_string(),
+            level: case.level.unwrap_or(0),
+            path: case.path.clone(),
+            department_path: case.department_path.clone(),
             ..TallyDelta::default()
         });
         d.on_time += on_time;
