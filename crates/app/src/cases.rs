@@ -278,7 +278,7 @@ async fn apply(
     parsed: Parsed,
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
-    let Parsed { now, calendar, mut rows, mut lines, mut bodies, mut repeats, mut projected, mut tally, .. } = parsed;
+    let Parsed { now, calendar, mut rows, mut lines, mut bodies, mut repeats, mut projected, tally, .. } = parsed;
     let mut tx = app.db.begin().await?;
     oversight_store::bulk::begin_bulk(&mut tx).await?;
     // Cases seen before: their stored events are read back; a new case is projected from the
@@ -417,34 +417,23 @@ async fn apply(
     lives.extend(fresh);
     // The tallies: each touched case's old contribution out, its new one in (the projections
     // made while parsing are in already; those not taken come out again).
-    let mut records = Vec::with_capacity(touched.len());
-    let mut alerts = Vec::new();
+    let mut out = Projection::new(app, lookup, &calendar, now, tally);
     for (case_no, events) in &lives {
-        let (record, state) = project_record(app, lookup, &calendar, case_no, events, now)?;
-        alerts.extend(crate::supervision::case_alerts(&record, &state, now));
-        store::add_to_tally(&mut tally, 1, &record);
-        if let Some(p) = existing.get(*case_no) {
-            store::add_to_tally(&mut tally, -1, p);
-        }
-        records.push(record);
+        out.add(case_no, events, existing.get(*case_no))?;
     }
     for case_no in &touched {
         if existing.contains_key(*case_no) || partial.contains(case_no) {
             continue;
         }
         if let Some((record, raised)) = projected.remove(*case_no) {
-            records.push(record);
-            alerts.extend(raised);
+            out.records.push(record);
+            out.alerts.extend(raised);
         }
     }
     for (record, _) in projected.values() {
-        store::add_to_tally(&mut tally, -1, &record);
+        store::add_to_tally(&mut out.tally, -1, record);
     }
-    // In key order, as the tallies are: each tree is written from one end to the other.
-    records.sort_unstable_by(|a, b| a.case_no.cmp(&b.case_no));
-    store::upsert_cases(&mut tx, &records).await?;
-    store::apply_tally(&mut tx, &tally).await?;
-    store_alerts::insert_alerts(&mut tx, &alerts).await?;
+    out.store(&mut tx).await?;
     let cases = touched.len();
     drop((touched, partial, lives, stored_content));
     if accepted_here > 0 {
@@ -475,8 +464,54 @@ async fn apply(
         app.monitor_wake.notify_one();
     }
     // Freeing millions of strings is left to another thread.
+    let Projection { records, alerts, tally, .. } = out;
     tokio::task::spawn_blocking(move || drop((rows, lines, before, records, alerts, tally, existing)));
     Ok(())
+}
+
+/// Cases projected from their events (on one calendar, as of one instant), to be stored
+/// together: their records, the alerts they raise and what they change in the tallies.
+struct Projection<'a> {
+    app: &'a App,
+    lookup: &'a Lookup,
+    calendar: &'a oversight_domain::calendar::WorkCalendar,
+    now: DateTime<Utc>,
+    records: Vec<CaseRecord>,
+    alerts: Vec<oversight_store::supervision::AlertRow>,
+    tally: Tally,
+}
+
+impl<'a> Projection<'a> {
+    fn new(
+        app: &'a App,
+        lookup: &'a Lookup,
+        calendar: &'a oversight_domain::calendar::WorkCalendar,
+        now: DateTime<Utc>,
+        tally: Tally,
+    ) -> Projection<'a> {
+        Projection { app, lookup, calendar, now, records: Vec::new(), alerts: Vec::new(), tally }
+    }
+
+    /// Projects one case; its stored record's contribution, if any, comes out of the tallies.
+    fn add(&mut self, case_no: &str, events: &[StoredEvent], stored: Option<&CaseRecord>) -> Result<(), AppError> {
+        let (record, state) = project_record(self.app, self.lookup, self.calendar, case_no, events, self.now)?;
+        self.alerts.extend(crate::supervision::case_alerts(&record, &state, self.now));
+        store::add_to_tally(&mut self.tally, 1, &record);
+        if let Some(old) = stored {
+            store::add_to_tally(&mut self.tally, -1, old);
+        }
+        self.records.push(record);
+        Ok(())
+    }
+
+    async fn store(&mut self, tx: &mut oversight_store::Tx) -> Result<(), AppError> {
+        // In key order, as the tallies are: each tree is written from one end to the other.
+        self.records.sort_unstable_by(|a, b| a.case_no.cmp(&b.case_no));
+        store::upsert_cases(tx, &self.records).await?;
+        store::apply_tally(tx, &self.tally).await?;
+        store_alerts::insert_alerts(tx, &self.alerts).await?;
+        Ok(())
+    }
 }
 
 /// Projects again, on the calendar as it is now, every case whose outcome is not settled
@@ -489,30 +524,21 @@ pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
     let lookup = Lookup::load(app).await?;
     let calendar = app.calendar().await?;
     let now = app.now();
-    let case_nos = store::unsettled_case_nos(&app.db).await?;
+    let ended = CaseStatus::ENDED_UNDECIDED.map(CaseStatus::as_str);
+    let case_nos = store::unsettled_case_nos(&app.db, &ended).await?;
     for part in case_nos.chunks(2_000) {
         let keys: Vec<&str> = part.iter().map(String::as_str).collect();
         let mut tx = app.db.begin().await?;
         let prior: HashMap<String, CaseRecord> =
             store::prior_cases(&mut tx, &keys).await?.into_iter().map(|p| (p.case_no.clone(), p)).collect();
         let stored = store::events_of_cases(&mut tx, &keys).await?;
-        let mut tally = Tally::new();
-        let mut records = Vec::with_capacity(keys.len());
-        let mut alerts = Vec::new();
+        let mut out = Projection::new(app, &lookup, &calendar, now, Tally::new());
         for rows in stored.chunk_by(|a, b| a.case_no == b.case_no) {
             let case_no = rows[0].case_no.as_str();
             let events: Vec<StoredEvent> = rows.iter().filter_map(stored_event).collect();
-            let (record, state) = project_record(app, &lookup, &calendar, case_no, &events, now)?;
-            alerts.extend(crate::supervision::case_alerts(&record, &state, now));
-            store::add_to_tally(&mut tally, 1, &record);
-            if let Some(p) = prior.get(case_no) {
-                store::add_to_tally(&mut tally, -1, p);
-            }
-            records.push(record);
+            out.add(case_no, &events, prior.get(case_no))?;
         }
-        store::upsert_cases(&mut tx, &records).await?;
-        store::apply_tally(&mut tx, &tally).await?;
-        store_alerts::insert_alerts(&mut tx, &alerts).await?;
+        out.store(&mut tx).await?;
         tx.commit().await?;
     }
     app.monitor_wake.notify_one();

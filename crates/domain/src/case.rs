@@ -433,6 +433,10 @@ pub enum CaseStatus {
 }
 
 impl CaseStatus {
+    /// How a case ends without a decision: refused at the window or withdrawn. Such a case is
+    /// never settled (on time or overdue), whatever the calendar says.
+    pub const ENDED_UNDECIDED: [CaseStatus; 2] = [CaseStatus::NotAccepted, CaseStatus::Withdrawn];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaseStatus::AwaitingReceipt => "awaiting_receipt",

@@ -263,13 +263,22 @@ pub async fn prior_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<CaseRecor
     select_in(tx, case_nos, |list| format!("SELECT {CASE_COLUMNS} FROM case_record WHERE case_no IN {list}")).await
 }
 
-/// The cases whose outcome is not settled and may still be (`running`, or `unsettled` and
-/// neither refused nor withdrawn), in case order.
-pub async fn unsettled_case_nos(db: &Db) -> Result<Vec<String>> {
-    let sql = "SELECT case_no FROM case_record
-               WHERE outcome = 'running' OR (outcome = 'unsettled' AND status NOT IN ('not_accepted', 'withdrawn'))
-               ORDER BY case_no";
-    Ok(on_db!(db, |c| sqlx::query_scalar(sql).fetch_all(c).await?))
+/// The cases whose outcome is not settled and may still be (`running`, or `unsettled` in a
+/// status other than `ended_undecided`), in case order.
+pub async fn unsettled_case_nos(db: &Db, ended_undecided: &[&str]) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT case_no FROM case_record
+         WHERE outcome = 'running' OR (outcome = 'unsettled' AND status NOT IN {})
+         ORDER BY case_no",
+        numbered_list(ended_undecided.len())
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+        for status in ended_undecided {
+            q = q.bind(*status);
+        }
+        q.fetch_all(c).await?
+    }))
 }
 
 /// A month's (`YYYY-MM`) or a day's (`YYYY-MM-DD`) count for one venue, department and item.
