@@ -187,6 +187,10 @@ impl DayStatus {
 pub struct WorkCalendar {
     known_years: BTreeSet<i32>,
     special: BTreeMap<NaiveDate, (DayKind, String)>,
+    /// Whether each day of each known year (by its day of the year, from 0) is a working day:
+    /// counting a deadline asks this of every day it passes, millions of times in an import,
+    /// so the answer is a lookup, with no search of the schedule and no copy of a name.
+    working: BTreeMap<i32, Box<[bool; 366]>>,
 }
 
 impl WorkCalendar {
@@ -201,6 +205,15 @@ impl WorkCalendar {
                     d = d + Days::new(1);
                 }
             }
+        }
+        for &year in &cal.known_years {
+            let mut days = Box::new([false; 366]);
+            let mut d = NaiveDate::from_ymd_opt(year, 1, 1);
+            while let Some(day) = d.filter(|day| day.year() == year) {
+                days[day.ordinal0() as usize] = cal.status(day).is_ok_and(|s| s.is_working());
+                d = day.succ_opt();
+            }
+            cal.working.insert(year, days);
         }
         cal
     }
@@ -227,7 +240,8 @@ impl WorkCalendar {
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, CalendarError> {
-        Ok(self.status(date)?.is_working())
+        let days = self.working.get(&date.year()).ok_or(CalendarError::UnknownYear(date.year()))?;
+        Ok(days[date.ordinal0() as usize])
     }
 
     /// Whether `date` is a working day, and whether that is an estimate: in a year whose
@@ -352,6 +366,25 @@ mod tests {
         for y in 2004..=2026 {
             assert!(years.contains(&y), "missing {y}");
         }
+    }
+
+    #[test]
+    fn the_working_day_table_agrees_with_the_schedule() {
+        // The table behind is_working_day is built from the schedules; every day of every
+        // shipped year, 调休 Saturdays and holidays across a year's end included, must agree.
+        let cal = WorkCalendar::official();
+        let mut made_workdays = 0;
+        for year in cal.known_years().collect::<Vec<_>>() {
+            let mut day = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+            while day.year() == year {
+                let status = cal.status(day).unwrap();
+                assert_eq!(cal.is_working_day(day).unwrap(), status.is_working(), "{day}: {status}");
+                made_workdays += usize::from(matches!(status, DayStatus::MadeWorkday(_)));
+                day = day.succ_opt().unwrap();
+            }
+        }
+        assert!(made_workdays > 50, "the shipped years have many 调休 working days, found {made_workdays}");
+        assert_eq!(cal.is_working_day(d("2003-06-02")), Err(CalendarError::UnknownYear(2003)));
     }
 
     #[test]
