@@ -287,6 +287,7 @@ async fn apply(
 ) -> Result<(), AppError> {
     let Parsed { now, calendar, mut rows, mut lines, mut bodies, mut repeats, mut projected, tally, .. } = parsed;
     let mut tx = app.db.begin().await?;
+    store::lock_case_writes(&mut tx).await?;
     oversight_store::bulk::begin_bulk(&mut tx).await?;
     // Cases seen before: their stored events are read back; a new case is projected from the
     // chunk alone. A department system may only touch cases of its venues.
@@ -536,6 +537,7 @@ pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
     for part in case_nos.chunks(2_000) {
         let keys: Vec<&str> = part.iter().map(String::as_str).collect();
         let mut tx = app.db.begin().await?;
+        store::lock_case_writes(&mut tx).await?;
         let prior: HashMap<String, CaseRecord> =
             store::prior_cases(&mut tx, &keys).await?.into_iter().map(|p| (p.case_no.clone(), p)).collect();
         let stored = store::events_of_cases(&mut tx, &keys).await?;

@@ -19,7 +19,8 @@ on_both_backends!(
     report_matches_the_model_in_any_arrival_order,
     each_event_is_answered_on_its_own,
     a_department_system_may_send_a_case_before_its_receipt,
-    cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered
+    cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered,
+    concurrent_batches_of_the_same_cases_give_the_same_figures
 );
 
 /// A small deterministic generator (no seed files, same data on every run).
@@ -439,4 +440,40 @@ async fn cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered(app:
     assert!(after.signal_due.is_some(), "the monitor knows when it turns yellow");
     let view = cases::case_view(&app, &Actor::cli(), "Y-1").await.unwrap();
     assert_eq!((view.state.calendar_error.as_deref(), view.state.deadline), (None, after.deadline));
+}
+
+/// Two systems sending events of the same cases at the same time (on PostgreSQL each batch has
+/// a connection of its own): every case must end up projected from all its events, and the
+/// tallies counted once, exactly as when the batches come one after the other.
+async fn concurrent_batches_of_the_same_cases_give_the_same_figures(app: App) {
+    demo::load(&app).await.unwrap();
+    let items = items(&app).await;
+    let lines: Vec<String> = generate(&items).into_iter().flat_map(|c| c.lines).collect();
+
+    let reference = oversight_testkit::sqlite().await;
+    demo::load(&reference.app).await.unwrap();
+    ingest_all(&reference.app, &lines).await;
+    let want = all_reports(&reference.app).await;
+
+    // Each case's events alternate between the two senders, in small batches, so that one
+    // sender's batch keeps finding cases the other is writing.
+    let (a, b): (Vec<(usize, String)>, Vec<(usize, String)>) =
+        lines.iter().cloned().enumerate().partition(|(i, _)| i % 2 == 0);
+    let send = |part: Vec<(usize, String)>| {
+        let app = app.clone();
+        async move {
+            let mut accepted = 0;
+            for batch in part.chunks(25) {
+                let batch: Vec<String> = batch.iter().map(|(_, l)| l.clone()).collect();
+                accepted += ingest_all(&app, &batch).await.accepted;
+            }
+            accepted
+        }
+    };
+    let (sent_a, sent_b) = tokio::join!(tokio::spawn(send(a)), tokio::spawn(send(b)));
+    assert_eq!(sent_a.unwrap() + sent_b.unwrap(), lines.len());
+    let got = all_reports(&app).await;
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "concurrent batches give other figures for {} to {}", w.from, w.to);
+    }
 }

@@ -74,6 +74,19 @@ pub(crate) fn numbered_list(n: usize) -> String {
     format!("({})", (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "))
 }
 
+/// Makes `tx` the only transaction writing cases until it ends, before it reads any: a writer
+/// projects a case from what it reads of it, so two at once (PostgreSQL: several connections
+/// or instances; SQLite: another process) would each miss the other's events and count the
+/// case's tallies twice. Takes the write lock of the arrival counter's row, which every
+/// writer of cases takes; what the transaction reads afterwards includes everything committed
+/// before it got the lock (a new snapshot per statement on PostgreSQL, the latest on SQLite).
+pub async fn lock_case_writes(tx: &mut Tx) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query("UPDATE sequence_counter SET value = value WHERE name = 'case_event_arrival'").execute(c).await?;
+    });
+    Ok(())
+}
+
 /// Reserves `n` arrival numbers; returns the first. The counter row is locked until commit.
 pub async fn reserve_arrivals(tx: &mut Tx, n: i64) -> Result<i64> {
     let last: i64 = on_tx!(tx, |c| sqlx::query_scalar(
