@@ -41,7 +41,8 @@ pub struct IngestReport {
 const CHUNK: usize = 100_000;
 
 /// The first chunk is this small, and each next one twice the last up to [`CHUNK`]: writing
-/// cannot start before a chunk is parsed, so a small first one lets it start at once.
+/// cannot start before a chunk is parsed, so a small first one lets it start at once. The
+/// lines left after a chunk go with it when they are fewer than this.
 const FIRST_CHUNK: usize = 4_096;
 
 /// What an ingestion needs to know of the network and the catalogue.
@@ -108,17 +109,18 @@ async fn ingest_chunks<'a>(
     let mut seen = 0;
     let mut parsing: Option<(tokio::task::JoinHandle<Result<Parsed, AppError>>, usize)> = None;
     let mut size = FIRST_CHUNK;
+    // Lines read past the last chunk, to see whether the rest of the batch is short.
+    let mut ahead: Vec<(usize, String)> = Vec::new();
     loop {
-        let mut raw: Vec<(usize, String)> = Vec::with_capacity(size);
-        for (n, text) in lines.by_ref() {
-            if !text.trim().is_empty() {
-                raw.push((n, text.to_string()));
-                if raw.len() == size {
-                    break;
-                }
-            }
-        }
+        let mut raw = std::mem::take(&mut ahead);
+        take_lines(&mut raw, &mut lines, size);
         size = (size * 2).min(CHUNK);
+        // A rest shorter than the first chunk goes with this one: a request a little longer
+        // than the first chunk (5,000 lines, say) is one transaction, not two.
+        take_lines(&mut ahead, &mut lines, FIRST_CHUNK);
+        if ahead.len() < FIRST_CHUNK {
+            raw.append(&mut ahead);
+        }
         seen += raw.len();
         let next = if raw.is_empty() {
             None
@@ -142,6 +144,16 @@ async fn ingest_chunks<'a>(
     }
     report.rejected.sort_by_key(|e| e.line);
     Ok(report)
+}
+
+/// Moves non-blank lines from `lines` into `into` until it holds `limit` or `lines` ends.
+fn take_lines<'a>(into: &mut Vec<(usize, String)>, lines: &mut impl Iterator<Item = (usize, &'a str)>, limit: usize) {
+    while into.len() < limit {
+        let Some((n, text)) = lines.next() else { return };
+        if !text.trim().is_empty() {
+            into.push((n, text.to_string()));
+        }
+    }
 }
 
 /// A chunk of lines parsed and checked, in the form it is written in: its new events (the

@@ -301,6 +301,8 @@ async fn report_matches_the_model_in_any_arrival_order(app: App) {
     let prefix = 4096 - half - (shuffled.len() - half) / 2;
     let mut batch: Vec<String> = shuffled[..half].iter().cycle().take(prefix).cloned().collect();
     batch.extend_from_slice(&shuffled);
+    // Enough lines after the first chunk that they are not taken into it as a short rest.
+    batch.extend(shuffled.iter().cycle().take(4096).cloned());
     let r = ingest_all(&third.app, &batch).await;
     assert_eq!((r.accepted, r.duplicate, r.rejected.len()), (lines.len(), batch.len() - lines.len(), 0));
     let theirs = all_reports(&third.app).await;
