@@ -80,13 +80,12 @@ impl App {
     /// years shipped with this release that the database does not have yet.
     pub async fn open(config: Config) -> Result<App, AppError> {
         let url = config.database_url();
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            if let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| AppError::Unreadable(format!("无法创建数据目录 {}：{e}", dir.display())))?;
-                }
-            }
+        if let Some(path) = url.strip_prefix("sqlite://")
+            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| AppError::Unreadable(format!("无法创建数据目录 {}：{e}", dir.display())))?;
         }
         let db = Db::connect(&url).await?;
         db.migrate().await?;

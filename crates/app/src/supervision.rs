@@ -109,6 +109,9 @@ pub struct MonitorPass {
     pub alerts: usize,
 }
 
+/// Cases that move alike: the instant their signal was due, their new signal and next instant.
+type Move = (DateTime<Utc>, &'static str, Option<DateTime<Utc>>);
+
 /// One pass of the monitor as instance `owner`: claims the lease, then moves every case whose
 /// signal is due (in batches) and raises the alerts. Its cost is the number of due cases.
 pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppError> {
@@ -126,7 +129,7 @@ pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppErro
         let due = store::due_cases(&mut tx, now, BATCH).await?;
         // Cases that move alike (same old instant, same new signal and instant) move in one
         // statement; the alerts of those that changed colour go in multi-row inserts.
-        let mut moves: BTreeMap<(DateTime<Utc>, &'static str, Option<DateTime<Utc>>), Vec<&str>> = BTreeMap::new();
+        let mut moves: BTreeMap<Move, Vec<&str>> = BTreeMap::new();
         let mut alerts = Vec::new();
         for c in &due {
             let Some(was_due) = c.signal_due else { continue };
@@ -369,7 +372,7 @@ pub async fn notice_step(
         .ok_or_else(|| AppError::Unreadable(format!("督办通知状态“{}”无法识别", notice.status)))?;
     let to = rules::next_status(from, step, rules::reply_overdue(notice.reply_by, today))
         .map_err(|e| AppError::Invalid(vec![RowError::new(0, "step", e.to_string())]))?;
-    let card = to.card().or_else(|| match to {
+    let card = to.card().or(match to {
         NoticeStatus::CardRevoked(c) => Some(c),
         _ => None,
     });

@@ -459,15 +459,14 @@ async fn concurrent_batches_of_the_same_cases_give_the_same_figures(app: App) {
 
     // Each case's events alternate between the two senders, in small batches, so that one
     // sender's batch keeps finding cases the other is writing.
-    let (a, b): (Vec<(usize, String)>, Vec<(usize, String)>) =
-        lines.iter().cloned().enumerate().partition(|(i, _)| i % 2 == 0);
-    let send = |part: Vec<(usize, String)>| {
+    let a: Vec<String> = lines.iter().step_by(2).cloned().collect();
+    let b: Vec<String> = lines.iter().skip(1).step_by(2).cloned().collect();
+    let send = |part: Vec<String>| {
         let app = app.clone();
         async move {
             let mut accepted = 0;
             for batch in part.chunks(25) {
-                let batch: Vec<String> = batch.iter().map(|(_, l)| l.clone()).collect();
-                accepted += ingest_all(&app, &batch).await.accepted;
+                accepted += ingest_all(&app, batch).await.accepted;
             }
             accepted
         }

@@ -43,7 +43,7 @@ impl Smtp {
         for sub in ["tmp", "new", "cur"] {
             std::fs::create_dir_all(maildir.join(sub)).unwrap();
         }
-        let child = Command::new(&python)
+        let mut child = Command::new(&python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(maildir)
             .stdout(Stdio::null())
@@ -56,6 +56,8 @@ impl Smtp {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("aiosmtpd did not start");
     }
 

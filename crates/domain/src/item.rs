@@ -180,7 +180,7 @@ mod tests {
         let stored = parse_item(&a, &depts()).unwrap();
         let mut changed = a.clone();
         changed.promised_days = "8".into();
-        let plan = plan_item_import(&[stored.clone()], &depts(), &[a, changed.clone()]);
+        let plan = plan_item_import(std::slice::from_ref(&stored), &depts(), &[a, changed.clone()]);
         assert!(plan.is_err(), "same code twice is still a duplicate");
         let plan = plan_item_import(&[stored], &depts(), &[changed]).unwrap();
         assert!(matches!(&plan[0], ItemChange::Update { after, .. } if after.promised_days == 8));

@@ -411,7 +411,7 @@ pub fn plan_org_import(existing: &[OrgUnit], rows: &[OrgRow]) -> Result<Vec<OrgC
                     continue;
                 }
                 if let Some(m) = missing {
-                    let reason = if &m == parent.as_str() {
+                    let reason = if m == parent.as_str() {
                         format!("上级编码 {parent} 不存在")
                     } else {
                         format!("上级链中的编码 {m} 不存在")

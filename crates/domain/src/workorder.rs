@@ -691,7 +691,7 @@ mod tests {
         let f = Flow::new(TicketType::Complaint);
         let today = d("2026-11-02");
         assert!(matches!(allowed(&f, &OrderStep::Reply, today, &rules), Err(StepError::WrongStatus(..))));
-        assert!(matches!(allowed(&f, &OrderStep::Visit(Satisfaction::Satisfied), today, &rules), Err(_)));
+        assert!(allowed(&f, &OrderStep::Visit(Satisfaction::Satisfied), today, &rules).is_err());
         assert_eq!(allowed(&f, &OrderStep::Answer, today, &rules), Err(StepError::NotConsultation));
         let (f, _) = step(&f, OrderStep::Dispatch, "2026-11-02T10:00:00+08:00");
         // Reply before signing.
