@@ -309,6 +309,23 @@ async fn report_matches_the_model_in_any_arrival_order(app: App) {
     for (a, b) in theirs.iter().zip(&year) {
         assert_eq!(a, b, "one long batch gives other figures for {} to {}", b.from, b.to);
     }
+    assert_eq!(ingest_transactions(&third.app).await, 2);
+
+    // A batch a little longer than the first chunk is written in one transaction.
+    let fourth = oversight_testkit::sqlite().await;
+    demo::load(&fourth.app).await.unwrap();
+    let mut batch: Vec<String> = shuffled[..half].iter().cycle().take(4096).cloned().collect();
+    batch.extend_from_slice(&shuffled[half..]);
+    let r = ingest_all(&fourth.app, &batch).await;
+    assert_eq!((r.accepted, r.duplicate), (lines.len(), batch.len() - lines.len()));
+    assert_eq!(ingest_transactions(&fourth.app).await, 1);
+    assert_eq!(all_reports(&fourth.app).await, year);
+}
+
+/// How many transactions ingestion wrote (each writes one audit entry).
+async fn ingest_transactions(app: &App) -> usize {
+    let all = oversight_store::audit::recent(&app.db, &oversight_domain::access::Scope::All, None, 1000).await.unwrap();
+    all.iter().filter(|a| a.action == "case_events.ingest").count()
 }
 
 async fn each_event_is_answered_on_its_own(app: App) {
