@@ -219,7 +219,7 @@ async fn all_reports(app: &App) -> Vec<CaseReport> {
 }
 
 async fn report_matches_the_model_in_any_arrival_order(app: App) {
-    demo::load(&app).await.unwrap();
+    let accounts = demo::load(&app).await.unwrap();
     let items = items(&app).await;
     let generated = generate(&items);
     let lines: Vec<String> = generated.iter().flat_map(|c| c.lines.clone()).collect();
@@ -267,6 +267,21 @@ async fn report_matches_the_model_in_any_arrival_order(app: App) {
         let town: Vec<GenCase> = generate(&items).into_iter().filter(|c| c.level == Level::Town).collect();
         check(&r, &expected(&town, from, to, today, |_| String::new()), false);
     }
+    // A district sees the cases of its venues; a department those of its items, at any venue.
+    let password = |name: &str| accounts.iter().find(|a| a.username == name).unwrap().password.clone();
+    let login = oversight_app::accounts::login;
+    let district = login(&app, "xiuying", &password("xiuying"), "127.0.0.1").await.unwrap().actor;
+    let liaison = login(&app, "fgw", &password("fgw"), "127.0.0.1").await.unwrap().actor;
+    let (from, to) = (cases::parse_date("2011-01-01", "from").unwrap(), cases::parse_date("2011-12-31", "to").unwrap());
+    let theirs: Vec<GenCase> = generate(&items).into_iter().filter(|c| c.venue.starts_with("460105")).collect();
+    let r = cases::case_report(&app, &district, from, to, &[], Some(GroupBy::Venue)).await.unwrap();
+    check(&r, &expected(&theirs, from, to, today, |c| c.venue.clone()), true);
+    assert!(r.total.settled > 10 && r.groups.len() == 2, "{r:?}");
+    let theirs: Vec<GenCase> = generate(&items).into_iter().filter(|c| department(c) == "460100-D01").collect();
+    let r = cases::case_report(&app, &liaison, from, to, &[], Some(GroupBy::Item)).await.unwrap();
+    check(&r, &expected(&theirs, from, to, today, |c| c.item.clone()), true);
+    assert!(r.total.settled > 0, "{r:?}");
+
     // The data really exercises both outcomes.
     let year = all_reports(&app).await;
     assert!(year.iter().any(|r| r.total.overdue > 10 && r.total.on_time > 10), "{:?}", year[15].total);

@@ -307,8 +307,6 @@ pub struct TallyKey {
 #[derive(Debug, Clone, Default)]
 pub struct TallyDelta {
     pub level: i32,
-    pub path: String,
-    pub department_path: String,
     pub on_time: i64,
     pub overdue: i64,
 }
@@ -329,12 +327,8 @@ pub fn add_to_tally(deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta
             department_code: case.department_code.clone().unwrap_or_default(),
             item_code: case.item_code.clone().unwrap_or_default(),
         };
-        let d = deltas.entry(key).or_insert_with(|| TallyDelta {
-            level: case.level.unwrap_or(0),
-            path: case.path.clone(),
-            department_path: case.department_path.clone(),
-            ..TallyDelta::default()
-        });
+        let d =
+            deltas.entry(key).or_insert_with(|| TallyDelta { level: case.level.unwrap_or(0), ..TallyDelta::default() });
         d.on_time += on_time;
         d.overdue += overdue;
     }
@@ -345,7 +339,7 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
     let rows: Vec<(&TallyKey, &TallyDelta)> = deltas.iter().filter(|(_, d)| d.on_time != 0 || d.overdue != 0).collect();
     bulk::write_rows(
         tx,
-        "case_tally (period, venue_code, department_code, item_code, level, path, department_path, on_time, overdue)",
+        "case_tally (period, venue_code, department_code, item_code, level, on_time, overdue)",
         "ON CONFLICT (period, venue_code, department_code, item_code) DO UPDATE SET
            on_time = case_tally.on_time + excluded.on_time, overdue = case_tally.overdue + excluded.overdue",
         &rows,
@@ -356,8 +350,6 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
                 Cell::Text(Some(&k.department_code)),
                 Cell::Text(Some(&k.item_code)),
                 Cell::Int(Some(d.level)),
-                Cell::Text(Some(&d.path)),
-                Cell::Text(Some(&d.department_path)),
                 Cell::Big(Some(d.on_time)),
                 Cell::Big(Some(d.overdue)),
             ]
@@ -378,10 +370,9 @@ pub async fn rebuild_tally(db: &Db) -> Result<()> {
         crate::execute_raw(
             db,
             &format!(
-                "INSERT INTO case_tally (period, venue_code, department_code, item_code, level, path, department_path,
-                   on_time, overdue)
+                "INSERT INTO case_tally (period, venue_code, department_code, item_code, level, on_time, overdue)
                  SELECT {period}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, ''),
-                   COALESCE(MAX(level), 0), MAX(path), MAX(department_path),
+                   COALESCE(MAX(level), 0),
                    SUM(CASE WHEN outcome = 'on_time' THEN 1 ELSE 0 END),
                    SUM(CASE WHEN outcome = 'overdue' THEN 1 ELSE 0 END)
                  FROM case_record WHERE outcome IN ('on_time', 'overdue')
@@ -391,6 +382,25 @@ pub async fn rebuild_tally(db: &Db) -> Result<()> {
         .await?;
     }
     Ok(())
+}
+
+/// A condition keeping the tally rows of `scope` (its parameters numbered from `$first`, the
+/// roots as [`ScopeFilter`] binds them): a row counts where its venue or the department
+/// responsible for its item lies in the scope, as a case does (`CASE_OWNERS`). The units in
+/// scope are looked up by path once per statement; the rows carry only their codes.
+fn tally_scope(scope: &Scope, first: usize) -> ScopeFilter {
+    let units = ScopeFilter::new(scope, "path", first);
+    match scope {
+        Scope::Subtrees(roots) if !roots.is_empty() => ScopeFilter {
+            sql: format!(
+                "(venue_code IN (SELECT code FROM org_unit WHERE {u})
+                  OR department_code IN (SELECT code FROM org_unit WHERE {u}))",
+                u = units.sql
+            ),
+            binds: units.binds,
+        },
+        _ => units,
+    }
 }
 
 /// What a report groups by.
@@ -440,7 +450,9 @@ pub async fn settled_counts(
         Some(GroupBy::Department) => ("NULLIF(department_code, '')", "department_code"),
         Some(GroupBy::Item) => ("NULLIF(item_code, '')", "item_code"),
     };
+    // Both filters bind the scope's roots from $10 on, so they share those parameters.
     let filter = ScopeFilter::any(scope, CASE_OWNERS, 10);
+    let tally_scope = tally_scope(scope, 10);
     let level_filter = if levels.is_empty() {
         String::new()
     } else {
@@ -457,13 +469,13 @@ pub async fn settled_counts(
            CAST(COALESCE(SUM(overdue), 0) AS BIGINT) AS overdue
          FROM (
            SELECT {tally_key} AS key, on_time, overdue FROM case_tally
-           WHERE period >= $4 AND period <= $5 AND length(period) = 7 AND {scope}{level_filter}
+           WHERE period >= $4 AND period <= $5 AND length(period) = 7 AND {tally_scope}{level_filter}
            UNION ALL
            SELECT {tally_key} AS key, on_time, overdue FROM case_tally
-           WHERE period >= $6 AND period < $7 AND length(period) = 10 AND {scope}{level_filter}
+           WHERE period >= $6 AND period < $7 AND length(period) = 10 AND {tally_scope}{level_filter}
            UNION ALL
            SELECT {tally_key} AS key, on_time, overdue FROM case_tally
-           WHERE period > $8 AND period <= $9 AND length(period) = 10 AND {scope}{level_filter}
+           WHERE period > $8 AND period <= $9 AND length(period) = 10 AND {tally_scope}{level_filter}
            UNION ALL
            SELECT {record_key} AS key, 0 AS on_time, 1 AS overdue
            FROM case_record
@@ -471,7 +483,8 @@ pub async fn settled_counts(
              AND {scope}{level_filter}
          ) counted
          GROUP BY key",
-        scope = filter.sql
+        scope = filter.sql,
+        tally_scope = tally_scope.sql
     );
     let rows: Vec<SettledCounts> = on_db!(db, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql))
