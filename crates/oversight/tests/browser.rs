@@ -87,6 +87,21 @@ async fn text_of(c: &Client, css: &str) -> String {
     panic!("{css}: {last:?}")
 }
 
+/// Clicks a button that submits a form, and waits for the page it leads to and its notice:
+/// the page before may show a notice too, and its elements until it is gone.
+async fn submit(c: &Client, css: &str) {
+    let before = c.find(Locator::Css("html")).await.unwrap();
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    for _ in 0..200 {
+        // The old page's element goes stale once the browser has left it.
+        if before.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+}
+
 async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"));
@@ -141,8 +156,7 @@ async fn supervisor_logs_in_and_walks_the_tree() {
     let input = c.find(Locator::Css("form.row input[name=name]")).await.unwrap();
     input.clear().await.unwrap();
     input.send_keys(&format!("{village}（更名）")).await.unwrap();
-    c.find(Locator::Css("form.row button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    submit(&c, "form.row button[type=submit]").await;
     assert_eq!(text_of(&c, "#unit-name").await, format!("{village}（更名）"));
 
     // The calendar explains a deadline day by day.
@@ -270,16 +284,14 @@ async fn office_watches_the_network_and_supervises_an_overdue_case() {
         .send_keys("已办结，系超时补录")
         .await
         .unwrap();
-    c.find(Locator::Css("#actions button[value=reply]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    submit(&c, "#actions button[value=reply]").await;
     assert_eq!(text_of(&c, "#notice-status").await, "待效能办审核");
     sign_out(&c).await;
 
     // The office closes it; every step is on the notice.
     sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
     c.goto(notice_url.as_str()).await.unwrap();
-    c.find(Locator::Css("#actions button[value=close]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    submit(&c, "#actions button[value=close]").await;
     assert_eq!(text_of(&c, "#notice-status").await, "已办结");
     let steps = text_of(&c, "#steps").await;
     assert!(steps.contains("发出督办通知") && steps.contains("已办结，系超时补录"), "{steps}");
@@ -338,8 +350,7 @@ async fn a_citizen_complaint_runs_its_whole_life() {
     let suggested = text_of(&c, "#dispatch select option:checked").await;
     assert!(suggested.contains("市发展和改革委员会") && suggested.contains("建议"), "{suggested}");
     screenshot(&c, "order-dispatch").await;
-    c.find(Locator::Css("#dispatch button")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    submit(&c, "#dispatch button").await;
     assert_eq!(text_of(&c, "#order-status").await, "待签收");
     sign_out(&c).await;
 
@@ -351,8 +362,7 @@ async fn a_citizen_complaint_runs_its_whole_life() {
     c.wait().for_element(Locator::Css("#steps-form")).await.unwrap();
     assert!(c.find(Locator::Css("#caller")).await.is_err(), "the department sees no caller");
     assert!(!c.source().await.unwrap().contains("王小明"));
-    c.find(Locator::Css("#steps-form button[value=sign]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    submit(&c, "#steps-form button[value=sign]").await;
     assert_eq!(text_of(&c, "#order-status").await, "办理中");
     c.find(Locator::Css("#steps-form textarea"))
         .await
@@ -360,8 +370,7 @@ async fn a_citizen_complaint_runs_its_whole_life() {
         .send_keys("已当场受理，三个工作日内办结")
         .await
         .unwrap();
-    c.find(Locator::Css("#steps-form button[value=reply]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    submit(&c, "#steps-form button[value=reply]").await;
     assert_eq!(text_of(&c, "#order-status").await, "待回访");
     sign_out(&c).await;
 
@@ -371,8 +380,7 @@ async fn a_citizen_complaint_runs_its_whole_life() {
     c.find(Locator::Css("#queue-visit a")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#visit")).await.unwrap();
     c.find(Locator::Css("#visit select option[value=satisfied]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#visit button")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    submit(&c, "#visit button").await;
     assert_eq!(text_of(&c, "#order-status").await, "已办结");
     assert_eq!(text_of(&c, "#order-satisfaction").await, "满意");
     c.find(Locator::Css("#reveal-caller")).await.unwrap().click().await.unwrap();
