@@ -260,6 +260,9 @@ pub async fn upsert_cases(tx: &mut Tx, records: &[CaseRecord]) -> Result<()> {
 /// A case belongs to its venue and to the department responsible for its item.
 pub const CASE_OWNERS: &[&str] = &["path", "department_path"];
 
+/// A tally row belongs to the same two, named by code.
+const TALLY_OWNERS: &[&str] = &["venue_code", "department_code"];
+
 const CASE_COLUMNS: &str =
     "case_no, status, item_code, department_code, venue_code, level, path, received_on, accepted_on,
     ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies, updated_at,
@@ -384,25 +387,6 @@ pub async fn rebuild_tally(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// A condition keeping the tally rows of `scope` (its parameters numbered from `$first`, the
-/// roots as [`ScopeFilter`] binds them): a row counts where its venue or the department
-/// responsible for its item lies in the scope, as a case does (`CASE_OWNERS`). The units in
-/// scope are looked up by path once per statement; the rows carry only their codes.
-fn tally_scope(scope: &Scope, first: usize) -> ScopeFilter {
-    let units = ScopeFilter::new(scope, "path", first);
-    match scope {
-        Scope::Subtrees(roots) if !roots.is_empty() => ScopeFilter {
-            sql: format!(
-                "(venue_code IN (SELECT code FROM org_unit WHERE {u})
-                  OR department_code IN (SELECT code FROM org_unit WHERE {u}))",
-                u = units.sql
-            ),
-            binds: units.binds,
-        },
-        _ => units,
-    }
-}
-
 /// What a report groups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -452,7 +436,7 @@ pub async fn settled_counts(
     };
     // Both filters bind the scope's roots from $10 on, so they share those parameters.
     let filter = ScopeFilter::any(scope, CASE_OWNERS, 10);
-    let tally_scope = tally_scope(scope, 10);
+    let tally_scope = ScopeFilter::any_unit(scope, TALLY_OWNERS, 10);
     let level_filter = if levels.is_empty() {
         String::new()
     } else {

@@ -38,6 +38,24 @@ impl ScopeFilter {
         }
     }
 
+    /// A condition that keeps the rows owned by a unit in `scope`, where a row names its owners
+    /// by code in `code_columns` (tallies, which carry no paths): the units in scope are looked
+    /// up in `org_unit` by path, once per statement. Binds the same parameters as
+    /// [`ScopeFilter::any`] from the same `first`, so the two can share them in one statement.
+    pub fn any_unit(scope: &Scope, code_columns: &[&str], first: usize) -> ScopeFilter {
+        let units = ScopeFilter::new(scope, "path", first);
+        match scope {
+            Scope::Subtrees(roots) if !roots.is_empty() => {
+                let parts: Vec<String> = code_columns
+                    .iter()
+                    .map(|column| format!("{column} IN (SELECT code FROM org_unit WHERE {})", units.sql))
+                    .collect();
+                ScopeFilter { sql: format!("({})", parts.join(" OR ")), binds: units.binds }
+            }
+            _ => units,
+        }
+    }
+
     /// The number of the next free parameter.
     pub fn next_param(&self, first: usize) -> usize {
         first + self.binds.len()
