@@ -268,10 +268,8 @@ async fn report_matches_the_model_in_any_arrival_order(app: App) {
         check(&r, &expected(&town, from, to, today, |_| String::new()), false);
     }
     // A district sees the cases of its venues; a department those of its items, at any venue.
-    let password = |name: &str| accounts.iter().find(|a| a.username == name).unwrap().password.clone();
-    let login = oversight_app::accounts::login;
-    let district = login(&app, "xiuying", &password("xiuying"), "127.0.0.1").await.unwrap().actor;
-    let liaison = login(&app, "fgw", &password("fgw"), "127.0.0.1").await.unwrap().actor;
+    let district = oversight_testkit::login(&app, &accounts, "xiuying").await;
+    let liaison = oversight_testkit::login(&app, &accounts, "fgw").await;
     let (from, to) = (cases::parse_date("2011-01-01", "from").unwrap(), cases::parse_date("2011-12-31", "to").unwrap());
     let theirs: Vec<GenCase> = generate(&items).into_iter().filter(|c| c.venue.starts_with("460105")).collect();
     let r = cases::case_report(&app, &district, from, to, &[], Some(GroupBy::Venue)).await.unwrap();
@@ -464,8 +462,7 @@ async fn cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered(app:
     let view = cases::case_view(&app, &Actor::cli(), "Y-1").await.unwrap();
     assert!(view.state.calendar_error.is_some());
 
-    let admin = accounts.iter().find(|a| a.username == "admin").unwrap();
-    let admin = oversight_app::accounts::login(&app, "admin", &admin.password, "127.0.0.1").await.unwrap().actor;
+    let admin = oversight_testkit::login(&app, &accounts, "admin").await;
     oversight_app::calendar::set_year(&app, &admin, 2027, "holiday 2027-01-01..2027-01-01  元旦\n").await.unwrap();
     let after = oversight_store::cases::case(&app.db, "Y-1").await.unwrap().unwrap();
     // 30, 31 December; New Year's Day is a holiday; 4–8 and 11–13 January.

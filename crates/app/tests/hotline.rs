@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use oversight_app::hotline::{self, Intake, NewOrder, StepInput};
-use oversight_app::{Actor, App, AppError, ManualClock, accounts, demo};
+use oversight_app::{Actor, App, AppError, ManualClock, demo};
 use oversight_domain::ticket::Channel;
 use oversight_domain::workorder::OrderStatus;
 use oversight_store::orders;
+use oversight_testkit::login as actor;
 use oversight_testkit::on_both_backends;
 
 on_both_backends!(
@@ -27,11 +28,6 @@ async fn setup(app: &App) -> (App, Arc<ManualClock>, Vec<demo::DemoAccount>) {
     let accounts = demo::load(app).await.unwrap();
     let clock = ManualClock::new(local(2026, 11, 2, 10, 0));
     (app.with_clock(clock.clone()), clock, accounts)
-}
-
-async fn actor(app: &App, accounts: &[demo::DemoAccount], username: &str) -> Actor {
-    let a = accounts.iter().find(|a| a.username == username).unwrap();
-    accounts::login(app, username, &a.password, "127.0.0.1").await.unwrap().actor
 }
 
 fn step(step: &str, note: &str) -> StepInput {

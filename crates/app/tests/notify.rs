@@ -15,8 +15,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use oversight_app::hotline::{self, Intake, NewOrder, StepInput};
 use oversight_app::notify::{self, DeliveryPass, Transports};
-use oversight_app::{Actor, App, ManualClock, accounts, demo, network};
+use oversight_app::{Actor, App, ManualClock, demo, network};
 use oversight_store::outbox;
+use oversight_testkit::login as actor;
 use oversight_testkit::on_both_backends;
 use serde_json::Value;
 
@@ -122,11 +123,6 @@ async fn setup(app: &App, smtp_port: u16, sms_url: &str) -> (App, Arc<ManualCloc
     config.notify.max_attempts = 3;
     let clock = ManualClock::new(local(2026, 11, 2, 10, 0));
     (App::with_db(app.db.clone(), config, clock.clone()), clock, accounts)
-}
-
-async fn actor(app: &App, accounts: &[demo::DemoAccount], username: &str) -> Actor {
-    let a = accounts.iter().find(|a| a.username == username).unwrap();
-    accounts::login(app, username, &a.password, "127.0.0.1").await.unwrap().actor
 }
 
 fn step(step: &str, note: &str) -> StepInput {

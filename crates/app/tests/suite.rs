@@ -6,6 +6,7 @@ use oversight_app::exchange::{TextEncoding, Upload};
 use oversight_app::{Actor, App, AppError, calendar, demo, network};
 use oversight_domain::access::Action;
 use oversight_store::Db;
+use oversight_testkit::login as login_as;
 use oversight_testkit::on_both_backends;
 
 on_both_backends!(
@@ -188,11 +189,6 @@ async fn bad_item_file_changes_nothing(app: App) {
 
 async fn demo_with_accounts(app: &App) -> Vec<demo::DemoAccount> {
     demo::load(app).await.unwrap()
-}
-
-async fn login_as(app: &App, accounts: &[demo::DemoAccount], username: &str) -> Actor {
-    let a = accounts.iter().find(|a| a.username == username).unwrap();
-    accounts::login(app, username, &a.password, "127.0.0.1").await.unwrap().actor
 }
 
 async fn district_scope_filters_every_list(app: App) {

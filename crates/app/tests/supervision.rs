@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use oversight_app::supervision::{self, MonitorPass};
-use oversight_app::{Actor, App, AppError, ManualClock, accounts, cases, demo};
+use oversight_app::{Actor, App, AppError, ManualClock, cases, demo};
 use oversight_domain::supervision::{AlertStatus, Card, NoticeStatus, NoticeStep};
 use oversight_store::Db;
 use oversight_store::cases::CaseQuery;
+use oversight_testkit::login;
 use oversight_testkit::on_both_backends;
 use serde_json::json;
 
@@ -152,11 +153,6 @@ async fn two_monitors_never_raise_an_alert_twice(app: App) {
     clock.set(local(2026, 3, 18, 9));
     let late = supervision::monitor_pass(&second, "instance-b").await.unwrap();
     assert_eq!(late.alerts, 0);
-}
-
-async fn login(app: &App, accounts: &[demo::DemoAccount], username: &str) -> Actor {
-    let a = accounts.iter().find(|a| a.username == username).unwrap();
-    accounts::login(app, username, &a.password, "127.0.0.1").await.unwrap().actor
 }
 
 async fn a_notice_runs_its_life_within_scope(app: App) {

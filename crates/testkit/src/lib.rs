@@ -114,3 +114,12 @@ macro_rules! on_both_backends {
         $crate::on_both_backends!(with $crate::app; $($name),*);
     };
 }
+
+/// Signs in as one of the demo's accounts (from `demo::load`) and returns who that is.
+pub async fn login(app: &App, accounts: &[oversight_app::demo::DemoAccount], username: &str) -> oversight_app::Actor {
+    let a = accounts.iter().find(|a| a.username == username).unwrap_or_else(|| panic!("no demo account {username}"));
+    oversight_app::accounts::login(app, username, &a.password, "127.0.0.1")
+        .await
+        .expect("the demo account signs in")
+        .actor
+}
