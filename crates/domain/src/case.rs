@@ -5,7 +5,7 @@
 //! The state is a pure function of the set of a case's events taken in `at` order (ties in
 //! arrival order), never of the order they arrived in.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
 use crate::RowError;
@@ -515,7 +515,8 @@ pub struct StopInterval {
     pub from: NaiveDate,
     /// The day the clock ran again (excluded); none while it still stands.
     pub until: Option<NaiveDate>,
-    /// Working days from `from` (included) to `until` (excluded), added to the limit.
+    /// Working days from `from` (included) to `until` (excluded) that fall after the acceptance
+    /// date, added to the limit: the acceptance date is never counted, stopped or not.
     pub working_days: u32,
 }
 
@@ -730,13 +731,16 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
                 match stop {
                     Some((k, since)) if k == kind => {
                         let stopped = cal!(cal.working_days_from_until(since, e.date));
-                        if st.accepted_on.is_some() {
-                            st.stopped_days += stopped;
+                        if let Some(accepted) = st.accepted_on {
+                            // The clock counts only the days after acceptance: a stop on the
+                            // acceptance date costs nothing for that day (spec/metrics.md).
+                            let counted = cal!(cal.working_days_from_until(since.max(accepted + Days::new(1)), e.date));
+                            st.stopped_days += counted;
                             st.stops.push(StopInterval {
                                 supplement: kind == StopKind::Supplement,
                                 from: since,
                                 until: Some(e.date),
-                                working_days: stopped,
+                                working_days: counted,
                             });
                         } else {
                             pre_acceptance_stopped += stopped;

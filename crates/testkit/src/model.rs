@@ -83,17 +83,9 @@ pub fn outcome(life: &Life, cal: &WorkCalendar) -> Outcome {
                 Action::Stop { .. } if passed => late_stop = true,
                 Action::Stop { .. } => stopped = Some(day),
                 Action::Resume { .. } if late_stop => late_stop = false,
-                Action::Resume { .. } => {
-                    // spec/metrics.md adds the working days from the stop date (included): a
-                    // stop on the day of acceptance (never counted itself) adds that day.
-                    if let Some(since) = stopped.take()
-                        && since == life.accepted
-                        && day > since
-                        && cal.is_working_day(since).unwrap()
-                    {
-                        limit += 1;
-                    }
-                }
+                // A stopped day is simply not counted; the acceptance date never is, so a
+                // stop on it costs nothing for that day (spec/metrics.md).
+                Action::Resume { .. } => stopped = None,
                 Action::Complete => end = Some((day, true)),
                 Action::Withdraw => end = Some((day, false)),
             }

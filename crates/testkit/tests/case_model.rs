@@ -137,6 +137,43 @@ fn qingming_2011_case() {
 }
 
 #[test]
+fn a_stop_on_the_acceptance_day_costs_nothing_for_that_day() {
+    let cal = WorkCalendar::official();
+    // spec/metrics.md's worked example, in an ordinary week (2011-03-07..11), limit 2: accepted
+    // and stopped on Wednesday, running again on Friday. Wednesday and Thursday stand still,
+    // Friday counts 1, Monday 2: the deadline is Monday 03-14, not Tuesday.
+    for (stop, resume) in [
+        (EventBody::SupplementRequested, EventBody::SupplementReceived),
+        (EventBody::Suspended { reason: SuspendReason::Inspection }, EventBody::Resumed),
+    ] {
+        let events = vec![
+            received(d("2011-03-08")),
+            ev(1, d("2011-03-09"), EventBody::Accepted { promised_days: Some(2) }),
+            ev(2, d("2011-03-09"), stop),
+            ev(3, d("2011-03-11"), resume),
+        ];
+        let st = run(&events, &cal);
+        assert_eq!((st.stopped_days, st.deadline), (1, Some(d("2011-03-14"))));
+        let life = Life {
+            accepted: d("2011-03-09"),
+            promised: 2,
+            steps: vec![Step::Stop { after: 0, length: 2, supplement: true }],
+            end: None,
+        };
+        assert_eq!(model::outcome(&life, &cal), Outcome::Running { deadline: d("2011-03-14") });
+    }
+    // A supplement still awaited at acceptance: the clock starts stopped on the acceptance date,
+    // which costs nothing either.
+    let events = vec![
+        received(d("2011-03-07")),
+        ev(1, d("2011-03-08"), EventBody::SupplementRequested),
+        ev(2, d("2011-03-09"), EventBody::Accepted { promised_days: Some(2) }),
+        ev(3, d("2011-03-11"), EventBody::SupplementReceived),
+    ];
+    assert_eq!(run(&events, &cal).deadline, Some(d("2011-03-14")));
+}
+
+#[test]
 fn stops_extensions_and_late_events() {
     let cal = WorkCalendar::official();
     // Accepted Mon 2011-03-07, 5 days: deadline Mon 03-14.
