@@ -11,7 +11,7 @@ use oversight_domain::case::{
     CaseContext, CaseEvent, CaseState, CaseStatus, EventBody, Outcome, StoredEvent, parse_event, project, same_content,
 };
 use oversight_domain::org::{Level, OrgKind, OrgPath, OrgUnit};
-use oversight_domain::supervision::SignalPlan;
+use oversight_domain::supervision::{SignalPlan, Subject, SubjectKind};
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::{self as store, CaseQuery, CaseRecord, EventRow, GroupBy, NewEvent};
 use oversight_store::network as network_store;
@@ -973,7 +973,7 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
     };
     let today = app.today();
     let outcome = state.outcome.as_of(today);
-    let (alerts, notices, steps) = crate::supervision::case_supervision(app, case_no).await?;
+    let (alerts, notices, steps) = crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Case, case_no)).await?;
     Ok(CaseView { record, state, events, days, outcome, alerts, notices, steps })
 }
 

@@ -13,12 +13,14 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use oversight_domain::access::Scope;
+use oversight_domain::supervision::{Subject, SubjectKind};
 use oversight_domain::workorder::{Late, OrderStatus};
 use oversight_store::orders::{self as order_store, OrderFilter, OrderRow};
 use oversight_store::outbox::{self as store, MessageRow};
-use oversight_store::supervision::{self as supervision_store, AlertRow};
+use oversight_store::supervision as supervision_store;
 use serde::{Deserialize, Serialize};
 
+use crate::supervision::AlertOwner;
 use crate::{App, AppError, new_id};
 
 /// Where messages go (`[notify]` in the configuration). Without an SMTP host or SMS gateway,
@@ -325,22 +327,17 @@ pub async fn watch_pass(app: &App, owner: &str) -> Result<WatchPass, AppError> {
             Late::Visit => o.visit_due.map(|d| d.to_string()),
         }
         .unwrap_or_default();
-        let key = format!("{}|{}|{due}", o.ticket_no, kind.alert_kind());
-        alerts.push(AlertRow {
-            id: new_id(),
-            dedup_key: key.clone(),
-            case_no: o.ticket_no.clone(),
-            kind: kind.alert_kind().into(),
-            message: format!("工单 {} {}（时限 {due}）", o.ticket_no, kind.label()),
-            venue_code: o.subject_venue_code.clone(),
-            venue_path: o.venue_path.clone(),
-            department_code: o.subject_department_code.clone(),
-            department_path: o.department_path.clone(),
-            raised_at: now,
-            status: "open".into(),
-            note: None,
-            updated_at: now,
-        });
+        let owner = AlertOwner {
+            subject: Subject::new(SubjectKind::Order, &o.ticket_no),
+            venue_code: o.subject_venue_code.as_deref(),
+            venue_path: &o.venue_path,
+            department_code: o.subject_department_code.as_deref(),
+            department_path: &o.department_path,
+        };
+        let message = format!("工单 {} {}（时限 {due}）", o.ticket_no, kind.label());
+        let alert = owner.alert(kind.alert_kind(), &due, &message, now);
+        let key = alert.dedup_key.clone();
+        alerts.push(alert);
         if kind != Late::Visit {
             let subject = format!("【效能投诉】工单 {} {}", o.ticket_no, kind.label());
             let body =

@@ -12,7 +12,8 @@ use oversight_domain::access::Action;
 use oversight_domain::case::CaseState;
 use oversight_domain::org::{Level, OrgPath};
 use oversight_domain::supervision::{
-    self as rules, AlertStatus, Card, NoticeStatus, NoticeStep, Signal, SignalPlan, alert_label, signal_alert_kind,
+    self as rules, AlertStatus, Card, NoticeStatus, NoticeStep, Signal, SignalPlan, Subject, SubjectKind, alert_label,
+    signal_alert_kind,
 };
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::CaseRecord;
@@ -33,7 +34,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// time signal. Inserting them skips any already raised (same case, kind and event).
 pub fn case_alerts(record: &CaseRecord, state: &CaseState, now: DateTime<Utc>) -> Vec<AlertRow> {
     let owner = AlertOwner {
-        case_no: &record.case_no,
+        subject: Subject::new(SubjectKind::Case, &record.case_no),
         venue_code: record.venue_code.as_deref(),
         venue_path: &record.path,
         department_code: record.department_code.as_deref(),
@@ -42,21 +43,12 @@ pub fn case_alerts(record: &CaseRecord, state: &CaseState, now: DateTime<Utc>) -
     let mut alerts: Vec<AlertRow> = state
         .anomalies
         .iter()
-        .map(|a| {
-            let key = format!("{}|{}|{}", record.case_no, a.kind.as_str(), a.event_id.as_deref().unwrap_or(""));
-            alert_row(&owner, key, a.kind.as_str(), &a.message, now)
-        })
+        .map(|a| owner.alert(a.kind.as_str(), a.event_id.as_deref().unwrap_or(""), &a.message, now))
         .collect();
     if let Some(signal) = record.time_signal.as_deref().and_then(Signal::parse) {
         let plan = SignalPlan::stored(record.yellow_on, record.red_on, &record.plan_target);
         if let Some(kind) = signal_alert_kind(signal, &plan) {
-            alerts.push(alert_row(
-                &owner,
-                format!("{}|{kind}|", record.case_no),
-                kind,
-                &signal_message(kind, &plan),
-                now,
-            ));
+            alerts.push(owner.alert(kind, "", &signal_message(kind, &plan), now));
         }
     }
     alerts
@@ -70,30 +62,37 @@ fn signal_message(kind: &str, plan: &SignalPlan) -> String {
     }
 }
 
-/// The case an alert is about and where it belongs: its venue and its responsible department.
-struct AlertOwner<'a> {
-    case_no: &'a str,
-    venue_code: Option<&'a str>,
-    venue_path: &'a str,
-    department_code: Option<&'a str>,
-    department_path: &'a str,
+/// The subject an alert is about and where it belongs: the venue it concerns (if any; else the
+/// department's path stands in) and the department responsible. Every kind of subject raises its
+/// alerts through this one constructor.
+pub(crate) struct AlertOwner<'a> {
+    pub subject: Subject,
+    pub venue_code: Option<&'a str>,
+    pub venue_path: &'a str,
+    pub department_code: Option<&'a str>,
+    pub department_path: &'a str,
 }
 
-fn alert_row(owner: &AlertOwner<'_>, dedup_key: String, kind: &str, message: &str, now: DateTime<Utc>) -> AlertRow {
-    AlertRow {
-        id: new_id(),
-        dedup_key,
-        case_no: owner.case_no.to_string(),
-        kind: kind.to_string(),
-        message: message.to_string(),
-        venue_code: owner.venue_code.map(str::to_string),
-        venue_path: owner.venue_path.to_string(),
-        department_code: owner.department_code.map(str::to_string),
-        department_path: owner.department_path.to_string(),
-        raised_at: now,
-        status: AlertStatus::Open.as_str().to_string(),
-        note: None,
-        updated_at: now,
+impl AlertOwner<'_> {
+    /// An open alert of `kind` on the subject; `occurrence` tells repeated alerts of one kind
+    /// apart (the anomalous event, the missed due date), so none is raised twice.
+    pub(crate) fn alert(&self, kind: &str, occurrence: &str, message: &str, now: DateTime<Utc>) -> AlertRow {
+        AlertRow {
+            id: new_id(),
+            dedup_key: self.subject.alert_key(kind, occurrence),
+            subject_kind: self.subject.kind,
+            subject_id: self.subject.id.clone(),
+            kind: kind.to_string(),
+            message: message.to_string(),
+            venue_code: self.venue_code.map(str::to_string),
+            venue_path: self.venue_path.to_string(),
+            department_code: self.department_code.map(str::to_string),
+            department_path: self.department_path.to_string(),
+            raised_at: now,
+            status: AlertStatus::Open.as_str().to_string(),
+            note: None,
+            updated_at: now,
+        }
     }
 }
 
@@ -143,19 +142,13 @@ pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppErro
             pass.changed += 1;
             if let Some(kind) = signal_alert_kind(signal, &plan) {
                 let owner = AlertOwner {
-                    case_no: &c.case_no,
+                    subject: Subject::new(SubjectKind::Case, &c.case_no),
                     venue_code: c.venue_code.as_deref(),
                     venue_path: &c.path,
                     department_code: c.department_code.as_deref(),
                     department_path: &c.department_path,
                 };
-                alerts.push(alert_row(
-                    &owner,
-                    format!("{}|{kind}|", c.case_no),
-                    kind,
-                    &signal_message(kind, &plan),
-                    now,
-                ));
+                alerts.push(owner.alert(kind, "", &signal_message(kind, &plan), now));
             }
         }
         for ((was_due, signal, next), case_nos) in &moves {
@@ -209,9 +202,9 @@ pub async fn alerts(
     app: &App,
     actor: &Actor,
     status: Option<AlertStatus>,
-    case_no: Option<&str>,
+    subject: Option<&Subject>,
 ) -> Result<Vec<AlertRow>, AppError> {
-    let filter = AlertFilter { status: status.map(|s| s.as_str()), case_no };
+    let filter = AlertFilter { status: status.map(|s| s.as_str()), subject };
     Ok(store::alerts(&app.db, &actor.scope(), &filter, 500).await?)
 }
 
@@ -244,9 +237,9 @@ pub async fn dismiss_alert(app: &App, actor: &Actor, alert_id: &str, reason: &st
         NewAudit {
             actor: &actor.label,
             action: "alert.dismiss",
-            target: &alert.case_no,
+            target: &alert.subject_id,
             path: &alert.venue_path,
-            detail: json!({ "alert": alert_id, "kind": alert.kind, "reason": reason }),
+            detail: json!({ "alert": alert_id, "subject": alert.subject_kind, "kind": alert.kind, "reason": reason }),
         },
         now,
     )
@@ -280,7 +273,7 @@ pub async fn issue_notice(
         return Err(AppError::Conflict("该预警已督办或已核销".into()));
     }
     if alert.department_code.is_none() {
-        return Err(AppError::Conflict("该办件没有责任部门（事项未知），无法督办".into()));
+        return Err(AppError::Conflict(format!("该{}没有责任部门，无法督办", alert.subject_kind.label())));
     }
     let year = chrono::Datelike::year(&today);
     let seq = store::next_notice_number(&mut tx, year).await?;
@@ -288,7 +281,8 @@ pub async fn issue_notice(
         id: new_id(),
         number: format!("督办〔{year}〕{seq}号"),
         alert_id: alert.id.clone(),
-        case_no: alert.case_no.clone(),
+        subject_kind: alert.subject_kind,
+        subject_id: alert.subject_id.clone(),
         department_code: alert.department_code.clone(),
         department_path: alert.department_path.clone(),
         venue_path: alert.venue_path.clone(),
@@ -310,7 +304,9 @@ pub async fn issue_notice(
             action: "notice.issue",
             target: &notice.number,
             path: &notice.department_path,
-            detail: json!({ "case": notice.case_no, "alert": alert_id, "reply_by": reply_by }),
+            detail: json!({
+                "subject": notice.subject_kind, "id": notice.subject_id, "alert": alert_id, "reply_by": reply_by
+            }),
         },
         now,
     )
@@ -392,7 +388,9 @@ pub async fn notice_step(
             action: "notice.step",
             target: &notice.number,
             path: &notice.department_path,
-            detail: json!({ "case": notice.case_no, "step": step.as_str(), "status": to.as_str() }),
+            detail: json!({
+                "subject": notice.subject_kind, "id": notice.subject_id, "step": step.as_str(), "status": to.as_str()
+            }),
         },
         now,
     )
@@ -459,7 +457,7 @@ pub async fn queues(app: &App, actor: &Actor) -> Result<Queues, AppError> {
         store::alerts(
             &app.db,
             &actor.scope_for(Action::Supervise),
-            &AlertFilter { status: Some("open"), case_no: None },
+            &AlertFilter { status: Some("open"), subject: None },
             200,
         )
         .await?
@@ -574,19 +572,15 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard, AppError> 
     })
 }
 
-/// The alerts, notices and steps of one case, for its timeline (the case itself was checked).
-pub async fn case_supervision(
+/// The alerts, notices and steps of one subject, for its timeline (the caller checked that the
+/// actor may see the subject itself).
+pub async fn subject_supervision(
     app: &App,
-    case_no: &str,
+    subject: &Subject,
 ) -> Result<(Vec<AlertRow>, Vec<NoticeRow>, Vec<StepRow>), AppError> {
-    let alerts = store::alerts(
-        &app.db,
-        &oversight_domain::access::Scope::All,
-        &AlertFilter { status: None, case_no: Some(case_no) },
-        500,
-    )
-    .await?;
-    let notices = store::notices(&app.db, &oversight_domain::access::Scope::All, Some(case_no), 100).await?;
-    let steps = store::steps(&app.db, Some(case_no), None).await?;
+    let all = oversight_domain::access::Scope::All;
+    let alerts = store::alerts(&app.db, &all, &AlertFilter { status: None, subject: Some(subject) }, 500).await?;
+    let notices = store::notices(&app.db, &all, Some(subject), 100).await?;
+    let steps = store::steps(&app.db, Some(subject), None).await?;
     Ok((alerts, notices, steps))
 }

@@ -16,6 +16,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use oversight_app::hotline::{self, Intake, NewOrder, StepInput};
 use oversight_app::notify::{self, DeliveryPass, Transports};
 use oversight_app::{Actor, App, ManualClock, demo, network};
+use oversight_domain::supervision::{Subject, SubjectKind};
 use oversight_store::outbox;
 use oversight_testkit::login as actor;
 use oversight_testkit::on_both_backends;
@@ -244,7 +245,9 @@ async fn late_orders_raise_alerts_and_warnings_once(app: App) {
     let pass = notify::watch_pass(&app, "a").await.unwrap();
     assert_eq!((pass.alerts, pass.messages), (0, 0));
     assert!(!notify::watch_pass(&app, "b").await.unwrap().leased, "one watch at a time");
-    let alerts = oversight_app::supervision::alerts(&app, &liaison, None, Some(&no)).await.unwrap();
+    let alerts = oversight_app::supervision::alerts(&app, &liaison, None, Some(&Subject::new(SubjectKind::Order, &no)))
+        .await
+        .unwrap();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].kind, "order_sign_late");
     assert_eq!(outbox::messages(&app.db, None, 100).await.unwrap().len(), before + 2);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use oversight_app::supervision::{self, MonitorPass};
 use oversight_app::{Actor, App, AppError, ManualClock, cases, demo};
-use oversight_domain::supervision::{AlertStatus, Card, NoticeStatus, NoticeStep};
+use oversight_domain::supervision::{AlertStatus, Card, NoticeStatus, NoticeStep, Subject, SubjectKind};
 use oversight_store::Db;
 use oversight_store::cases::CaseQuery;
 use oversight_testkit::login;
@@ -55,12 +55,13 @@ async fn signal_of(app: &App, case_no: &str) -> Option<String> {
 }
 
 async fn alert_kinds(app: &App, case_no: &str) -> Vec<String> {
-    let mut kinds: Vec<String> = supervision::alerts(app, &Actor::cli(), None, Some(case_no))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.kind)
-        .collect();
+    let mut kinds: Vec<String> =
+        supervision::alerts(app, &Actor::cli(), None, Some(&Subject::new(SubjectKind::Case, case_no)))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.kind)
+            .collect();
     kinds.sort();
     kinds
 }
@@ -255,7 +256,10 @@ async fn a_notice_runs_its_life_within_scope(app: App) {
             .to_string(),
     ];
     ingest(&app, &lines2).await;
-    let fee = supervision::alerts(&app, &office, Some(AlertStatus::Open), Some("N-2")).await.unwrap();
+    let fee =
+        supervision::alerts(&app, &office, Some(AlertStatus::Open), Some(&Subject::new(SubjectKind::Case, "N-2")))
+            .await
+            .unwrap();
     let fee = fee.iter().find(|a| a.kind == "fee_on_free_item").expect("fee alert");
     let n2 = supervision::issue_notice(&app, &office, &fee.id, "退还费用", 1).await.unwrap();
     clock.set(local(2026, 3, 16, 9));

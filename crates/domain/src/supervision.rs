@@ -182,15 +182,106 @@ pub fn alert_label(kind: &str) -> String {
     }
 }
 
-/// The page of what an alert or notice is about: a hotline work order (its alert kinds start
-/// with `order_`; a notice knows only the number, and live order numbers are `H` + 13 digits)
-/// or an approval case.
-pub fn subject_href(no: &str, kind: Option<&str>) -> String {
-    let is_order = match kind {
-        Some(k) => k.starts_with("order_"),
-        None => no.len() == 14 && no.starts_with('H') && no[1..].bytes().all(|b| b.is_ascii_digit()),
-    };
-    if is_order { format!("/hotline/orders/{no}") } else { format!("/cases/{no}") }
+/// What kind of thing the office supervises. Alerts, supervision notices, cards and appeals
+/// name their subject by kind and id, and run one flow whatever the kind: a new kind of subject
+/// is a variant here (its label and page), not a new set of queues or pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// An approval case (办件), by its case number.
+    Case,
+    /// A hotline work order (工单), by its ticket number.
+    Order,
+    /// A key task (重点工作), by its task number.
+    Task,
+    /// An inspection finding (检查发现).
+    Finding,
+    /// A citizen's bad review of a case (差评).
+    Review,
+}
+
+impl SubjectKind {
+    pub const ALL: [SubjectKind; 5] =
+        [SubjectKind::Case, SubjectKind::Order, SubjectKind::Task, SubjectKind::Finding, SubjectKind::Review];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Case => "case",
+            SubjectKind::Order => "order",
+            SubjectKind::Task => "task",
+            SubjectKind::Finding => "finding",
+            SubjectKind::Review => "review",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubjectKind> {
+        SubjectKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The word a page shows for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SubjectKind::Case => "办件",
+            SubjectKind::Order => "工单",
+            SubjectKind::Task => "重点工作",
+            SubjectKind::Finding => "检查发现",
+            SubjectKind::Review => "差评",
+        }
+    }
+
+    /// The page of a subject of this kind.
+    pub fn href(self, id: &str) -> String {
+        match self {
+            SubjectKind::Case => format!("/cases/{id}"),
+            SubjectKind::Order => format!("/hotline/orders/{id}"),
+            SubjectKind::Task => format!("/tasks/{id}"),
+            SubjectKind::Finding => format!("/inspections/findings/{id}"),
+            SubjectKind::Review => format!("/ratings/{id}"),
+        }
+    }
+}
+
+/// A stored kind that is not one of ours: the row is refused where it is read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("“{0}”不是督办对象的类别")]
+pub struct UnknownSubjectKind(pub String);
+
+impl TryFrom<String> for SubjectKind {
+    type Error = UnknownSubjectKind;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        SubjectKind::parse(&s).ok_or(UnknownSubjectKind(s))
+    }
+}
+
+/// One thing the office supervises: its kind and its id (case number, ticket number, …).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub id: String,
+}
+
+impl Subject {
+    pub fn new(kind: SubjectKind, id: impl Into<String>) -> Subject {
+        Subject { kind, id: id.into() }
+    }
+
+    pub fn href(&self) -> String {
+        self.kind.href(&self.id)
+    }
+
+    /// The key that keeps an alert from being raised twice: the subject, the alert's kind and
+    /// what makes this occurrence distinct (the anomalous event, the missed due date; empty for
+    /// a signal, raised once). Alert kinds differ between subject kinds, so keys cannot clash.
+    pub fn alert_key(&self, alert_kind: &str, occurrence: &str) -> String {
+        format!("{}|{alert_kind}|{occurrence}", self.id)
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.kind.label(), self.id)
+    }
 }
 
 /// The alert kind a time signal raises.

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use common::{Spawned, client, login};
 use oversight_app::{Actor, accounts};
+use oversight_domain::supervision::{Subject, SubjectKind};
 use oversight_testkit::on_both_backends;
 
 on_both_backends!(with crate::common::spawn; no_route_leaks_outside_the_district);
@@ -434,7 +435,10 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let (st, body) = k.get(&xy, "/reports/cases.xlsx", "/reports/cases.xlsx?from=2011-01-01&to=2011-12-31").await;
     assert_eq!(st, 200);
     assert!(body.starts_with("PK"), "an XLSX (zip) file");
-    let outside = oversight_app::supervision::alerts(app, &Actor::cli(), None, Some("LH-1")).await.unwrap();
+    let outside =
+        oversight_app::supervision::alerts(app, &Actor::cli(), None, Some(&Subject::new(SubjectKind::Case, "LH-1")))
+            .await
+            .unwrap();
     let lh_alert = outside[0].id.clone();
     let lh_notice =
         oversight_app::supervision::issue_notice(app, &Actor::cli(), &outside[1].id, "请说明", 3).await.unwrap().id;
@@ -448,7 +452,10 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let url = format!("/supervision/notices/{lh_notice}/steps");
     let form = [("csrf", xy_csrf.as_str()), ("step", "close"), ("note", "")];
     assert_eq!(k.post(&xy, "/supervision/notices/{id}/steps", &url, &form).await.0, 404);
-    let untouched = oversight_app::supervision::alerts(app, &Actor::cli(), None, Some("LH-1")).await.unwrap();
+    let untouched =
+        oversight_app::supervision::alerts(app, &Actor::cli(), None, Some(&Subject::new(SubjectKind::Case, "LH-1")))
+            .await
+            .unwrap();
     assert_eq!(untouched.iter().filter(|a| a.status == "open").count(), outside.len() - 1, "nothing changed");
 
     // Hotline orders: 秀英区's office sees and works only orders of its district; the caller

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
+use oversight_domain::supervision::{Subject, SubjectKind};
 use sqlx::AssertSqlSafe;
 
 use crate::cases::numbered_list;
@@ -126,12 +127,14 @@ pub async fn signal_counts(db: &Db, scope: &Scope) -> Result<Vec<SignalCount>> {
     }))
 }
 
-/// An alert on the department responsible for a case.
+/// An alert on the department responsible for a subject (a case, an order, a task…).
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct AlertRow {
     pub id: String,
     pub dedup_key: String,
-    pub case_no: String,
+    #[sqlx(try_from = "String")]
+    pub subject_kind: SubjectKind,
+    pub subject_id: String,
     pub kind: String,
     pub message: String,
     pub venue_code: Option<String>,
@@ -144,7 +147,8 @@ pub struct AlertRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const ALERT_COLUMNS: &str = "id, dedup_key, case_no, kind, message, venue_code, venue_path, department_code,
+const ALERT_COLUMNS: &str =
+    "id, dedup_key, subject_kind, subject_id, kind, message, venue_code, venue_path, department_code,
     department_path, raised_at, status, note, updated_at";
 const ALERT_OWNERS: &[&str] = &["venue_path", "department_path"];
 
@@ -160,7 +164,8 @@ pub async fn insert_alerts(tx: &mut Tx, alerts: &[AlertRow]) -> Result<u64> {
             [
                 Cell::Text(Some(&a.id)),
                 Cell::Text(Some(&a.dedup_key)),
-                Cell::Text(Some(&a.case_no)),
+                Cell::Text(Some(a.subject_kind.as_str())),
+                Cell::Text(Some(&a.subject_id)),
                 Cell::Text(Some(&a.kind)),
                 Cell::Text(Some(&a.message)),
                 Cell::Text(a.venue_code.as_deref()),
@@ -211,21 +216,26 @@ pub async fn set_alert_status(
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter<'a> {
     pub status: Option<&'a str>,
-    pub case_no: Option<&'a str>,
+    pub subject: Option<&'a Subject>,
+}
+
+/// The kind and id of an optional subject as bound parameters ('' for none).
+fn subject_binds(subject: Option<&Subject>) -> (&'static str, &str) {
+    subject.map_or(("", ""), |s| (s.kind.as_str(), s.id.as_str()))
 }
 
 /// Alerts within the scope, newest first.
 pub async fn alerts(db: &Db, scope: &Scope, f: &AlertFilter<'_>, limit: i64) -> Result<Vec<AlertRow>> {
-    let filter = ScopeFilter::any(scope, ALERT_OWNERS, 4);
+    let filter = ScopeFilter::any(scope, ALERT_OWNERS, 5);
     let sql = format!(
         "SELECT {ALERT_COLUMNS} FROM alert
-         WHERE ($1 = '' OR status = $1) AND ($2 = '' OR case_no = $2) AND {}
-         ORDER BY raised_at DESC, id LIMIT $3",
+         WHERE ($1 = '' OR status = $1) AND ($2 = '' OR (subject_kind = $2 AND subject_id = $3)) AND {}
+         ORDER BY raised_at DESC, id LIMIT $4",
         filter.sql
     );
+    let (kind, id) = subject_binds(f.subject);
     Ok(on_db!(db, |c| {
-        let mut q =
-            sqlx::query_as(AssertSqlSafe(sql)).bind(f.status.unwrap_or("")).bind(f.case_no.unwrap_or("")).bind(limit);
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(f.status.unwrap_or("")).bind(kind).bind(id).bind(limit);
         for b in &filter.binds {
             q = q.bind(b.clone());
         }
@@ -246,13 +256,15 @@ pub async fn alert_counts(db: &Db, scope: &Scope) -> Result<Vec<(String, i64)>> 
     }))
 }
 
-/// A supervision notice (督办通知).
+/// A supervision notice (督办通知) about a subject.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct NoticeRow {
     pub id: String,
     pub number: String,
     pub alert_id: String,
-    pub case_no: String,
+    #[sqlx(try_from = "String")]
+    pub subject_kind: SubjectKind,
+    pub subject_id: String,
     pub department_code: Option<String>,
     pub department_path: String,
     pub venue_path: String,
@@ -265,20 +277,22 @@ pub struct NoticeRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const NOTICE_COLUMNS: &str = "id, number, alert_id, case_no, department_code, department_path, venue_path, instruction,
+const NOTICE_COLUMNS: &str =
+    "id, number, alert_id, subject_kind, subject_id, department_code, department_path, venue_path, instruction,
     reply_by, issued_by, issued_at, status, card, updated_at";
 const NOTICE_OWNERS: &[&str] = &["venue_path", "department_path"];
 
 pub async fn insert_notice(tx: &mut Tx, n: &NoticeRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO supervision_notice ({NOTICE_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     );
     on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
         .bind(&n.id)
         .bind(&n.number)
         .bind(&n.alert_id)
-        .bind(&n.case_no)
+        .bind(n.subject_kind.as_str())
+        .bind(&n.subject_id)
         .bind(&n.department_code)
         .bind(&n.department_path)
         .bind(&n.venue_path)
@@ -341,16 +355,18 @@ pub async fn set_notice_status(
     Ok(touched == 1)
 }
 
-/// Notices within the scope (newest first), optionally only those of a case.
-pub async fn notices(db: &Db, scope: &Scope, case_no: Option<&str>, limit: i64) -> Result<Vec<NoticeRow>> {
-    let filter = ScopeFilter::any(scope, NOTICE_OWNERS, 3);
+/// Notices within the scope (newest first), optionally only those of a subject.
+pub async fn notices(db: &Db, scope: &Scope, subject: Option<&Subject>, limit: i64) -> Result<Vec<NoticeRow>> {
+    let filter = ScopeFilter::any(scope, NOTICE_OWNERS, 4);
     let sql = format!(
-        "SELECT {NOTICE_COLUMNS} FROM supervision_notice WHERE ($1 = '' OR case_no = $1) AND {}
-         ORDER BY issued_at DESC, id LIMIT $2",
+        "SELECT {NOTICE_COLUMNS} FROM supervision_notice
+         WHERE ($1 = '' OR (subject_kind = $1 AND subject_id = $2)) AND {}
+         ORDER BY issued_at DESC, id LIMIT $3",
         filter.sql
     );
+    let (kind, id) = subject_binds(subject);
     Ok(on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(case_no.unwrap_or("")).bind(limit);
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(kind).bind(id).bind(limit);
         for b in &filter.binds {
             q = q.bind(b.clone());
         }
@@ -388,15 +404,17 @@ pub async fn insert_step(tx: &mut Tx, s: &StepRow) -> Result<()> {
     Ok(())
 }
 
-/// The steps of the notices of a case (or of one notice), in time order.
-pub async fn steps(db: &Db, case_no: Option<&str>, notice_id: Option<&str>) -> Result<Vec<StepRow>> {
+/// The steps of the notices of a subject (or of one notice), in time order.
+pub async fn steps(db: &Db, subject: Option<&Subject>, notice_id: Option<&str>) -> Result<Vec<StepRow>> {
+    let (kind, id) = subject_binds(subject);
     Ok(on_db!(db, |c| sqlx::query_as(
         "SELECT s.id, s.notice_id, s.step, s.note, s.actor, s.actor_name, s.at
          FROM supervision_step s JOIN supervision_notice n ON n.id = s.notice_id
-         WHERE ($1 = '' OR n.case_no = $1) AND ($2 = '' OR s.notice_id = $2)
+         WHERE ($1 = '' OR (n.subject_kind = $1 AND n.subject_id = $2)) AND ($3 = '' OR s.notice_id = $3)
          ORDER BY s.at, s.id"
     )
-    .bind(case_no.unwrap_or(""))
+    .bind(kind)
+    .bind(id)
     .bind(notice_id.unwrap_or(""))
     .fetch_all(c)
     .await?))

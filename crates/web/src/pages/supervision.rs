@@ -25,9 +25,6 @@ trait Present {
     fn kind(&self, kind: &str) -> String {
         alert_label(kind)
     }
-    fn href(&self, no: &str, kind: Option<&str>) -> String {
-        oversight_domain::supervision::subject_href(no, kind)
-    }
     fn alert_status(&self, s: &str) -> &'static str {
         AlertStatus::parse(s).map_or("—", |s| s.label())
     }
