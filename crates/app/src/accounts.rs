@@ -38,8 +38,8 @@ pub fn secret_hash(secret: &str) -> String {
 async fn hash_password(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
         .await
-        .map_err(|e| AppError::Unreadable(format!("密码处理失败：{e}")))?
-        .map_err(|e| AppError::Unreadable(format!("密码处理失败：{e}")))
+        .map_err(|e| AppError::internal("the password-hashing task failed", e))?
+        .map_err(|e| AppError::fault(format!("hashing a password failed: {e}")))
 }
 
 async fn verify_password(password: String, hash: String) -> bool {

@@ -130,7 +130,7 @@ async fn ingest_chunks<'a>(
             Some((tokio::task::spawn_blocking(move || prepare_chunk(&app, &lookup, &actor, calendar, raw)), seen))
         };
         if let Some((handle, upto)) = parsing.take() {
-            let mut parsed = handle.await.map_err(|e| AppError::Unreadable(format!("解析事件的线程失败：{e}")))??;
+            let mut parsed = handle.await.map_err(|e| AppError::internal("the event-parsing thread failed", e))??;
             report.rejected.append(&mut parsed.rejected);
             if !parsed.rows.is_empty() {
                 apply(app, actor, &lookup, parsed, &mut report).await?;
@@ -368,7 +368,8 @@ async fn apply(
                 repeats.push((line, row, String::new(), content));
                 continue;
             }
-            let e = parse_event(line, &content).map_err(|e| AppError::Unreadable(e.reason))?;
+            let e = parse_event(line, &content)
+                .map_err(|e| AppError::fault(format!("line {line} parsed before no longer parses: {}", e.reason)))?;
             taken.insert(refused, rows.len());
             adopted.push(rows.len());
             let (row, body) = new_event(e, rows.len(), app.config.tz());
@@ -844,7 +845,7 @@ pub async fn compared_report(
 /// The report as an XLSX workbook; every export is audited.
 pub async fn export_report_xlsx(app: &App, actor: &Actor, r: &ComparedReport) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Unreadable(format!("无法生成 Excel 文件：{e}"));
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal("building the XLSX file failed", e);
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("超期率").map_err(fail)?;
@@ -973,7 +974,8 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
     };
     let today = app.today();
     let outcome = state.outcome.as_of(today);
-    let (alerts, notices, steps) = crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Case, case_no)).await?;
+    let (alerts, notices, steps) =
+        crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Case, case_no)).await?;
     Ok(CaseView { record, state, events, days, outcome, alerts, notices, steps })
 }
 

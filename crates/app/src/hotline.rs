@@ -124,7 +124,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, new: &NewOrder) -> Resu
         Intake::Open311(actor) => (Channel::Open311, actor.label.clone(), actor.display_name.clone()),
         Intake::System(actor, channel) => (channel, actor.label.clone(), actor.display_name.clone()),
     };
-    let root = network_store::root(&app.db).await?.ok_or_else(|| AppError::Unreadable("服务网络尚未导入".into()))?;
+    let root = network_store::root(&app.db).await?.ok_or_else(|| AppError::Conflict("服务网络尚未导入".into()))?;
     let owner_path = match intake {
         Intake::Citizen => root.path.as_str().to_string(),
         Intake::Operator(actor, _) => {
@@ -237,7 +237,7 @@ fn step_row(
 
 /// The flow of a stored order.
 pub fn flow_of(o: &OrderRow) -> Result<Flow, AppError> {
-    let bad = |what: &str| AppError::Unreadable(format!("工单 {} 的{what}无法识别", o.ticket_no));
+    let bad = |what: &str| AppError::fault(format!("work order {}: its stored {what} is not one of ours", o.ticket_no));
     Ok(Flow {
         status: OrderStatus::parse(&o.status).ok_or_else(|| bad("状态"))?,
         kind: TicketType::parse(&o.r#type).ok_or_else(|| bad("类型"))?,
@@ -431,7 +431,7 @@ pub async fn order_step(app: &App, actor: &Actor, ticket_no: &str, input: &StepI
         (None, false) if order.office_path != "/" => order.office_path.clone(),
         (None, false) => network_store::root(&app.db)
             .await?
-            .ok_or_else(|| AppError::Unreadable("服务网络尚未导入".into()))?
+            .ok_or_else(|| AppError::Conflict("服务网络尚未导入".into()))?
             .path
             .as_str()
             .to_string(),

@@ -46,8 +46,8 @@ impl IntakeQueue {
             tx
         });
         let (reply, answer) = oneshot::channel();
-        sender.send(Job { order, reply }).await.map_err(|_| AppError::Unreadable("工单写入服务已停止".into()))?;
-        answer.await.map_err(|_| AppError::Unreadable("工单写入服务已停止".into()))?
+        sender.send(Job { order, reply }).await.map_err(|_| AppError::fault("the work-order writer has stopped"))?;
+        answer.await.map_err(|_| AppError::fault("the work-order writer dropped an order unanswered"))?
     }
 }
 
@@ -74,9 +74,10 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(result);
                 }
             }
+            // A batch of one: its own error, cause and all, goes back to it.
             Err(e) => {
-                for job in batch {
-                    let _ = job.reply.send(Err(AppError::Unreadable(e.to_string())));
+                if let Some(job) = batch.pop() {
+                    let _ = job.reply.send(Err(e));
                 }
             }
         }

@@ -85,7 +85,7 @@ impl App {
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
-                .map_err(|e| AppError::Unreadable(format!("无法创建数据目录 {}：{e}", dir.display())))?;
+                .map_err(|e| AppError::internal(format!("无法创建数据目录 {}", dir.display()), e))?;
         }
         let db = Db::connect(&url).await?;
         db.migrate().await?;

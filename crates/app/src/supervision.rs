@@ -364,8 +364,9 @@ pub async fn notice_step(
         // Only the department itself answers for the department.
         actor.require(Action::Respond, &d, &what)?;
     }
-    let from = NoticeStatus::parse(&notice.status)
-        .ok_or_else(|| AppError::Unreadable(format!("督办通知状态“{}”无法识别", notice.status)))?;
+    let from = NoticeStatus::parse(&notice.status).ok_or_else(|| {
+        AppError::fault(format!("notice {}: stored status “{}” is not one of ours", notice.id, notice.status))
+    })?;
     let to = rules::next_status(from, step, rules::reply_overdue(notice.reply_by, today))
         .map_err(|e| AppError::Invalid(vec![RowError::new(0, "step", e.to_string())]))?;
     let card = to.card().or(match to {
@@ -415,8 +416,9 @@ pub async fn notice_view(app: &App, actor: &Actor, notice_id: &str) -> Result<No
     let notice = store::notice(&app.db, notice_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
     let [v, d] = owners(&notice.venue_path, &notice.department_path);
     actor.require_any(Action::View, &[&v, &d], &what)?;
-    let status = NoticeStatus::parse(&notice.status)
-        .ok_or_else(|| AppError::Unreadable(format!("督办通知状态“{}”无法识别", notice.status)))?;
+    let status = NoticeStatus::parse(&notice.status).ok_or_else(|| {
+        AppError::fault(format!("notice {}: stored status “{}” is not one of ours", notice.id, notice.status))
+    })?;
     let reply_overdue = rules::reply_overdue(notice.reply_by, app.today());
     let next_steps = steps_for(actor, status, reply_overdue, &notice);
     let alert = store::alert(&app.db, &notice.alert_id).await?;

@@ -338,7 +338,7 @@ pub async fn compared_ticket_report(
 /// The report as an Excel workbook; the export is audited.
 pub async fn export_tickets_xlsx(app: &App, actor: &Actor, r: &ComparedTickets) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Unreadable(format!("无法生成 Excel 文件：{e}"));
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal("building the XLSX file failed", e);
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("热线统计").map_err(fail)?;

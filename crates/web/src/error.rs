@@ -16,15 +16,27 @@ fn status_of(e: &AppError) -> StatusCode {
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
         AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unreadable(_) => StatusCode::BAD_REQUEST,
-        AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
+/// Logs a server fault with its whole cause chain (the user sees only that it failed).
 fn log_fault(e: &AppError) {
-    if let AppError::Store(inner) = e {
-        tracing::error!(error = %inner, "store failure");
+    if e.is_internal() {
+        tracing::error!(error = %cause_chain(e), "internal fault");
     }
+}
+
+/// An error and each of its causes, joined by “: ”.
+fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// An error page.
@@ -111,5 +123,24 @@ impl IntoResponse for ApiError {
             "error": { "status": self.status.as_u16(), "message": self.message, "errors": self.errors }
         });
         (self.status, Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_faults_are_500s_whose_log_line_carries_the_cause() {
+        let io = std::io::Error::other("disk full");
+        let e = AppError::internal("building the XLSX file failed", io);
+        assert_eq!(ApiError::from(AppError::fault("writer gone")).status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(cause_chain(&e), "服务器内部错误: building the XLSX file failed: disk full");
+        let page = PageError::from(e);
+        assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
+        // The user is told it failed, not why.
+        assert!(!page.message.contains("disk"), "{}", page.message);
+        // A client's mistake stays a 4xx.
+        assert_eq!(ApiError::from(AppError::field("x", "不能为空")).status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
