@@ -20,7 +20,8 @@ on_both_backends!(
     each_event_is_answered_on_its_own,
     a_department_system_may_send_a_case_before_its_receipt,
     cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered,
-    concurrent_batches_of_the_same_cases_give_the_same_figures
+    concurrent_batches_of_the_same_cases_give_the_same_figures,
+    ratings_are_taken_like_any_event_and_move_nothing
 );
 
 /// A small deterministic generator (no seed files, same data on every run).
@@ -506,4 +507,29 @@ async fn concurrent_batches_of_the_same_cases_give_the_same_figures(app: App) {
     for (g, w) in got.iter().zip(&want) {
         assert_eq!(g, w, "concurrent batches give other figures for {} to {}", w.from, w.to);
     }
+}
+
+async fn ratings_are_taken_like_any_event_and_move_nothing(app: App) {
+    demo::load(&app).await.unwrap();
+    let lines = [
+        r#"{"event_id":"r1","case_no":"R1","type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{"kind":"person","name":"王"}}"#,
+        r#"{"event_id":"r2","case_no":"R1","type":"accepted","at":"2011-03-01T10:00:00+08:00"}"#,
+        r#"{"event_id":"r3","case_no":"R1","type":"completed","at":"2011-03-03T09:00:00+08:00","result":"approved"}"#,
+        r#"{"event_id":"r4","case_no":"R1","type":"rated","at":"2011-03-03T09:05:00+08:00","level":1,"channel":"window","comment":"态度差"}"#,
+        r#"{"event_id":"r5","case_no":"R1","type":"rated","at":"2011-03-03T09:06:00+08:00","level":7,"channel":"window"}"#,
+        r#"{"event_id":"r6","case_no":"R1","type":"rated","at":"2011-03-03T09:07:00+08:00","level":4}"#,
+    ];
+    let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, *l)).collect();
+    let report = cases::ingest(&app, &Actor::cli(), numbered, |_| {}).await.unwrap();
+    let rejected: Vec<(usize, &str)> = report.rejected.iter().map(|e| (e.line, e.field.as_str())).collect();
+    assert_eq!(rejected, vec![(5, "level"), (6, "channel")]);
+    assert_eq!(report.accepted, 4);
+    // The rating after completion is no anomaly (the others, sent years late, are late reports)
+    // and leaves the outcome as it was.
+    let record = oversight_store::cases::case(&app.db, "R1").await.unwrap().unwrap();
+    assert_eq!((record.status.as_str(), record.outcome.as_str()), ("approved", "on_time"));
+    let view = cases::case_view(&app, &Actor::cli(), "R1").await.unwrap();
+    let flagged: Vec<&str> = view.state.anomalies.iter().filter_map(|a| a.event_id.as_deref()).collect();
+    assert_eq!(flagged, vec!["r1", "r2", "r3"]);
+    assert_eq!(view.state.rating.as_ref().map(|r| (r.level, r.comment.as_deref())), Some((1, Some("态度差"))));
 }

@@ -53,6 +53,71 @@ pub enum Decision {
     Rejected,
 }
 
+/// Where an applicant rated the service (好差评).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RatingChannel {
+    Window,
+    Device,
+    Web,
+    App,
+    Sms,
+    Phone,
+}
+
+impl RatingChannel {
+    const ALL: [(&'static str, RatingChannel, &'static str); 6] = [
+        ("window", RatingChannel::Window, "窗口评价器"),
+        ("device", RatingChannel::Device, "自助终端"),
+        ("web", RatingChannel::Web, "网站"),
+        ("app", RatingChannel::App, "移动端"),
+        ("sms", RatingChannel::Sms, "短信"),
+        ("phone", RatingChannel::Phone, "电话"),
+    ];
+
+    pub fn parse(s: &str) -> Option<RatingChannel> {
+        Self::ALL.iter().find(|(k, _, _)| *k == s).map(|(_, c, _)| *c)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, c, _)| *c == self).map_or("", |(k, _, _)| k)
+    }
+
+    pub fn label(self) -> &'static str {
+        Self::ALL.iter().find(|(_, c, _)| *c == self).map_or("", |(_, _, l)| l)
+    }
+}
+
+/// An applicant's rating of a case's service (好差评): 5 非常满意 … 1 非常不满意.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rating {
+    /// 1–5.
+    pub level: u8,
+    pub channel: RatingChannel,
+    /// Recorded by the platform because the applicant did not rate.
+    pub default: bool,
+    pub comment: Option<String>,
+}
+
+impl Rating {
+    /// The word for a level.
+    pub fn level_label(level: u8) -> &'static str {
+        match level {
+            5 => "非常满意",
+            4 => "满意",
+            3 => "基本满意",
+            2 => "不满意",
+            1 => "非常不满意",
+            _ => "",
+        }
+    }
+
+    /// A bad review (差评): levels 1 and 2.
+    pub fn is_bad(&self) -> bool {
+        self.level <= 2
+    }
+}
+
 /// What happened, with the fields of its type.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum EventBody {
@@ -91,6 +156,8 @@ pub enum EventBody {
         result: Decision,
     },
     Withdrawn,
+    /// The applicant's rating: never moves the clock, never breaks the case's life.
+    Rated(Rating),
 }
 
 impl EventBody {
@@ -109,6 +176,7 @@ impl EventBody {
             EventBody::Fee { .. } => "fee",
             EventBody::Completed { .. } => "completed",
             EventBody::Withdrawn => "withdrawn",
+            EventBody::Rated(_) => "rated",
         }
     }
 
@@ -281,6 +349,22 @@ pub fn parse_event(line: usize, text: &str) -> Result<CaseEvent, RowError> {
             }
         }
         "withdrawn" => EventBody::Withdrawn,
+        "rated" => {
+            let level = f.int("level")?.ok_or_else(|| f.err("level", "缺少该字段"))?;
+            if !(1..=5).contains(&level) {
+                return Err(f.err("level", format!("{level} 无效：评价等级应为 1–5")));
+            }
+            let channel = f.text("channel", 20)?;
+            let channel = RatingChannel::parse(&channel).ok_or_else(|| {
+                f.err("channel", format!("“{channel}”无效，应为 window、device、web、app、sms 或 phone"))
+            })?;
+            let default = match obj.get("default") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(f.err("default", "应为 true 或 false")),
+            };
+            EventBody::Rated(Rating { level: level as u8, channel, default, comment: f.opt_text("comment", MAX_TEXT)? })
+        }
         other => return Err(f.err("type", format!("未知的事件类型“{other}”"))),
     };
     Ok(CaseEvent { event_id, case_no, at, body, content: text.trim().to_string() })
@@ -545,6 +629,8 @@ pub struct CaseState {
     /// Extensions: date, days, and whether they counted (not after the deadline).
     pub extensions: Vec<(NaiveDate, u32, bool)>,
     pub anomalies: Vec<Anomaly>,
+    /// The applicant's rating: the last `rated` event in `at` order, whenever it arrived.
+    pub rating: Option<Rating>,
     /// Set when the calendar lacks a year the case needs: no deadline can be computed.
     pub calendar_error: Option<String>,
 }
@@ -589,6 +675,7 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
         stops: Vec::new(),
         extensions: Vec::new(),
         anomalies: Vec::new(),
+        rating: None,
         calendar_error: None,
     };
     macro_rules! cal {
@@ -612,6 +699,12 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
     let mut forwarded = false;
 
     for e in order {
+        // A rating is the applicant's act, not the department's work: it moves no clock, breaks
+        // no life and is no sign of work done outside the system, whenever it comes.
+        if let EventBody::Rated(rating) = &e.body {
+            st.rating = Some(rating.clone());
+            continue;
+        }
         if let Some(hours) = rules.late_report_hours.filter(|h| *h > 0)
             && (e.reported_at - e.at).num_minutes() >= hours * 60
         {
@@ -820,6 +913,8 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
                 st.status = CaseStatus::Withdrawn;
                 st.ended_on = Some(e.date);
             }
+            // Taken before the life's checks, above.
+            EventBody::Rated(_) => {}
         }
     }
 

@@ -8,8 +8,8 @@
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use oversight_domain::calendar::WorkCalendar;
 use oversight_domain::case::{
-    AnomalyKind, CaseContext, CaseStatus, Decision, EventBody, Outcome, StoredEvent, SupervisionRules, SuspendReason,
-    parse_event, project, same_content,
+    AnomalyKind, CaseContext, CaseStatus, Decision, EventBody, Outcome, Rating, RatingChannel, StoredEvent,
+    SupervisionRules, SuspendReason, parse_event, project, same_content,
 };
 use oversight_domain::org::OrgKind;
 use oversight_testkit::model::{self, Action, Life, Step};
@@ -368,4 +368,63 @@ fn rules_switch_off() {
     let rules = SupervisionRules { acceptance_days: Some(0), ..SupervisionRules::default() };
     let st = project(&e, &CaseContext { item: &item, venue_kind: &venue, calendar: &cal, rules: &rules });
     assert!(st.anomalies.is_empty(), "{:?}", st.anomalies);
+}
+
+#[test]
+fn ratings_never_move_the_clock_nor_break_the_life() {
+    let cal = WorkCalendar::official();
+    let rated = |n: i64, date: &str, level: u8| {
+        let rating = Rating { level, channel: RatingChannel::Sms, default: false, comment: None };
+        let mut e = ev(n, d(date), EventBody::Rated(rating));
+        // Reported a week after it happened: a rating is no sign of work outside the system.
+        e.reported_at = e.at + chrono::Duration::days(7);
+        e
+    };
+    let life = vec![
+        received(d("2011-03-07")),
+        ev(1, d("2011-03-07"), EventBody::Accepted { promised_days: Some(5) }),
+        ev(2, d("2011-03-10"), EventBody::Completed { result: Decision::Approved }),
+    ];
+    let plain = run(&life, &cal);
+    // After completion, and even one dated before receipt: no anomaly, the same outcome; the
+    // last rating in `at` order counts, whatever the arrival order.
+    let mut e = life.clone();
+    e.push(rated(9, "2011-03-12", 2));
+    e.push(rated(8, "2011-03-11", 5));
+    e.push(rated(7, "2011-03-01", 4));
+    let st = run(&e, &cal);
+    assert!(st.anomalies.is_empty(), "{:?}", st.anomalies);
+    assert_eq!((st.outcome, st.deadline, st.status), (plain.outcome, plain.deadline, plain.status));
+    let rating = st.rating.expect("rated");
+    assert_eq!((rating.level, rating.is_bad()), (2, true));
+    assert_eq!(plain.rating, None);
+}
+
+#[test]
+fn a_rating_is_refused_outside_its_levels_and_channels() {
+    let line = |extra: &str| {
+        format!(r#"{{"event_id":"r","case_no":"C1","type":"rated","at":"2011-03-02T09:15:00+08:00"{extra}}}"#)
+    };
+    let e = parse_event(1, &line(r#","level":3,"channel":"window","default":true,"comment":"还行""#)).unwrap();
+    assert_eq!(
+        e.body,
+        EventBody::Rated(Rating {
+            level: 3,
+            channel: RatingChannel::Window,
+            default: true,
+            comment: Some("还行".into())
+        })
+    );
+    for (extra, field) in [
+        (r#","level":0,"channel":"web""#, "level"),
+        (r#","level":6,"channel":"web""#, "level"),
+        (r#","level":"5","channel":"web""#, "level"),
+        (r#","channel":"web""#, "level"),
+        (r#","level":5"#, "channel"),
+        (r#","level":5,"channel":"pigeon""#, "channel"),
+        (r#","level":5,"channel":"web","default":"yes""#, "default"),
+    ] {
+        let err = parse_event(4, &line(extra)).unwrap_err();
+        assert_eq!((err.line, err.field.as_str()), (4, field), "{extra}: {}", err.reason);
+    }
 }

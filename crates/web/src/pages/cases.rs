@@ -169,6 +169,10 @@ impl CasePage {
         let time = self.v.record.time_signal.as_deref().and_then(Signal::parse)?;
         Some(oversight_domain::supervision::displayed(time, self.v.state.anomalies.len()))
     }
+    fn rating_label(&self, level: &u8) -> &'static str {
+        oversight_domain::case::Rating::level_label(*level)
+    }
+
     fn promised(&self) -> u32 {
         self.v.state.limit_days - self.v.state.extensions.iter().filter(|e| e.2).map(|e| e.1).sum::<u32>()
     }
