@@ -78,17 +78,41 @@ impl Lookup {
     }
 }
 
-/// Ingests lines of NDJSON (`(line number, text)`); each event is answered on its own and the
-/// rest of the batch is applied whatever happens to it. Lines are parsed and checked on a
-/// blocking thread, one chunk ahead of the chunk being written, so that parsing and writing
-/// share the machine's cores.
+/// How the events of an ingestion were reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reporting {
+    /// Pushed now by a department system (the API, an ordinary import): reported when they
+    /// arrive, so a gap between `at` and arrival is a late report (体外循环).
+    Live,
+    /// The past being loaded (`import case-events --historical`): each event is judged as
+    /// reported when it happened, so the gap raises no late report; anomalies stay on the cases,
+    /// but only cases still open after the import raise alerts (a case closed years ago needs
+    /// no action today).
+    Historical,
+}
+
+/// Ingests lines of NDJSON (`(line number, text)`) pushed live; each event is answered on its
+/// own and the rest of the batch is applied whatever happens to it. Lines are parsed and
+/// checked on a blocking thread, one chunk ahead of the chunk being written, so that parsing
+/// and writing share the machine's cores.
 pub async fn ingest<'a>(
     app: &App,
     actor: &Actor,
     lines: impl IntoIterator<Item = (usize, &'a str)>,
     progress: impl FnMut(usize),
 ) -> Result<IngestReport, AppError> {
-    let result = ingest_chunks(app, actor, lines, progress).await;
+    ingest_as(app, actor, Reporting::Live, lines, progress).await
+}
+
+/// [`ingest`], with the events reported as `reporting` says.
+pub async fn ingest_as<'a>(
+    app: &App,
+    actor: &Actor,
+    reporting: Reporting,
+    lines: impl IntoIterator<Item = (usize, &'a str)>,
+    progress: impl FnMut(usize),
+) -> Result<IngestReport, AppError> {
+    let result = ingest_chunks(app, actor, reporting, lines, progress).await;
     // The cache goes back whatever happened; an error of the ingestion itself comes first.
     let released = oversight_store::bulk::end_bulk(&app.db).await;
     let report = result?;
@@ -99,6 +123,7 @@ pub async fn ingest<'a>(
 async fn ingest_chunks<'a>(
     app: &App,
     actor: &Actor,
+    reporting: Reporting,
     lines: impl IntoIterator<Item = (usize, &'a str)>,
     mut progress: impl FnMut(usize),
 ) -> Result<IngestReport, AppError> {
@@ -127,7 +152,8 @@ async fn ingest_chunks<'a>(
         } else {
             let (app, lookup, actor) = (app.clone(), lookup.clone(), checker.clone());
             let calendar = app.calendar().await?;
-            Some((tokio::task::spawn_blocking(move || prepare_chunk(&app, &lookup, &actor, calendar, raw)), seen))
+            let prepare = move || prepare_chunk(&app, &lookup, &actor, reporting, calendar, raw);
+            Some((tokio::task::spawn_blocking(prepare), seen))
         };
         if let Some((handle, upto)) = parsing.take() {
             let mut parsed = handle.await.map_err(|e| AppError::internal("the event-parsing thread failed", e))??;
@@ -160,8 +186,9 @@ fn take_lines<'a>(into: &mut Vec<(usize, String)>, lines: &mut impl Iterator<Ite
 /// first line of each event id), its repeated ids, its lines rejected, and the cases it
 /// probably creates, already projected.
 struct Parsed {
-    /// When the chunk was reported: every event's `reported_at`.
+    /// When the chunk arrived: every live event's `reported_at`.
     now: DateTime<Utc>,
+    reporting: Reporting,
     /// The calendar of every projection of the chunk, made here or when it is written.
     calendar: Arc<oversight_domain::calendar::WorkCalendar>,
     /// The first line of each event id, as stored; `arrival` counts from 0 within the chunk
@@ -189,6 +216,7 @@ fn prepare_chunk(
     app: &App,
     lookup: &Lookup,
     actor: &Actor,
+    reporting: Reporting,
     calendar: Arc<oversight_domain::calendar::WorkCalendar>,
     raw: Vec<(usize, String)>,
 ) -> Result<Parsed, AppError> {
@@ -196,6 +224,7 @@ fn prepare_chunk(
     let tz = app.config.tz();
     let mut parsed = Parsed {
         now,
+        reporting,
         calendar: calendar.clone(),
         rows: Vec::with_capacity(raw.len()),
         lines: Vec::with_capacity(raw.len()),
@@ -228,12 +257,12 @@ fn prepare_chunk(
     // Repeated ids change no case: a repeat is a duplicate of its row or a conflict.
     let mut lives: HashMap<&str, Vec<StoredEvent>> = HashMap::new();
     for (row, body) in parsed.rows.iter().zip(&parsed.bodies) {
-        lives.entry(row.case_no.as_str()).or_default().push(stored(row, body.clone(), now));
+        lives.entry(row.case_no.as_str()).or_default().push(stored(row, body.clone(), reporting.at(now)));
     }
     for (case_no, events) in lives {
         if events.iter().any(|e| matches!(e.body, EventBody::Received { .. })) {
             let (record, state) = project_record(app, lookup, &calendar, case_no, &events, now)?;
-            let alerts = crate::supervision::case_alerts(&record, &state, now);
+            let alerts = reporting.alerts(&record, &state, now);
             store::add_to_tally(&mut parsed.tally, 1, &record);
             parsed.projected.insert(case_no.to_string(), (record, alerts));
         }
@@ -255,14 +284,32 @@ fn new_event(e: CaseEvent, arrival: usize, tz: chrono_tz::Tz) -> (NewEvent, Even
     (row, e.body)
 }
 
-/// An event about to be written, in the domain's form.
-fn stored(row: &NewEvent, body: EventBody, reported_at: DateTime<Utc>) -> StoredEvent {
+impl Reporting {
+    /// When a batch arriving at `now` was reported (`None`: each event when it happened).
+    fn at(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Reporting::Live => Some(now),
+            Reporting::Historical => None,
+        }
+    }
+
+    /// The alerts a case's projection raises: a historical import alerts on open cases only.
+    fn alerts(self, record: &CaseRecord, state: &CaseState, now: DateTime<Utc>) -> Vec<store_alerts::AlertRow> {
+        match self {
+            Reporting::Historical if state.ended_on.is_some() => Vec::new(),
+            _ => crate::supervision::case_alerts(record, state, now),
+        }
+    }
+}
+
+/// An event about to be written, in the domain's form (`reported_at` `None`: when it happened).
+fn stored(row: &NewEvent, body: EventBody, reported_at: Option<DateTime<Utc>>) -> StoredEvent {
     StoredEvent {
         event_id: row.event_id.clone(),
         at: row.at,
         date: row.local_date,
         arrival: row.arrival,
-        reported_at,
+        reported_at: reported_at.unwrap_or(row.at),
         body,
     }
 }
@@ -297,7 +344,8 @@ async fn apply(
     parsed: Parsed,
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
-    let Parsed { now, calendar, mut rows, mut lines, mut bodies, mut repeats, mut projected, tally, .. } = parsed;
+    let Parsed { now, reporting, calendar, mut rows, mut lines, mut bodies, mut repeats, mut projected, tally, .. } =
+        parsed;
     let mut tx = app.db.begin().await?;
     store::lock_case_writes(&mut tx).await?;
     oversight_store::bulk::begin_bulk(&mut tx).await?;
@@ -382,7 +430,7 @@ async fn apply(
     for row in &mut rows {
         row.arrival += first;
     }
-    let clashes = store::insert_new_events(&mut tx, &rows, now, &actor.label).await?;
+    let clashes = store::insert_new_events(&mut tx, &rows, reporting.at(now), &actor.label).await?;
     // Stored content of the ids stored before, by row.
     let mut stored_content: HashMap<usize, String> = HashMap::with_capacity(clashes.len());
     // Cases with an event not written: their projection from the whole chunk does not hold.
@@ -422,7 +470,7 @@ async fn apply(
         touched.insert(case_no);
         let whole = !partial.contains(case_no) && projected.contains_key(case_no);
         if !existing.contains_key(case_no) && !whole {
-            fresh.entry(case_no).or_default().push(stored(row, body, now));
+            fresh.entry(case_no).or_default().push(stored(row, body, reporting.at(now)));
         }
     }
     let accepted_here = rows.len() - stored_content.len();
@@ -438,7 +486,7 @@ async fn apply(
     lives.extend(fresh);
     // The tallies: each touched case's old contribution out, its new one in (the projections
     // made while parsing are in already; those not taken come out again).
-    let mut out = Projection::new(app, lookup, &calendar, now, tally);
+    let mut out = Projection::new(app, lookup, &calendar, now, reporting, tally);
     for (case_no, events) in &lives {
         out.add(case_no, events, existing.get(*case_no))?;
     }
@@ -497,6 +545,7 @@ struct Projection<'a> {
     lookup: &'a Lookup,
     calendar: &'a oversight_domain::calendar::WorkCalendar,
     now: DateTime<Utc>,
+    reporting: Reporting,
     records: Vec<CaseRecord>,
     alerts: Vec<oversight_store::supervision::AlertRow>,
     tally: Tally,
@@ -508,15 +557,16 @@ impl<'a> Projection<'a> {
         lookup: &'a Lookup,
         calendar: &'a oversight_domain::calendar::WorkCalendar,
         now: DateTime<Utc>,
+        reporting: Reporting,
         tally: Tally,
     ) -> Projection<'a> {
-        Projection { app, lookup, calendar, now, records: Vec::new(), alerts: Vec::new(), tally }
+        Projection { app, lookup, calendar, now, reporting, records: Vec::new(), alerts: Vec::new(), tally }
     }
 
     /// Projects one case; its stored record's contribution, if any, comes out of the tallies.
     fn add(&mut self, case_no: &str, events: &[StoredEvent], stored: Option<&CaseRecord>) -> Result<(), AppError> {
         let (record, state) = project_record(self.app, self.lookup, self.calendar, case_no, events, self.now)?;
-        self.alerts.extend(crate::supervision::case_alerts(&record, &state, self.now));
+        self.alerts.extend(self.reporting.alerts(&record, &state, self.now));
         store::add_to_tally(&mut self.tally, 1, &record);
         if let Some(old) = stored {
             store::add_to_tally(&mut self.tally, -1, old);
@@ -554,7 +604,7 @@ pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
         let prior: HashMap<String, CaseRecord> =
             store::prior_cases(&mut tx, &keys).await?.into_iter().map(|p| (p.case_no.clone(), p)).collect();
         let stored = store::events_of_cases(&mut tx, &keys).await?;
-        let mut out = Projection::new(app, &lookup, &calendar, now, Tally::new());
+        let mut out = Projection::new(app, &lookup, &calendar, now, Reporting::Live, Tally::new());
         for rows in stored.chunk_by(|a, b| a.case_no == b.case_no) {
             let case_no = rows[0].case_no.as_str();
             let events: Vec<StoredEvent> = rows.iter().filter_map(stored_event).collect();

@@ -10,6 +10,7 @@ use oversight_app::cases::{self, CaseReport};
 use oversight_app::{Actor, App, ManualClock, demo};
 use oversight_domain::case::Outcome;
 use oversight_domain::org::Level;
+use oversight_domain::supervision::{Subject, SubjectKind};
 use oversight_store::cases::GroupBy;
 use oversight_testkit::model::{self, Action, Life, Step};
 use oversight_testkit::on_both_backends;
@@ -21,7 +22,8 @@ on_both_backends!(
     a_department_system_may_send_a_case_before_its_receipt,
     cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered,
     concurrent_batches_of_the_same_cases_give_the_same_figures,
-    ratings_are_taken_like_any_event_and_move_nothing
+    ratings_are_taken_like_any_event_and_move_nothing,
+    a_historical_import_alerts_only_on_cases_still_open
 );
 
 /// A small deterministic generator (no seed files, same data on every run).
@@ -532,4 +534,60 @@ async fn ratings_are_taken_like_any_event_and_move_nothing(app: App) {
     let flagged: Vec<&str> = view.state.anomalies.iter().filter_map(|a| a.event_id.as_deref()).collect();
     assert_eq!(flagged, vec!["r1", "r2", "r3"]);
     assert_eq!(view.state.rating.as_ref().map(|r| (r.level, r.comment.as_deref())), Some((1, Some("态度差"))));
+}
+
+async fn a_historical_import_alerts_only_on_cases_still_open(app: App) {
+    demo::load(&app).await.unwrap();
+    // Two cases of 2011, loaded in 2026: H1 closed (with a repeated supplement request, an
+    // anomaly), H2 still open and long overdue. The same lines live: every event a late report.
+    let lives = |prefix: &str| {
+        let e = |id: &str, case: &str, rest: &str| {
+            format!(r#"{{"event_id":"{prefix}{id}","case_no":"{prefix}{case}",{rest}}}"#)
+        };
+        let received = r#""type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{"kind":"person","name":"王"}"#;
+        vec![
+            e("1", "H1", received),
+            e("2", "H1", r#""type":"accepted","at":"2011-03-01T10:00:00+08:00""#),
+            e("3", "H1", r#""type":"supplement_requested","at":"2011-03-02T10:00:00+08:00""#),
+            e("4", "H1", r#""type":"supplement_received","at":"2011-03-03T10:00:00+08:00""#),
+            e("5", "H1", r#""type":"supplement_requested","at":"2011-03-04T10:00:00+08:00""#),
+            e("6", "H1", r#""type":"supplement_received","at":"2011-03-07T10:00:00+08:00""#),
+            e("7", "H1", r#""type":"completed","at":"2011-03-08T10:00:00+08:00","result":"approved""#),
+            e("8", "H2", received),
+            e("9", "H2", r#""type":"accepted","at":"2011-03-01T10:00:00+08:00""#),
+        ]
+    };
+    let run = |prefix: &'static str, reporting| {
+        let app = app.clone();
+        async move {
+            let lines = lives(prefix);
+            let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+            let report = cases::ingest_as(&app, &Actor::cli(), reporting, numbered, |_| {}).await.unwrap();
+            assert_eq!(report.accepted, 9);
+            let mut out = Vec::new();
+            for case in ["H1", "H2"] {
+                let case_no = format!("{prefix}{case}");
+                let view = cases::case_view(&app, &Actor::cli(), &case_no).await.unwrap();
+                let anomalies: Vec<&str> = view.state.anomalies.iter().map(|a| a.kind.as_str()).collect();
+                let subject = Subject::new(SubjectKind::Case, &case_no);
+                let mut alerts: Vec<String> =
+                    oversight_app::supervision::alerts(&app, &Actor::cli(), None, Some(&subject))
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|a| a.kind)
+                        .collect();
+                alerts.sort();
+                alerts.dedup();
+                out.push((anomalies.iter().map(|a| a.to_string()).collect::<Vec<_>>(), alerts, view.record.outcome));
+            }
+            out
+        }
+    };
+    let past = run("P", cases::Reporting::Historical).await;
+    assert_eq!(past[0], (vec!["repeated_supplement".to_string()], vec![], "on_time".to_string()));
+    assert_eq!(past[1], (vec![], vec!["overdue".to_string()], "running".to_string()));
+    let live = run("L", cases::Reporting::Live).await;
+    assert!(live[0].0.iter().filter(|a| *a == "late_report").count() == 7, "{:?}", live[0]);
+    assert!(live[0].1.contains(&"repeated_supplement".to_string()), "{:?}", live[0]);
 }

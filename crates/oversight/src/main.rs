@@ -41,12 +41,12 @@ enum Command {
     },
     /// Apply the database migrations (also done by every other command).
     Migrate,
-    /// Import an exchange file (spec/exchange.md).
+    /// Import an exchange file (docs/exchange.md).
     Import {
         #[command(subcommand)]
         what: ImportWhat,
     },
-    /// Reports (JSON per spec/metrics.md).
+    /// Reports (JSON per docs/figures.md).
     Report {
         #[command(subcommand)]
         what: ReportWhat,
@@ -104,14 +104,18 @@ enum ImportWhat {
     Orgs(ImportArgs),
     /// Service items CSV or XLSX: code,name,department_code,legal_days,promised_days,fee_cents.
     Items(ImportArgs),
-    /// Case events NDJSON (spec/exchange.md §3): each event answered on its own.
+    /// Case events NDJSON (docs/exchange.md §3): each event answered on its own.
     CaseEvents {
         file: PathBuf,
+        /// The file is history being loaded: each event is judged as reported when it happened
+        /// (no late-report anomaly), and only cases still open afterwards raise alerts.
+        #[arg(long)]
+        historical: bool,
         /// Output: text (default) or json.
         #[arg(long, default_value = "text")]
         format: String,
     },
-    /// Legacy work orders NDJSON (spec/exchange.md §4): each order answered on its own; a
+    /// Legacy work orders NDJSON (docs/exchange.md §4): each order answered on its own; a
     /// ticket_no already stored is a duplicate.
     Tickets {
         file: PathBuf,
@@ -123,7 +127,7 @@ enum ImportWhat {
 
 #[derive(Subcommand)]
 enum ReportWhat {
-    /// The overdue-rate report of approval cases (spec/metrics.md).
+    /// The overdue-rate report of approval cases (docs/figures.md).
     Cases {
         #[arg(long)]
         from: String,
@@ -139,7 +143,7 @@ enum ReportWhat {
         #[arg(long, default_value = "json")]
         format: String,
     },
-    /// The hotline's work-order KPIs (spec/metrics.md).
+    /// The hotline's work-order KPIs (docs/figures.md).
     Tickets {
         #[arg(long)]
         from: String,
@@ -231,7 +235,7 @@ enum AuditWhat {
     Verify,
 }
 
-/// The counts and rejections of an import, as spec/exchange.md §5 asks.
+/// The counts and rejections of an import, as docs/exchange.md asks.
 fn print_counts(accepted: usize, duplicate: usize, rejected: &[oversight_domain::RowError]) {
     println!("accepted: {accepted}");
     println!("duplicate: {duplicate}");
@@ -313,18 +317,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 })
                 .await?;
         }
-        Command::Import { what: ImportWhat::CaseEvents { file, format } } => {
+        Command::Import { what: ImportWhat::CaseEvents { file, historical, format } } => {
             let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
             let total = text.lines().count();
             let terminal = std::io::stderr().is_terminal();
-            let report =
-                cases::ingest(&app, &Actor::cli(), text.lines().enumerate().map(|(i, l)| (i + 1, l)), |done| {
-                    if terminal {
-                        eprint!("\r{done}/{total} 行");
-                    }
-                })
-                .await?;
+            let reporting = if historical { cases::Reporting::Historical } else { cases::Reporting::Live };
+            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+            let report = cases::ingest_as(&app, &Actor::cli(), reporting, lines, |done| {
+                if terminal {
+                    eprint!("\r{done}/{total} 行");
+                }
+            })
+            .await?;
             if terminal {
                 eprintln!();
             }

@@ -75,6 +75,15 @@ fn run_cli_journey(db: &str) {
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).starts_with("accepted: 6\nduplicate: 1\nrejected: 1\n"), "{}", stdout(&o));
     assert!(stdout(&o).contains("第 8 行，字段 at"));
+    // History: a file of 2010 marked historical is taken like any other.
+    let past = dir.path().join("past.ndjson");
+    std::fs::write(
+        &past,
+        lines[..3].join("\n").replace("_id\":\"e", "_id\":\"p").replace("HK-1", "HK-9").replace("2011-", "2010-"),
+    )
+    .unwrap();
+    let o = oversight(db, &["import", "case-events", past.to_str().unwrap(), "--historical"]);
+    assert!(stdout(&o).starts_with("accepted: 3\nduplicate: 0\nrejected: 0\n"), "{o:?}");
     let o = oversight(
         db,
         &["report", "cases", "--from", "2011-04-01", "--to", "2011-04-30", "--group-by", "level", "--format", "json"],

@@ -110,13 +110,14 @@ pub struct NewEvent {
     pub content: String,
 }
 
-/// Stores the events whose id is new, reported at `reported_at` by `source`. Returns the
+/// Stores the events whose id is new, reported at `reported_at` by `source` (`None`: each as
+/// reported when it happened, for a historical import). Returns the
 /// events whose id was stored already (by their index in `events`) with the stored content,
 /// to tell a duplicate from a conflict. The ids within `events` must differ.
 pub async fn insert_new_events(
     tx: &mut Tx,
     events: &[NewEvent],
-    reported_at: DateTime<Utc>,
+    reported_at: Option<DateTime<Utc>>,
     source: &str,
 ) -> Result<Vec<(usize, String)>> {
     let table = format!("case_event ({EVENT_COLUMNS})");
@@ -159,7 +160,7 @@ pub async fn insert_new_events(
     Ok(events.iter().enumerate().filter_map(|(i, e)| stored.get(&e.event_id).map(|c| (i, c.clone()))).collect())
 }
 
-fn event_cells<'a>(e: &'a NewEvent, reported_at: DateTime<Utc>, source: &'a str) -> [Cell<'a>; 9] {
+fn event_cells<'a>(e: &'a NewEvent, reported_at: Option<DateTime<Utc>>, source: &'a str) -> [Cell<'a>; 9] {
     [
         Cell::Text(Some(&e.event_id)),
         Cell::Text(Some(&e.case_no)),
@@ -167,7 +168,7 @@ fn event_cells<'a>(e: &'a NewEvent, reported_at: DateTime<Utc>, source: &'a str)
         Cell::Time(Some(e.at)),
         Cell::Date(Some(e.local_date)),
         Cell::Big(Some(e.arrival)),
-        Cell::Time(Some(reported_at)),
+        Cell::Time(Some(reported_at.unwrap_or(e.at))),
         Cell::Text(Some(&e.content)),
         Cell::Text(Some(source)),
     ]
