@@ -15,6 +15,7 @@ mod intake;
 pub mod network;
 pub mod notify;
 pub mod supervision;
+pub mod tasks;
 pub mod tickets;
 
 use std::sync::Arc;

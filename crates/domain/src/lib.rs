@@ -13,6 +13,7 @@ pub mod item;
 pub mod org;
 pub mod row_error;
 pub mod supervision;
+pub mod task;
 pub mod ticket;
 pub mod workorder;
 

@@ -115,6 +115,13 @@ enum ImportWhat {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Key-task events NDJSON (docs/exchange.md §5): each event answered on its own.
+    TaskEvents {
+        file: PathBuf,
+        /// Output: text (default) or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Legacy work orders NDJSON (docs/exchange.md §4): each order answered on its own; a
     /// ticket_no already stored is a duplicate.
     Tickets {
@@ -137,6 +144,19 @@ enum ReportWhat {
         #[arg(long, default_value = "")]
         level: String,
         /// level, venue, department or item.
+        #[arg(long = "group-by", default_value = "")]
+        group_by: String,
+        /// Only json is defined.
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+    /// Key tasks as of the period's last day (docs/figures.md).
+    Tasks {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// lead_department or origin.
         #[arg(long = "group-by", default_value = "")]
         group_by: String,
         /// Only json is defined.
@@ -364,6 +384,31 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             .await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
+        Command::Report { what: ReportWhat::Tasks { from, to, group_by, format } } => {
+            if format != "json" {
+                bail!("--format: only json is supported");
+            }
+            let report = oversight_app::tasks::task_report(
+                &app,
+                &Actor::cli(),
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+                oversight_app::tasks::parse_group_by(&group_by)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Import { what: ImportWhat::TaskEvents { file, format } } => {
+            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
+            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+            let report = oversight_app::tasks::ingest(&app, &Actor::cli(), lines).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_counts(report.accepted, report.duplicate, &report.rejected);
+            }
+        }
         Command::Report { what: ReportWhat::Cases { from, to, level, group_by, format } } => {
             if format != "json" {
                 bail!("--format: only json is supported");
@@ -383,7 +428,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let (args, items) = match what {
                 ImportWhat::Orgs(a) => (a, false),
                 ImportWhat::Items(a) => (a, true),
-                ImportWhat::CaseEvents { .. } | ImportWhat::Tickets { .. } => unreachable!("handled above"),
+                ImportWhat::CaseEvents { .. } | ImportWhat::TaskEvents { .. } | ImportWhat::Tickets { .. } => {
+                    unreachable!("handled above")
+                }
             };
             let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
             let name = args.file.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());

@@ -22,6 +22,7 @@ pub mod orders;
 pub mod outbox;
 mod scope;
 pub mod supervision;
+pub mod tasks;
 pub mod tickets;
 
 pub use scope::ScopeFilter;

@@ -6,6 +6,7 @@
 
 pub mod model;
 pub mod python;
+pub mod task_model;
 
 use oversight_app::{App, Config};
 use sqlx::Connection;

@@ -27,6 +27,8 @@ pub fn routes() -> Router<App> {
         .route("/calendar/years/{year}", get(calendar_year))
         .route("/case-events", post(case_events).layer(DefaultBodyLimit::max(256 * 1024 * 1024)))
         .route("/reports/cases", get(case_report))
+        .route("/task-events", post(task_events).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
+        .route("/reports/tasks", get(task_report))
         .route("/dashboard", get(dashboard))
         .route("/reports/tickets", get(ticket_report))
         .route("/orders", post(create_order))
@@ -155,23 +157,64 @@ async fn calendar_year(
     })))
 }
 
-/// Case events from a department system: NDJSON (one event a line) or a JSON array.
+/// The lines of an events body: NDJSON (one event a line) or a JSON array (one event an item).
+fn event_lines(body: &Bytes) -> Result<Vec<String>, AppError> {
+    let text = std::str::from_utf8(body).map_err(|_| AppError::field("body", "请求体不是 UTF-8 文本"))?;
+    if text.trim_start().starts_with('[') {
+        let items: Vec<Value> =
+            serde_json::from_str(text).map_err(|e| AppError::field("body", format!("不是有效的 JSON 数组：{e}")))?;
+        Ok(items.iter().map(|v| v.to_string()).collect())
+    } else {
+        Ok(text.lines().map(str::to_string).collect())
+    }
+}
+
+/// Case events from a department system.
 async fn case_events(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let text = std::str::from_utf8(&body).map_err(|_| AppError::field("body", "请求体不是 UTF-8 文本"))?;
-    let report = if text.trim_start().starts_with('[') {
-        let items: Vec<Value> =
-            serde_json::from_str(text).map_err(|e| AppError::field("body", format!("不是有效的 JSON 数组：{e}")))?;
-        let texts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
-        let lines: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
-        cases::ingest(&app, &actor, lines, |_| {}).await?
-    } else {
-        let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
-        cases::ingest(&app, &actor, lines, |_| {}).await?
-    };
+    let texts = event_lines(&body)?;
+    let lines: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    let report = cases::ingest(&app, &actor, lines, |_| {}).await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+/// Key-task events from the office's document system or the government's OA.
+async fn task_events(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let texts = event_lines(&body)?;
+    let lines: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    let report = oversight_app::tasks::ingest(&app, &actor, lines).await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
+#[derive(serde::Deserialize)]
+struct TaskReportQuery {
+    from: String,
+    to: String,
+    #[serde(default)]
+    group_by: String,
+}
+
+/// Key tasks as of the period's last day, over the tasks whose lead is in the caller's scope.
+async fn task_report(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<TaskReportQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let report = oversight_app::tasks::task_report(
+        &app,
+        &actor,
+        cases::parse_date(&q.from, "from")?,
+        cases::parse_date(&q.to, "to")?,
+        oversight_app::tasks::parse_group_by(&q.group_by)?,
+    )
+    .await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 

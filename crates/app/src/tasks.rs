@@ -1,0 +1,333 @@
+//! Key tasks (重点工作): events in (the API, an import, the office's pages), each task's state
+//! and light, and the tasks report as of any date (docs/figures.md, "Key tasks").
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{NaiveDate, Utc};
+use oversight_domain::RowError;
+use oversight_domain::access::Action;
+use oversight_domain::case::same_content;
+use oversight_domain::org::{OrgKind, OrgPath};
+use oversight_domain::task::{
+    LightReason, Origin, StoredTaskEvent, TaskBody, TaskCounts, TaskEvent, TaskState, parse_task_event, project_task,
+};
+use oversight_store::audit::{self, NewAudit};
+use oversight_store::network as network_store;
+use oversight_store::tasks::{self as store, TaskEventRow, TaskRecord};
+use serde_json::json;
+
+use crate::cases::IngestReport;
+use crate::{Actor, App, AppError};
+
+/// Task events are written in transactions of at most this many lines.
+const CHUNK: usize = 2_000;
+
+/// The departments of the network: code → (path, name).
+async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, AppError> {
+    Ok(network_store::all_units(&app.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind == OrgKind::Department)
+        .map(|u| (u.code.as_str().to_string(), (u.path, u.name)))
+        .collect())
+}
+
+/// Ingests lines of NDJSON task events (`(line number, text)`): each event is answered on its
+/// own (accepted, duplicate, or rejected with line, field and reason) and the rest of the
+/// batch is applied whatever happens to it. Every task touched is projected again from all its
+/// stored events.
+pub async fn ingest<'a>(
+    app: &App,
+    actor: &Actor,
+    lines: impl IntoIterator<Item = (usize, &'a str)>,
+) -> Result<IngestReport, AppError> {
+    let departments = departments(app).await?;
+    let mut report = IngestReport::default();
+    let mut parsed: Vec<(usize, TaskEvent)> = Vec::new();
+    for (line, text) in lines {
+        if text.trim().is_empty() {
+            continue;
+        }
+        match parse_task_event(line, text).and_then(|e| check_departments(line, &e, &departments, actor).map(|()| e)) {
+            Ok(e) => parsed.push((line, e)),
+            Err(err) => report.rejected.push(err),
+        }
+    }
+    for chunk in parsed.chunks(CHUNK) {
+        apply(app, actor, &departments, chunk, &mut report).await?;
+    }
+    report.rejected.sort_by_key(|e| e.line);
+    Ok(report)
+}
+
+/// Unknown departments, and (for an assignment) a lead department outside the caller's scope.
+fn check_departments(
+    line: usize,
+    e: &TaskEvent,
+    departments: &HashMap<String, (OrgPath, String)>,
+    actor: &Actor,
+) -> Result<(), RowError> {
+    for (field, code) in e.body.departments() {
+        if !departments.contains_key(code) {
+            return Err(RowError::new(line, field, format!("部门编码 {code} 不存在")));
+        }
+    }
+    if let TaskBody::Assigned { lead_department_code, .. } = &e.body
+        && !actor.may(Action::View, &departments[lead_department_code].0)
+    {
+        return Err(RowError::new(
+            line,
+            "lead_department_code",
+            format!("牵头单位 {lead_department_code} 不在您的范围内"),
+        ));
+    }
+    Ok(())
+}
+
+async fn apply(
+    app: &App,
+    actor: &Actor,
+    departments: &HashMap<String, (OrgPath, String)>,
+    chunk: &[(usize, TaskEvent)],
+    report: &mut IngestReport,
+) -> Result<(), AppError> {
+    let now = app.now();
+    let tz = app.config.tz();
+    let mut tx = app.db.begin().await?;
+    let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
+    // Whether each task seen is in the caller's scope (a task not yet assigned is anyone's:
+    // its events wait for the assignment, whose lead department was checked).
+    let mut in_scope: HashMap<String, bool> = HashMap::new();
+    let mut touched: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut accepted = 0;
+    for (i, (line, e)) in chunk.iter().enumerate() {
+        if !in_scope.contains_key(&e.task_no) {
+            let record = store::record_tx(&mut tx, &e.task_no).await?;
+            let ok = record.is_none_or(|r| r.path == "/" || actor.may(Action::View, &OrgPath::from_stored(r.path)));
+            in_scope.insert(e.task_no.clone(), ok);
+        }
+        if !in_scope[&e.task_no] {
+            report.rejected.push(RowError::new(*line, "task_no", format!("任务 {} 不在您的范围内", e.task_no)));
+            continue;
+        }
+        let row = TaskEventRow {
+            event_id: e.event_id.clone(),
+            task_no: e.task_no.clone(),
+            r#type: e.body.type_name().to_string(),
+            at: e.at.with_timezone(&Utc),
+            local_date: e.at.with_timezone(&tz).date_naive(),
+            arrival: first + i as i64,
+            reported_at: now,
+            content: e.content.clone(),
+            source: actor.label.clone(),
+        };
+        match store::insert_event(&mut tx, &row).await? {
+            None => {
+                accepted += 1;
+                if seen.insert(e.task_no.clone()) {
+                    touched.push(e.task_no.clone());
+                }
+            }
+            Some(stored) if same_content(&stored, &e.content) => report.duplicate += 1,
+            Some(_) => {
+                report.rejected.push(RowError::new(*line, "event_id", format!("事件 {} 已存在且内容不同", e.event_id)))
+            }
+        }
+    }
+    for task_no in &touched {
+        let events = stored_events(&store::events_of_task_tx(&mut tx, task_no).await?);
+        store::upsert_record(&mut tx, &record_of(task_no, &project_task(&events, NaiveDate::MAX), departments, now))
+            .await?;
+    }
+    if accepted > 0 {
+        audit::append(
+            &mut tx,
+            NewAudit {
+                actor: &actor.label,
+                action: "task_events.ingest",
+                target: &format!("{} 项任务", touched.len()),
+                path: &actor.audit_path(),
+                detail: json!({ "accepted": accepted, "tasks": touched.len() }),
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    report.accepted += accepted;
+    Ok(())
+}
+
+/// Rebuilds stored events into the domain's form (their content was checked when they came).
+fn stored_events(rows: &[TaskEventRow]) -> Vec<StoredTaskEvent> {
+    rows.iter()
+        .filter_map(|r| {
+            let e = parse_task_event(0, &r.content).ok()?;
+            Some(StoredTaskEvent {
+                event_id: r.event_id.clone(),
+                at: r.at,
+                date: r.local_date,
+                arrival: r.arrival,
+                body: e.body,
+            })
+        })
+        .collect()
+}
+
+/// The stored record of a task from its state with every event counted.
+fn record_of(
+    task_no: &str,
+    st: &TaskState,
+    departments: &HashMap<String, (OrgPath, String)>,
+    now: chrono::DateTime<Utc>,
+) -> TaskRecord {
+    let path = st
+        .lead_department_code
+        .as_deref()
+        .and_then(|d| departments.get(d))
+        .map_or_else(|| "/".to_string(), |(p, _)| p.as_str().to_string());
+    TaskRecord {
+        task_no: task_no.to_string(),
+        title: st.title.clone(),
+        origin: st.origin.map(|o| o.as_str().to_string()),
+        lead_department_code: st.lead_department_code.clone(),
+        path,
+        status: st.status.as_str().to_string(),
+        assigned_on: st.assigned_on,
+        due: st.due,
+        closed_on: st.closed_on,
+        anomalies: st.anomalies.len() as i64,
+        updated_at: now,
+    }
+}
+
+/// How the tasks report may be split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskGroupBy {
+    LeadDepartment,
+    Origin,
+}
+
+pub fn parse_group_by(s: &str) -> Result<Option<TaskGroupBy>, AppError> {
+    match s.trim() {
+        "" => Ok(None),
+        "lead_department" => Ok(Some(TaskGroupBy::LeadDepartment)),
+        "origin" => Ok(Some(TaskGroupBy::Origin)),
+        other => Err(AppError::field("group_by", format!("“{other}”无效，应为 lead_department 或 origin"))),
+    }
+}
+
+/// The counts of a report line, with the rate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TaskFigures {
+    #[serde(flatten)]
+    pub counts: TaskCounts,
+    pub on_time_rate: Option<f64>,
+}
+
+impl From<TaskCounts> for TaskFigures {
+    fn from(counts: TaskCounts) -> TaskFigures {
+        TaskFigures { on_time_rate: counts.on_time_rate(), counts }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TaskGroup {
+    pub key: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: TaskFigures,
+}
+
+/// The tasks report (docs/figures.md, "Key tasks").
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TaskReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: TaskFigures,
+    pub groups: Vec<TaskGroup>,
+}
+
+/// The tasks report over the tasks the actor may see (by their lead department), as of the
+/// period's last day: only events dated on or before it count.
+pub async fn task_report(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+    group_by: Option<TaskGroupBy>,
+) -> Result<TaskReport, AppError> {
+    if to < from {
+        return Err(AppError::field("to", "结束日期早于开始日期"));
+    }
+    let calendar = app.calendar().await?;
+    let rows = store::events_as_of(&app.db, &actor.scope(), to).await?;
+    let mut total = TaskCounts::default();
+    let mut groups: BTreeMap<String, TaskCounts> = BTreeMap::new();
+    for task in rows.chunk_by(|a, b| a.task_no == b.task_no) {
+        let state = project_task(&stored_events(task), to);
+        total.add(&state, from, &calendar)?;
+        let key = match group_by {
+            None => continue,
+            Some(TaskGroupBy::LeadDepartment) => state.lead_department_code.clone(),
+            Some(TaskGroupBy::Origin) => state.origin.map(|o| o.as_str().to_string()),
+        };
+        if let Some(key) = key {
+            groups.entry(key).or_default().add(&state, from, &calendar)?;
+        }
+    }
+    let names = match group_by {
+        Some(TaskGroupBy::LeadDepartment) => departments(app).await?.into_iter().map(|(k, (_, n))| (k, n)).collect(),
+        _ => HashMap::new(),
+    };
+    let groups = groups
+        .into_iter()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(key, counts)| TaskGroup {
+            name: match group_by {
+                Some(TaskGroupBy::Origin) => Origin::parse(&key).map_or_else(|| key.clone(), |o| o.label().to_string()),
+                _ => names.get(&key).cloned().unwrap_or_else(|| key.clone()),
+            },
+            key,
+            figures: counts.into(),
+        })
+        .collect();
+    Ok(TaskReport { from, to, total: total.into(), groups })
+}
+
+/// One task as the actor sees it today: its state, its light and why, and its history.
+pub struct TaskView {
+    pub record: TaskRecord,
+    pub state: TaskState,
+    pub light: Option<LightReason>,
+    pub events: Vec<TaskEventRow>,
+}
+
+pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskView, AppError> {
+    let what = format!("任务 {task_no}");
+    let record = store::record(&app.db, task_no).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
+    actor.require(Action::View, &OrgPath::from_stored(record.path.clone()), &what)?;
+    let events = store::events_of_task(&app.db, task_no).await?;
+    let state = project_task(&stored_events(&events), app.today());
+    let light = state.light(&*app.calendar().await?)?;
+    Ok(TaskView { record, state, light, events })
+}
+
+/// The tasks the actor may see, with today's light of each open one.
+pub async fn task_list(app: &App, actor: &Actor) -> Result<Vec<(TaskRecord, Option<LightReason>)>, AppError> {
+    let records = store::records(&app.db, &actor.scope(), 500).await?;
+    let calendar = app.calendar().await?;
+    let today = app.today();
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let light = if r.status == "open" {
+            let events = store::events_of_task(&app.db, &r.task_no).await?;
+            project_task(&stored_events(&events), today).light(&calendar)?
+        } else {
+            None
+        };
+        out.push((r, light));
+    }
+    Ok(out)
+}

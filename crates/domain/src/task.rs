@@ -1,0 +1,580 @@
+//! Key tasks (重点工作, 督查督办): the events other systems and the office's pages report
+//! (exchange format §5), the state a task's events project to as of any date, its light
+//! (green, yellow, red) and the figures of the tasks report (docs/figures.md, "Key tasks").
+//!
+//! As for cases, the state is a pure function of the set of a task's events taken in `at`
+//! order (ties in arrival order); as of a date D, only the events dated on or before D count,
+//! so a report for a past date ignores whatever happened after it.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde_json::Value;
+
+use crate::RowError;
+use crate::calendar::{CalendarError, WorkCalendar};
+use crate::case::Fields;
+use crate::supervision::Signal;
+
+/// Where a task comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    AnnualPlan,
+    MeetingDecision,
+    LeaderInstruction,
+    MajorProject,
+    Proposal,
+}
+
+impl Origin {
+    const ALL: [(&'static str, Origin, &'static str); 5] = [
+        ("annual_plan", Origin::AnnualPlan, "年度目标任务"),
+        ("meeting_decision", Origin::MeetingDecision, "会议议定事项"),
+        ("leader_instruction", Origin::LeaderInstruction, "领导批示"),
+        ("major_project", Origin::MajorProject, "重大项目"),
+        ("proposal", Origin::Proposal, "建议提案"),
+    ];
+
+    pub fn parse(s: &str) -> Option<Origin> {
+        Self::ALL.iter().find(|(k, _, _)| *k == s).map(|(_, o, _)| *o)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, o, _)| *o == self).map_or("", |(k, _, _)| k)
+    }
+
+    pub fn label(self) -> &'static str {
+        Self::ALL.iter().find(|(_, o, _)| *o == self).map_or("", |(_, _, l)| l)
+    }
+}
+
+/// A milestone as assigned.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Milestone {
+    pub code: String,
+    pub name: String,
+    pub due: NaiveDate,
+}
+
+/// What happened to a task, with the fields of its type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum TaskBody {
+    Assigned {
+        title: String,
+        origin: Origin,
+        lead_department_code: String,
+        co_department_codes: Vec<String>,
+        due: NaiveDate,
+        milestones: Vec<Milestone>,
+    },
+    Signed {
+        department_code: String,
+    },
+    Progress {
+        department_code: String,
+        note: String,
+        milestone_code: Option<String>,
+    },
+    MilestoneDone {
+        milestone_code: String,
+    },
+    Rescheduled {
+        due: NaiveDate,
+        milestone_code: Option<String>,
+    },
+    ReportedDone {
+        note: String,
+    },
+    Returned {
+        reason: String,
+    },
+    Verified,
+    Cancelled {
+        reason: String,
+    },
+}
+
+impl TaskBody {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TaskBody::Assigned { .. } => "assigned",
+            TaskBody::Signed { .. } => "signed",
+            TaskBody::Progress { .. } => "progress",
+            TaskBody::MilestoneDone { .. } => "milestone_done",
+            TaskBody::Rescheduled { .. } => "rescheduled",
+            TaskBody::ReportedDone { .. } => "reported_done",
+            TaskBody::Returned { .. } => "returned",
+            TaskBody::Verified => "verified",
+            TaskBody::Cancelled { .. } => "cancelled",
+        }
+    }
+
+    /// The word a page shows for an event type.
+    pub fn label_of(type_name: &str) -> &'static str {
+        match type_name {
+            "assigned" => "交办",
+            "signed" => "签收",
+            "progress" => "报送进展",
+            "milestone_done" => "完成节点",
+            "rescheduled" => "调整期限",
+            "reported_done" => "报告办结",
+            "returned" => "退回重办",
+            "verified" => "核实销号",
+            "cancelled" => "撤销",
+            _ => "",
+        }
+    }
+
+    /// The departments an event names, with the field that names each.
+    pub fn departments(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            TaskBody::Assigned { lead_department_code, co_department_codes, .. } => {
+                let mut out = vec![("lead_department_code", lead_department_code.as_str())];
+                out.extend(co_department_codes.iter().map(|c| ("co_department_codes", c.as_str())));
+                out
+            }
+            TaskBody::Signed { department_code } | TaskBody::Progress { department_code, .. } => {
+                vec![("department_code", department_code.as_str())]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One reported task event, checked on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskEvent {
+    pub event_id: String,
+    pub task_no: String,
+    pub at: DateTime<FixedOffset>,
+    pub body: TaskBody,
+    /// The line as sent (trimmed), stored as the event's content.
+    pub content: String,
+}
+
+const MAX_ID: usize = 100;
+const MAX_TEXT: usize = 2000;
+
+impl Fields<'_> {
+    fn date(&self, field: &str) -> Result<NaiveDate, RowError> {
+        let text = self.text(field, 20)?;
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map_err(|_| self.err(field, format!("“{text}”不是有效日期（应为 YYYY-MM-DD）")))
+    }
+}
+
+/// Reads one line of a task-events file or request (`line` counts from 1).
+pub fn parse_task_event(line: usize, text: &str) -> Result<TaskEvent, RowError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| RowError::new(line, "", format!("不是有效的 JSON：{e}")))?;
+    let Value::Object(obj) = &value else {
+        return Err(RowError::new(line, "", "每行应为一个 JSON 对象"));
+    };
+    let f = Fields { line, obj };
+    let event_id = f.text("event_id", MAX_ID)?;
+    let task_no = f.text("task_no", MAX_ID)?;
+    let kind = f.text("type", 40)?;
+    let at_text = f.text("at", 64)?;
+    let at = DateTime::parse_from_rfc3339(&at_text).map_err(|_| {
+        f.err("at", format!("“{at_text}”不是带时区偏移的 RFC 3339 时间（如 2011-03-02T09:15:00+08:00）"))
+    })?;
+    let body = match kind.as_str() {
+        "assigned" => {
+            let origin = f.text("origin", 40)?;
+            let origin = Origin::parse(&origin).ok_or_else(|| {
+                f.err(
+                    "origin",
+                    format!(
+                        "“{origin}”无效，应为 annual_plan、meeting_decision、leader_instruction、major_project 或 proposal"
+                    ),
+                )
+            })?;
+            let co_department_codes = match obj.get("co_department_codes") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                        _ => Err(f.err("co_department_codes", "应为部门编码（字符串）的数组")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                Some(_) => return Err(f.err("co_department_codes", "应为部门编码（字符串）的数组")),
+            };
+            let milestones = match obj.get("milestones") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(items)) => {
+                    let mut out: Vec<Milestone> = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        let field = format!("milestones[{i}]");
+                        let Value::Object(m) = item else {
+                            return Err(f.err(&field, "应为对象 {code, name, due}"));
+                        };
+                        let m = Fields { line, obj: m };
+                        let code = m.text("code", MAX_ID).map_err(|e| f.err(&format!("{field}.code"), e.reason))?;
+                        if out.iter().any(|x| x.code == code) {
+                            return Err(f.err(&format!("{field}.code"), format!("节点编码 {code} 重复")));
+                        }
+                        out.push(Milestone {
+                            code,
+                            name: m.text("name", MAX_TEXT).map_err(|e| f.err(&format!("{field}.name"), e.reason))?,
+                            due: m.date("due").map_err(|e| f.err(&format!("{field}.due"), e.reason))?,
+                        });
+                    }
+                    out
+                }
+                Some(_) => return Err(f.err("milestones", "应为数组 [{code, name, due}]")),
+            };
+            f.opt_text("assigned_by", MAX_TEXT)?;
+            TaskBody::Assigned {
+                title: f.text("title", MAX_TEXT)?,
+                origin,
+                lead_department_code: f.text("lead_department_code", MAX_ID)?,
+                co_department_codes,
+                due: f.date("due")?,
+                milestones,
+            }
+        }
+        "signed" => TaskBody::Signed { department_code: f.text("department_code", MAX_ID)? },
+        "progress" => TaskBody::Progress {
+            department_code: f.text("department_code", MAX_ID)?,
+            note: f.text("note", MAX_TEXT)?,
+            milestone_code: f.opt_text("milestone_code", MAX_ID)?,
+        },
+        "milestone_done" => TaskBody::MilestoneDone { milestone_code: f.text("milestone_code", MAX_ID)? },
+        "rescheduled" => {
+            f.text("approved_by", MAX_TEXT)?;
+            TaskBody::Rescheduled { due: f.date("due")?, milestone_code: f.opt_text("milestone_code", MAX_ID)? }
+        }
+        "reported_done" => TaskBody::ReportedDone { note: f.text("note", MAX_TEXT)? },
+        "returned" => TaskBody::Returned { reason: f.text("reason", MAX_TEXT)? },
+        "verified" => TaskBody::Verified,
+        "cancelled" => TaskBody::Cancelled { reason: f.text("reason", MAX_TEXT)? },
+        other => return Err(f.err("type", format!("未知的事件类型“{other}”"))),
+    };
+    Ok(TaskEvent { event_id, task_no, at, body, content: text.trim().to_string() })
+}
+
+/// A stored task event with what the projection needs beside it.
+#[derive(Debug, Clone)]
+pub struct StoredTaskEvent {
+    pub event_id: String,
+    pub at: DateTime<Utc>,
+    /// The local (city time zone) date of `at`.
+    pub date: NaiveDate,
+    /// Arrival order (ties in `at` are taken in this order).
+    pub arrival: i64,
+    pub body: TaskBody,
+}
+
+/// Where a task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum TaskStatus {
+    /// Events arrived, but not yet its `assigned`.
+    AwaitingAssignment,
+    /// Being worked on.
+    Open,
+    /// The lead department reported it done; the office's verification is awaited.
+    ReportedDone,
+    /// Verified and closed (销号).
+    Verified,
+    /// Withdrawn by whoever assigned it.
+    Cancelled,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::AwaitingAssignment => "awaiting_assignment",
+            TaskStatus::Open => "open",
+            TaskStatus::ReportedDone => "reported_done",
+            TaskStatus::Verified => "verified",
+            TaskStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        [
+            TaskStatus::AwaitingAssignment,
+            TaskStatus::Open,
+            TaskStatus::ReportedDone,
+            TaskStatus::Verified,
+            TaskStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::AwaitingAssignment => "待交办",
+            TaskStatus::Open => "办理中",
+            TaskStatus::ReportedDone => "待核实",
+            TaskStatus::Verified => "已销号",
+            TaskStatus::Cancelled => "已撤销",
+        }
+    }
+
+    pub fn is_closed(self) -> bool {
+        matches!(self, TaskStatus::Verified | TaskStatus::Cancelled)
+    }
+}
+
+/// A milestone as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MilestoneState {
+    pub code: String,
+    pub name: String,
+    /// As assigned, moved by each `rescheduled` naming it.
+    pub due: NaiveDate,
+    pub done_on: Option<NaiveDate>,
+}
+
+/// An event kept but ignored because it breaks the task's life in `at` order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TaskAnomaly {
+    pub event_id: String,
+    pub message: String,
+}
+
+/// A task as of a date: a pure function of its events dated on or before that date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TaskState {
+    pub as_of: NaiveDate,
+    pub status: TaskStatus,
+    pub title: Option<String>,
+    pub origin: Option<Origin>,
+    pub lead_department_code: Option<String>,
+    pub co_department_codes: Vec<String>,
+    pub assigned_on: Option<NaiveDate>,
+    /// The task's own due date, as assigned and rescheduled.
+    pub due: Option<NaiveDate>,
+    pub milestones: Vec<MilestoneState>,
+    /// When the lead department signed for it.
+    pub lead_signed_on: Option<NaiveDate>,
+    /// The last date of a sign of life: progress from the lead, a milestone done, a report done.
+    pub last_activity: Option<NaiveDate>,
+    /// The date of the last `reported_done` (before a verification, if any).
+    pub reported_done_on: Option<NaiveDate>,
+    /// Verified or cancelled on that date.
+    pub closed_on: Option<NaiveDate>,
+    /// For a verified task: whether its last report of done before the verification was dated
+    /// no later than its due date as it stood at the verification.
+    pub verified_on_time: Option<bool>,
+    pub anomalies: Vec<TaskAnomaly>,
+}
+
+/// Projects a task's events (in any order) as of `as_of`: events dated after it do not count.
+pub fn project_task(events: &[StoredTaskEvent], as_of: NaiveDate) -> TaskState {
+    let mut order: Vec<&StoredTaskEvent> = events.iter().filter(|e| e.date <= as_of).collect();
+    order.sort_by_key(|e| (e.at, e.arrival));
+    let mut st = TaskState {
+        as_of,
+        status: TaskStatus::AwaitingAssignment,
+        title: None,
+        origin: None,
+        lead_department_code: None,
+        co_department_codes: Vec::new(),
+        assigned_on: None,
+        due: None,
+        milestones: Vec::new(),
+        lead_signed_on: None,
+        last_activity: None,
+        reported_done_on: None,
+        closed_on: None,
+        verified_on_time: None,
+        anomalies: Vec::new(),
+    };
+    let flag = |st: &mut TaskState, e: &StoredTaskEvent, message: String| {
+        st.anomalies.push(TaskAnomaly { event_id: e.event_id.clone(), message });
+    };
+    for e in order {
+        let name = TaskBody::label_of(e.body.type_name());
+        if st.status == TaskStatus::AwaitingAssignment && !matches!(e.body, TaskBody::Assigned { .. }) {
+            flag(&mut st, e, format!("交办之前的“{name}”事件"));
+            continue;
+        }
+        if st.status.is_closed() {
+            let message = format!("任务已{}后又报送“{name}”事件", st.status.label());
+            flag(&mut st, e, message);
+            continue;
+        }
+        // A milestone the task does not have breaks the life too.
+        let milestone = match &e.body {
+            TaskBody::Progress { milestone_code: Some(c), .. }
+            | TaskBody::MilestoneDone { milestone_code: c }
+            | TaskBody::Rescheduled { milestone_code: Some(c), .. } => Some(c),
+            _ => None,
+        };
+        if let Some(code) = milestone
+            && !st.milestones.iter().any(|m| &m.code == code)
+        {
+            flag(&mut st, e, format!("任务没有节点 {code}"));
+            continue;
+        }
+        let lead = st.lead_department_code.clone();
+        match &e.body {
+            TaskBody::Assigned { title, origin, lead_department_code, co_department_codes, due, milestones } => {
+                if st.status != TaskStatus::AwaitingAssignment {
+                    flag(&mut st, e, "重复的交办事件".into());
+                    continue;
+                }
+                st.status = TaskStatus::Open;
+                st.title = Some(title.clone());
+                st.origin = Some(*origin);
+                st.lead_department_code = Some(lead_department_code.clone());
+                st.co_department_codes = co_department_codes.clone();
+                st.assigned_on = Some(e.date);
+                st.due = Some(*due);
+                st.milestones = milestones
+                    .iter()
+                    .map(|m| MilestoneState { code: m.code.clone(), name: m.name.clone(), due: m.due, done_on: None })
+                    .collect();
+            }
+            TaskBody::Signed { department_code } => {
+                if lead.as_deref() == Some(department_code) && st.lead_signed_on.is_none() {
+                    st.lead_signed_on = Some(e.date);
+                }
+            }
+            TaskBody::Progress { department_code, .. } => {
+                if lead.as_deref() == Some(department_code) {
+                    st.last_activity = Some(e.date);
+                }
+            }
+            TaskBody::MilestoneDone { milestone_code } => {
+                if let Some(m) = st.milestones.iter_mut().find(|m| &m.code == milestone_code)
+                    && m.done_on.is_none()
+                {
+                    m.done_on = Some(e.date);
+                }
+                st.last_activity = Some(e.date);
+            }
+            TaskBody::Rescheduled { due, milestone_code } => match milestone_code {
+                Some(code) => {
+                    if let Some(m) = st.milestones.iter_mut().find(|m| &m.code == code) {
+                        m.due = *due;
+                    }
+                }
+                None => st.due = Some(*due),
+            },
+            TaskBody::ReportedDone { .. } => {
+                st.status = TaskStatus::ReportedDone;
+                st.reported_done_on = Some(e.date);
+                st.last_activity = Some(e.date);
+            }
+            TaskBody::Returned { .. } => st.status = TaskStatus::Open,
+            TaskBody::Verified => {
+                st.verified_on_time = Some(match (st.reported_done_on, st.due) {
+                    (Some(done), Some(due)) => done <= due,
+                    _ => false,
+                });
+                st.status = TaskStatus::Verified;
+                st.closed_on = Some(e.date);
+            }
+            TaskBody::Cancelled { .. } => {
+                st.status = TaskStatus::Cancelled;
+                st.closed_on = Some(e.date);
+            }
+        }
+    }
+    st
+}
+
+/// Why a task has its light, in words a supervisor reads.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LightReason {
+    pub light: Signal,
+    pub reason: String,
+}
+
+/// Days without a sign of life after which an old task turns yellow.
+const QUIET_DAYS: i64 = 30;
+/// Working days after assignment within which the lead department must sign.
+const SIGN_DAYS: u32 = 2;
+/// Working days ahead within which a due date turns a task yellow.
+const NEAR_DAYS: u32 = 3;
+
+impl TaskState {
+    /// The light as of the state's date, with its reason: `None` unless the task is open and
+    /// not reported done (a task awaiting verification, or closed, has no light).
+    pub fn light(&self, cal: &WorkCalendar) -> Result<Option<LightReason>, CalendarError> {
+        if self.status != TaskStatus::Open {
+            return Ok(None);
+        }
+        let d = self.as_of;
+        let (Some(assigned), Some(due)) = (self.assigned_on, self.due) else { return Ok(None) };
+        let red = |reason: String| Ok(Some(LightReason { light: Signal::Red, reason }));
+        if let Some(m) = self.milestones.iter().find(|m| m.done_on.is_none() && m.due < d) {
+            return red(format!("节点“{}”应于 {} 完成，尚未完成", m.name, m.due));
+        }
+        if due < d {
+            return red(format!("任务应于 {due} 完成，已逾期"));
+        }
+        let sign_limit = cal.deadline(assigned, SIGN_DAYS)?;
+        if d > sign_limit && self.lead_signed_on.is_none() {
+            return red(format!("牵头单位应于 {sign_limit} 前签收，尚未签收"));
+        }
+        let yellow = |reason: String| Ok(Some(LightReason { light: Signal::Yellow, reason }));
+        let horizon = cal.deadline(d, NEAR_DAYS)?;
+        if let Some(m) = self.milestones.iter().find(|m| m.done_on.is_none() && m.due <= horizon) {
+            return yellow(format!("节点“{}”将于 {} 到期", m.name, m.due));
+        }
+        if due <= horizon {
+            return yellow(format!("任务将于 {due} 到期"));
+        }
+        let quiet_since = d - chrono::Days::new(QUIET_DAYS as u64 - 1);
+        if (d - assigned).num_days() > QUIET_DAYS && self.last_activity.is_none_or(|a| a < quiet_since) {
+            return yellow(format!("{quiet_since} 以来 {QUIET_DAYS} 天没有进展报送"));
+        }
+        Ok(Some(LightReason { light: Signal::Green, reason: "按计划推进".into() }))
+    }
+}
+
+/// The counts of the tasks report for a period (docs/figures.md, "Key tasks").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TaskCounts {
+    pub open: i64,
+    pub green: i64,
+    pub yellow: i64,
+    pub red: i64,
+    pub awaiting_verification: i64,
+    pub verified: i64,
+    pub verified_on_time: i64,
+}
+
+impl TaskCounts {
+    /// Adds a task, projected as of the period's last day, to the counts of `from`..=that day.
+    pub fn add(&mut self, st: &TaskState, from: NaiveDate, cal: &WorkCalendar) -> Result<(), CalendarError> {
+        match st.status {
+            TaskStatus::AwaitingAssignment | TaskStatus::Cancelled => {}
+            TaskStatus::Open => {
+                self.open += 1;
+                match st.light(cal)?.map(|l| l.light) {
+                    Some(Signal::Red) => self.red += 1,
+                    Some(Signal::Yellow) => self.yellow += 1,
+                    _ => self.green += 1,
+                }
+            }
+            TaskStatus::ReportedDone => {
+                self.open += 1;
+                self.awaiting_verification += 1;
+            }
+            TaskStatus::Verified => {
+                if st.closed_on.is_some_and(|d| d >= from) {
+                    self.verified += 1;
+                    if st.verified_on_time == Some(true) {
+                        self.verified_on_time += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn on_time_rate(&self) -> Option<f64> {
+        (self.verified > 0).then(|| self.verified_on_time as f64 / self.verified as f64)
+    }
+
+    /// Whether the task counts anywhere (a group without any is not listed).
+    pub fn is_empty(&self) -> bool {
+        self.open == 0 && self.verified == 0
+    }
+}
