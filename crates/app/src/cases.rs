@@ -972,7 +972,7 @@ pub async fn export_report_xlsx(app: &App, actor: &Actor, r: &ComparedReport) ->
     Ok(bytes)
 }
 
-async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String, String>, AppError> {
+pub(crate) async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String, String>, AppError> {
     Ok(match g {
         GroupBy::Level => Level::ALL.iter().map(|l| (l.as_str().to_string(), l.label().to_string())).collect(),
         GroupBy::Venue | GroupBy::Department => network_store::all_units(&app.db)

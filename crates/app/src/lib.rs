@@ -14,6 +14,7 @@ pub mod hotline;
 mod intake;
 pub mod network;
 pub mod notify;
+pub mod ratings;
 pub mod supervision;
 pub mod tasks;
 pub mod tickets;

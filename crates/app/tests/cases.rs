@@ -23,7 +23,8 @@ on_both_backends!(
     cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered,
     concurrent_batches_of_the_same_cases_give_the_same_figures,
     ratings_are_taken_like_any_event_and_move_nothing,
-    a_historical_import_alerts_only_on_cases_still_open
+    a_historical_import_alerts_only_on_cases_still_open,
+    the_ratings_report_matches_a_recount
 );
 
 /// A small deterministic generator (no seed files, same data on every run).
@@ -590,4 +591,95 @@ async fn a_historical_import_alerts_only_on_cases_still_open(app: App) {
     let live = run("L", cases::Reporting::Live).await;
     assert!(live[0].0.iter().filter(|a| *a == "late_report").count() == 7, "{:?}", live[0]);
     assert!(live[0].1.contains(&"repeated_supplement".to_string()), "{:?}", live[0]);
+}
+
+async fn the_ratings_report_matches_a_recount(app: App) {
+    demo::load(&app).await.unwrap();
+    // Cases received and accepted in March 2011 at two venues on four items; most completed over
+    // March and April, some never; each rated 0–3 times (the last in `at` order counts, some
+    // sent before an earlier one), some ratings defaults.
+    let venues = ["460100-V", "460105-V"];
+    let items = ["SX001", "SX002", "SX004", "SX005"];
+    let mut r = Lcg(42);
+    let mut lines = Vec::new();
+    // Per case: (venue, item, completion date, last rating (level, default)).
+    let mut truth: Vec<(&str, &str, Option<NaiveDate>, Option<(u8, bool)>)> = Vec::new();
+    for n in 0..300 {
+        let (venue, item) = (venues[r.next(2) as usize], items[r.next(4) as usize]);
+        let no = format!("RT-{n}");
+        let day = NaiveDate::from_ymd_opt(2011, 3, 1).unwrap() + Days::new(r.next(20));
+        let ev = |id: String, kind: &str, date: NaiveDate, minute: u64, extra: serde_json::Value| {
+            let mut v = json!({"event_id": id, "case_no": no, "type": kind, "at": at(date, minute)});
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            v.to_string()
+        };
+        lines.push(ev(
+            format!("{no}-r"),
+            "received",
+            day,
+            0,
+            json!({"item_code": item, "venue_code": venue,
+            "applicant": {"kind": "person", "name": "王"}}),
+        ));
+        lines.push(ev(format!("{no}-a"), "accepted", day, 1, json!({})));
+        let done = (r.next(5) > 0).then(|| day + Days::new(r.next(45)));
+        if let Some(done) = done {
+            lines.push(ev(format!("{no}-c"), "completed", done, 2, json!({"result": "approved"})));
+        }
+        let mut last: Option<(u64, u8, bool)> = None;
+        for k in 0..r.next(4) {
+            // Distinct instants (4a + k): ties in `at` would be taken in arrival order.
+            let minute = 10 + 4 * r.next(12) + k;
+            let (level, default) = (1 + r.next(5) as u8, r.next(4) == 0);
+            let date = done.unwrap_or(day) + Days::new(1);
+            lines.push(ev(
+                format!("{no}-s{k}"),
+                "rated",
+                date,
+                minute,
+                json!({"level": level, "channel": "sms",
+                "default": default}),
+            ));
+            if last.is_none_or(|(m, ..)| minute >= m) {
+                last = Some((minute, level, default));
+            }
+        }
+        truth.push((venue, item, done, last.map(|(_, l, d)| (l, d))));
+    }
+    for i in (1..lines.len()).rev() {
+        lines.swap(i, r.next(i as u64 + 1) as usize);
+    }
+    let report = ingest_all(&app, &lines).await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    for (from, to) in [("2011-03-01", "2011-03-31"), ("2011-04-01", "2011-04-15"), ("2011-03-10", "2011-05-31")] {
+        let (from, to) = (cases::parse_date(from, "from").unwrap(), cases::parse_date(to, "to").unwrap());
+        let got =
+            oversight_app::ratings::rating_report(&app, &Actor::cli(), from, to, Some(GroupBy::Item)).await.unwrap();
+        let got = serde_json::to_value(&got).unwrap();
+        // The recount: plain filters over what was generated.
+        let recount = |keep: &dyn Fn(&str) -> bool| {
+            let done: Vec<_> =
+                truth.iter().filter(|t| t.2.is_some_and(|d| from <= d && d <= to) && keep(t.1)).collect();
+            let rated: Vec<(u8, bool)> = done.iter().filter_map(|t| t.3).collect();
+            let level = |l: u8| rated.iter().filter(|r| r.0 == l).count();
+            json!({
+                "completed": done.len(), "rated": rated.len(), "active": rated.iter().filter(|r| !r.1).count(),
+                "by_level": {"1": level(1), "2": level(2), "3": level(3), "4": level(4), "5": level(5)},
+                "good": level(4) + level(5), "fair": level(3), "bad": level(1) + level(2),
+            })
+        };
+        let fields = ["completed", "rated", "active", "by_level", "good", "fair", "bad"];
+        let pick = |v: &serde_json::Value| fields.iter().map(|f| v[*f].clone()).collect::<Vec<_>>();
+        let want = recount(&|_| true);
+        assert_eq!(pick(&got["total"]), pick(&want), "{from}..{to}");
+        let good_rate = want["good"].as_f64().unwrap() / want["rated"].as_f64().unwrap();
+        assert_eq!(got["total"]["good_rate"].as_f64(), Some(good_rate));
+        for g in got["groups"].as_array().unwrap() {
+            let key = g["key"].as_str().unwrap().to_string();
+            assert_eq!(pick(g), pick(&recount(&|item| item == key)), "{key} {from}..{to}");
+        }
+        assert_eq!(got["groups"].as_array().unwrap().len(), 4);
+    }
 }

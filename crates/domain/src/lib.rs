@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod case;
 pub mod item;
 pub mod org;
+pub mod rating;
 pub mod row_error;
 pub mod supervision;
 pub mod task;

@@ -150,6 +150,19 @@ enum ReportWhat {
         #[arg(long, default_value = "json")]
         format: String,
     },
+    /// Citizens' ratings of the cases completed in the period (docs/figures.md).
+    Ratings {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// venue, department or item.
+        #[arg(long = "group-by", default_value = "")]
+        group_by: String,
+        /// Only json is defined.
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
     /// Key tasks as of the period's last day (docs/figures.md).
     Tasks {
         #[arg(long)]
@@ -380,6 +393,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 cases::parse_date(&from, "from")?,
                 cases::parse_date(&to, "to")?,
                 oversight_app::tickets::parse_group_by(&group_by)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Report { what: ReportWhat::Ratings { from, to, group_by, format } } => {
+            if format != "json" {
+                bail!("--format: only json is supported");
+            }
+            let report = oversight_app::ratings::rating_report(
+                &app,
+                &Actor::cli(),
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+                oversight_app::ratings::parse_group_by(&group_by)?,
             )
             .await?;
             println!("{}", serde_json::to_string_pretty(&report)?);

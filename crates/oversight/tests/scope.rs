@@ -416,6 +416,16 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(report["total"]["open"], 1, "only 秀英区's task: {report}");
     assert_eq!(report["groups"][0]["key"], "460105-D01");
     assert_no_outside("task report", &body);
+    let (st, body) = api_get(
+        &mut k,
+        "/api/v1/reports/ratings",
+        "/api/v1/reports/ratings?from=2011-03-01&to=2011-03-31&group_by=venue",
+    )
+    .await;
+    assert_eq!(st, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["total"]["completed"], 1, "only 秀英区's completed case: {report}");
+    assert_no_outside("ratings report", &body);
 
     // Case pages: only the district's cases.
     let (st, body) = k.get(&xy, "/cases", "/cases").await;

@@ -569,3 +569,49 @@ pub async fn list_cases(
         q.fetch_all(c).await?
     }))
 }
+
+/// A case completed in a period, with what a ratings report groups it by.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CompletedCase {
+    pub case_no: String,
+    pub venue_code: Option<String>,
+    pub department_code: Option<String>,
+    pub item_code: Option<String>,
+}
+
+/// The cases in the scope completed (decided: approved or rejected) from `from` to `to`.
+pub async fn completed_cases(db: &Db, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<CompletedCase>> {
+    let filter = ScopeFilter::any(scope, CASE_OWNERS, 3);
+    let sql = format!(
+        "SELECT case_no, venue_code, department_code, item_code FROM case_record
+         WHERE status IN ('approved', 'rejected') AND ended_on >= $1 AND ended_on <= $2 AND {}",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// The `rated` events of those cases, by case, in `at` then arrival order.
+pub async fn ratings_of_completed(db: &Db, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<EventRow>> {
+    let filter = ScopeFilter::any(scope, &["r.path", "r.department_path"], 3);
+    let sql = format!(
+        "SELECT e.event_id, e.case_no, e.type, e.at, e.local_date, e.arrival, e.reported_at, e.content, e.source
+         FROM case_event e JOIN case_record r ON r.case_no = e.case_no
+         WHERE e.type = 'rated' AND r.status IN ('approved', 'rejected') AND r.ended_on >= $1 AND r.ended_on <= $2
+           AND {}
+         ORDER BY e.case_no, e.at, e.arrival",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}

@@ -29,6 +29,7 @@ pub fn routes() -> Router<App> {
         .route("/reports/cases", get(case_report))
         .route("/task-events", post(task_events).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
         .route("/reports/tasks", get(task_report))
+        .route("/reports/ratings", get(rating_report))
         .route("/dashboard", get(dashboard))
         .route("/reports/tickets", get(ticket_report))
         .route("/orders", post(create_order))
@@ -193,19 +194,37 @@ async fn task_events(
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 
+/// The period and split of a report: `?from=…&to=…&group_by=…`.
 #[derive(serde::Deserialize)]
-struct TaskReportQuery {
+struct PeriodQuery {
     from: String,
     to: String,
     #[serde(default)]
     group_by: String,
 }
 
+/// Citizens' ratings of the cases completed in the period, in the caller's scope.
+async fn rating_report(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let report = oversight_app::ratings::rating_report(
+        &app,
+        &actor,
+        cases::parse_date(&q.from, "from")?,
+        cases::parse_date(&q.to, "to")?,
+        oversight_app::ratings::parse_group_by(&q.group_by)?,
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
 /// Key tasks as of the period's last day, over the tasks whose lead is in the caller's scope.
 async fn task_report(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<TaskReportQuery>,
+    Query(q): Query<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let report = oversight_app::tasks::task_report(
         &app,
@@ -251,19 +270,11 @@ async fn dashboard(State(app): State<App>, ApiCaller(actor): ApiCaller) -> Resul
     Ok(Json(serde_json::to_value(d).unwrap_or_default()))
 }
 
-#[derive(serde::Deserialize)]
-struct TicketReportQuery {
-    from: String,
-    to: String,
-    #[serde(default)]
-    group_by: String,
-}
-
-/// The hotline KPIs of spec/metrics.md over the orders in the caller's scope.
+/// The hotline KPIs of docs/figures.md over the orders in the caller's scope.
 async fn ticket_report(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<TicketReportQuery>,
+    Query(q): Query<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let report = oversight_app::tickets::ticket_report(
         &app,
