@@ -892,6 +892,15 @@ pub struct PublicOrder {
     pub expected: Option<NaiveDate>,
 }
 
+impl PublicOrder {
+    /// Whether `actor` may read what the public may not (the citizen's words, the reply): the
+    /// order belongs to the actor's scope, exactly as in the actor's own lists.
+    pub fn readable_by(&self, actor: &Actor) -> bool {
+        let [d, v, o] = paths(&self.order);
+        actor.may_any(Action::View, &[&d, &v, &o])
+    }
+}
+
 /// Orders for public listings, newest first. Callers' identities are removed.
 pub async fn public_orders(app: &App, q: &PublicQuery) -> Result<Vec<PublicOrder>, AppError> {
     let now = app.now();

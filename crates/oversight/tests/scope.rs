@@ -608,6 +608,25 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     }
     let (st, _) = k.post(&public, "/open311/v2/{resource}", "/open311/v2/requests.json", &[("api_key", "nope")]).await;
     assert_eq!(st, 403);
+    // A district's key reads the citizen's words of its district's orders only.
+    for (route, url) in [
+        (
+            "/open311/v2/{resource}",
+            format!(
+                "/open311/v2/requests.json?api_key={xy_secret}&service_request_id={},{}",
+                lh_order.ticket_no, xy_order.ticket_no
+            ),
+        ),
+        ("/open311/v2/requests/{id}", format!("/open311/v2/requests/{}.json?api_key={xy_secret}", lh_order.ticket_no)),
+    ] {
+        let (st, body) = k.get(&public, route, &url).await;
+        assert_eq!(st, 200, "{url}");
+        let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+        for r in list.as_array().unwrap() {
+            let own = r["service_request_id"] == xy_order.ticket_no.as_str();
+            assert_eq!(r["description"].is_string(), own, "{url}: {r}");
+        }
+    }
 
     // Signing out is the last thing a user does.
     assert_eq!(k.post(&xy, "/logout", "/logout", &[("csrf", &xy_csrf)]).await.0, 303);

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use oversight_app::hotline::{self, Intake, NewOrder, PublicOrder, PublicQuery};
-use oversight_app::{App, AppError, accounts};
+use oversight_app::{Actor, App, AppError, accounts};
 use oversight_domain::ticket::TicketType;
 use oversight_domain::workorder::OrderStatus;
 use serde_json::{Value, json};
@@ -348,8 +348,9 @@ fn request_json(app: &App, p: &PublicOrder, with_description: bool) -> Value {
     })
 }
 
-fn requests_response(app: &App, format: Format, orders: &[PublicOrder], with_description: bool) -> Response {
-    let list: Vec<Value> = orders.iter().map(|p| request_json(app, p, with_description)).collect();
+fn requests_response(app: &App, format: Format, orders: &[PublicOrder], reader: Option<&Actor>) -> Response {
+    let list: Vec<Value> =
+        orders.iter().map(|p| request_json(app, p, reader.is_some_and(|a| p.readable_by(a)))).collect();
     let xml = list.iter().map(|r| element("request", r, &REQUEST_KEYS)).collect();
     respond(format, StatusCode::OK, Value::Array(list), || Node::List("service_requests", xml))
 }
@@ -369,10 +370,12 @@ fn many(params: &[(String, String)], name: &str) -> Vec<String> {
         .collect()
 }
 
-async fn key_holder(app: &App, params: &[(String, String)]) -> Result<bool, AppError> {
+/// The holder of the request's `api_key`, if any: it reads the descriptions of the orders in
+/// its scope (and only those).
+async fn key_holder(app: &App, params: &[(String, String)]) -> Result<Option<Actor>, AppError> {
     match param(params, "api_key") {
-        Some(key) => Ok(accounts::api_key_actor(app, key).await?.is_some()),
-        None => Ok(false),
+        Some(key) => accounts::api_key_actor(app, key).await,
+        None => Ok(None),
     }
 }
 
@@ -428,12 +431,12 @@ async fn list_requests(app: &App, format: Format, params: &[(String, String)]) -
     } else {
         query.ticket_nos = ids;
     }
-    let with_description = match key_holder(app, params).await {
+    let reader = match key_holder(app, params).await {
         Ok(k) => k,
         Err(e) => return app_error(format, e),
     };
     match hotline::public_orders(app, &query).await {
-        Ok(orders) => requests_response(app, format, &orders, with_description),
+        Ok(orders) => requests_response(app, format, &orders, reader.as_ref()),
         Err(e) => app_error(format, e),
     }
 }
@@ -447,7 +450,7 @@ async fn request(
         return error(Format::Json, StatusCode::NOT_FOUND, "use .json or .xml");
     };
     let query = PublicQuery { ticket_nos: vec![id.to_string()], limit: 1, ..Default::default() };
-    let with_description = match key_holder(&app, &params).await {
+    let reader = match key_holder(&app, &params).await {
         Ok(k) => k,
         Err(e) => return app_error(format, e),
     };
@@ -455,7 +458,7 @@ async fn request(
         Ok(orders) if orders.is_empty() => {
             error(format, StatusCode::NOT_FOUND, format!("service_request_id {id} not found"))
         }
-        Ok(orders) => requests_response(&app, format, &orders, with_description),
+        Ok(orders) => requests_response(&app, format, &orders, reader.as_ref()),
         Err(e) => app_error(format, e),
     }
 }
