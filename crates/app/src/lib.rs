@@ -9,6 +9,7 @@ pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod evaluation;
 pub mod exchange;
 pub mod hotline;
 mod intake;

@@ -9,6 +9,7 @@ pub mod access;
 pub mod audit;
 pub mod calendar;
 pub mod case;
+pub mod evaluation;
 pub mod item;
 pub mod org;
 pub mod rating;

@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         what: ReportWhat,
     },
+    /// Performance evaluation (docs/evaluation.md).
+    Evaluation {
+        #[command(subcommand)]
+        what: EvaluationWhat,
+    },
     /// The official working-day calendar.
     Calendar {
         #[command(subcommand)]
@@ -128,6 +133,22 @@ enum ImportWhat {
         file: PathBuf,
         /// Output: text (default) or json.
         #[arg(long, default_value = "text")]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvaluationWhat {
+    /// Runs a scheme (TOML) over a period and prints every department's points, rank and tier.
+    Run {
+        #[arg(long)]
+        scheme: PathBuf,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        /// Only json is defined.
+        #[arg(long, default_value = "json")]
         format: String,
     },
 }
@@ -524,6 +545,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{secret}");
         }
         Command::Bench { .. } => unreachable!("handled before the database is opened"),
+        Command::Evaluation { what: EvaluationWhat::Run { scheme, from, to, format } } => {
+            if format != "json" {
+                bail!("--format: only json is supported");
+            }
+            let text = std::fs::read_to_string(&scheme).with_context(|| format!("cannot read {}", scheme.display()))?;
+            let scheme = oversight_app::evaluation::parse_scheme(&text)?;
+            let result = oversight_app::evaluation::run(
+                &app,
+                &Actor::cli(),
+                &scheme,
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+        }
         Command::Audit { what: AuditWhat::Verify } => {
             let report = oversight_store::audit::verify(&app.db).await?;
             match report.first_break {

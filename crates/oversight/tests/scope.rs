@@ -426,6 +426,21 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["total"]["completed"], 1, "only 秀英区's completed case: {report}");
     assert_no_outside("ratings report", &body);
+    // An evaluation of "all" departments by a district's key evaluates the district's only.
+    k.cover("POST", "/api/v1/evaluation/run");
+    let scheme = "name = \"区考评\"\ndepartments = \"all\"\n[[indicator]]\ncode = \"A1\"\nname = \"超期率\"\nsource = \"cases.overdue_rate\"\nweight = 100\nscore = { kind = \"linear\", best = 0.0, worst = 0.2 }\n";
+    let res = key(api.post(format!("{}/api/v1/evaluation/run?from=2011-01-01&to=2011-12-31", s.base)))
+        .body(scheme)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    let result: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let codes: Vec<&str> =
+        result["departments"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert!(!codes.is_empty() && codes.iter().all(|c| c.starts_with("460105")), "{codes:?}");
+    assert_no_outside("evaluation", &body);
 
     // Case pages: only the district's cases.
     let (st, body) = k.get(&xy, "/cases", "/cases").await;

@@ -615,3 +615,24 @@ pub async fn ratings_of_completed(db: &Db, scope: &Scope, from: NaiveDate, to: N
         q.fetch_all(c).await?
     }))
 }
+
+/// Per department: the cases settled from `from` to `to` (as known on `today`: a running case
+/// past its deadline is settled on it) that carry at least one anomaly.
+pub async fn settled_with_anomalies(
+    db: &Db,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<(Option<String>, i64)>> {
+    Ok(on_db!(db, |c| sqlx::query_as(
+        "SELECT department_code, COUNT(*) FROM case_record
+         WHERE anomalies > 0 AND outcome_date >= $1 AND outcome_date <= $2
+           AND (outcome IN ('on_time', 'overdue') OR (outcome = 'running' AND outcome_date < $3))
+         GROUP BY department_code"
+    )
+    .bind(from)
+    .bind(to)
+    .bind(today)
+    .fetch_all(c)
+    .await?))
+}

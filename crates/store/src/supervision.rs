@@ -419,3 +419,38 @@ pub async fn steps(db: &Db, subject: Option<&Subject>, notice_id: Option<&str>) 
     .fetch_all(c)
     .await?))
 }
+
+/// Per department: the notices issued to it from `from` (included) to `until` (excluded).
+pub async fn notices_by_department(
+    db: &Db,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<(Option<String>, i64)>> {
+    Ok(on_db!(db, |c| sqlx::query_as(
+        "SELECT department_code, COUNT(*) FROM supervision_notice WHERE issued_at >= $1 AND issued_at < $2
+         GROUP BY department_code"
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_all(c)
+    .await?))
+}
+
+/// Per department and card step (`yellow_card`, `red_card`): the cards given from `from`
+/// (included) to `until` (excluded), less those an upheld appeal revoked.
+pub async fn cards_by_department(
+    db: &Db,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<(Option<String>, String, i64)>> {
+    Ok(on_db!(db, |c| sqlx::query_as(
+        "SELECT n.department_code, s.step, COUNT(*) FROM supervision_step s
+         JOIN supervision_notice n ON n.id = s.notice_id
+         WHERE s.step IN ('yellow_card', 'red_card') AND s.at >= $1 AND s.at < $2 AND n.status NOT LIKE 'revoked%'
+         GROUP BY n.department_code, s.step"
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_all(c)
+    .await?))
+}

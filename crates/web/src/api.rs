@@ -30,6 +30,7 @@ pub fn routes() -> Router<App> {
         .route("/task-events", post(task_events).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
         .route("/reports/tasks", get(task_report))
         .route("/reports/ratings", get(rating_report))
+        .route("/evaluation/run", post(evaluation_run))
         .route("/dashboard", get(dashboard))
         .route("/reports/tickets", get(ticket_report))
         .route("/orders", post(create_order))
@@ -201,6 +202,28 @@ struct PeriodQuery {
     to: String,
     #[serde(default)]
     group_by: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Period {
+    from: String,
+    to: String,
+}
+
+/// Runs the evaluation scheme in the body (TOML) over `?from=…&to=…`, for the departments in
+/// the caller's scope.
+async fn evaluation_run(
+    State(app): State<App>,
+    ApiCaller(actor): ApiCaller,
+    Query(q): Query<Period>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::field("body", "请求体不是 UTF-8 文本"))?;
+    let scheme = oversight_app::evaluation::parse_scheme(text)?;
+    let from = cases::parse_date(&q.from, "from")?;
+    let to = cases::parse_date(&q.to, "to")?;
+    let result = oversight_app::evaluation::run(&app, &actor, &scheme, from, to).await?;
+    Ok(Json(serde_json::to_value(result).unwrap_or_default()))
 }
 
 /// Citizens' ratings of the cases completed in the period, in the caller's scope.

@@ -1,0 +1,199 @@
+//! The evaluation run on both backends, over records whose every figure is known by
+//! construction; the points, ranks and tiers are recomputed here from spec/evaluation.md's
+//! formulas, apart from the engine.
+
+use oversight_app::cases::{self, Reporting};
+use oversight_app::{Actor, App, demo, evaluation};
+use oversight_testkit::on_both_backends;
+use serde_json::json;
+
+on_both_backends!(an_evaluation_scores_every_department_from_its_records, a_bad_scheme_is_refused_whole);
+
+const SCHEME: &str = r#"
+name = "2011 年一季度效能考评（测试）"
+departments = ["460100-D01", "460100-D02", "460100-D03"]
+
+[[indicator]]
+code = "A1"
+name = "办件超期率"
+source = "cases.overdue_rate"
+weight = 40
+score = { kind = "linear", best = 0.0, worst = 1.0 }
+
+[[indicator]]
+code = "A2"
+name = "效能投诉"
+source = "tickets.complaints"
+weight = 20
+score = { kind = "deduct", per = 5 }
+
+[[indicator]]
+code = "A3"
+name = "重点工作红灯"
+source = "tasks.red"
+weight = 10
+score = { kind = "deduct", per = 10 }
+
+[[indicator]]
+code = "A4"
+name = "差评"
+source = "ratings.bad"
+weight = 10
+score = { kind = "deduct", per = 3 }
+
+[[indicator]]
+code = "A5"
+name = "办件异常"
+source = "cases.anomalies"
+weight = 10
+score = { kind = "deduct", per = 2 }
+
+[[indicator]]
+code = "B1"
+name = "按期销号"
+source = "tasks.verified"
+weight = 0
+score = { kind = "bonus", per = 1, cap = 3 }
+
+[[tier]]
+name = "优秀"
+min_score = 85
+max_share = 0.34
+
+[[tier]]
+name = "合格"
+min_score = 60
+"#;
+
+async fn load_records(app: &App) {
+    demo::load(app).await.unwrap();
+    // Cases of March 2011, loaded as history (no late reports): SX001 (市发改委, 10 days, free),
+    // SX004 (市公安局, 1 day).
+    let case = |no: &str, item: &str, done: &str| {
+        vec![
+            json!({"event_id": format!("{no}-r"), "case_no": no, "type": "received", "at": "2011-03-01T09:00:00+08:00",
+                "item_code": item, "venue_code": "460100-V", "applicant": {"kind": "person", "name": "王"}}),
+            json!({"event_id": format!("{no}-a"), "case_no": no, "type": "accepted", "at": "2011-03-01T10:00:00+08:00"}),
+            json!({"event_id": format!("{no}-c"), "case_no": no, "type": "completed", "at": format!("{done}T10:00:00+08:00"),
+                "result": "approved"}),
+        ]
+    };
+    let mut lines = Vec::new();
+    lines.extend(case("E1", "SX001", "2011-03-08")); // on time (deadline 03-15)
+    lines.extend(case("E2", "SX001", "2011-03-25")); // overdue
+    lines.extend(case("E3", "SX004", "2011-03-02")); // on time (deadline 03-02)
+    lines.extend(case("E4", "SX004", "2011-03-10")); // overdue
+    lines.extend(case("E5", "SX004", "2011-03-02")); // on time
+    // A fee on the free item: an anomaly of 市发改委's.
+    lines.push(json!({"event_id": "E1-f", "case_no": "E1", "type": "fee", "at": "2011-03-02T10:00:00+08:00", "amount_cents": 500}));
+    lines.push(json!({"event_id": "E3-s", "case_no": "E3", "type": "rated", "at": "2011-03-03T10:00:00+08:00", "level": 1, "channel": "sms"}));
+    lines.push(json!({"event_id": "E4-s", "case_no": "E4", "type": "rated", "at": "2011-03-11T10:00:00+08:00", "level": 5, "channel": "window"}));
+    let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let numbered: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    let r = cases::ingest_as(app, &Actor::cli(), Reporting::Historical, numbered, |_| {}).await.unwrap();
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    // Orders of March 2011: two complaints about 市发改委 (one closed, satisfied), a consultation
+    // to 市公安局 (closed, unsatisfied).
+    let tickets = [
+        r#"{"ticket_no":"Q1","channel":"phone","type":"complaint","received_at":"2011-03-02T09:00:00+08:00","subject_department_code":"460100-D01","summary":"推诿","closed_at":"2011-03-09T09:00:00+08:00","satisfaction":"satisfied"}"#,
+        r#"{"ticket_no":"Q2","channel":"web","type":"complaint","received_at":"2011-03-03T09:00:00+08:00","subject_department_code":"460100-D01","summary":"慢"}"#,
+        r#"{"ticket_no":"Q3","channel":"phone","type":"consultation","received_at":"2011-03-04T09:00:00+08:00","subject_department_code":"460100-D02","summary":"问","closed_at":"2011-03-04T10:00:00+08:00","satisfaction":"unsatisfied"}"#,
+    ];
+    let r = oversight_app::tickets::import_tickets(
+        app,
+        &Actor::cli(),
+        tickets.iter().enumerate().map(|(i, l)| (i + 1, *l)),
+    )
+    .await
+    .unwrap();
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    // Tasks: 市发改委's never signed (red by 03-31); 市公安局's verified on time.
+    let tasks = [
+        json!({"event_id": "K1-a", "task_no": "K1", "type": "assigned", "at": "2011-03-01T09:00:00+08:00", "title": "甲",
+            "origin": "annual_plan", "lead_department_code": "460100-D01", "co_department_codes": [], "due": "2011-03-20", "milestones": []}),
+        json!({"event_id": "K2-a", "task_no": "K2", "type": "assigned", "at": "2011-03-01T09:00:00+08:00", "title": "乙",
+            "origin": "leader_instruction", "lead_department_code": "460100-D02", "co_department_codes": [], "due": "2011-03-31", "milestones": []}),
+        json!({"event_id": "K2-s", "task_no": "K2", "type": "signed", "at": "2011-03-01T15:00:00+08:00", "department_code": "460100-D02"}),
+        json!({"event_id": "K2-d", "task_no": "K2", "type": "reported_done", "at": "2011-03-10T09:00:00+08:00", "note": "完成"}),
+        json!({"event_id": "K2-v", "task_no": "K2", "type": "verified", "at": "2011-03-15T09:00:00+08:00"}),
+    ];
+    let texts: Vec<String> = tasks.iter().map(|l| l.to_string()).collect();
+    let r =
+        oversight_app::tasks::ingest(app, &Actor::cli(), texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())))
+            .await
+            .unwrap();
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+}
+
+async fn an_evaluation_scores_every_department_from_its_records(app: App) {
+    load_records(&app).await;
+    let scheme = evaluation::parse_scheme(SCHEME).unwrap();
+    let from = cases::parse_date("2011-03-01", "from").unwrap();
+    let to = cases::parse_date("2011-03-31", "to").unwrap();
+    let result = evaluation::run(&app, &Actor::cli(), &scheme, from, to).await.unwrap();
+    let got = serde_json::to_value(&result).unwrap();
+
+    // The values, known by construction: overdue rate, complaints, red tasks, bad ratings,
+    // anomalies, verified tasks.
+    let d01 = [Some(1.0 / 2.0), Some(2.0), Some(1.0), Some(0.0), Some(1.0), Some(0.0)];
+    let d02 = [Some(1.0 / 3.0), Some(0.0), Some(0.0), Some(1.0), Some(0.0), Some(1.0)];
+    let d03 = [None, Some(0.0), Some(0.0), Some(0.0), Some(0.0), Some(0.0)];
+    // The formulas of the scheme, as spec/evaluation.md writes them.
+    let points = |v: [Option<f64>; 6]| {
+        let linear = |w: f64, best: f64, worst: f64, v: Option<f64>| {
+            v.map_or(w, |v| w * ((v - worst) / (best - worst)).clamp(0.0, 1.0))
+        };
+        let deduct = |w: f64, per: f64, v: Option<f64>| (w - (per * v.unwrap()).min(w)).max(0.0);
+        [
+            linear(40.0, 0.0, 1.0, v[0]),
+            deduct(20.0, 5.0, v[1]),
+            deduct(10.0, 10.0, v[2]),
+            deduct(10.0, 3.0, v[3]),
+            deduct(10.0, 2.0, v[4]),
+            (1.0 * v[5].unwrap()).min(3.0),
+        ]
+    };
+    let expect = |code: &str, name: &str, v: [Option<f64>; 6], rank: usize, tier: Option<&str>| {
+        let p = points(v);
+        let indicators: Vec<serde_json::Value> = ["A1", "A2", "A3", "A4", "A5", "B1"]
+            .iter()
+            .zip(v)
+            .zip(p)
+            .map(|((c, v), p)| json!({"code": c, "value": v, "points": p}))
+            .collect();
+        json!({
+            "code": code, "name": name, "score": p.iter().sum::<f64>(), "rank": rank, "tier": tier,
+            "indicators": indicators,
+        })
+    };
+    assert_eq!(
+        got,
+        json!({
+            "scheme": "2011 年一季度效能考评（测试）", "from": "2011-03-01", "to": "2011-03-31",
+            "departments": [
+                expect("460100-D03", "市民政局", d03, 1, Some("优秀")),
+                expect("460100-D02", "市公安局", d02, 2, Some("合格")),
+                expect("460100-D01", "市发展和改革委员会", d01, 3, None),
+            ]
+        })
+    );
+}
+
+async fn a_bad_scheme_is_refused_whole(app: App) {
+    load_records(&app).await;
+    let err = evaluation::parse_scheme("name = \"x\"\n[[indicator]]\ncode = \"A1\"").unwrap_err();
+    assert!(err.to_string().contains("TOML"), "{err}");
+    let bad = SCHEME.replace("tasks.red", "tasks.pink").replace("best = 0.0, worst = 1.0", "best = 0.5, worst = 0.5");
+    match evaluation::parse_scheme(&bad).unwrap_err() {
+        oversight_app::AppError::Invalid(errors) => {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, vec!["indicator[0]（A1）.score", "indicator[2]（A3）.source"], "{errors:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let unknown = SCHEME.replace("460100-D03", "460100-D99");
+    let scheme = evaluation::parse_scheme(&unknown).unwrap();
+    let (from, to) = (cases::parse_date("2011-03-01", "from").unwrap(), cases::parse_date("2011-03-31", "to").unwrap());
+    let err = evaluation::run(&app, &Actor::cli(), &scheme, from, to).await.unwrap_err();
+    assert!(err.to_string().contains("460100-D99"), "{err}");
+}

@@ -1,0 +1,476 @@
+//! Performance evaluation (绩效考评): a scheme of weighted indicators, each scored from a value
+//! of the records, summed per department, ranked with ties and placed in tiers with quotas
+//! (docs/evaluation.md). The scheme's text form (TOML) is read by the caller into
+//! [`SchemeText`]; [`Scheme::parse`] checks it whole.
+
+use std::collections::BTreeMap;
+
+use crate::RowError;
+
+/// Where an indicator's value comes from (per department, over the period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Source {
+    CasesSettled,
+    CasesOverdue,
+    CasesOverdueRate,
+    CasesAnomalies,
+    TicketsReceived,
+    TicketsClosed,
+    TicketsCompletionRate,
+    TicketsComplaints,
+    TicketsSatisfactionRate,
+    TasksVerified,
+    TasksOnTimeRate,
+    TasksRed,
+    RatingsRated,
+    RatingsGoodRate,
+    RatingsBad,
+    RatingsBadRectificationRate,
+    InspectionsFindings,
+    InspectionsMajorFindings,
+    InspectionsRectifiedOnTimeRate,
+    SupervisionNotices,
+    SupervisionYellowCards,
+    SupervisionRedCards,
+    Manual,
+}
+
+impl Source {
+    pub const ALL: [(&'static str, Source); 23] = [
+        ("cases.settled", Source::CasesSettled),
+        ("cases.overdue", Source::CasesOverdue),
+        ("cases.overdue_rate", Source::CasesOverdueRate),
+        ("cases.anomalies", Source::CasesAnomalies),
+        ("tickets.received", Source::TicketsReceived),
+        ("tickets.closed", Source::TicketsClosed),
+        ("tickets.completion_rate", Source::TicketsCompletionRate),
+        ("tickets.complaints", Source::TicketsComplaints),
+        ("tickets.satisfaction_rate", Source::TicketsSatisfactionRate),
+        ("tasks.verified", Source::TasksVerified),
+        ("tasks.on_time_rate", Source::TasksOnTimeRate),
+        ("tasks.red", Source::TasksRed),
+        ("ratings.rated", Source::RatingsRated),
+        ("ratings.good_rate", Source::RatingsGoodRate),
+        ("ratings.bad", Source::RatingsBad),
+        ("ratings.bad_rectification_rate", Source::RatingsBadRectificationRate),
+        ("inspections.findings", Source::InspectionsFindings),
+        ("inspections.major_findings", Source::InspectionsMajorFindings),
+        ("inspections.rectified_on_time_rate", Source::InspectionsRectifiedOnTimeRate),
+        ("supervision.notices", Source::SupervisionNotices),
+        ("supervision.yellow_cards", Source::SupervisionYellowCards),
+        ("supervision.red_cards", Source::SupervisionRedCards),
+        ("manual", Source::Manual),
+    ];
+
+    pub fn parse(s: &str) -> Option<Source> {
+        Self::ALL.iter().find(|(k, _)| *k == s).map(|(_, v)| *v)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL.iter().find(|(_, v)| *v == self).map_or("", |(k, _)| k)
+    }
+}
+
+/// What a rate without a denominator scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum IfNone {
+    /// The indicator's weight: nothing to blame (the default).
+    Full,
+    Zero,
+}
+
+/// How a value becomes points.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum Score {
+    /// weight × clamp((value − worst) / (best − worst), 0, 1); either direction.
+    Linear { best: f64, worst: f64 },
+    /// weight − min(per × value, cap), never below 0; cap defaults to the weight.
+    Deduct { per: f64, cap: Option<f64> },
+    /// min(per × value, cap), on top of the weights.
+    Bonus { per: f64, cap: f64 },
+    /// The points the office entered.
+    Manual,
+}
+
+/// One indicator of a scheme.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Indicator {
+    pub code: String,
+    pub name: String,
+    pub source: Source,
+    pub weight: f64,
+    pub score: Score,
+    pub if_none: IfNone,
+}
+
+/// A tier (优秀, 良好…): reached from `min_score`, at most `max_share` of the departments.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tier {
+    pub name: String,
+    pub min_score: f64,
+    #[serde(default)]
+    pub max_share: Option<f64>,
+}
+
+/// The departments a scheme evaluates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Departments {
+    All,
+    Listed(Vec<String>),
+}
+
+/// A checked scheme.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Scheme {
+    pub name: String,
+    pub departments: Departments,
+    pub indicators: Vec<Indicator>,
+    pub tiers: Vec<Tier>,
+}
+
+/// The scheme as written (TOML), before it is checked.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeText {
+    pub name: String,
+    #[serde(default)]
+    pub departments: Option<DepartmentsText>,
+    #[serde(default)]
+    pub indicator: Vec<IndicatorText>,
+    #[serde(default)]
+    pub tier: Vec<Tier>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+pub enum DepartmentsText {
+    Word(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct IndicatorText {
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    pub source: String,
+    pub weight: f64,
+    pub score: ScoreText,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ScoreText {
+    pub kind: String,
+    pub best: Option<f64>,
+    pub worst: Option<f64>,
+    pub per: Option<f64>,
+    pub cap: Option<f64>,
+    pub if_none: Option<String>,
+}
+
+impl Scheme {
+    /// Checks a written scheme whole: every fault is named with its indicator and reason, and
+    /// one fault refuses the scheme.
+    pub fn parse(text: SchemeText) -> Result<Scheme, Vec<RowError>> {
+        let mut errors = Vec::new();
+        let departments = match text.departments {
+            None => Departments::All,
+            Some(DepartmentsText::Word(w)) if w == "all" => Departments::All,
+            Some(DepartmentsText::Word(w)) => {
+                errors.push(RowError::new(0, "departments", format!("“{w}”无效，应为 \"all\" 或部门编码的列表")));
+                Departments::All
+            }
+            Some(DepartmentsText::List(l)) => Departments::Listed(l),
+        };
+        let mut indicators: Vec<Indicator> = Vec::new();
+        for (i, t) in text.indicator.into_iter().enumerate() {
+            let at = |field: &str| format!("indicator[{i}]（{}）.{field}", t.code);
+            let mut err = |field: &str, reason: String| errors.push(RowError::new(0, at(field), reason));
+            if t.code.trim().is_empty() {
+                err("code", "不能为空".into());
+            }
+            if indicators.iter().any(|x| x.code == t.code) {
+                err("code", format!("指标编码 {} 重复", t.code));
+            }
+            if !t.weight.is_finite() || t.weight < 0.0 {
+                err("weight", format!("分值 {} 无效：不能为负数", t.weight));
+            }
+            let source = Source::parse(&t.source);
+            if source.is_none() {
+                err("source", format!("未知的数据来源“{}”", t.source));
+            }
+            let s = &t.score;
+            let need = |v: Option<f64>, field: &str, err: &mut dyn FnMut(&str, String)| match v {
+                Some(x) if x.is_finite() => x,
+                Some(_) | None => {
+                    err(&format!("score.{field}"), format!("{} 计分须给出 {field}", s.kind));
+                    0.0
+                }
+            };
+            let score = match s.kind.as_str() {
+                "linear" => {
+                    let best = need(s.best, "best", &mut err);
+                    let worst = need(s.worst, "worst", &mut err);
+                    if (best - worst).abs() < f64::EPSILON && s.best.is_some() && s.worst.is_some() {
+                        err("score", "linear 计分的 best 与 worst 不能相等".into());
+                    }
+                    Some(Score::Linear { best, worst })
+                }
+                "deduct" => Some(Score::Deduct { per: need(s.per, "per", &mut err), cap: s.cap }),
+                "bonus" => Some(Score::Bonus { per: need(s.per, "per", &mut err), cap: need(s.cap, "cap", &mut err) }),
+                "manual" => Some(Score::Manual),
+                other => {
+                    err("score.kind", format!("未知的计分方式“{other}”，应为 linear、deduct、bonus 或 manual"));
+                    None
+                }
+            };
+            if let (Some(src), Some(sc)) = (source, score)
+                && (src == Source::Manual) != (sc == Score::Manual)
+            {
+                err("score.kind", "数据来源 manual 与计分方式 manual 须同时使用".into());
+            }
+            let if_none = match s.if_none.as_deref() {
+                None | Some("full") => IfNone::Full,
+                Some("zero") => IfNone::Zero,
+                Some(other) => {
+                    err("score.if_none", format!("“{other}”无效，应为 full 或 zero"));
+                    IfNone::Full
+                }
+            };
+            if let (Some(source), Some(score)) = (source, score) {
+                indicators.push(Indicator { code: t.code, name: t.name, source, weight: t.weight, score, if_none });
+            }
+        }
+        for (i, tier) in text.tier.iter().enumerate() {
+            if tier.max_share.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+                errors.push(RowError::new(0, format!("tier[{i}]（{}）.max_share", tier.name), "应在 0 到 1 之间"));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Scheme { name: text.name, departments, indicators, tiers: text.tier })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl Indicator {
+    /// The points a value (`None`: a rate without denominator, or a manual indicator) scores;
+    /// `entered` is the office's points for a manual indicator.
+    pub fn points(&self, value: Option<f64>, entered: Option<f64>) -> f64 {
+        let w = self.weight;
+        match (self.score, value) {
+            (Score::Manual, _) => entered.unwrap_or(0.0).clamp(0.0, w),
+            (_, None) => match self.if_none {
+                IfNone::Full => w,
+                IfNone::Zero => 0.0,
+            },
+            (Score::Linear { best, worst }, Some(v)) => w * ((v - worst) / (best - worst)).clamp(0.0, 1.0),
+            (Score::Deduct { per, cap }, Some(v)) => (w - (per * v).min(cap.unwrap_or(w))).max(0.0),
+            (Score::Bonus { per, cap }, Some(v)) => (per * v).min(cap),
+        }
+    }
+}
+
+/// One department's values and points.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DepartmentResult {
+    pub code: String,
+    pub name: String,
+    pub score: f64,
+    pub rank: usize,
+    pub tier: Option<String>,
+    pub indicators: Vec<IndicatorResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IndicatorResult {
+    pub code: String,
+    pub value: Option<f64>,
+    pub points: f64,
+}
+
+/// Two scores closer than this are equal.
+const TIE: f64 = 1e-9;
+
+/// Scores every department from its values (`values[code][source]`), ranks them (equal scores
+/// share a rank and the next rank skips) and places them in tiers (best first; each tier takes
+/// at most its share of the departments, rounded down; a tie takes one tier together).
+/// Returns the departments by rank, then code.
+pub fn evaluate(
+    scheme: &Scheme,
+    departments: &[(String, String)],
+    values: &BTreeMap<String, BTreeMap<Source, Option<f64>>>,
+) -> Vec<DepartmentResult> {
+    let mut out: Vec<DepartmentResult> = departments
+        .iter()
+        .map(|(code, name)| {
+            let indicators: Vec<IndicatorResult> = scheme
+                .indicators
+                .iter()
+                .map(|ind| {
+                    let value = values.get(code).and_then(|v| v.get(&ind.source)).copied().flatten();
+                    let value = if ind.source == Source::Manual { None } else { value };
+                    IndicatorResult { code: ind.code.clone(), value, points: ind.points(value, None) }
+                })
+                .collect();
+            DepartmentResult {
+                code: code.clone(),
+                name: name.clone(),
+                score: indicators.iter().map(|i| i.points).sum(),
+                rank: 0,
+                tier: None,
+                indicators,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.code.cmp(&b.code)));
+    let scores: Vec<f64> = out.iter().map(|d| d.score).collect();
+    for d in &mut out {
+        d.rank = 1 + scores.iter().filter(|s| **s - d.score >= TIE).count();
+    }
+    // Equal scores that the sort split by code (a difference below TIE) keep rank order.
+    out.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.code.cmp(&b.code)));
+    let n = out.len();
+    let quota: Vec<usize> =
+        scheme.tiers.iter().map(|t| t.max_share.map_or(n, |s| (s * n as f64 + TIE).floor() as usize)).collect();
+    let mut used = vec![0usize; scheme.tiers.len()];
+    let mut i = 0;
+    while i < n {
+        let rank = out[i].rank;
+        let group = out[i..].iter().take_while(|d| d.rank == rank).count();
+        let score = out[i].score;
+        let tier = (0..scheme.tiers.len()).find(|&t| score >= scheme.tiers[t].min_score && used[t] < quota[t]);
+        if let Some(t) = tier {
+            used[t] += group;
+            for d in &mut out[i..i + group] {
+                d.tier = Some(scheme.tiers[t].name.clone());
+            }
+        }
+        i += group;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scheme(toml_like: Vec<IndicatorText>, tiers: Vec<Tier>) -> Result<Scheme, Vec<RowError>> {
+        Scheme::parse(SchemeText { name: "测试".into(), departments: None, indicator: toml_like, tier: tiers })
+    }
+
+    fn ind(code: &str, source: &str, weight: f64, kind: &str, best: Option<f64>, worst: Option<f64>) -> IndicatorText {
+        IndicatorText {
+            code: code.into(),
+            name: code.into(),
+            source: source.into(),
+            weight,
+            score: ScoreText { kind: kind.into(), best, worst, per: None, cap: None, if_none: None },
+        }
+    }
+
+    fn deduct(code: &str, source: &str, weight: f64, per: f64, cap: Option<f64>) -> IndicatorText {
+        let mut i = ind(code, source, weight, "deduct", None, None);
+        i.score.per = Some(per);
+        i.score.cap = cap;
+        i
+    }
+
+    #[test]
+    fn scores_follow_each_formula() {
+        let s = scheme(
+            vec![
+                ind("A1", "cases.overdue_rate", 50.0, "linear", Some(0.0), Some(0.2)),
+                deduct("A2", "tickets.complaints", 30.0, 1.5, None),
+                deduct("A3", "tasks.red", 20.0, 5.0, Some(12.0)),
+            ],
+            vec![],
+        )
+        .unwrap();
+        let [a1, a2, a3] = [&s.indicators[0], &s.indicators[1], &s.indicators[2]];
+        assert_eq!(a1.points(Some(0.05), None), 50.0 * ((0.05 - 0.2) / (0.0 - 0.2)));
+        assert_eq!(a1.points(Some(0.3), None), 0.0);
+        assert_eq!(a1.points(Some(-0.1), None), 50.0);
+        assert_eq!(a1.points(None, None), 50.0, "a rate without denominator scores full by default");
+        assert_eq!(a2.points(Some(4.0), None), 24.0);
+        assert_eq!(a2.points(Some(40.0), None), 0.0, "never below 0");
+        assert_eq!(a3.points(Some(4.0), None), 8.0, "the cap limits the deduction");
+        let mut z = ind("Z", "tickets.satisfaction_rate", 10.0, "linear", Some(1.0), Some(0.5));
+        z.score.if_none = Some("zero".into());
+        let mut b = ind("B", "tasks.verified", 0.0, "bonus", None, None);
+        b.score.per = Some(0.5);
+        b.score.cap = Some(2.0);
+        let s = scheme(vec![z, b], vec![]).unwrap();
+        assert_eq!(s.indicators[0].points(None, None), 0.0);
+        assert_eq!(s.indicators[0].points(Some(0.9), None), 10.0 * ((0.9 - 0.5) / (1.0 - 0.5)));
+        assert_eq!(s.indicators[1].points(Some(3.0), None), 1.5);
+        assert_eq!(s.indicators[1].points(Some(30.0), None), 2.0);
+    }
+
+    #[test]
+    fn a_bad_scheme_is_refused_whole_with_indicator_and_reason() {
+        let mut unknown_kind = ind("A4", "cases.settled", 5.0, "sqrt", None, None);
+        unknown_kind.score.per = Some(1.0);
+        let errors = scheme(
+            vec![
+                ind("A1", "cases.overdue_rate", 50.0, "linear", Some(0.1), Some(0.1)),
+                ind("A2", "cases.nonsense", 10.0, "deduct", None, None),
+                ind("A1", "tickets.received", -3.0, "linear", Some(0.0), Some(1.0)),
+                unknown_kind,
+            ],
+            vec![],
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "indicator[0]（A1）.score",
+                "indicator[1]（A2）.source",
+                "indicator[1]（A2）.score.per",
+                "indicator[2]（A1）.code",
+                "indicator[2]（A1）.weight",
+                "indicator[3]（A4）.score.kind",
+            ]
+        );
+    }
+
+    #[test]
+    fn ranks_share_ties_and_tiers_keep_their_quotas() {
+        let tiers = vec![
+            Tier { name: "优秀".into(), min_score: 90.0, max_share: Some(0.2) },
+            Tier { name: "良好".into(), min_score: 80.0, max_share: None },
+        ];
+        let s = scheme(vec![ind("A1", "cases.overdue_rate", 100.0, "linear", Some(0.0), Some(1.0))], tiers).unwrap();
+        // Scores 100 − 100 × rate: D1 98, D2 and D3 95 (tied), D4 92, D5 85, D6..D10 50.
+        let rates = [0.02, 0.05, 0.05 + 1e-12, 0.08, 0.15, 0.5, 0.5, 0.5, 0.5, 0.5];
+        let departments: Vec<(String, String)> = (1..=10).map(|i| (format!("D{i:02}"), format!("部门{i}"))).collect();
+        let values: BTreeMap<String, BTreeMap<Source, Option<f64>>> = departments
+            .iter()
+            .zip(rates)
+            .map(|((c, _), r)| (c.clone(), [(Source::CasesOverdueRate, Some(r))].into_iter().collect()))
+            .collect();
+        let result = evaluate(&s, &departments, &values);
+        let got: Vec<(&str, usize, Option<&str>)> =
+            result.iter().map(|d| (d.code.as_str(), d.rank, d.tier.as_deref())).collect();
+        // 优秀 holds floor(0.2 × 10) = 2: D01, then D02 and D03 together (a tie takes one tier);
+        // D04 reaches 90 but the quota is used up, so 良好; D05 良好; the rest none.
+        assert_eq!(
+            got,
+            vec![
+                ("D01", 1, Some("优秀")),
+                ("D02", 2, Some("优秀")),
+                ("D03", 2, Some("优秀")),
+                ("D04", 4, Some("良好")),
+                ("D05", 5, Some("良好")),
+                ("D06", 6, None),
+                ("D07", 6, None),
+                ("D08", 6, None),
+                ("D09", 6, None),
+                ("D10", 6, None),
+            ]
+        );
+        assert_eq!(result[0].indicators[0].value, Some(0.02));
+    }
+}
