@@ -416,6 +416,14 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(report["total"]["open"], 1, "only 秀英区's task: {report}");
     assert_eq!(report["groups"][0]["key"], "460105-D01");
     assert_no_outside("task report", &body);
+    let (st, body) = k.get(&xy, "/tasks", "/tasks").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("RW-XY") && !body.contains("RW-CITY"), "{body}");
+    assert_no_outside("task board", &body);
+    assert_eq!(k.get(&xy, "/tasks/{task_no}", "/tasks/RW-CITY").await.0, 404);
+    let (st, body) = k.get(&xy, "/tasks/{task_no}", "/tasks/RW-XY").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("秀英区发展和改革局"), "the lead by name: {body}");
     let (st, body) = api_get(
         &mut k,
         "/api/v1/reports/ratings",

@@ -25,15 +25,6 @@ fn page(
     ComingPage { l: Layout::new(s, section, heading), heading, points }
 }
 
-pub async fn tasks(CurrentUser(s): CurrentUser) -> impl IntoResponse {
-    page(
-        &s,
-        "/tasks",
-        "督察督办",
-        &["年度目标、会议决定与领导批示的督办事项", "牵头与协办单位、节点与进度", "联席会议议程、决定与跟踪"],
-    )
-}
-
 pub async fn inspections(CurrentUser(s): CurrentUser) -> impl IntoResponse {
     page(
         &s,

@@ -10,6 +10,7 @@ mod network;
 pub mod public;
 mod reports;
 mod supervision;
+mod tasks;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -69,8 +70,10 @@ pub fn routes() -> Router<App> {
         .route("/hotline/orders/{no}/steps", post(hotline::step))
         .route("/public/hotline", get(public::form).post(public::create))
         .route("/public/hotline/query", get(public::query_form).post(public::query))
+        // key tasks
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{task_no}", get(tasks::task))
         // capabilities still being built
-        .route("/tasks", get(coming::tasks))
         .route("/inspections", get(coming::inspections))
         .route("/evaluation", get(coming::evaluation))
 }
