@@ -381,3 +381,88 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
     }
     Ok(count)
 }
+
+/// The demo's key tasks: what the city's plan and meetings asked of departments over the last
+/// months, in every state a board shows (unsigned, on track, a milestone late, due within days,
+/// quiet for a month, reported done, verified), reported as they happened. Returns how many.
+pub async fn load_tasks(app: &App) -> Result<usize, AppError> {
+    const TASKS: [(&str, &str, &str); 12] = [
+        ("推行并联审批，企业开办压缩至 5 个工作日", "annual_plan", "460100-D01"),
+        ("居民身份证办理窗口延时服务", "leader_instruction", "460100-D02"),
+        ("低保审批材料一次性告知清单上墙", "meeting_decision", "460100-D03"),
+        ("社保关系转移网上办理", "annual_plan", "460100-D04"),
+        ("土地登记积案清理", "major_project", "460100-D05"),
+        ("秀英区便民服务中心标准化建设", "annual_plan", "460105-D01"),
+        ("龙华区代办点代办事项目录公开", "proposal", "460106-D01"),
+        ("琼山区审批事项网上预审", "meeting_decision", "460107-D01"),
+        ("美兰区窗口服务好差评全覆盖", "leader_instruction", "460108-D01"),
+        ("效能投诉热线回访满意度提升", "annual_plan", "460100-D01"),
+        ("重大项目审批“绿色通道”", "major_project", "460100-D02"),
+        ("行政审批收费公示与清理", "meeting_decision", "460100-D03"),
+    ];
+    let today = app.today();
+    let cal = app.calendar().await?;
+    let day = |n: i64| today - chrono::Days::new(n as u64);
+    let at = |d: NaiveDate, hour: u32| format!("{d}T{hour:02}:00:00+08:00");
+    let mut lines: Vec<serde_json::Value> = Vec::new();
+    for (i, (title, origin, lead)) in TASKS.iter().enumerate() {
+        let no = format!("DB{}{:03}", today.format("%Y"), i + 1);
+        let id = |kind: &str| format!("{no}-{kind}");
+        let assigned = day(15 + 11 * i as i64);
+        // Due dates: a few within three working days, the others weeks or months ahead.
+        let due = match i % 4 {
+            1 => cal.deadline(today, 2).unwrap_or(today),
+            _ => assigned + chrono::Days::new(60 + 20 * (i as u64 % 5)),
+        };
+        let m1_due = assigned + chrono::Days::new(20);
+        lines.push(json!({"event_id": id("a"), "task_no": no, "type": "assigned", "at": at(assigned, 9),
+            "title": title, "origin": origin, "lead_department_code": lead, "co_department_codes": ["460100-D04"],
+            "due": due.to_string(), "assigned_by": "市政府办公厅",
+            "milestones": [{"code": "M1", "name": "制定方案", "due": m1_due.to_string()},
+                           {"code": "M2", "name": "组织实施", "due": (m1_due + chrono::Days::new(25)).to_string()}]}));
+        let state = i % 6;
+        if state == 0 {
+            continue; // never signed: red once the sign limit passed
+        }
+        lines.push(
+            json!({"event_id": id("s"), "task_no": no, "type": "signed", "at": at(assigned + chrono::Days::new(1), 10),
+            "department_code": lead}),
+        );
+        let mut last = assigned + chrono::Days::new(1);
+        // The milestones on time (state 3 misses its first), then progress every fortnight
+        // (state 2 falls quiet).
+        if state != 3 {
+            for (code, due) in [("M1", m1_due), ("M2", m1_due + chrono::Days::new(25))] {
+                if due <= today {
+                    lines.push(json!({"event_id": id(code), "task_no": no, "type": "milestone_done", "at": at(due, 16),
+                        "milestone_code": code}));
+                    last = due;
+                }
+            }
+        }
+        let mut k = 0;
+        while state != 2 && last + chrono::Days::new(14) < today {
+            last = last + chrono::Days::new(14);
+            k += 1;
+            lines.push(json!({"event_id": id(&format!("p{k}")), "task_no": no, "type": "progress", "at": at(last, 15),
+                "department_code": lead, "note": format!("第 {k} 次进展：按方案推进，已完成阶段工作。")}));
+        }
+        match state {
+            4 => lines.push(json!({"event_id": id("d"), "task_no": no, "type": "reported_done", "at": at(day(3), 11),
+                "note": "已全部完成，请核实销号。"})),
+            5 => {
+                lines.push(json!({"event_id": id("d"), "task_no": no, "type": "reported_done", "at": at(day(9), 11),
+                    "note": "已完成。"}));
+                lines.push(json!({"event_id": id("v"), "task_no": no, "type": "verified", "at": at(day(5), 16)}));
+            }
+            _ => {}
+        }
+    }
+    let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let report =
+        crate::tasks::ingest(app, &Actor::cli(), texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str()))).await?;
+    if !report.rejected.is_empty() {
+        return Err(AppError::Conflict(format!("演示督办数据有误：{:?}", report.rejected)));
+    }
+    Ok(TASKS.len())
+}

@@ -346,8 +346,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let accounts = demo::load(&app).await?;
                     let cases = demo::load_cases(&app, 30, 20).await?;
                     let orders = demo::load_orders(&app, 30).await?;
+                    let tasks = demo::load_tasks(&app).await?;
                     println!(
-                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件和 {orders} 件效能投诉工单。"
+                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件、{orders} 件效能投诉工单和 {tasks} 项督办任务。"
                     );
                     println!("演示账号（密码只显示这一次）：");
                     for a in &accounts {
