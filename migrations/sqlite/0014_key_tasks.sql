@@ -29,6 +29,12 @@ CREATE TABLE task_record (
     due                  TEXT,
     closed_on            TEXT,
     anomalies            BIGINT NOT NULL,
+    -- Today's light of an open task, the day it took that light, and the next day it may
+    -- change (the monitor looks at the tasks whose day has come).
+    light                TEXT,
+    light_since          TEXT,
+    light_due            TEXT,
     updated_at           TEXT NOT NULL
 );
 CREATE INDEX task_record_assigned ON task_record(assigned_on);
+CREATE INDEX task_record_light_due ON task_record(light_due);

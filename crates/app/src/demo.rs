@@ -434,7 +434,8 @@ pub async fn load_tasks(app: &App) -> Result<usize, AppError> {
         if state != 3 {
             for (code, due) in [("M1", m1_due), ("M2", m1_due + chrono::Days::new(25))] {
                 if due <= today {
-                    lines.push(json!({"event_id": id(code), "task_no": no, "type": "milestone_done", "at": at(due, 16),
+                    lines
+                        .push(json!({"event_id": id(code), "task_no": no, "type": "milestone_done", "at": at(due, 16),
                         "milestone_code": code}));
                     last = due;
                 }

@@ -161,6 +161,10 @@ pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppErro
             break;
         }
     }
+    // Key tasks whose light may change today.
+    let (tasks, alerts) = crate::tasks::monitor_tasks(app, now).await?;
+    pass.due += tasks;
+    pass.alerts += alerts;
     Ok(pass)
 }
 

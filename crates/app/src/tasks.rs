@@ -6,17 +6,21 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{NaiveDate, Utc};
 use oversight_domain::RowError;
 use oversight_domain::access::Action;
+use oversight_domain::calendar::WorkCalendar;
 use oversight_domain::case::same_content;
 use oversight_domain::org::{OrgKind, OrgPath};
+use oversight_domain::supervision::{Signal, Subject, SubjectKind};
 use oversight_domain::task::{
     LightReason, Origin, StoredTaskEvent, TaskBody, TaskCounts, TaskEvent, TaskState, parse_task_event, project_task,
 };
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::network as network_store;
+use oversight_store::supervision::AlertRow;
 use oversight_store::tasks::{self as store, TaskEventRow, TaskRecord};
 use serde_json::json;
 
 use crate::cases::IngestReport;
+use crate::supervision::AlertOwner;
 use crate::{Actor, App, AppError};
 
 /// Task events are written in transactions of at most this many lines.
@@ -140,11 +144,17 @@ async fn apply(
             }
         }
     }
+    let calendar = app.calendar().await?;
+    let mut alerts = Vec::new();
     for task_no in &touched {
+        let prior = store::record_tx(&mut tx, task_no).await?;
         let events = stored_events(&store::events_of_task_tx(&mut tx, task_no).await?);
-        store::upsert_record(&mut tx, &record_of(task_no, &project_task(&events, NaiveDate::MAX), departments, now))
-            .await?;
+        let (record, alert) =
+            project(task_no, &events, prior.as_ref(), departments, &calendar, app.local_date(now), now)?;
+        store::upsert_record(&mut tx, &record).await?;
+        alerts.extend(alert);
     }
+    oversight_store::supervision::insert_alerts(&mut tx, &alerts).await?;
     if accepted > 0 {
         audit::append(
             &mut tx,
@@ -180,7 +190,83 @@ fn stored_events(rows: &[TaskEventRow]) -> Vec<StoredTaskEvent> {
         .collect()
 }
 
-/// The stored record of a task from its state with every event counted.
+/// A task projected from its stored events: its record (the state with every event counted,
+/// the light as of `today` with the day it next changes) and the alert a red light raises (one
+/// per spell of red: the alert's occurrence is the day the light turned red).
+fn project(
+    task_no: &str,
+    events: &[StoredTaskEvent],
+    prior: Option<&TaskRecord>,
+    departments: &HashMap<String, (OrgPath, String)>,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+) -> Result<(TaskRecord, Option<AlertRow>), AppError> {
+    let (light, light_due) = project_task(events, today).light_plan(calendar)?;
+    let mut record = record_of(task_no, &project_task(events, NaiveDate::MAX), departments, now);
+    record.light = light.as_ref().map(|l| l.light.as_str().to_string());
+    record.light_due = light_due;
+    record.light_since = match prior {
+        Some(p) if p.light == record.light => p.light_since,
+        _ => light.as_ref().map(|_| today),
+    };
+    let alert = match (&light, record.light_since) {
+        (Some(l), Some(since)) if l.light == Signal::Red => {
+            let owner = AlertOwner {
+                subject: Subject::new(SubjectKind::Task, task_no),
+                venue_code: None,
+                venue_path: &record.path,
+                department_code: record.lead_department_code.as_deref(),
+                department_path: &record.path,
+            };
+            Some(owner.alert(TASK_RED, &since.to_string(), &format!("重点工作红灯：{}", l.reason), now))
+        }
+        _ => None,
+    };
+    Ok((record, alert))
+}
+
+/// The alert kind of a key task whose light turned red.
+pub const TASK_RED: &str = "task_red";
+
+/// The monitor's look at the tasks whose light may change today (their `light_due` has come):
+/// each is projected again as of today, its light and next day stored, and a red light raises
+/// its alert. Its cost is the tasks due, not the open ones. Returns (tasks looked at, alerts).
+pub(crate) async fn monitor_tasks(app: &App, now: chrono::DateTime<Utc>) -> Result<(usize, usize), AppError> {
+    let today = app.local_date(now);
+    let mut looked = 0;
+    let mut raised = 0;
+    let mut departments = None;
+    loop {
+        let mut tx = app.db.begin().await?;
+        store::reserve_arrivals(&mut tx, 0).await?;
+        let due = store::due_tasks(&mut tx, today, 500).await?;
+        if due.is_empty() {
+            return Ok((looked, raised));
+        }
+        if departments.is_none() {
+            departments = Some(self::departments(app).await?);
+        }
+        let departments = departments.as_ref().expect("loaded above");
+        let calendar = app.calendar().await?;
+        let mut alerts = Vec::new();
+        for prior in &due {
+            let events = stored_events(&store::events_of_task_tx(&mut tx, &prior.task_no).await?);
+            let (record, alert) = project(&prior.task_no, &events, Some(prior), departments, &calendar, today, now)?;
+            store::upsert_record(&mut tx, &record).await?;
+            alerts.extend(alert);
+        }
+        raised += oversight_store::supervision::insert_alerts(&mut tx, &alerts).await? as usize;
+        tx.commit().await?;
+        looked += due.len();
+        if due.len() < 500 {
+            return Ok((looked, raised));
+        }
+    }
+}
+
+/// The stored record of a task from its state with every event counted (its light is set by
+/// [`project`]).
 fn record_of(
     task_no: &str,
     st: &TaskState,
@@ -203,6 +289,9 @@ fn record_of(
         due: st.due,
         closed_on: st.closed_on,
         anomalies: st.anomalies.len() as i64,
+        light: None,
+        light_since: None,
+        light_due: None,
         updated_at: now,
     }
 }
@@ -307,6 +396,9 @@ pub struct TaskView {
     pub state: TaskState,
     pub light: Option<LightReason>,
     pub events: Vec<TaskEventRow>,
+    /// Its alerts and the supervision notices about it.
+    pub alerts: Vec<AlertRow>,
+    pub notices: Vec<oversight_store::supervision::NoticeRow>,
 }
 
 pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskView, AppError> {
@@ -316,7 +408,9 @@ pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskVi
     let events = store::events_of_task(&app.db, task_no).await?;
     let state = project_task(&stored_events(&events), app.today());
     let light = state.light(&*app.calendar().await?)?;
-    Ok(TaskView { record, state, light, events })
+    let (alerts, notices, _) =
+        crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Task, task_no)).await?;
+    Ok(TaskView { record, state, light, events, alerts, notices })
 }
 
 /// The tasks the actor may see, with today's light of each open one.

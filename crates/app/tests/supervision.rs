@@ -17,7 +17,8 @@ use serde_json::json;
 on_both_backends!(
     monitor_moves_signals_when_their_day_comes,
     two_monitors_never_raise_an_alert_twice,
-    a_notice_runs_its_life_within_scope
+    a_notice_runs_its_life_within_scope,
+    a_task_turning_red_runs_the_same_notice_flow
 );
 
 /// A local (Asia/Shanghai) instant.
@@ -266,4 +267,49 @@ async fn a_notice_runs_its_life_within_scope(app: App) {
     let s =
         supervision::notice_step(&app, &office, &n2.id, NoticeStep::GiveCard(Card::Red), "逾期未回复").await.unwrap();
     assert_eq!(s, NoticeStatus::Carded(Card::Red));
+}
+
+async fn a_task_turning_red_runs_the_same_notice_flow(app: App) {
+    let (app, clock, accounts) = setup(&app, local(2026, 3, 2, 11)).await;
+    // Assigned on Monday 03-02 to 市发改委: it must sign by Wednesday 03-04 (2 working days).
+    let assigned = json!({"event_id": "RT-a", "task_no": "RT-1", "type": "assigned", "at": "2026-03-02T09:00:00+08:00",
+        "title": "企业开办提速", "origin": "annual_plan", "lead_department_code": "460100-D01",
+        "co_department_codes": [], "due": "2026-06-30", "milestones": []})
+    .to_string();
+    oversight_app::tasks::ingest(&app, &Actor::cli(), [(1, assigned.as_str())]).await.unwrap();
+    let record = oversight_store::tasks::record(&app.db, "RT-1").await.unwrap().unwrap();
+    assert_eq!(
+        (record.light.as_deref(), record.light_due.map(|d| d.to_string())),
+        (Some("green"), Some("2026-03-05".into()))
+    );
+    let task_alerts = |app: App| async move {
+        let subject = Subject::new(SubjectKind::Task, "RT-1");
+        supervision::alerts(&app, &Actor::cli(), None, Some(&subject)).await.unwrap()
+    };
+    clock.set(local(2026, 3, 4, 23));
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    assert!(task_alerts(app.clone()).await.is_empty(), "still within the sign limit");
+    // Thursday: unsigned past the limit, red; the monitor raises one alert, however often it looks.
+    clock.set(local(2026, 3, 5, 9));
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    let alerts = task_alerts(app.clone()).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0].kind.as_str(), alerts[0].department_code.as_deref()), ("task_red", Some("460100-D01")));
+    let record = oversight_store::tasks::record(&app.db, "RT-1").await.unwrap().unwrap();
+    assert_eq!((record.light.as_deref(), record.light_due), (Some("red"), None), "red lasts until an event");
+
+    // The office's queue, the notice, the department's reply: the flow of cases, unchanged.
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let department = login(&app, &accounts, "fgw").await;
+    let queued = supervision::queues(&app, &office).await.unwrap();
+    assert!(queued.open_alerts.iter().any(|a| a.id == alerts[0].id));
+    let notice = supervision::issue_notice(&app, &office, &alerts[0].id, "请立即签收并报送进展", 3).await.unwrap();
+    assert_eq!((notice.subject_kind, notice.subject_id.as_str()), (SubjectKind::Task, "RT-1"));
+    assert!(supervision::queues(&app, &department).await.unwrap().mine.iter().any(|n| n.id == notice.id));
+    supervision::notice_step(&app, &department, &notice.id, NoticeStep::Reply, "已签收，补报进展").await.unwrap();
+    let s = supervision::notice_step(&app, &office, &notice.id, NoticeStep::Close, "").await.unwrap();
+    assert_eq!(s, NoticeStatus::Closed);
+    let view = oversight_app::tasks::task_view(&app, &department, "RT-1").await.unwrap();
+    assert_eq!((view.alerts.len(), view.notices.len()), (1, 1), "on the task's page");
 }

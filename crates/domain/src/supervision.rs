@@ -178,6 +178,7 @@ pub fn alert_label(kind: &str) -> String {
         "order_sign_late" => "工单签收超时".into(),
         "order_reply_late" => "工单办理超期".into(),
         "order_visit_late" => "工单回访超期".into(),
+        "task_red" => "重点工作亮红灯".into(),
         other => crate::case::AnomalyKind::parse(other).map_or_else(|| other.to_string(), |k| k.label().to_string()),
     }
 }

@@ -528,6 +528,32 @@ impl TaskState {
     }
 }
 
+/// How far ahead the next change of a light is looked for; a task whose light holds that long
+/// is looked at again then.
+const LIGHT_HORIZON_DAYS: u64 = 400;
+
+impl TaskState {
+    /// Today's light and the first later day on which it changes if nothing else happens (the
+    /// day the monitor looks at the task again); `(None, None)` for a task with no light.
+    pub fn light_plan(&self, cal: &WorkCalendar) -> Result<(Option<LightReason>, Option<NaiveDate>), CalendarError> {
+        let today = self.light(cal)?;
+        let Some(now) = today.as_ref().map(|l| l.light) else { return Ok((None, None)) };
+        // Every reason for red (a due date passed, the sign limit passed unsigned) only grows
+        // truer with time: red lasts until an event changes the task.
+        if now == Signal::Red {
+            return Ok((today, None));
+        }
+        let mut later = self.clone();
+        for n in 1..=LIGHT_HORIZON_DAYS {
+            later.as_of = self.as_of + chrono::Days::new(n);
+            if later.light(cal)?.map(|l| l.light) != Some(now) {
+                return Ok((today, Some(later.as_of)));
+            }
+        }
+        Ok((today, Some(later.as_of)))
+    }
+}
+
 /// The counts of the tasks report for a period (docs/figures.md, "Key tasks").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TaskCounts {

@@ -109,17 +109,24 @@ pub struct TaskRecord {
     pub due: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
     pub anomalies: i64,
+    /// Today's light of an open task (`green`, `yellow`, `red`), since when, and the next day
+    /// it may change.
+    pub light: Option<String>,
+    pub light_since: Option<NaiveDate>,
+    pub light_due: Option<NaiveDate>,
     pub updated_at: DateTime<Utc>,
 }
 
-const RECORD_COLUMNS: &str =
-    "task_no, title, origin, lead_department_code, path, status, assigned_on, due, closed_on, anomalies, updated_at";
+const RECORD_COLUMNS: &str = "task_no, title, origin, lead_department_code, path, status, assigned_on, due, closed_on,
+    anomalies, light, light_since, light_due, updated_at";
 
 pub async fn upsert_record(tx: &mut Tx, r: &TaskRecord) -> Result<()> {
     let sql = format!(
-        "INSERT INTO task_record ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        "INSERT INTO task_record ({RECORD_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (task_no) DO UPDATE SET title = $2, origin = $3, lead_department_code = $4, path = $5,
-           status = $6, assigned_on = $7, due = $8, closed_on = $9, anomalies = $10, updated_at = $11"
+           status = $6, assigned_on = $7, due = $8, closed_on = $9, anomalies = $10, light = $11,
+           light_since = $12, light_due = $13, updated_at = $14"
     );
     on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
         .bind(&r.task_no)
@@ -132,11 +139,20 @@ pub async fn upsert_record(tx: &mut Tx, r: &TaskRecord) -> Result<()> {
         .bind(r.due)
         .bind(r.closed_on)
         .bind(r.anomalies)
+        .bind(&r.light)
+        .bind(r.light_since)
+        .bind(r.light_due)
         .bind(r.updated_at)
         .execute(c)
         .await?
         .rows_affected());
     Ok(())
+}
+
+/// The tasks whose light may change on or before `today`, at most `limit`.
+pub async fn due_tasks(tx: &mut Tx, today: NaiveDate, limit: i64) -> Result<Vec<TaskRecord>> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM task_record WHERE light_due <= $1 ORDER BY light_due LIMIT $2");
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(today).bind(limit).fetch_all(c).await?))
 }
 
 pub async fn record_tx(tx: &mut Tx, task_no: &str) -> Result<Option<TaskRecord>> {

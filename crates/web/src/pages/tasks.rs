@@ -80,6 +80,12 @@ impl TaskPage {
     fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
     }
+    fn kind(&self, kind: &str) -> String {
+        oversight_domain::supervision::alert_label(kind)
+    }
+    fn alert_status(&self, s: &str) -> &'static str {
+        oversight_domain::supervision::AlertStatus::parse(s).map_or("—", |s| s.label())
+    }
     fn event_label(&self, kind: &str) -> &'static str {
         TaskBody::label_of(kind)
     }
