@@ -25,10 +25,19 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only local paths may follow a login, never another site.
+/// Where to go after signing in: a path of this site, or the home page. Browsers drop tabs and
+/// line breaks from a URL and read `\` as `/`, so `/<TAB>/evil.example` would become
+/// `//evil.example`: a path with any of them (or any other control character or space) is
+/// refused, like one that starts with `//`.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -126,4 +135,26 @@ pub async fn home(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result
     let (levels, departments) = network::level_counts(&app, &s.actor).await?;
     let missing_year = oversight_app::calendar::next_year_missing(&app).await?;
     Ok(HomePage { l: Layout::new(&s, "/", "首页"), levels, departments, missing_year })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_a_path_of_this_site_is_a_place_to_go_next() {
+        assert_eq!(safe_next(Some("/cases/C1?x=1")), "/cases/C1?x=1");
+        for evil in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /x",
+            "/\u{7f}/x",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }
