@@ -20,6 +20,9 @@ use sha2::{Digest, Sha256};
 use crate::supervision::note_of;
 use crate::{Actor, App, AppError, new_id};
 
+/// The answer to a text with a control character in it.
+pub(crate) const CONTROL_CHARACTERS: &str = "含有不可见的控制字符，请删除后再提交";
+
 /// Longest summary a citizen may write.
 pub const MAX_SUMMARY: usize = 2000;
 
@@ -102,6 +105,11 @@ fn checked(new: &NewOrder) -> Result<(TicketType, String, Option<String>, Option
     };
     if new.address.chars().count() > 200 {
         errors.push(RowError::new(0, "address", "地址不能超过 200 字"));
+    }
+    for (field, text) in [("summary", &new.summary), ("caller_name", &new.caller_name), ("address", &new.address)] {
+        if oversight_domain::has_control_characters(text) {
+            errors.push(RowError::new(0, field, CONTROL_CHARACTERS));
+        }
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));

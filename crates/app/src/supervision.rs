@@ -220,6 +220,9 @@ pub(crate) fn note_of(note: &str, field: &str, required: bool) -> Result<String,
     if note.chars().count() > 2000 {
         return Err(AppError::field(field, "不能超过 2000 字"));
     }
+    if oversight_domain::has_control_characters(note) {
+        return Err(AppError::field(field, crate::hotline::CONTROL_CHARACTERS));
+    }
     Ok(note.to_string())
 }
 

@@ -20,3 +20,20 @@ pub mod ticket;
 pub mod workorder;
 
 pub use row_error::RowError;
+
+/// Whether a text a person typed holds a control character other than a tab or a line break:
+/// none belongs in a complaint or a note, and XML (Open311's `requests.xml`) cannot carry them,
+/// so such a text is refused where it enters.
+pub fn has_control_characters(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_are_found_but_tabs_and_line_breaks_pass() {
+        assert!(super::has_control_characters("窗口\u{7}态度差"));
+        assert!(super::has_control_characters("a\u{0}"));
+        assert!(!super::has_control_characters("第一行\r\n第二行\t完"));
+    }
+}

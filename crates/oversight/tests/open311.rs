@@ -132,6 +132,18 @@ async fn errors_come_in_the_open311_format(s: common::Spawned) {
     let body: Value = res.json().await.unwrap();
     let description = body[0]["description"].as_str().unwrap();
     assert!(description.contains("description:") && description.contains("phone:"), "{description}");
+    // A control character (which XML cannot carry) is refused, named, and nothing is stored:
+    // the feed stays well-formed.
+    let res = post(
+        "xml",
+        vec![("api_key", key.clone()), ("service_code", "complaint".into()), ("description", "窗口\u{7}态度差".into())],
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("description:"), "{text}");
+    let feed = c.get(format!("{root}/requests.xml")).send().await.unwrap().text().await.unwrap();
+    assert!(!feed.contains('\u{7}'), "{feed}");
     // Unknown things are 404s; a span of more than 90 days is a 400.
     for (url, status) in [
         (format!("{root}/requests/H000.json"), 404),
