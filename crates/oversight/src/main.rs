@@ -334,7 +334,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         config.database_url = Some(db);
     }
     let listen_default = config.listen.clone();
-    tracing::info!(config = ?config, "configuration");
+    // A server says at start what it runs with; a command prints its answer and nothing else.
+    if matches!(cli.command, Command::Serve { .. }) {
+        tracing::info!(config = ?config, "configuration");
+    } else {
+        tracing::debug!(config = ?config, "configuration");
+    }
     let app = App::open(config).await.context("opening the database")?;
     match cli.command {
         Command::Migrate => {

@@ -28,6 +28,13 @@ fn run_cli_journey(db: &str) {
     // Deadlines per spec/metrics.md, from the stored calendar.
     let o = oversight(db, &["calendar", "deadline", "--start", "2011-04-01T09:15:00+08:00", "--days", "2"]);
     assert_eq!(stdout(&o).trim(), "2011-04-06", "{o:?}");
+    // With the default log settings a command prints its answer and nothing else.
+    let quiet = Command::new(env!("CARGO_BIN_EXE_oversight"))
+        .args(["calendar", "deadline", "--start", "2011-04-01T09:15:00+08:00", "--days", "2", "--db", db])
+        .env_remove("OVERSIGHT_LOG")
+        .output()
+        .unwrap();
+    assert_eq!((stdout(&quiet).as_str(), String::from_utf8_lossy(&quiet.stderr).as_ref()), ("2011-04-06\n", ""));
     let o = oversight(db, &["calendar", "deadline", "--start", "2011-09-30T17:00:00+08:00", "--days", "1"]);
     assert_eq!(stdout(&o).trim(), "2011-10-08");
     let o = oversight(db, &["calendar", "deadline", "--start", "2099-01-05T09:00:00+08:00", "--days", "1"]);
