@@ -265,6 +265,23 @@ async fn login_sessions_and_throttling(app: App) {
     assert!(matches!(accounts::login(&app, "fgw", &fgw.password, "10.0.0.3").await, Err(AppError::Throttled(_))));
     // Unknown users are refused the same way.
     assert!(matches!(accounts::login(&app, "nobody", "whatever1", "10.0.0.4").await, Err(AppError::Forbidden(_))));
+    // Forty guesses at once, from forty addresses: no more than the limit are judged.
+    let guesses = (0..40).map(|i| {
+        let app = app.clone();
+        tokio::spawn(
+            async move { accounts::login(&app, "xiuying", &format!("guess-{i}"), &format!("10.1.0.{i}")).await },
+        )
+    });
+    let mut judged = 0;
+    for g in guesses.collect::<Vec<_>>() {
+        match g.await.unwrap() {
+            Err(AppError::Forbidden(_)) => judged += 1,
+            Err(AppError::Throttled(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    // (All may be refused: a burst can commit every attempt before any is counted.)
+    assert!(judged <= 5, "{judged} of 40 guesses judged");
     // Deactivation ends sessions at once.
     let cli = Actor::cli();
     let lingdao = accounts.iter().find(|a| a.username == "lingdao").unwrap();
