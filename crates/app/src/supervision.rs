@@ -334,6 +334,14 @@ fn step_row(notice_id: &str, step: &str, note: &str, actor: &Actor, now: DateTim
     }
 }
 
+/// The words a page shows for a stored step of a notice's life.
+pub fn step_label(word: &str) -> String {
+    if word == "issue" {
+        return "发出督办通知".into();
+    }
+    parse_step(word).map_or_else(|_| word.to_string(), |s| s.label().to_string())
+}
+
 /// Parses a step's word from a form.
 pub fn parse_step(s: &str) -> Result<NoticeStep, AppError> {
     Ok(match s {

@@ -29,10 +29,7 @@ trait Present {
         AlertStatus::parse(s).map_or("—", |s| s.label())
     }
     fn step(&self, word: &str) -> String {
-        if word == "issue" {
-            return "发出督办通知".into();
-        }
-        supervision::parse_step(word).map_or_else(|_| word.to_string(), |s| s.label().to_string())
+        supervision::step_label(word)
     }
     fn notice_status(&self, s: &str) -> String {
         NoticeStatus::parse(s).map_or_else(|| s.to_string(), |s| s.label())
