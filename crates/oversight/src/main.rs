@@ -411,9 +411,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Report { what: ReportWhat::Tickets { from, to, group_by, format } } => {
-            if format != "json" {
-                bail!("--format: only json is supported");
-            }
+            json_only(&format)?;
             let report = oversight_app::tickets::ticket_report(
                 &app,
                 &Actor::cli(),
@@ -425,9 +423,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Report { what: ReportWhat::Ratings { from, to, group_by, format } } => {
-            if format != "json" {
-                bail!("--format: only json is supported");
-            }
+            json_only(&format)?;
             let report = oversight_app::ratings::rating_report(
                 &app,
                 &Actor::cli(),
@@ -439,9 +435,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Report { what: ReportWhat::Tasks { from, to, group_by, format } } => {
-            if format != "json" {
-                bail!("--format: only json is supported");
-            }
+            json_only(&format)?;
             let report = oversight_app::tasks::task_report(
                 &app,
                 &Actor::cli(),
@@ -464,9 +458,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Report { what: ReportWhat::Cases { from, to, level, group_by, format } } => {
-            if format != "json" {
-                bail!("--format: only json is supported");
-            }
+            json_only(&format)?;
             let report = cases::case_report(
                 &app,
                 &Actor::cli(),
@@ -552,9 +544,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench { .. } => unreachable!("handled before the database is opened"),
         Command::Evaluation { what: EvaluationWhat::Run { scheme, from, to, format } } => {
-            if format != "json" {
-                bail!("--format: only json is supported");
-            }
+            json_only(&format)?;
             let text = std::fs::read_to_string(&scheme).with_context(|| format!("cannot read {}", scheme.display()))?;
             let scheme = oversight_app::evaluation::parse_scheme(&text)?;
             let result = oversight_app::evaluation::run(
@@ -579,6 +569,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reports print JSON, the only format the exchange formats define.
+fn json_only(format: &str) -> anyhow::Result<()> {
+    if format != "json" {
+        bail!("--format: only json is supported");
+    }
+    Ok(())
 }
 
 #[tokio::main]
