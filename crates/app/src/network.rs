@@ -11,6 +11,16 @@ use oversight_store::network as store;
 use serde_json::json;
 
 use crate::exchange::{self, Upload};
+
+/// The names of the network's departments by code: pages show names, not codes.
+pub async fn department_names(app: &App) -> Result<HashMap<String, String>, AppError> {
+    Ok(store::all_units(&app.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind == OrgKind::Department)
+        .map(|u| (u.code.as_str().to_string(), u.name))
+        .collect())
+}
 use crate::{Actor, App, AppError, new_id};
 
 /// What an import did (spec/exchange.md §5: accepted, duplicate, rejected). A file of the

@@ -26,11 +26,6 @@ use crate::{Actor, App, AppError};
 /// Task events are written in transactions of at most this many lines.
 const CHUNK: usize = 2_000;
 
-/// The names of the network's departments, by code (pages show names, not codes).
-pub async fn department_names(app: &App) -> Result<HashMap<String, String>, AppError> {
-    Ok(departments(app).await?.into_iter().map(|(code, (_, name))| (code, name)).collect())
-}
-
 /// The departments of the network: code → (path, name).
 async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, AppError> {
     Ok(network_store::all_units(&app.db)

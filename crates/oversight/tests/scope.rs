@@ -502,6 +502,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let (st, body) = k.get(&xy, "/supervision/alerts", "/supervision/alerts").await;
     assert_eq!(st, 200);
     assert!(body.contains("XY-1") && !body.contains("LH-1"));
+    assert!(body.contains("<td>市发展和改革委员会</td>"), "the responsible department by name: {body}");
     let (st, body) = k.get(&xy, "/reports", "/reports?from=2011-01-01&to=2011-12-31&group_by=venue").await;
     assert_eq!(st, 200);
     assert!(body.contains("460105-V"), "{body}");

@@ -19,6 +19,14 @@ use crate::view::Layout;
 /// Helpers the supervision templates call.
 trait Present {
     fn tz(&self) -> chrono_tz::Tz;
+    /// Department names by code, where the page has them.
+    fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
+        None
+    }
+    /// A department by its name (its code where the name is unknown).
+    fn department(&self, code: &str) -> String {
+        self.names().and_then(|n| n.get(code).cloned()).unwrap_or_else(|| code.to_string())
+    }
     fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         t.with_timezone(&self.tz()).format("%Y-%m-%d %H:%M").to_string()
     }
@@ -74,11 +82,15 @@ struct QueuesPage {
     q: Queues,
     office: bool,
     tz: chrono_tz::Tz,
+    names: std::collections::HashMap<String, String>,
 }
 
 impl Present for QueuesPage {
     fn tz(&self) -> chrono_tz::Tz {
         self.tz
+    }
+    fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
+        Some(&self.names)
     }
 }
 
@@ -93,6 +105,7 @@ pub async fn queues(
         l: Layout::new(&s, "/supervision", "预警与督办").with_notice(done.done.as_deref()),
         q,
         tz: app.config.tz(),
+        names: oversight_app::network::department_names(&app).await?,
     })
 }
 
@@ -108,11 +121,15 @@ struct AlertsPage {
     rows: Vec<AlertRow>,
     status: String,
     tz: chrono_tz::Tz,
+    names: std::collections::HashMap<String, String>,
 }
 
 impl Present for AlertsPage {
     fn tz(&self) -> chrono_tz::Tz {
         self.tz
+    }
+    fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
+        Some(&self.names)
     }
 }
 
@@ -129,7 +146,8 @@ pub async fn alerts(
         }
     };
     let rows = supervision::alerts(&app, &s.actor, filter, None).await?;
-    Ok(AlertsPage { l: Layout::new(&s, "/supervision", "全部预警"), rows, status, tz: app.config.tz() })
+    let names = oversight_app::network::department_names(&app).await?;
+    Ok(AlertsPage { l: Layout::new(&s, "/supervision", "全部预警"), rows, status, tz: app.config.tz(), names })
 }
 
 #[derive(serde::Deserialize)]
@@ -173,11 +191,15 @@ struct NoticePage {
     l: Layout,
     v: NoticeView,
     tz: chrono_tz::Tz,
+    names: std::collections::HashMap<String, String>,
 }
 
 impl Present for NoticePage {
     fn tz(&self) -> chrono_tz::Tz {
         self.tz
+    }
+    fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
+        Some(&self.names)
     }
 }
 
@@ -198,6 +220,7 @@ pub async fn notice(
         l: Layout::new(&s, "/supervision", v.notice.number.clone()).with_notice(done.done.as_deref()),
         v,
         tz: app.config.tz(),
+        names: oversight_app::network::department_names(&app).await?,
     })
 }
 

@@ -57,7 +57,7 @@ pub async fn list(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result
     let today = app.today();
     let first = today.with_day(1).unwrap_or(today);
     let month = tasks::task_report(&app, &s.actor, first, today, None).await?;
-    let names = tasks::department_names(&app).await?;
+    let names = oversight_app::network::department_names(&app).await?;
     Ok(ListPage { l: Layout::new(&s, "/tasks", "督察督办"), rows, month, names })
 }
 
@@ -103,6 +103,6 @@ pub async fn task(
     Path(task_no): Path<String>,
 ) -> Result<impl IntoResponse, PageError> {
     let v = tasks::task_view(&app, &s.actor, &task_no).await?;
-    let names = tasks::department_names(&app).await?;
+    let names = oversight_app::network::department_names(&app).await?;
     Ok(TaskPage { l: Layout::new(&s, "/tasks", format!("督办任务 {task_no}")), v, names, tz: app.config.tz() })
 }
