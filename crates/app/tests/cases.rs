@@ -603,7 +603,8 @@ async fn the_ratings_report_matches_a_recount(app: App) {
     let mut r = Lcg(42);
     let mut lines = Vec::new();
     // Per case: (venue, item, completion date, last rating (level, default)).
-    let mut truth: Vec<(&str, &str, Option<NaiveDate>, Option<(u8, bool)>)> = Vec::new();
+    type Truth<'a> = (&'a str, &'a str, Option<NaiveDate>, Option<(u8, bool)>);
+    let mut truth: Vec<Truth> = Vec::new();
     for n in 0..300 {
         let (venue, item) = (venues[r.next(2) as usize], items[r.next(4) as usize]);
         let no = format!("RT-{n}");

@@ -121,7 +121,7 @@ pub fn figures(events: &[Ev], from: NaiveDate, to: NaiveDate, cal: &WorkCalendar
         return f;
     }
     f.open = 1;
-    let last_turn = ev.iter().filter(|e| matches!(e.kind, Kind::ReportedDone | Kind::Returned)).next_back();
+    let last_turn = ev.iter().rfind(|e| matches!(e.kind, Kind::ReportedDone | Kind::Returned));
     if last_turn.is_some_and(|e| e.kind == Kind::ReportedDone) {
         f.awaiting_verification = 1;
         return f;
