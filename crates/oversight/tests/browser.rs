@@ -419,3 +419,27 @@ async fn a_citizen_complaint_runs_its_whole_life() {
     screenshot(&c, "public-result").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_reads_the_task_board_on_a_desk_and_on_a_phone() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    oversight_app::demo::load_tasks(&s.app).await.unwrap();
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.find(Locator::LinkText("督察督办")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#tasks")).await.unwrap();
+    let board = text_of(&c, "#tasks").await;
+    // Names and Chinese words, with the rule behind each light.
+    assert!(board.contains("市发展和改革委员会") && !board.contains("460100-D01"), "{board}");
+    assert!(board.contains("红灯") && board.contains("尚未签收") && board.contains("待核实"), "{board}");
+    screenshot(&c, "tasks").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(&c, "tasks-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    c.find(Locator::LinkText("推行并联审批，企业开办压缩至 5 个工作日")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#timeline")).await.unwrap();
+    assert!(text_of(&c, "#task-light").await.contains("牵头单位应于"), "the light says why");
+    assert!(text_of(&c, "#milestones").await.contains("制定方案"));
+    screenshot(&c, "task").await;
+}
