@@ -1,7 +1,7 @@
 //! Performance evaluation (绩效考评): a scheme run over a period, every indicator's value taken
 //! from the reports the system already gives (docs/evaluation.md).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use oversight_domain::access::Scope;
@@ -136,9 +136,7 @@ pub async fn run(
         set(dept.as_deref().unwrap_or_default(), source, count(n));
     }
     // Inspections are not recorded yet: no finding, no rate.
-    let names: HashMap<&str, &str> = chosen.iter().map(|(c, n, _)| (c.as_str(), n.as_str())).collect();
-    let departments: Vec<(String, String)> =
-        chosen.iter().map(|(c, _, _)| (c.clone(), names[c.as_str()].to_string())).collect();
+    let departments: Vec<(String, String)> = chosen.into_iter().map(|(c, n, _)| (c, n)).collect();
     Ok(EvaluationResult { scheme: scheme.name.clone(), from, to, departments: evaluate(scheme, &departments, &values) })
 }
 

@@ -410,16 +410,19 @@ pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskVi
 
 /// The tasks the actor may see, with today's light of each open one.
 pub async fn task_list(app: &App, actor: &Actor) -> Result<Vec<(TaskRecord, Option<LightReason>)>, AppError> {
-    let records = store::records(&app.db, &actor.scope(), 500).await?;
+    let scope = actor.scope();
+    let records = store::records(&app.db, &scope, 500).await?;
     let calendar = app.calendar().await?;
     let today = app.today();
+    // The events of every task in scope in one read, not one read per open task.
+    let rows = store::events_as_of(&app.db, &scope, today).await?;
+    let events: HashMap<&str, &[TaskEventRow]> =
+        rows.chunk_by(|a, b| a.task_no == b.task_no).map(|e| (e[0].task_no.as_str(), e)).collect();
     let mut out = Vec::with_capacity(records.len());
     for r in records {
-        let light = if r.status == "open" {
-            let events = store::events_of_task(&app.db, &r.task_no).await?;
-            project_task(&stored_events(&events), today).light(&calendar)?
-        } else {
-            None
+        let light = match events.get(r.task_no.as_str()) {
+            Some(e) if r.status == "open" => project_task(&stored_events(e), today).light(&calendar)?,
+            _ => None,
         };
         out.push((r, light));
     }
