@@ -1,7 +1,7 @@
 //! Reading the exchange files of spec/exchange.md: CSV in UTF-8 or a legacy Chinese encoding
 //! (detected, or named), and XLSX with the same columns.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader};
 use encoding_rs::Encoding;
@@ -147,39 +147,87 @@ fn read_csv(bytes: &[u8], encoding: TextEncoding) -> Result<Table, AppError> {
     Ok(Table { header, rows })
 }
 
+/// The most a workbook may inflate to: an organisation or item catalogue of a whole province is
+/// a few megabytes; a file that inflates past this is a zip bomb, not a catalogue.
+const MAX_INFLATED_BYTES: u64 = 256 << 20;
+/// The widest sheet read: the widest exchange table has six columns.
+const MAX_COLUMNS: u32 = 256;
+
 fn read_xlsx(bytes: &[u8]) -> Result<Table, AppError> {
     let unreadable = |e: String| AppError::Invalid(vec![RowError::new(0, "", format!("无法读取 XLSX 文件：{e}"))]);
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| unreadable(e.to_string()))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("工作簿中没有工作表".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
-    let start_row = range.start().map_or(0, |(r, _)| r as usize);
+    check_inflated_size(bytes, MAX_INFLATED_BYTES).map_err(unreadable)?;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let first = book.sheet_names().into_iter().next().ok_or_else(|| unreadable("工作簿中没有工作表".into()))?;
+    // Cells are read one by one, not as the dense range the sheet declares: a sheet with cells in
+    // A1 and XFD1048576 would otherwise allocate 17 billion of them.
+    let mut cells = book.worksheet_cells_reader(&first).map_err(|e| unreadable(e.to_string()))?;
+    let mut lines: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    while let Some(cell) = cells.next_cell().map_err(|e| unreadable(e.to_string()))? {
+        let value = match Data::from(cell.get_value().clone()) {
+            Data::Empty => continue,
+            Data::String(s) => s,
+            Data::Int(n) => n.to_string(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            other => other.to_string(),
+        };
+        let (row, col) = cell.get_position();
+        if col >= MAX_COLUMNS {
+            return Err(unreadable(format!(
+                "单元格 {}{} 超出了 {MAX_COLUMNS} 列，交换文件的表格不会这么宽",
+                column_name(col),
+                row + 1
+            )));
+        }
+        let values = lines.entry(row).or_default();
+        if values.len() <= col as usize {
+            values.resize(col as usize + 1, String::new());
+        }
+        values[col as usize] = value;
+    }
     let mut header = None;
     let mut rows = Vec::new();
-    for (i, row) in range.rows().enumerate() {
-        let line = start_row + i + 1;
-        let values: Vec<String> = row
-            .iter()
-            .map(|cell| match cell {
-                Data::Empty => String::new(),
-                Data::String(s) => s.clone(),
-                Data::Int(n) => n.to_string(),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-                other => other.to_string(),
-            })
-            .collect();
+    for (row, values) in lines {
         if values.iter().all(|v| v.trim().is_empty()) {
             continue;
         }
         if header.is_none() {
             header = Some(values);
         } else {
-            rows.push((line, values));
+            rows.push((row as usize + 1, values));
         }
     }
     let header = header.ok_or_else(|| unreadable("工作表为空，没有表头".into()))?;
     Ok(Table { header, rows })
+}
+
+/// Inflates every part of the archive into nothing, counting: the sizes an archive declares may
+/// lie, the bytes its streams give may not.
+fn check_inflated_size(bytes: &[u8], limit: u64) -> Result<(), String> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let mut part = archive.by_index(i).map_err(|e| e.to_string())?;
+        total += std::io::copy(&mut (&mut part).take(limit + 1 - total), &mut std::io::sink()).map_err(|e| e.to_string())?;
+        if total > limit {
+            return Err(format!("文件解压后超过 {} MB，不像是交换文件", limit >> 20));
+        }
+    }
+    Ok(())
+}
+
+/// `0` → `A`, `25` → `Z`, `26` → `AA`, `16383` → `XFD`.
+fn column_name(mut col: u32) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
 }
 
 fn cell(values: &[String], i: usize) -> String {
@@ -265,5 +313,54 @@ mod tests {
     fn unknown_encoding_label() {
         assert!(TextEncoding::parse("klingon").is_err());
         assert_eq!(TextEncoding::parse("GBK").unwrap(), TextEncoding::Named(encoding_rs::GBK));
+    }
+
+    fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for &(row, col, value) in cells {
+            sheet.write_string(row, col, value).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        match read_table(&Upload { name: "orgs.xlsx", bytes, encoding: TextEncoding::Auto }) {
+            Err(AppError::Invalid(errs)) => errs[0].reason.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cell_in_the_last_column_of_the_last_row_is_refused_without_reading_the_range() {
+        let bomb = xlsx(&[(0, 0, "code"), (1_048_575, 16_383, "x")]);
+        let reason = refusal(&bomb);
+        assert!(reason.contains("XFD1048576") && reason.contains("256"), "{reason}");
+    }
+
+    #[test]
+    fn sparse_rows_keep_their_sheet_line_numbers() {
+        let book = xlsx(&[(2, 0, "code"), (2, 1, "name"), (5, 1, "名称"), (9, 0, "X1")]);
+        let table = read_table(&Upload { name: "o.xlsx", bytes: &book, encoding: TextEncoding::Auto }).unwrap();
+        assert_eq!(table.header, ["code", "name"]);
+        assert_eq!(table.rows, [(6, vec![String::new(), "名称".to_string()]), (10, vec!["X1".to_string()])]);
+    }
+
+    #[test]
+    fn a_workbook_that_inflates_past_the_limit_is_refused() {
+        let fillers: Vec<String> = (0..5).map(|i| format!("{i}{}", "效能".repeat(5_000))).collect();
+        let mut cells = vec![(0, 0, "code")];
+        cells.extend(fillers.iter().enumerate().map(|(i, f)| (i as u32 + 1, 0, f.as_str())));
+        let book = xlsx(&cells);
+        assert!(book.len() < 64 << 10, "the filler compresses: {} bytes", book.len());
+        let reason = check_inflated_size(&book, 64 << 10).unwrap_err();
+        assert!(reason.contains("解压后超过"), "{reason}");
+        check_inflated_size(&book, 4 << 20).unwrap();
+    }
+
+    #[test]
+    fn column_names() {
+        let names: Vec<String> = [0, 25, 26, 51, 52, 701, 702, 16_383].into_iter().map(column_name).collect();
+        assert_eq!(names, ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA", "XFD"]);
     }
 }
