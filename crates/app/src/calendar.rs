@@ -98,15 +98,24 @@ pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result
     .await?;
     tx.commit().await?;
     app.calendar.0.write().expect("calendar cache").take();
-    // Open hotline orders count their deadlines on this calendar: recompute them now.
-    let moved = crate::hotline::reschedule_open(app, &format!("{year} 年节假日安排已录入")).await?;
+    // The year is stored: what follows from it runs to its end on a task of its own, even if
+    // the request that entered it is cut (a client gone, a timeout), so that no deadline is left
+    // counted on the old calendar while others moved. The caller still waits for it.
+    let follow = tokio::spawn(follow_new_year(app.clone(), year));
+    follow.await.map_err(|e| AppError::internal("projecting the cases on the new calendar stopped", e))??;
+    Ok(schedule)
+}
+
+/// Recomputes, on the calendar with `year` as now stored, the deadlines of open hotline orders
+/// and the unsettled approval cases (those waiting for this year among them).
+async fn follow_new_year(app: App, year: i32) -> Result<(), AppError> {
+    let moved = crate::hotline::reschedule_open(&app, &format!("{year} 年节假日安排已录入")).await?;
     if moved > 0 {
         tracing::info!(year, moved, "hotline deadlines recomputed on the new calendar");
     }
-    // So do the approval cases not settled yet (those waiting for this year among them).
-    let cases = crate::cases::reproject_unsettled(app).await?;
+    let cases = crate::cases::reproject_unsettled(&app).await?;
     tracing::info!(year, cases, "unsettled approval cases projected again on the new calendar");
-    Ok(schedule)
+    Ok(())
 }
 
 /// Next year, from October on, when its official schedule is not entered yet: deadlines that

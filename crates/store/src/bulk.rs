@@ -325,6 +325,42 @@ impl Drop for Running<'_> {
     }
 }
 
+/// Ends bulk mode however a bulk load ends: [`BulkMode::end`] when it runs to its end, and on
+/// drop when it is cut short (a client gone, a request timed out), so that the writer never
+/// stays with checkpoints off and the WAL growing.
+#[must_use = "bulk mode ends when this is ended or dropped"]
+pub struct BulkMode(Option<crate::Db>);
+
+impl BulkMode {
+    /// Taken before a bulk load begins.
+    pub fn new(db: &crate::Db) -> BulkMode {
+        BulkMode(Some(db.clone()))
+    }
+
+    /// Ends bulk mode now, with its error if any.
+    pub async fn end(mut self) -> Result<()> {
+        match self.0.take() {
+            Some(db) => end_bulk(&db).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for BulkMode {
+    fn drop(&mut self) {
+        let Some(db) = self.0.take() else { return };
+        // Dropped by a cancelled future: end it on a task of its own, once the writer's
+        // connection is back in its pool (the cut transaction rolls back first).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = end_bulk(&db).await {
+                    tracing::warn!(error = ?e, "ending bulk mode after a cancelled load");
+                }
+            });
+        }
+    }
+}
+
 /// Returns the SQLite writer to its default page cache (2 MiB) and frees the rest, so that a
 /// server that imported once does not keep the memory, and lets it checkpoint again.
 pub async fn end_bulk(db: &crate::Db) -> Result<()> {
