@@ -112,25 +112,43 @@ pub async fn ingest_as<'a>(
     lines: impl IntoIterator<Item = (usize, &'a str)>,
     progress: impl FnMut(usize),
 ) -> Result<IngestReport, AppError> {
+    let lines = futures_util::stream::iter(lines.into_iter().map(|(n, text)| Ok((n, text.to_string()))));
+    ingest_stream(app, actor, reporting, lines, progress).await
+}
+
+/// [`ingest_as`], the lines read as they come (a request body being received): only the chunk
+/// being parsed and the one being written are held. A line the source cannot give (not UTF-8,
+/// too long, a body past its limit) ends the ingestion with that error; the chunks before it
+/// are applied, and sending them again is answered `duplicate`.
+pub async fn ingest_stream(
+    app: &App,
+    actor: &Actor,
+    reporting: Reporting,
+    lines: impl futures_util::Stream<Item = Result<(usize, String), AppError>> + Unpin,
+    progress: impl FnMut(usize),
+) -> Result<IngestReport, AppError> {
+    let bulk = oversight_store::bulk::BulkMode::new(&app.db);
     let result = ingest_chunks(app, actor, reporting, lines, progress).await;
-    // The cache goes back whatever happened; an error of the ingestion itself comes first.
-    let released = oversight_store::bulk::end_bulk(&app.db).await;
+    // The cache goes back whatever happened (and if this future is dropped half-way, `bulk` does
+    // it on drop); an error of the ingestion itself comes first.
+    let released = bulk.end().await;
     let report = result?;
     released?;
     Ok(report)
 }
 
-async fn ingest_chunks<'a>(
+async fn ingest_chunks(
     app: &App,
     actor: &Actor,
     reporting: Reporting,
-    lines: impl IntoIterator<Item = (usize, &'a str)>,
+    lines: impl futures_util::Stream<Item = Result<(usize, String), AppError>> + Unpin,
     mut progress: impl FnMut(usize),
 ) -> Result<IngestReport, AppError> {
+    // Read again after its end when the last chunk is short.
+    let mut lines = futures_util::StreamExt::fuse(lines);
     let lookup = Arc::new(Lookup::load(app).await?);
     let checker = Arc::new(actor.clone());
     let mut report = IngestReport::default();
-    let mut lines = lines.into_iter();
     let mut seen = 0;
     let mut parsing: Option<(tokio::task::JoinHandle<Result<Parsed, AppError>>, usize)> = None;
     let mut size = FIRST_CHUNK;
@@ -138,11 +156,11 @@ async fn ingest_chunks<'a>(
     let mut ahead: Vec<(usize, String)> = Vec::new();
     loop {
         let mut raw = std::mem::take(&mut ahead);
-        take_lines(&mut raw, &mut lines, size);
+        take_lines(&mut raw, &mut lines, size).await?;
         size = (size * 2).min(CHUNK);
         // A rest shorter than the first chunk goes with this one: a request a little longer
         // than the first chunk (5,000 lines, say) is one transaction, not two.
-        take_lines(&mut ahead, &mut lines, FIRST_CHUNK);
+        take_lines(&mut ahead, &mut lines, FIRST_CHUNK).await?;
         if ahead.len() < FIRST_CHUNK {
             raw.append(&mut ahead);
         }
@@ -173,13 +191,20 @@ async fn ingest_chunks<'a>(
 }
 
 /// Moves non-blank lines from `lines` into `into` until it holds `limit` or `lines` ends.
-fn take_lines<'a>(into: &mut Vec<(usize, String)>, lines: &mut impl Iterator<Item = (usize, &'a str)>, limit: usize) {
+async fn take_lines(
+    into: &mut Vec<(usize, String)>,
+    lines: &mut (impl futures_util::Stream<Item = Result<(usize, String), AppError>> + Unpin),
+    limit: usize,
+) -> Result<(), AppError> {
+    use futures_util::StreamExt;
     while into.len() < limit {
-        let Some((n, text)) = lines.next() else { return };
+        let Some(next) = lines.next().await else { return Ok(()) };
+        let (n, text) = next?;
         if !text.trim().is_empty() {
-            into.push((n, text.to_string()));
+            into.push((n, text));
         }
     }
+    Ok(())
 }
 
 /// A chunk of lines parsed and checked, in the form it is written in: its new events (the

@@ -19,6 +19,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("登录失败次数过多，请 {0} 分钟后再试")]
     Throttled(i64),
+    /// A request or file past a limit of its kind; the message names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Calendar(#[from] CalendarError),
     /// A fault of the server, not of the request: a database error.

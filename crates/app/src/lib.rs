@@ -63,6 +63,9 @@ impl Clock for ManualClock {
     }
 }
 
+/// Event ingestions over HTTP at once: the writer is one, and each parses on a core of its own.
+pub const INGESTIONS: usize = 2;
+
 /// What every use case needs: the database, the configuration, the clock and the calendar.
 #[derive(Clone)]
 pub struct App {
@@ -76,6 +79,8 @@ pub struct App {
     pub notify_wake: Arc<tokio::sync::Notify>,
     /// New work orders waiting to be written together (group commit).
     intake: Arc<intake::IntakeQueue>,
+    /// Event ingestions running at once (each holds two chunks of lines and parses on a core).
+    ingestions: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -106,7 +111,14 @@ impl App {
             monitor_wake: Arc::new(tokio::sync::Notify::new()),
             notify_wake: Arc::new(tokio::sync::Notify::new()),
             intake: Arc::new(intake::IntakeQueue::default()),
+            ingestions: Arc::new(tokio::sync::Semaphore::new(INGESTIONS)),
         }
+    }
+
+    /// Waits for one of the [`INGESTIONS`] places of an event ingestion over HTTP: a flood of
+    /// requests waits in line (its bodies unread) instead of each taking memory and a core.
+    pub async fn ingestion_slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.ingestions.acquire().await.expect("the ingestion semaphore is never closed")
     }
 
     pub fn now(&self) -> DateTime<Utc> {

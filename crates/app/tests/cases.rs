@@ -684,3 +684,55 @@ async fn the_ratings_report_matches_a_recount(app: App) {
         assert_eq!(got["groups"].as_array().unwrap().len(), 4);
     }
 }
+
+/// Bulk mode (a bigger page cache, checkpoints off) is SQLite's alone: an ingestion cut short —
+/// a client gone, a request timed out — must leave the writer with checkpoints on, or the WAL
+/// grows without end. The body here stalls after a first chunk has been written (the writer is
+/// in bulk mode then), and the request is dropped while it waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_ingestion_leaves_the_sqlite_writer_out_of_bulk_mode() {
+    use futures_util::StreamExt;
+    let t = oversight_testkit::sqlite().await;
+    let app = t.app.clone();
+    demo::load(&app).await.unwrap();
+    let oversight_store::Db::Sqlite { write, .. } = &app.db else { unreachable!() };
+    let lines = (1..=20_000).map(|i| {
+        Ok((
+            i,
+            format!(
+                r#"{{"event_id":"x{i}","case_no":"X{i}","type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{{"kind":"person","name":"李"}}}}"#
+            ),
+        ))
+    });
+    let stalled = futures_util::stream::iter(lines).chain(futures_util::stream::pending());
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = written.clone();
+    let cli = Actor::cli();
+    let ingestion = cases::ingest_stream(&app, &cli, cases::Reporting::Live, Box::pin(stalled), move |n| {
+        seen.store(n, std::sync::atomic::Ordering::SeqCst)
+    });
+    let first_chunk_written = async {
+        while written.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    tokio::select! {
+        _ = ingestion => panic!("a stalled body never ends"),
+        () = first_chunk_written => {}
+    }
+    // The ingestion is dropped. The writer's one connection, once the release spawned on drop
+    // has had it (given two seconds; without the release the writer stays as it is).
+    let mut settings = (0, 0);
+    for _ in 0..40 {
+        let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(write).await.unwrap();
+        let cache: i64 = sqlx::query_scalar("PRAGMA cache_size").fetch_one(write).await.unwrap();
+        settings = (autocheckpoint, cache);
+        if settings == (1000, -2000) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(settings, (1000, -2000), "checkpoints back on, the page cache back to 2 MiB");
+    let stored = oversight_store::cases::case(&app.db, "X1").await.unwrap();
+    assert!(stored.is_some(), "the chunk written before the cut stays");
+}

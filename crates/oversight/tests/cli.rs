@@ -189,3 +189,65 @@ async fn cli_on_postgres() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// A server process of our own, stopped when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The most memory the process has held (VmHWM, in KiB).
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Hardening: 32 MiB of empty lines sent as case events used to take the server to 1.3 GB (a
+/// string and a slice per line of a body buffered whole). Now the body is read a line at a time:
+/// the real server process answers with the one bad event's line number and stays small.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_empty_lines_costs_the_server_no_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("o.db").display());
+    let o = oversight(&db, &["import", "orgs", &demo_file("haikou-orgs.csv")]);
+    assert!(o.status.success(), "{o:?}");
+    let o = oversight(&db, &["api-key", "create", "--name", "某部门系统"]);
+    let key = stdout(&o).lines().nth(1).unwrap().trim().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_oversight"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", &db])
+            .env("OVERSIGHT_LOG", "error")
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let before = peak_kib(server.0.id());
+    let mut body = vec![b'\n'; 32 << 20];
+    body.extend_from_slice(br#"{"event_id":"e1","case_no":"C1","type":"accepted","at":"2011-03-01T09:00:00"}"#);
+    let res = client
+        .post(format!("{base}/api/v1/case-events"))
+        .header("authorization", format!("Bearer {key}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let report: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(report["rejected"][0]["line"], (32 << 20) + 1, "{report}");
+    assert_eq!(report["rejected"][0]["field"], "at");
+    let grown = peak_kib(server.0.id()).saturating_sub(before);
+    assert!(grown < 128 << 10, "the server's peak grew by {} MiB for a body of empty lines", grown >> 10);
+}

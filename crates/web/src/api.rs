@@ -1,7 +1,7 @@
 //! The JSON API (`/api/v1`), for department systems (API keys) and signed-in pages (reads).
 
-use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
+use axum::body::{Body, Bytes};
+use futures_util::StreamExt;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use oversight_store::calendar as calendar_store;
 use oversight_store::network as store;
 use serde_json::{Value, json};
 
+use crate::body_lines;
 use crate::error::ApiError;
 use crate::session::ApiCaller;
 
@@ -25,9 +26,9 @@ pub fn routes() -> Router<App> {
         .route("/items", get(items))
         .route("/calendar/deadline", get(deadline))
         .route("/calendar/years/{year}", get(calendar_year))
-        .route("/case-events", post(case_events).layer(DefaultBodyLimit::max(256 * 1024 * 1024)))
+        .route("/case-events", post(case_events))
         .route("/reports/cases", get(case_report))
-        .route("/task-events", post(task_events).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
+        .route("/task-events", post(task_events))
         .route("/reports/tasks", get(task_report))
         .route("/reports/ratings", get(rating_report))
         .route("/evaluation/run", post(evaluation_run))
@@ -160,38 +161,31 @@ async fn calendar_year(
 }
 
 /// The lines of an events body: NDJSON (one event a line) or a JSON array (one event an item).
-fn event_lines(body: &Bytes) -> Result<Vec<String>, AppError> {
-    let text = std::str::from_utf8(body).map_err(|_| AppError::field("body", "请求体不是 UTF-8 文本"))?;
-    if text.trim_start().starts_with('[') {
-        let items: Vec<Value> =
-            serde_json::from_str(text).map_err(|e| AppError::field("body", format!("不是有效的 JSON 数组：{e}")))?;
-        Ok(items.iter().map(|v| v.to_string()).collect())
-    } else {
-        Ok(text.lines().map(str::to_string).collect())
-    }
-}
+/// The most an NDJSON event request may carry (it is read a line at a time), and a JSON array
+/// (parsed whole).
+const EVENTS_LIMIT: usize = 256 << 20;
+const EVENTS_ARRAY_LIMIT: usize = 32 << 20;
 
-/// Case events from a department system.
-async fn case_events(
-    State(app): State<App>,
-    ApiCaller(actor): ApiCaller,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let texts = event_lines(&body)?;
-    let lines: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
-    let report = cases::ingest(&app, &actor, lines, |_| {}).await?;
+/// Case events from a department system, ingested as the body arrives.
+async fn case_events(State(app): State<App>, ApiCaller(actor): ApiCaller, body: Body) -> Result<Json<Value>, ApiError> {
+    let _slot = app.ingestion_slot().await;
+    let lines = body_lines::event_lines(body, EVENTS_LIMIT, EVENTS_ARRAY_LIMIT).await?;
+    let report = cases::ingest_stream(&app, &actor, cases::Reporting::Live, lines, |_| {}).await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 
 /// Key-task events from the office's document system or the government's OA.
-async fn task_events(
-    State(app): State<App>,
-    ApiCaller(actor): ApiCaller,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let texts = event_lines(&body)?;
-    let lines: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
-    let report = oversight_app::tasks::ingest(&app, &actor, lines).await?;
+async fn task_events(State(app): State<App>, ApiCaller(actor): ApiCaller, body: Body) -> Result<Json<Value>, ApiError> {
+    let _slot = app.ingestion_slot().await;
+    let mut lines = body_lines::event_lines(body, 64 << 20, EVENTS_ARRAY_LIMIT).await?;
+    let mut texts = Vec::new();
+    while let Some(line) = lines.next().await {
+        let (n, text) = line?;
+        if !text.trim().is_empty() {
+            texts.push((n, text));
+        }
+    }
+    let report = oversight_app::tasks::ingest(&app, &actor, texts.iter().map(|(n, t)| (*n, t.as_str()))).await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 

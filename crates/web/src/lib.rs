@@ -5,6 +5,7 @@
 
 mod api;
 mod assets;
+mod body_lines;
 mod chart;
 mod error;
 mod open311;
