@@ -32,6 +32,15 @@ impl Actor {
         if self.everything { Scope::All } else { self.grants.scope() }
     }
 
+    /// The subtrees this actor may report events for, as stored with each event it sends
+    /// (space-separated paths); `None` when it may report anywhere.
+    pub fn sender_scope(&self) -> Option<String> {
+        match self.scope() {
+            Scope::All => None,
+            Scope::Subtrees(roots) => Some(roots.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" ")),
+        }
+    }
+
     pub fn scope_for(&self, action: Action) -> Scope {
         if self.everything { Scope::All } else { self.grants.scope_for(action) }
     }

@@ -281,8 +281,10 @@ fn prepare_chunk(
     drop(index);
     // Repeated ids change no case: a repeat is a duplicate of its row or a conflict.
     let mut lives: HashMap<&str, Vec<StoredEvent>> = HashMap::new();
+    let sender = actor.sender_scope();
     for (row, body) in parsed.rows.iter().zip(&parsed.bodies) {
-        lives.entry(row.case_no.as_str()).or_default().push(stored(row, body.clone(), reporting.at(now)));
+        let event = stored(row, body.clone(), reporting.at(now), sender.as_deref());
+        lives.entry(row.case_no.as_str()).or_default().push(event);
     }
     for (case_no, events) in lives {
         if events.iter().any(|e| matches!(e.body, EventBody::Received { .. })) {
@@ -328,13 +330,14 @@ impl Reporting {
 }
 
 /// An event about to be written, in the domain's form (`reported_at` `None`: when it happened).
-fn stored(row: &NewEvent, body: EventBody, reported_at: Option<DateTime<Utc>>) -> StoredEvent {
+fn stored(row: &NewEvent, body: EventBody, reported_at: Option<DateTime<Utc>>, sender: Option<&str>) -> StoredEvent {
     StoredEvent {
         event_id: row.event_id.clone(),
         at: row.at,
         date: row.local_date,
         arrival: row.arrival,
         reported_at: reported_at.unwrap_or(row.at),
+        sender_scope: sender.map(str::to_string),
         body,
     }
 }
@@ -455,7 +458,9 @@ async fn apply(
     for row in &mut rows {
         row.arrival += first;
     }
-    let clashes = store::insert_new_events(&mut tx, &rows, reporting.at(now), &actor.label).await?;
+    let sender = actor.sender_scope();
+    let source = store::Sender { label: &actor.label, scope: sender.as_deref() };
+    let clashes = store::insert_new_events(&mut tx, &rows, reporting.at(now), source).await?;
     // Stored content of the ids stored before, by row.
     let mut stored_content: HashMap<usize, String> = HashMap::with_capacity(clashes.len());
     // Cases with an event not written: their projection from the whole chunk does not hold.
@@ -495,7 +500,7 @@ async fn apply(
         touched.insert(case_no);
         let whole = !partial.contains(case_no) && projected.contains_key(case_no);
         if !existing.contains_key(case_no) && !whole {
-            fresh.entry(case_no).or_default().push(stored(row, body, reporting.at(now)));
+            fresh.entry(case_no).or_default().push(stored(row, body, reporting.at(now), sender.as_deref()));
         }
     }
     let accepted_here = rows.len() - stored_content.len();
@@ -651,6 +656,7 @@ fn stored_event(row: &EventRow) -> Option<StoredEvent> {
         date: row.local_date,
         arrival: row.arrival,
         reported_at: row.reported_at,
+        sender_scope: row.sender_scope.clone(),
         body: parsed.body,
     })
 }
@@ -665,8 +671,12 @@ fn project_record(
 ) -> Result<(CaseRecord, CaseState), AppError> {
     let item = |code: &str| lookup.items.get(code).map(|(p, f, _)| (*p, *f));
     let venue_kind = |code: &str| lookup.venues.get(code).map(|u| u.kind);
+    let covers = |sender: &str, venue: &str| {
+        lookup.venues.get(venue).is_some_and(|u| oversight_domain::case::sender_covers(sender, u.path.as_str()))
+    };
     let rules = app.config.supervision.clone();
-    let state = project(events, &CaseContext { item: &item, venue_kind: &venue_kind, calendar, rules: &rules });
+    let context = CaseContext { item: &item, venue_kind: &venue_kind, covers: &covers, calendar, rules: &rules };
+    let state = project(events, &context);
     let venue = state.venue_code.as_deref().and_then(|v| lookup.venues.get(v));
     let (outcome, outcome_date) = state.outcome.stored();
     let department_code = state.item_code.as_deref().and_then(|c| lookup.items.get(c)).map(|(_, _, d)| d.clone());

@@ -71,10 +71,18 @@ pub async fn rating_report(
     }
     let scope = actor.scope();
     let cases = store::completed_cases(&app.db, &scope, from, to).await?;
-    // A case's rating is its last `rated` event in `at` order (the rows come in that order).
+    // A case's rating is its last `rated` event in `at` order (the rows come in that order),
+    // among those of systems that may report for its venue (as its projection has it).
+    let paths: HashMap<&str, &str> = cases.iter().map(|c| (c.case_no.as_str(), c.path.as_str())).collect();
     let mut ratings: HashMap<String, Rating> = HashMap::new();
     for e in store::ratings_of_completed(&app.db, &scope, from, to).await? {
-        if let Ok(parsed) = parse_event(0, &e.content)
+        let in_scope = match (e.sender_scope.as_deref(), paths.get(e.case_no.as_str())) {
+            (None, _) => true,
+            (Some(sender), Some(path)) => oversight_domain::case::sender_covers(sender, path),
+            (Some(_), None) => false,
+        };
+        if in_scope
+            && let Ok(parsed) = parse_event(0, &e.content)
             && let EventBody::Rated(r) = parsed.body
         {
             ratings.insert(e.case_no, r);

@@ -24,6 +24,7 @@ on_both_backends!(
     concurrent_batches_of_the_same_cases_give_the_same_figures,
     ratings_are_taken_like_any_event_and_move_nothing,
     a_historical_import_alerts_only_on_cases_still_open,
+    a_system_cannot_add_to_or_take_over_another_systems_case,
     the_ratings_report_matches_a_recount
 );
 
@@ -445,6 +446,85 @@ async fn a_department_system_may_send_a_case_before_its_receipt(app: App) {
     let ids: Vec<&str> = view.events.iter().map(|e| e.event_id.as_str()).collect();
     assert_eq!(ids, vec!["k1", "k2", "k3", "m3"]);
     assert_eq!(oversight_store::cases::events_of_case(&app.db, "M-1").await.unwrap().len(), 1);
+}
+
+/// Hardening: events of a case not yet received wait whatever system sends them; when the
+/// `received` shows whose the case is, a system that may not report there has added nothing —
+/// not a step, not a completion, not a rating — and its events are flagged on the case.
+async fn a_system_cannot_add_to_or_take_over_another_systems_case(app: App) {
+    demo::load(&app).await.unwrap();
+    let key = |name: &'static str, org: &'static str| {
+        let app = app.clone();
+        async move {
+            let (_, secret) = oversight_app::accounts::create_api_key(&app, &Actor::cli(), name, Some(org)).await.unwrap();
+            oversight_app::accounts::api_key_actor(&app, &secret).await.unwrap().unwrap()
+        }
+    };
+    let xiuying = key("秀英区审批系统", "460105").await;
+    let longhua = key("龙华区审批系统", "460106").await;
+    let send = |actor: &Actor, lines: Vec<serde_json::Value>| {
+        let (app, actor) = (app.clone(), actor.clone());
+        async move {
+            let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let numbered: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+            cases::ingest(&app, &actor, numbered, |_| {}).await.unwrap()
+        }
+    };
+    // 龙华's system sends, before the receipt, an acceptance, a completion and a rating of a
+    // case that turns out to be 秀英's: all accepted for now (nobody knows whose case it is).
+    let early = send(
+        &longhua,
+        vec![
+            json!({"event_id": "L1", "case_no": "XY-1", "type": "accepted", "at": "2011-03-01T10:00:00+08:00"}),
+            json!({"event_id": "L2", "case_no": "XY-1", "type": "completed", "at": "2011-03-02T10:00:00+08:00", "result": "approved"}),
+            json!({"event_id": "L3", "case_no": "XY-1", "type": "rated", "at": "2011-03-02T11:00:00+08:00", "level": 1, "channel": "web"}),
+        ],
+    )
+    .await;
+    assert_eq!(early.accepted, 3, "{:?}", early.rejected);
+    // 秀英 receives it at its own hall, and accepts it the next day.
+    let own = send(
+        &xiuying,
+        vec![
+            json!({"event_id": "X1", "case_no": "XY-1", "type": "received", "at": "2011-03-01T09:00:00+08:00",
+                "item_code": "SX002", "venue_code": "460105-V", "applicant": {"kind": "person", "name": "王"}}),
+            json!({"event_id": "X2", "case_no": "XY-1", "type": "accepted", "at": "2011-03-02T09:00:00+08:00"}),
+        ],
+    )
+    .await;
+    assert_eq!(own.accepted, 2, "{:?}", own.rejected);
+    let case = oversight_store::cases::case(&app.db, "XY-1").await.unwrap().unwrap();
+    assert_eq!(case.status.as_str(), "accepted", "龙华's acceptance and completion count for nothing");
+    assert_eq!(case.accepted_on, Some(NaiveDate::from_ymd_opt(2011, 3, 2).unwrap()));
+    let view = cases::case_view(&app, &Actor::cli(), "XY-1").await.unwrap();
+    let flagged: Vec<&str> = view
+        .state
+        .anomalies
+        .iter()
+        .filter(|a| a.kind == oversight_domain::case::AnomalyKind::OutOfScope)
+        .filter_map(|a| a.event_id.as_deref())
+        .collect();
+    assert_eq!(flagged, ["L1", "L2", "L3"]);
+    assert!(view.state.rating.is_none(), "a rating sent by another district's system is not the case's");
+    // 秀英 completes it; the ratings report counts no rating from 龙华 either.
+    let done = send(
+        &xiuying,
+        vec![json!({"event_id": "X3", "case_no": "XY-1", "type": "completed", "at": "2011-03-04T09:00:00+08:00", "result": "approved"})],
+    )
+    .await;
+    assert_eq!(done.accepted, 1, "{:?}", done.rejected);
+    let from = NaiveDate::from_ymd_opt(2011, 3, 1).unwrap();
+    let to = NaiveDate::from_ymd_opt(2011, 3, 31).unwrap();
+    let ratings = oversight_app::ratings::rating_report(&app, &Actor::cli(), from, to, None).await.unwrap();
+    let total = serde_json::to_value(&ratings).unwrap()["total"].clone();
+    assert_eq!((total["completed"].as_i64(), total["rated"].as_i64()), (Some(1), Some(0)), "{total}");
+    // And once the case is 秀英's, 龙华's system cannot reach it at all.
+    let late = send(
+        &longhua,
+        vec![json!({"event_id": "L4", "case_no": "XY-1", "type": "step", "at": "2011-03-03T09:00:00+08:00", "name": "审核"})],
+    )
+    .await;
+    assert_eq!((late.accepted, late.rejected[0].field.as_str()), (0, "case_no"));
 }
 
 async fn cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered(app: App) {

@@ -381,6 +381,9 @@ pub struct StoredEvent {
     pub arrival: i64,
     /// When the event reached the system.
     pub reported_at: DateTime<Utc>,
+    /// The subtrees of the network the sending system may report for (paths separated by
+    /// spaces); `None` when it may report anywhere (the command line, a city-wide import).
+    pub sender_scope: Option<String>,
     pub body: EventBody,
 }
 
@@ -446,10 +449,13 @@ pub enum AnomalyKind {
     LongSuspension,
     LateReport,
     LateForwarding,
+    /// An event from a system whose scope does not cover the case's venue (sent before the
+    /// case's `received` showed where it belongs).
+    OutOfScope,
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 9] = [
+    pub const ALL: [AnomalyKind; 10] = [
         AnomalyKind::OutOfOrder,
         AnomalyKind::LateAcceptance,
         AnomalyKind::RepeatedSupplement,
@@ -459,6 +465,7 @@ impl AnomalyKind {
         AnomalyKind::LongSuspension,
         AnomalyKind::LateReport,
         AnomalyKind::LateForwarding,
+        AnomalyKind::OutOfScope,
     ];
 
     pub fn parse(s: &str) -> Option<AnomalyKind> {
@@ -476,6 +483,7 @@ impl AnomalyKind {
             AnomalyKind::LongSuspension => "long_suspension",
             AnomalyKind::LateReport => "late_report",
             AnomalyKind::LateForwarding => "late_forwarding",
+            AnomalyKind::OutOfScope => "out_of_scope",
         }
     }
 
@@ -490,8 +498,15 @@ impl AnomalyKind {
             AnomalyKind::LongSuspension => "暂停过长",
             AnomalyKind::LateReport => "事件迟报（疑似体外循环）",
             AnomalyKind::LateForwarding => "代办点转报超时",
+            AnomalyKind::OutOfScope => "范围外系统报送",
         }
     }
+}
+
+/// Whether a sender's scope (space-separated subtree paths, as in
+/// [`StoredEvent::sender_scope`]) covers the unit at `path`.
+pub fn sender_covers(scope: &str, path: &str) -> bool {
+    scope.split(' ').any(|root| !root.is_empty() && path.starts_with(root))
 }
 
 /// What the projection needs to know of the case's item and of venues.
@@ -500,6 +515,8 @@ pub struct CaseContext<'a> {
     pub item: &'a dyn Fn(&str) -> Option<(u32, i64)>,
     /// The kind of a venue code.
     pub venue_kind: &'a dyn Fn(&str) -> Option<OrgKind>,
+    /// Whether a sender's scope (as in [`StoredEvent::sender_scope`]) covers a venue code.
+    pub covers: &'a dyn Fn(&str, &str) -> bool,
     pub calendar: &'a WorkCalendar,
     pub rules: &'a SupervisionRules,
 }
@@ -699,6 +716,16 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
     let mut forwarded = false;
 
     for e in order {
+        // Events wait for the `received` whatever system sends them; once it shows where the
+        // case belongs, an event of a system that may not report there is kept but counts for
+        // nothing (a system cannot add to, or take over, another's case).
+        if let (Some(sender), Some(venue)) = (e.sender_scope.as_deref(), st.venue_code.as_deref())
+            && !(ctx.covers)(sender, venue)
+        {
+            let message = format!("{} 事件由范围外的系统报送，办件属于服务场所 {venue}，未计入", e.body.type_name());
+            anomaly(&mut st, AnomalyKind::OutOfScope, e, message);
+            continue;
+        }
         // A rating is the applicant's act, not the department's work: it moves no clock, breaks
         // no life and is no sign of work done outside the system, whenever it comes.
         if let EventBody::Rated(rating) = &e.body {

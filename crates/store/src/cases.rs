@@ -19,6 +19,8 @@ pub struct EventRow {
     pub reported_at: DateTime<Utc>,
     pub content: String,
     pub source: String,
+    /// The subtrees the sending system may report for (space-separated paths); `None`: anywhere.
+    pub sender_scope: Option<String>,
 }
 
 /// `($1, $2, …), (…)`: placeholders of a multi-row statement of `rows` × `cols`, bound in order.
@@ -110,15 +112,15 @@ pub struct NewEvent {
     pub content: String,
 }
 
-/// Stores the events whose id is new, reported at `reported_at` by `source` (`None`: each as
-/// reported when it happened, for a historical import). Returns the
+/// Stores the events whose id is new, reported at `reported_at` (`None`: each as reported when
+/// it happened, for a historical import) by `source`. Returns the
 /// events whose id was stored already (by their index in `events`) with the stored content,
 /// to tell a duplicate from a conflict. The ids within `events` must differ.
 pub async fn insert_new_events(
     tx: &mut Tx,
     events: &[NewEvent],
     reported_at: Option<DateTime<Utc>>,
-    source: &str,
+    source: Sender<'_>,
 ) -> Result<Vec<(usize, String)>> {
     let table = format!("case_event ({EVENT_COLUMNS})");
     let conflict = "ON CONFLICT (event_id) DO NOTHING";
@@ -135,9 +137,9 @@ pub async fn insert_new_events(
     }
     let Tx::Postgres(t) = tx else { unreachable!("SQLite returned above") };
     let mut inserted = std::collections::HashSet::new();
-    for part in events.chunks(PARAMS_PER_STATEMENT / 9) {
+    for part in events.chunks(PARAMS_PER_STATEMENT / 10) {
         let sql =
-            format!("INSERT INTO {table} VALUES {} {conflict} RETURNING event_id", bulk::numbered_rows(part.len(), 9));
+            format!("INSERT INTO {table} VALUES {} {conflict} RETURNING event_id", bulk::numbered_rows(part.len(), 10));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for e in part {
             for cell in event_cells(e) {
@@ -160,7 +162,15 @@ pub async fn insert_new_events(
     Ok(events.iter().enumerate().filter_map(|(i, e)| stored.get(&e.event_id).map(|c| (i, c.clone()))).collect())
 }
 
-fn event_cells<'a>(e: &'a NewEvent, reported_at: Option<DateTime<Utc>>, source: &'a str) -> [Cell<'a>; 9] {
+/// Who sent events: the audit label of the system, and the subtrees it may report for
+/// (space-separated paths; `None`: anywhere).
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    pub label: &'a str,
+    pub scope: Option<&'a str>,
+}
+
+fn event_cells<'a>(e: &'a NewEvent, reported_at: Option<DateTime<Utc>>, source: Sender<'a>) -> [Cell<'a>; 10] {
     [
         Cell::Text(Some(&e.event_id)),
         Cell::Text(Some(&e.case_no)),
@@ -170,11 +180,13 @@ fn event_cells<'a>(e: &'a NewEvent, reported_at: Option<DateTime<Utc>>, source: 
         Cell::Big(Some(e.arrival)),
         Cell::Time(Some(reported_at.unwrap_or(e.at))),
         Cell::Text(Some(&e.content)),
-        Cell::Text(Some(source)),
+        Cell::Text(Some(source.label)),
+        Cell::Text(source.scope),
     ]
 }
 
-const EVENT_COLUMNS: &str = "event_id, case_no, type, at, local_date, arrival, reported_at, content, source";
+const EVENT_COLUMNS: &str =
+    "event_id, case_no, type, at, local_date, arrival, reported_at, content, source, sender_scope";
 
 /// The events of several cases, each case's in time order.
 pub async fn events_of_cases(tx: &mut Tx, case_nos: &[&str]) -> Result<Vec<EventRow>> {
@@ -574,6 +586,8 @@ pub async fn list_cases(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CompletedCase {
     pub case_no: String,
+    /// The receiving venue's path.
+    pub path: String,
     pub venue_code: Option<String>,
     pub department_code: Option<String>,
     pub item_code: Option<String>,
@@ -583,7 +597,7 @@ pub struct CompletedCase {
 pub async fn completed_cases(db: &Db, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<CompletedCase>> {
     let filter = ScopeFilter::any(scope, CASE_OWNERS, 3);
     let sql = format!(
-        "SELECT case_no, venue_code, department_code, item_code FROM case_record
+        "SELECT case_no, path, venue_code, department_code, item_code FROM case_record
          WHERE status IN ('approved', 'rejected') AND ended_on >= $1 AND ended_on <= $2 AND {}",
         filter.sql
     );
@@ -600,7 +614,8 @@ pub async fn completed_cases(db: &Db, scope: &Scope, from: NaiveDate, to: NaiveD
 pub async fn ratings_of_completed(db: &Db, scope: &Scope, from: NaiveDate, to: NaiveDate) -> Result<Vec<EventRow>> {
     let filter = ScopeFilter::any(scope, &["r.path", "r.department_path"], 3);
     let sql = format!(
-        "SELECT e.event_id, e.case_no, e.type, e.at, e.local_date, e.arrival, e.reported_at, e.content, e.source
+        "SELECT e.event_id, e.case_no, e.type, e.at, e.local_date, e.arrival, e.reported_at, e.content, e.source,
+                e.sender_scope
          FROM case_event e JOIN case_record r ON r.case_no = e.case_no
          WHERE e.type = 'rated' AND r.status IN ('approved', 'rejected') AND r.ended_on >= $1 AND r.ended_on <= $2
            AND {}
