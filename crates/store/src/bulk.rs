@@ -495,11 +495,10 @@ mod tests {
             content: content.to_string(),
         };
         let mut tx = db.begin().await.unwrap();
-        let first =
-            insert_new_events(&mut tx, &[event("e1", "{\"a\":1}"), event("e2", "{}")], Some(at), crate::cases::Sender { label: "cli", scope: None }).await.unwrap();
+        let cli = crate::cases::Sender { label: "cli", scope: None };
+        let first = insert_new_events(&mut tx, &[event("e1", "{\"a\":1}"), event("e2", "{}")], Some(at), cli).await.unwrap();
         assert!(first.is_empty());
-        let again =
-            insert_new_events(&mut tx, &[event("e3", "{}"), event("e1", "{\"a\":2}")], Some(at), crate::cases::Sender { label: "cli", scope: None }).await.unwrap();
+        let again = insert_new_events(&mut tx, &[event("e3", "{}"), event("e1", "{\"a\":2}")], Some(at), cli).await.unwrap();
         assert_eq!(again, vec![(1, "{\"a\":1}".to_string())]);
         let Tx::Sqlite(t) = &mut tx else { panic!("SQLite") };
         let (stored_at, stored_date): (String, String) =
@@ -517,5 +516,27 @@ mod tests {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_event").fetch_one(&mut **t).await.unwrap();
         assert_eq!(count, 3);
         tx.commit().await.unwrap();
+    }
+
+    /// Acknowledged means stored: the writer syncs every commit to the disk (FULL), also once a
+    /// bulk load has ended; NORMAL could lose the last commits on a power cut.
+    #[tokio::test]
+    async fn every_commit_of_the_writer_reaches_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        let Db::Sqlite { write, .. } = &db else { unreachable!() };
+        let full = 2;
+        assert_eq!(sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(write).await.unwrap(), full);
+        let mut tx = db.begin().await.unwrap();
+        begin_bulk(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        BulkMode::new(&db).end().await.unwrap();
+        assert_eq!(sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(write).await.unwrap(), full);
+        // An installation may trade the last commits before a power cut for speed, by name only.
+        let url = format!("sqlite://{}?synchronous=normal", dir.path().join("n.db").display());
+        let Db::Sqlite { write, .. } = Db::connect(&url).await.unwrap() else { unreachable!() };
+        assert_eq!(sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(&write).await.unwrap(), 1);
+        let bad = format!("sqlite://{}?synchronous=off", dir.path().join("o.db").display());
+        assert!(matches!(Db::connect(&bad).await, Err(crate::StoreError::BadUrl(_))));
     }
 }

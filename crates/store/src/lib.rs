@@ -117,14 +117,36 @@ macro_rules! on_db {
 }
 pub(crate) use {on_db, on_tx};
 
+/// Takes our own `synchronous` parameter out of a SQLite URL. Acknowledged means stored: by
+/// default every commit reaches the disk before it returns (`full`); `synchronous=normal` trades
+/// the last commits before a power cut (not a crash of the process) for speed
+/// (docs/performance.md).
+fn sqlite_synchronous(url: &str) -> Result<(String, SqliteSynchronous)> {
+    let Some((base, query)) = url.split_once('?') else { return Ok((url.to_string(), SqliteSynchronous::Full)) };
+    let mut synchronous = SqliteSynchronous::Full;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("synchronous", "full")) => synchronous = SqliteSynchronous::Full,
+            Some(("synchronous", "normal")) => synchronous = SqliteSynchronous::Normal,
+            Some(("synchronous", _)) => return Err(StoreError::BadUrl(format!("{url}: synchronous 只能是 full 或 normal"))),
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() { base.to_string() } else { format!("{base}?{}", rest.join("&")) };
+    Ok((url, synchronous))
+}
+
 impl Db {
-    /// Connects to `sqlite://PATH` (the file is created when missing) or `postgres://…`.
+    /// Connects to `sqlite://PATH` (the file is created when missing; `?synchronous=normal` for
+    /// commits that may be lost on a power cut) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
+            let (url, synchronous) = sqlite_synchronous(url)?;
+            let options = SqliteConnectOptions::from_str(&url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(synchronous)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 // A WAL grown by a bulk load is cut back to this once it has been copied.
