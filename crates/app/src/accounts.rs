@@ -3,7 +3,7 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::Duration;
-use oversight_domain::access::{Action, Grant, Grants, Role};
+use oversight_domain::access::{Action, Grant, Grants, KeyPurposes, Role};
 use oversight_domain::org::OrgPath;
 use oversight_store::access::{self as store, ApiKey, User};
 use oversight_store::audit::{self, NewAudit};
@@ -348,6 +348,7 @@ fn user_actor(user: &User, grants: Grants) -> Actor {
         display_name: user.display_name.clone(),
         grants,
         everything: false,
+        key_purposes: None,
     }
 }
 
@@ -381,16 +382,21 @@ pub async fn logout(app: &App, token: &str) -> Result<(), AppError> {
 }
 
 /// Creates an API key for a department system or an Open311 client, bound to a subtree (the
-/// whole city when none is named). The secret is returned once and stored only as a hash.
+/// whole city when none is named) and to what it is for. The secret is returned once and
+/// stored only as a hash.
 pub async fn create_api_key(
     app: &App,
     actor: &Actor,
     name: &str,
     org_code: Option<&str>,
+    purposes: &KeyPurposes,
 ) -> Result<(ApiKey, String), AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::field("name", "名称不能为空，最多 100 个字"));
+    }
+    if purposes.is_empty() {
+        return Err(AppError::field("purposes", "至少选择一项用途"));
     }
     let unit = match org_code.map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => network_store::unit(&app.db, code).await?,
@@ -410,6 +416,7 @@ pub async fn create_api_key(
         path: unit.path.as_str().to_string(),
         created_at: now,
         revoked_at: None,
+        purposes: purposes.to_stored(),
     };
     let mut tx = app.db.begin().await?;
     store::insert_api_key(&mut tx, &key, &secret_hash(&secret)).await?;
@@ -420,7 +427,7 @@ pub async fn create_api_key(
             action: "api_key.create",
             target: &key.prefix,
             path: &key.path,
-            detail: json!({ "name": key.name, "scope": key.org_code }),
+            detail: json!({ "name": key.name, "scope": key.org_code, "purposes": key.purposes }),
         },
         now,
     )
@@ -458,11 +465,14 @@ pub async fn api_key_actor(app: &App, secret: &str) -> Result<Option<Actor>, App
     let Some(key) = store::api_key_by_hash(&app.db, &secret_hash(secret.trim())).await? else {
         return Ok(None);
     };
+    let purposes = KeyPurposes::parse(&key.purposes)
+        .map_err(|e| AppError::fault(format!("API key {}: stored purposes unreadable: {e}", key.prefix)))?;
     Ok(Some(Actor {
         user_id: None,
         label: format!("api-key:{}", key.prefix),
         display_name: key.name,
         grants: Grants(vec![Grant { role: Role::DepartmentSystem, path: OrgPath::from_stored(key.path) }]),
         everything: false,
+        key_purposes: Some(purposes),
     }))
 }

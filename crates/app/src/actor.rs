@@ -1,4 +1,4 @@
-use oversight_domain::access::{Action, Grants, Scope};
+use oversight_domain::access::{Action, Grants, KeyPurpose, KeyPurposes, Scope};
 use oversight_domain::org::OrgPath;
 
 use crate::AppError;
@@ -15,6 +15,8 @@ pub struct Actor {
     pub grants: Grants,
     /// The command line: whoever runs it runs the server and sees everything.
     pub everything: bool,
+    /// What an API key is for; `None` when the actor is not a key (a user, the command line).
+    pub key_purposes: Option<KeyPurposes>,
 }
 
 impl Actor {
@@ -25,6 +27,20 @@ impl Actor {
             display_name: "命令行".into(),
             grants: Grants::default(),
             everything: true,
+            key_purposes: None,
+        }
+    }
+
+    /// Refuses an API key that is not for `purpose` (users and the command line pass: what they
+    /// may do is a matter of their grants).
+    pub fn require_purpose(&self, purpose: KeyPurpose) -> Result<(), AppError> {
+        match &self.key_purposes {
+            Some(purposes) if !purposes.contains(purpose) => Err(AppError::Forbidden(format!(
+                "本接口密钥的用途是{}，不能用于{}",
+                purposes.labels(),
+                purpose.label()
+            ))),
+            _ => Ok(()),
         }
     }
 

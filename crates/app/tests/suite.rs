@@ -298,9 +298,9 @@ async fn login_sessions_and_throttling(app: App) {
 async fn api_keys_are_scoped_and_revocable(app: App) {
     let accounts = demo_with_accounts(&app).await;
     let lhadmin = login_as(&app, &accounts, "lhadmin").await;
-    let (key, secret) = accounts::create_api_key(&app, &lhadmin, "龙华区审批系统", Some("460106")).await.unwrap();
+    let (key, secret) = accounts::create_api_key(&app, &lhadmin, "龙华区审批系统", Some("460106"), &oversight_domain::access::KeyPurposes::all()).await.unwrap();
     assert!(matches!(
-        accounts::create_api_key(&app, &lhadmin, "越权", Some("460105")).await,
+        accounts::create_api_key(&app, &lhadmin, "越权", Some("460105"), &oversight_domain::access::KeyPurposes::all()).await,
         Err(AppError::Invalid(_))
     ));
     let actor = accounts::api_key_actor(&app, &secret).await.unwrap().unwrap();

@@ -73,6 +73,103 @@ impl Role {
     }
 }
 
+/// What an API key is for: each route of the JSON API and of Open311 that takes keys serves one
+/// purpose (or any key, for reference data), and a key is refused on the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum KeyPurpose {
+    /// A department's approval system pushes case events (`/api/v1/case-events`).
+    CaseEvents,
+    /// The office's document system pushes key-task events (`/api/v1/task-events`).
+    TaskEvents,
+    /// Another system files hotline work orders (`/api/v1/orders`).
+    Orders,
+    /// An Open311 client files and reads requests (`/open311/v2/`).
+    Open311,
+    /// Reports, the dashboard and the evaluation are read (`/api/v1/reports/…`).
+    Reports,
+}
+
+impl KeyPurpose {
+    pub const ALL: [KeyPurpose; 5] =
+        [KeyPurpose::CaseEvents, KeyPurpose::TaskEvents, KeyPurpose::Orders, KeyPurpose::Open311, KeyPurpose::Reports];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyPurpose::CaseEvents => "case_events",
+            KeyPurpose::TaskEvents => "task_events",
+            KeyPurpose::Orders => "orders",
+            KeyPurpose::Open311 => "open311",
+            KeyPurpose::Reports => "reports",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyPurpose> {
+        KeyPurpose::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyPurpose::CaseEvents => "报送办件事件",
+            KeyPurpose::TaskEvents => "报送督办事项事件",
+            KeyPurpose::Orders => "提交热线工单",
+            KeyPurpose::Open311 => "Open311 客户端",
+            KeyPurpose::Reports => "读取报表",
+        }
+    }
+}
+
+/// The purposes of one key, stored as their words separated by spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct KeyPurposes(Vec<KeyPurpose>);
+
+impl KeyPurposes {
+    pub fn all() -> KeyPurposes {
+        KeyPurposes(KeyPurpose::ALL.to_vec())
+    }
+
+    /// From their words, separated by commas or spaces; an unknown word is named in the error.
+    pub fn parse(text: &str) -> Result<KeyPurposes, String> {
+        let mut purposes = Vec::new();
+        for word in text.split([',', ' ', '，']).map(str::trim).filter(|w| !w.is_empty()) {
+            let purpose = KeyPurpose::parse(word).ok_or_else(|| {
+                let known: Vec<&str> = KeyPurpose::ALL.iter().map(|p| p.as_str()).collect();
+                format!("不认识的用途“{word}”（可选：{}）", known.join("、"))
+            })?;
+            purposes.push(purpose);
+        }
+        Ok(KeyPurposes::from(purposes))
+    }
+
+    pub fn contains(&self, purpose: KeyPurpose) -> bool {
+        self.0.contains(&purpose)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = KeyPurpose> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn to_stored(&self) -> String {
+        self.0.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The Chinese labels, joined for a page or a message.
+    pub fn labels(&self) -> String {
+        self.0.iter().map(|p| p.label()).collect::<Vec<_>>().join("、")
+    }
+}
+
+impl From<Vec<KeyPurpose>> for KeyPurposes {
+    fn from(mut purposes: Vec<KeyPurpose>) -> KeyPurposes {
+        purposes.sort();
+        purposes.dedup();
+        KeyPurposes(purposes)
+    }
+}
+
 /// What a user may try to do; checked against the grants whose subtree holds the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -236,5 +333,18 @@ mod tests {
             let office = matches!(role, Role::Operator | Role::Supervisor);
             assert_eq!(role.allows(Action::ViewCaller), office, "{role:?}");
         }
+    }
+
+    #[test]
+    fn key_purposes_read_their_words_once_each_in_order() {
+        let p = KeyPurposes::parse("orders, case_events，orders reports").unwrap();
+        assert_eq!(p.to_stored(), "case_events orders reports");
+        assert_eq!(KeyPurposes::parse(&p.to_stored()).unwrap(), p);
+        assert!(p.contains(KeyPurpose::Orders) && !p.contains(KeyPurpose::Open311));
+        assert_eq!(p.labels(), "报送办件事件、提交热线工单、读取报表");
+        let err = KeyPurposes::parse("case_events,everything").unwrap_err();
+        assert!(err.contains("everything") && err.contains("open311"), "{err}");
+        assert!(KeyPurposes::parse(" , ").unwrap().is_empty());
+        assert_eq!(KeyPurposes::all().iter().count(), KeyPurpose::ALL.len());
     }
 }

@@ -12,7 +12,8 @@ use oversight_app::exchange::{TextEncoding, Upload};
 use oversight_app::network::ImportReport;
 use std::io::IsTerminal;
 
-use oversight_app::{Actor, App, Config, accounts, calendar, cases, demo, network};
+use oversight_app::{Actor, App, AppError, Config, accounts, calendar, cases, demo, network};
+use oversight_domain::access::KeyPurposes;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -280,6 +281,10 @@ enum ApiKeyWhat {
         /// The org unit whose subtree the key may see (default: the whole city).
         #[arg(long)]
         scope: Option<String>,
+        /// What the key is for, comma-separated: case_events, task_events, orders, open311,
+        /// reports (default: all of them).
+        #[arg(long)]
+        purpose: Option<String>,
     },
 }
 
@@ -537,9 +542,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         },
-        Command::ApiKey { what: ApiKeyWhat::Create { name, scope } } => {
-            let (key, secret) = accounts::create_api_key(&app, &Actor::cli(), &name, scope.as_deref()).await?;
-            println!("API 密钥“{}”（范围 {}）已创建，只显示这一次：", key.name, key.org_code);
+        Command::ApiKey { what: ApiKeyWhat::Create { name, scope, purpose } } => {
+            let purposes = match purpose {
+                Some(words) => KeyPurposes::parse(&words).map_err(|e| AppError::field("purpose", e))?,
+                None => KeyPurposes::all(),
+            };
+            let (key, secret) = accounts::create_api_key(&app, &Actor::cli(), &name, scope.as_deref(), &purposes).await?;
+            println!("API 密钥“{}”（范围 {}，用途：{}）已创建，只显示这一次：", key.name, key.org_code, purposes.labels());
             println!("{secret}");
         }
         Command::Bench { .. } => unreachable!("handled before the database is opened"),

@@ -193,7 +193,7 @@ async fn api_answers_json_errors(s: common::Spawned) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["status"], 401);
     let (key, secret) =
-        oversight_app::accounts::create_api_key(&s.app, &oversight_app::Actor::cli(), "测试系统", None).await.unwrap();
+        oversight_app::accounts::create_api_key(&s.app, &oversight_app::Actor::cli(), "测试系统", None, &oversight_domain::access::KeyPurposes::all()).await.unwrap();
     assert!(key.prefix.starts_with("ovk_"));
     let auth = format!("Bearer {secret}");
     let res = c

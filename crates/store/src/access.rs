@@ -296,12 +296,15 @@ pub struct ApiKey {
     pub path: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What the key is for, as `KeyPurposes::to_stored` writes it.
+    pub purposes: String,
 }
 
 pub async fn insert_api_key(tx: &mut Tx, key: &ApiKey, key_hash: &str) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO api_key (id, name, prefix, key_hash, org_code, path, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "INSERT INTO api_key (id, name, prefix, key_hash, org_code, path, created_at, purposes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
     .bind(&key.id)
     .bind(&key.name)
@@ -310,6 +313,7 @@ pub async fn insert_api_key(tx: &mut Tx, key: &ApiKey, key_hash: &str) -> Result
     .bind(&key.org_code)
     .bind(&key.path)
     .bind(key.created_at)
+    .bind(&key.purposes)
     .execute(c).await?.rows_affected()
     });
     Ok(())
@@ -318,7 +322,7 @@ pub async fn insert_api_key(tx: &mut Tx, key: &ApiKey, key_hash: &str) -> Result
 pub async fn api_key_by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKey>> {
     Ok(on_db!(db, |c| {
         sqlx::query_as(
-        "SELECT id, name, prefix, org_code, path, created_at, revoked_at FROM api_key WHERE key_hash = $1 AND revoked_at IS NULL"
+        "SELECT id, name, prefix, org_code, path, created_at, revoked_at, purposes FROM api_key WHERE key_hash = $1 AND revoked_at IS NULL"
     )
     .bind(key_hash)
     .fetch_optional(c)
@@ -329,7 +333,7 @@ pub async fn api_key_by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKey>> 
 pub async fn api_keys(db: &Db, scope: &Scope) -> Result<Vec<ApiKey>> {
     let filter = ScopeFilter::new(scope, "path", 1);
     let sql = format!(
-        "SELECT id, name, prefix, org_code, path, created_at, revoked_at FROM api_key WHERE {} ORDER BY created_at DESC",
+        "SELECT id, name, prefix, org_code, path, created_at, revoked_at, purposes FROM api_key WHERE {} ORDER BY created_at DESC",
         filter.sql
     );
     Ok(on_db!(db, |c| {
@@ -343,7 +347,7 @@ pub async fn api_keys(db: &Db, scope: &Scope) -> Result<Vec<ApiKey>> {
 
 pub async fn api_key(db: &Db, id: &str) -> Result<Option<ApiKey>> {
     Ok(on_db!(db, |c| sqlx::query_as(
-        "SELECT id, name, prefix, org_code, path, created_at, revoked_at FROM api_key WHERE id = $1"
+        "SELECT id, name, prefix, org_code, path, created_at, revoked_at, purposes FROM api_key WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)

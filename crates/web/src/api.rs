@@ -16,25 +16,29 @@ use serde_json::{Value, json};
 
 use crate::body_lines;
 use crate::error::ApiError;
-use crate::session::ApiCaller;
+use crate::session::{ApiCaller, KeyUse};
+use oversight_domain::access::KeyPurpose;
 
 pub fn routes() -> Router<App> {
+    use KeyPurpose::{CaseEvents, Orders, Reports, TaskEvents};
+    use KeyUse::{Any, For};
+    // Each route says which keys it takes (`KeyUse`); a route that says nothing takes none.
     Router::new()
-        .route("/me", get(me))
-        .route("/orgs", get(orgs))
-        .route("/orgs/{code}", get(org))
-        .route("/items", get(items))
-        .route("/calendar/deadline", get(deadline))
-        .route("/calendar/years/{year}", get(calendar_year))
-        .route("/case-events", post(case_events))
-        .route("/reports/cases", get(case_report))
-        .route("/task-events", post(task_events))
-        .route("/reports/tasks", get(task_report))
-        .route("/reports/ratings", get(rating_report))
-        .route("/evaluation/run", post(evaluation_run))
-        .route("/dashboard", get(dashboard))
-        .route("/reports/tickets", get(ticket_report))
-        .route("/orders", post(create_order))
+        .route("/me", get(me).layer(Any))
+        .route("/orgs", get(orgs).layer(Any))
+        .route("/orgs/{code}", get(org).layer(Any))
+        .route("/items", get(items).layer(Any))
+        .route("/calendar/deadline", get(deadline).layer(Any))
+        .route("/calendar/years/{year}", get(calendar_year).layer(Any))
+        .route("/case-events", post(case_events).layer(For(CaseEvents)))
+        .route("/reports/cases", get(case_report).layer(For(Reports)))
+        .route("/task-events", post(task_events).layer(For(TaskEvents)))
+        .route("/reports/tasks", get(task_report).layer(For(Reports)))
+        .route("/reports/ratings", get(rating_report).layer(For(Reports)))
+        .route("/evaluation/run", post(evaluation_run).layer(For(Reports)))
+        .route("/dashboard", get(dashboard).layer(For(Reports)))
+        .route("/reports/tickets", get(ticket_report).layer(For(Reports)))
+        .route("/orders", post(create_order).layer(For(Orders)))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") })
 }
 

@@ -22,7 +22,7 @@ fn status_of(e: &AppError) -> StatusCode {
 }
 
 /// Logs a server fault with its whole cause chain (the user sees only that it failed).
-fn log_fault(e: &AppError) {
+pub(crate) fn log_fault(e: &AppError) {
     if e.is_internal() {
         tracing::error!(error = %cause_chain(e), "internal fault");
     }

@@ -12,6 +12,7 @@ use axum::routing::get;
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use oversight_app::hotline::{self, Intake, NewOrder, PublicOrder, PublicQuery};
 use oversight_app::{Actor, App, AppError, accounts};
+use oversight_domain::access::KeyPurpose;
 use oversight_domain::ticket::TicketType;
 use oversight_domain::workorder::OrderStatus;
 use serde_json::{Value, json};
@@ -130,8 +131,8 @@ fn app_error(format: Format, e: AppError) -> Response {
         ),
         AppError::NotFound(what) => error(format, StatusCode::NOT_FOUND, format!("{what} not found")),
         AppError::Forbidden(m) => error(format, StatusCode::FORBIDDEN, m),
-        AppError::Store(inner) => {
-            tracing::error!(error = %inner, "store failure");
+        e if e.is_internal() => {
+            crate::error::log_fault(&e);
             error(format, StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
         other => error(format, StatusCode::BAD_REQUEST, other.to_string()),
@@ -373,10 +374,12 @@ fn many(params: &[(String, String)], name: &str) -> Vec<String> {
 /// The holder of the request's `api_key`, if any: it reads the descriptions of the orders in
 /// its scope (and only those).
 async fn key_holder(app: &App, params: &[(String, String)]) -> Result<Option<Actor>, AppError> {
-    match param(params, "api_key") {
-        Some(key) => accounts::api_key_actor(app, key).await,
-        None => Ok(None),
+    let Some(key) = param(params, "api_key") else { return Ok(None) };
+    let actor = accounts::api_key_actor(app, key).await?;
+    if let Some(actor) = &actor {
+        actor.require_purpose(KeyPurpose::Open311)?;
     }
+    Ok(actor)
 }
 
 async fn list_requests(app: &App, format: Format, params: &[(String, String)]) -> Response {
@@ -503,6 +506,9 @@ async fn post_resource(
     let actor = match param(&params, "api_key") {
         None => return error(format, StatusCode::FORBIDDEN, "api_key is required"),
         Some(key) => match accounts::api_key_actor(&app, key).await {
+            Ok(Some(actor)) if actor.require_purpose(KeyPurpose::Open311).is_err() => {
+                return error(format, StatusCode::FORBIDDEN, "api_key is not for Open311");
+            }
             Ok(Some(actor)) => actor,
             Ok(None) => return error(format, StatusCode::FORBIDDEN, "api_key is invalid or revoked"),
             Err(e) => return app_error(format, e),

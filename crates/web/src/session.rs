@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use oversight_app::{Actor, App, accounts};
+use oversight_domain::access::KeyPurpose;
 
 use crate::error::{ApiError, PageError};
 
@@ -122,8 +123,25 @@ impl<S: Send + Sync> FromRequestParts<S> for OptionalUser {
     }
 }
 
-/// The caller of the JSON API: an API key (`Authorization: Bearer …` or `X-Api-Key`), or a
-/// signed-in user for reads (writes from a browser would bypass the form token).
+/// Which API keys a route of the JSON API takes, set on the route (`.layer(KeyUse::…)`): any
+/// key (reference data), or only keys made for one purpose. A route without it takes no key.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyUse {
+    Any,
+    For(KeyPurpose),
+}
+
+impl<S> tower::Layer<S> for KeyUse {
+    type Service = axum::middleware::AddExtension<S, KeyUse>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        axum::Extension(*self).layer(inner)
+    }
+}
+
+/// The caller of the JSON API: an API key (`Authorization: Bearer …` or `X-Api-Key`) made for
+/// what the route does ([`KeyUse`]), or a signed-in user for reads (writes from a browser would
+/// bypass the form token).
 pub struct ApiCaller(pub Actor);
 
 impl FromRequestParts<App> for ApiCaller {
@@ -137,10 +155,15 @@ impl FromRequestParts<App> for ApiCaller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .or_else(|| parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()));
         if let Some(key) = key {
-            return match accounts::api_key_actor(app, key).await? {
-                Some(actor) => Ok(ApiCaller(actor)),
-                None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "API 密钥无效或已吊销")),
+            let Some(actor) = accounts::api_key_actor(app, key).await? else {
+                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "API 密钥无效或已吊销"));
             };
+            match parts.extensions.get::<KeyUse>() {
+                Some(KeyUse::Any) => {}
+                Some(KeyUse::For(purpose)) => actor.require_purpose(*purpose)?,
+                None => return Err(ApiError::new(StatusCode::FORBIDDEN, "本接口不接受接口密钥，请登录后使用")),
+            }
+            return Ok(ApiCaller(actor));
         }
         match parts.extensions.get::<MaybeSession>().and_then(|s| s.0.clone()) {
             Some(s) if parts.method == Method::GET || parts.method == Method::HEAD => Ok(ApiCaller(s.actor)),

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use oversight_app::accounts::{self, NewUser};
 use oversight_app::{App, AppError};
-use oversight_domain::access::{Action, Role};
+use oversight_domain::access::{Action, KeyPurpose, KeyPurposes, Role};
 use oversight_store::access::{self as store, ApiKey, UserWithGrants};
 use oversight_store::audit::{self as audit_store, AuditRow};
 
@@ -240,7 +240,20 @@ struct ApiKeysPage {
     created: Option<(ApiKey, String)>,
     name: String,
     scope: String,
+    /// The purposes ticked on the form.
+    purposes: KeyPurposes,
     error: Option<String>,
+}
+
+impl ApiKeysPage {
+    fn all_purposes(&self) -> [KeyPurpose; 5] {
+        KeyPurpose::ALL
+    }
+
+    /// A stored key's purposes in Chinese.
+    fn purpose_labels(&self, key: &ApiKey) -> String {
+        KeyPurposes::parse(&key.purposes).map(|p| p.labels()).unwrap_or_else(|_| key.purposes.clone())
+    }
 }
 
 pub async fn api_keys(
@@ -258,36 +271,43 @@ pub async fn api_keys(
         created: None,
         name: String::new(),
         scope: String::new(),
+        purposes: KeyPurposes::default(),
         error: None,
     })
 }
 
-#[derive(serde::Deserialize)]
-pub struct ApiKeyForm {
-    name: String,
-    scope: String,
-}
-
+/// The form's fields: `name`, `scope` and one `purpose` per ticked box.
 pub async fn create_api_key(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
-    Form(f): Form<ApiKeyForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     if !s.actor.may_somewhere(Action::ManageApiKeys) {
         return Err(forbidden("管理接口密钥"));
     }
-    let result = accounts::create_api_key(&app, &s.actor, &f.name, Some(f.scope.as_str())).await;
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (name, scope) = (field("name"), field("scope"));
+    let purposes = KeyPurposes::from(
+        fields.iter().filter(|(k, _)| k == "purpose").filter_map(|(_, v)| KeyPurpose::parse(v)).collect::<Vec<_>>(),
+    );
+    let result = accounts::create_api_key(&app, &s.actor, &name, Some(scope.as_str()), &purposes).await;
     let keys = store::api_keys(&app.db, &s.actor.scope_for(Action::ManageApiKeys)).await.map_err(AppError::from)?;
     let l = Layout::new(&s, "/admin/api-keys", "接口密钥");
     Ok(match result {
         // The secret is shown on this response only; it is never stored.
-        Ok(created) => {
-            ApiKeysPage { l, keys, created: Some(created), name: String::new(), scope: String::new(), error: None }
-                .into_response()
+        Ok(created) => ApiKeysPage {
+            l,
+            keys,
+            created: Some(created),
+            name: String::new(),
+            scope: String::new(),
+            purposes: KeyPurposes::default(),
+            error: None,
         }
+        .into_response(),
         Err(e @ AppError::Invalid(_)) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            ApiKeysPage { l, keys, created: None, name: f.name, scope: f.scope, error: Some(messages(&e)) },
+            ApiKeysPage { l, keys, created: None, name, scope, purposes, error: Some(messages(&e)) },
         )
             .into_response(),
         Err(e) => PageError::from(e).into_response(),
