@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use oversight_app::hotline::{self, Intake, NewOrder};
 use oversight_app::{App, AppError, calendar, cases, network};
 use oversight_domain::calendar::YearSchedule;
@@ -16,14 +16,15 @@ use serde_json::{Value, json};
 
 use crate::body_lines;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::session::{ApiCaller, KeyUse};
 use oversight_domain::access::KeyPurpose;
 
-pub fn routes() -> Router<App> {
+pub fn routes() -> Routes {
     use KeyPurpose::{CaseEvents, Orders, Reports, TaskEvents};
     use KeyUse::{Any, For};
     // Each route says which keys it takes (`KeyUse`); a route that says nothing takes none.
-    Router::new()
+    Routes::new()
         .route("/me", get(me).layer(Any))
         .route("/orgs", get(orgs).layer(Any))
         .route("/orgs/{code}", get(org).layer(Any))
@@ -39,7 +40,7 @@ pub fn routes() -> Router<App> {
         .route("/dashboard", get(dashboard).layer(For(Reports)))
         .route("/reports/tickets", get(ticket_report).layer(For(Reports)))
         .route("/orders", post(create_order).layer(For(Orders)))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") })
+        .map(|r| r.fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") }))
 }
 
 async fn me(ApiCaller(actor): ApiCaller) -> Json<Value> {

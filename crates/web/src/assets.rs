@@ -4,12 +4,10 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use axum::Router;
 use axum::extract::{Path, RawQuery};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use oversight_app::App;
 use rust_embed::Embed;
 use sha2::{Digest, Sha256};
 
@@ -37,8 +35,8 @@ pub fn url(name: &str) -> String {
     }
 }
 
-pub fn routes() -> Router<App> {
-    Router::new().route("/assets/{*file}", get(serve))
+pub fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new().route("/assets/{*file}", get(serve))
 }
 
 async fn serve(Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {

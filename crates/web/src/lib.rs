@@ -10,6 +10,7 @@ mod chart;
 mod error;
 mod open311;
 mod pages;
+mod routes;
 mod session;
 mod view;
 
@@ -20,6 +21,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use oversight_app::App;
+use routes::Routes;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -27,7 +29,44 @@ use tower_http::trace::TraceLayer;
 
 pub use session::SESSION_COOKIE;
 
-/// The whole site: one router per feature, merged here like a site map.
+/// Every route: one router per feature, merged here like a site map.
+fn site() -> Routes {
+    Routes::new()
+        .route("/healthz", get(healthz))
+        .merge(assets::routes())
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(open311::routes())
+}
+
+/// Every route the site serves, as (method, path with `{name}` for a parameter), for the tests
+/// that must go through all of them. The paths come from the router as it is built; the methods
+/// from the router itself: a method a path does not serve is answered 405 with the ones it
+/// does, before any handler or layer runs.
+pub async fn routes_served(app: App) -> Vec<(String, String)> {
+    use tower::ServiceExt;
+    let site = site();
+    let paths = site.paths().to_vec();
+    let router = site.into_router().with_state(app);
+    let mut served = Vec::new();
+    for path in paths {
+        let uri: String =
+            path.split('/').map(|part| if part.starts_with('{') { "x" } else { part }).collect::<Vec<_>>().join("/");
+        let request = axum::http::Request::builder()
+            .method(axum::http::Method::TRACE)
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .expect("a request to a path of the site");
+        let answer = router.clone().oneshot(request).await.expect("the router answers");
+        let allow = answer.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        for method in allow.split(',').map(str::trim).filter(|m| !m.is_empty() && *m != "HEAD") {
+            served.push((method.to_string(), path.clone()));
+        }
+    }
+    served
+}
+
+/// The whole site, with its layers.
 pub fn router(app: App) -> Router {
     let security_headers = [
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -38,12 +77,8 @@ pub fn router(app: App) -> Router {
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
         ),
     ];
-    let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .merge(assets::routes())
-        .merge(pages::routes())
-        .nest("/api/v1", api::routes())
-        .merge(open311::routes())
+    let mut router = site()
+        .into_router()
         .layer(axum::middleware::from_fn_with_state(app.clone(), session::session_layer))
         .layer(axum::Extension(pages::public::PublicLimits::new(app.config.public_orders_per_hour)));
     for (name, value) in security_headers {

@@ -4,7 +4,6 @@
 //! responses are arrays (`<service_requests><request>…` in XML), errors are
 //! `[{"code","description"}]` or `<errors><error>…`.
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,8 +16,10 @@ use oversight_domain::ticket::TicketType;
 use oversight_domain::workorder::OrderStatus;
 use serde_json::{Value, json};
 
-pub fn routes() -> Router<App> {
-    Router::new()
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/open311/{file}", get(discovery))
         .route("/open311/v2/{resource}", get(get_resource).post(post_resource))
         .route("/open311/v2/services/{code}", get(service_definition))

@@ -12,12 +12,12 @@ mod reports;
 mod supervision;
 mod tasks;
 
-use axum::Router;
 use axum::routing::{get, post};
-use oversight_app::App;
 
-pub fn routes() -> Router<App> {
-    Router::new()
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
         // signing in and out, the home page
         .route("/", get(auth::home))
         .route("/login", get(auth::login_form).post(auth::login))
