@@ -55,7 +55,7 @@ async fn verify_password(password: String, hash: String) -> bool {
 
 fn parse_username(s: &str) -> Result<String, AppError> {
     let s = s.trim();
-    let ok = (2..=32).contains(&s.len())
+    let ok = (2..=MAX_USERNAME).contains(&s.len())
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
     if ok {
         Ok(s.to_string())
@@ -287,6 +287,9 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5n2M0/2uN5mFJb0jJt4Nq6CjH0mDRcYp0Zk8c0s7f5k";
 
 /// Checks a user name and password, throttled per user name and per client address.
+/// The longest user name an account may have.
+const MAX_USERNAME: usize = 32;
+
 pub async fn login(app: &App, username: &str, password: &str, client: &str) -> Result<NewSession, AppError> {
     let username = username.trim().to_lowercase();
     let now = app.now();
@@ -295,10 +298,19 @@ pub async fn login(app: &App, username: &str, password: &str, client: &str) -> R
     // every attempt committed before the count. The k-th attempt to commit sees at least k, so
     // however many arrive at once, no more than the limit are judged (a burst of 40 judged 39
     // when failures were counted before the check and stored after it).
+    // No account has a longer name (2–32 characters): such an attempt is counted under its first
+    // characters and refused without a password check, so no row holds a megabyte of name.
+    let too_long = username.chars().count() > MAX_USERNAME;
+    let recorded: String = username.chars().take(MAX_USERNAME).collect();
     let attempt = new_id();
     let mut tx = app.db.begin().await?;
-    store::record_login_failure(&mut tx, &attempt, &username, client, now).await?;
+    // Failures older than the window count for nothing: they go, so the table stays small.
+    store::purge_login_failures(&mut tx, now - window).await?;
+    store::record_login_failure(&mut tx, &attempt, &recorded, client, now).await?;
     tx.commit().await?;
+    if too_long {
+        return Err(AppError::Forbidden("用户名或密码错误，或账号已停用".into()));
+    }
     let (by_user, by_client) = store::login_failures_since(&app.db, &username, client, now - window).await?;
     if by_user > app.config.login_max_failures || by_client > app.config.login_max_failures * 5 {
         return Err(AppError::Throttled(app.config.login_window_minutes));

@@ -21,8 +21,14 @@ pub struct Config {
     pub timezone: String,
     /// How long a login lasts.
     pub session_hours: i64,
-    /// Mark the session cookie `Secure` (serve behind HTTPS). Off by default for intranet HTTP.
-    pub secure_cookies: bool,
+    /// Mark cookies `Secure`: `true` always, `false` never; unset, when the request came over
+    /// HTTPS (as a trusted proxy says in `X-Forwarded-Proto`), so that an intranet served over
+    /// plain HTTP still signs in.
+    pub secure_cookies: Option<bool>,
+    /// Reverse proxies in front of the server (addresses or networks such as `10.0.0.0/8`): from
+    /// them, the client's address is taken from `X-Forwarded-For` and HTTPS from
+    /// `X-Forwarded-Proto`; from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<String>,
     /// Failed logins allowed per user name (and per client address, ×5) within the window.
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
@@ -44,7 +50,8 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             timezone: "Asia/Shanghai".into(),
             session_hours: 12,
-            secure_cookies: false,
+            secure_cookies: None,
+            trusted_proxies: Vec::new(),
             login_max_failures: 5,
             login_window_minutes: 15,
             supervision: Default::default(),
@@ -111,6 +118,7 @@ impl fmt::Debug for Config {
             .field("timezone", &self.timezone)
             .field("session_hours", &self.session_hours)
             .field("secure_cookies", &self.secure_cookies)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("login_max_failures", &self.login_max_failures)
             .field("login_window_minutes", &self.login_window_minutes)
             .field("supervision", &self.supervision)

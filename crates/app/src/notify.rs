@@ -61,6 +61,15 @@ impl Default for NotifyConfig {
     }
 }
 
+/// A URL for the log: its password and its query (where gateways put their keys) hidden.
+pub fn redact_query(url: &str) -> String {
+    let url = crate::config::redact_url(url);
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?***"),
+        None => url,
+    }
+}
+
 impl std::fmt::Debug for NotifyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NotifyConfig")
@@ -69,7 +78,7 @@ impl std::fmt::Debug for NotifyConfig {
             .field("smtp_user", &self.smtp_user)
             .field("smtp_password", &self.smtp_password.as_ref().map(|_| "***"))
             .field("from", &self.from)
-            .field("sms_url", &self.sms_url)
+            .field("sms_url", &self.sms_url.as_deref().map(redact_query))
             .field("sms_token", &self.sms_token.as_ref().map(|_| "***"))
             .field("max_attempts", &self.max_attempts)
             .field("retry_seconds", &self.retry_seconds)
@@ -222,7 +231,8 @@ impl Transports {
                 if let Some(t) = token {
                     req = req.bearer_auth(t);
                 }
-                let res = req.send().await.map_err(|e| format!("短信网关不可达：{e}"))?;
+                // The gateway's address may carry its key: errors are kept without it.
+                let res = req.send().await.map_err(|e| format!("短信网关不可达：{}", e.without_url()))?;
                 if res.status().is_success() {
                     Ok(())
                 } else {
@@ -407,5 +417,26 @@ pub async fn run(app: App, shutdown: impl Future<Output = ()>) {
             _ = app.notify_wake.notified() => {}
             _ = &mut shutdown => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gateways_keys_stay_out_of_the_log() {
+        let config = NotifyConfig {
+            sms_url: Some("https://user:pw@sms.example/send?key=SECRET&sign=1".into()),
+            sms_token: Some("TOKEN".into()),
+            smtp_password: Some("SMTPPW".into()),
+            ..NotifyConfig::default()
+        };
+        let logged = format!("{config:?}");
+        for secret in ["SECRET", "TOKEN", "SMTPPW", ":pw@"] {
+            assert!(!logged.contains(secret), "{secret} in {logged}");
+        }
+        assert!(logged.contains("https://user:***@sms.example/send?***"), "{logged}");
+        assert_eq!(redact_query("http://sms.example/send"), "http://sms.example/send");
     }
 }

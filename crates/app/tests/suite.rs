@@ -290,6 +290,21 @@ async fn login_sessions_and_throttling(app: App) {
     accounts::set_active(&app, &cli, &user_id, false).await.unwrap();
     assert!(accounts::session_actor(&app, &s.token).await.unwrap().is_none());
     assert!(accounts::login(&app, "lingdao", &lingdao.password, "10.0.0.5").await.is_err());
+    // A name no account can have (a megabyte of it) is refused and kept at 32 characters.
+    let huge = "a".repeat(1 << 20);
+    assert!(matches!(accounts::login(&app, &huge, "x", "10.0.0.6").await, Err(AppError::Forbidden(_))));
+    let ever = app.now() - chrono::Duration::days(3650);
+    let failures = |name: String, client: &'static str| {
+        let db = app.db.clone();
+        async move { oversight_store::access::login_failures_since(&db, &name, client, ever).await.unwrap() }
+    };
+    assert_eq!(failures("a".repeat(32), "10.0.0.6").await, (1, 1));
+    // Failures older than the window are deleted by the next attempt, whoever makes it.
+    assert_eq!(failures("fgw".into(), "10.0.0.2").await, (6, 5));
+    let later = app.with_clock(oversight_app::ManualClock::new(app.now() + chrono::Duration::hours(1)));
+    let _ = accounts::login(&later, "nobody", "x", "10.0.0.7").await;
+    assert_eq!(failures("fgw".into(), "10.0.0.2").await, (0, 0));
+    assert_eq!(failures("nobody".into(), "10.0.0.7").await, (1, 1));
     // Passwords are stored hashed.
     let stored = oversight_store::access::user_by_name(&app.db, "admin").await.unwrap().unwrap();
     assert!(stored.password_hash.starts_with("$argon2id$") && !stored.password_hash.contains(&admin.password));

@@ -276,6 +276,15 @@ pub async fn login_failures_since(db: &Db, username: &str, client: &str, since: 
     Ok((by_user, by_client))
 }
 
+/// Deletes the failures recorded before `before`: throttling looks back one window only.
+pub async fn purge_login_failures(tx: &mut Tx, before: DateTime<Utc>) -> Result<u64> {
+    Ok(on_tx!(tx, |c| sqlx::query("DELETE FROM login_failure WHERE at < $1")
+        .bind(before)
+        .execute(c)
+        .await?
+        .rows_affected()))
+}
+
 pub async fn clear_login_failures(tx: &mut Tx, username: &str) -> Result<()> {
     on_tx!(tx, |c| sqlx::query("DELETE FROM login_failure WHERE username = $1")
         .bind(username)

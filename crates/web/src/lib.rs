@@ -7,6 +7,7 @@ mod api;
 mod assets;
 mod body_lines;
 mod chart;
+mod client;
 mod error;
 mod open311;
 mod pages;
@@ -105,6 +106,8 @@ pub struct Server {
 
 impl Server {
     pub async fn build(app: App, listen: &str) -> std::io::Result<Server> {
+        client::trusted_proxies(&app.config.trusted_proxies)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Server { listener, router: router(app) })
     }

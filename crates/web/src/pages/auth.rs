@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use oversight_app::{App, AppError, accounts, network};
 
 use crate::error::PageError;
-use crate::session::{ClientAddr, CurrentUser, OptionalUser, PRE_SESSION_COOKIE, SESSION_COOKIE};
+use crate::client::Client;
+use crate::session::{CurrentUser, OptionalUser, PRE_SESSION_COOKIE, SESSION_COOKIE};
 use crate::view::Layout;
 
 #[derive(Template, WebTemplate)]
@@ -48,13 +49,14 @@ pub(crate) fn random_token() -> String {
     hex::encode(buf)
 }
 
-pub(crate) fn pre_session_cookie(app: &App, token: &str) -> String {
-    let secure = if app.config.secure_cookies { "; Secure" } else { "" };
+/// The cookie of the form token before signing in (`secure`: `; Secure` or nothing).
+pub(crate) fn pre_session_cookie(secure: &str, token: &str) -> String {
     format!("{PRE_SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{secure}")
 }
 
 pub async fn login_form(
     State(app): State<App>,
+    client: Client,
     OptionalUser(user): OptionalUser,
     Query(q): Query<LoginQuery>,
 ) -> Response {
@@ -69,7 +71,7 @@ pub async fn login_form(
         username: String::new(),
         error: None,
     };
-    ([(header::SET_COOKIE, pre_session_cookie(&app, &csrf))], page).into_response()
+    ([(header::SET_COOKIE, pre_session_cookie(client.cookie_secure(&app), &csrf))], page).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -79,10 +81,10 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(app): State<App>, ClientAddr(client): ClientAddr, Form(form): Form<LoginForm>) -> Response {
-    match accounts::login(&app, &form.username, &form.password, &client).await {
+pub async fn login(State(app): State<App>, client: Client, Form(form): Form<LoginForm>) -> Response {
+    let secure = client.cookie_secure(&app);
+    match accounts::login(&app, &form.username, &form.password, &client.key()).await {
         Ok(session) => {
-            let secure = if app.config.secure_cookies { "; Secure" } else { "" };
             let max_age = app.config.session_hours * 3600;
             let cookie = format!(
                 "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
@@ -108,15 +110,15 @@ pub async fn login(State(app): State<App>, ClientAddr(client): ClientAddr, Form(
                 username: form.username.trim().to_string(),
                 error: Some(e.to_string()),
             };
-            (status, [(header::SET_COOKIE, pre_session_cookie(&app, &csrf))], page).into_response()
+            (status, [(header::SET_COOKIE, pre_session_cookie(secure, &csrf))], page).into_response()
         }
         Err(e) => PageError::from(e).into_response(),
     }
 }
 
-pub async fn logout(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
+pub async fn logout(State(app): State<App>, client: Client, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
     accounts::logout(&app, &s.token).await?;
-    let secure = if app.config.secure_cookies { "; Secure" } else { "" };
+    let secure = client.cookie_secure(&app);
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
 }

@@ -20,27 +20,52 @@ use oversight_domain::ticket::TicketType;
 use super::auth::{pre_session_cookie, random_token};
 use super::hotline::OrderForm;
 use crate::error::PageError;
-use crate::session::{ClientAddr, OptionalUser};
+use crate::client::Client;
+use crate::session::OptionalUser;
 
 /// Counts requests per client address in fixed windows; memory stays bounded because expired
 /// windows are dropped whenever the table grows large.
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
-    hits: Mutex<HashMap<String, (Instant, u32)>>,
+    /// The most clients counted at once.
+    capacity: usize,
+    table: Mutex<Table>,
+}
+
+struct Table {
+    hits: HashMap<String, (Instant, u32)>,
+    /// When windows that ended were last dropped.
+    swept: Instant,
 }
 
 impl RateLimiter {
     pub fn new(limit: u32, window: Duration) -> RateLimiter {
-        RateLimiter { limit, window, hits: Mutex::new(HashMap::new()) }
+        RateLimiter::with_capacity(limit, window, 100_000)
     }
 
-    /// Whether `key` may make one more request now (and counts it).
+    pub fn with_capacity(limit: u32, window: Duration, capacity: usize) -> RateLimiter {
+        let table = Table { hits: HashMap::new(), swept: Instant::now() };
+        RateLimiter { limit, window, capacity, table: Mutex::new(table) }
+    }
+
+    /// Whether `key` may make one more request now (and counts it). Memory is bounded: when the
+    /// table is full, windows that ended are dropped (at most once a sixtieth of a window, so a
+    /// flood does not sweep on every request); if every client in it is still within its
+    /// window, a new client is refused until one ends (more distinct clients in one window than
+    /// the capacity is a flood, not citizens; the page points to the phone line).
     pub fn allow(&self, key: &str) -> bool {
         let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        if hits.len() > 100_000 {
-            hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let Table { hits, swept } = &mut *table;
+        if hits.len() >= self.capacity && !hits.contains_key(key) {
+            if now.duration_since(*swept) >= self.window / 60 {
+                hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+                *swept = now;
+            }
+            if hits.len() >= self.capacity {
+                return false;
+            }
         }
         let entry = hits.entry(key.to_string()).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
@@ -88,12 +113,12 @@ struct FormPage {
 }
 
 /// The form token of a public page: the session's when signed in, else a fresh pre-session one.
-fn token(app: &App, user: &OptionalUser) -> (String, Option<String>) {
+fn token(app: &App, client: &Client, user: &OptionalUser) -> (String, Option<String>) {
     match &user.0 {
         Some(s) => (s.csrf.clone(), None),
         None => {
             let t = random_token();
-            (t.clone(), Some(pre_session_cookie(app, &t)))
+            (t.clone(), Some(pre_session_cookie(client.cookie_secure(app), &t)))
         }
     }
 }
@@ -109,8 +134,8 @@ fn form_page(csrf: String, f: OrderForm, errors: Vec<RowError>) -> FormPage {
     FormPage { css: crate::assets::url("app.css"), csrf, f, errors, types: TicketType::ALL, max: hotline::MAX_SUMMARY }
 }
 
-pub async fn form(State(app): State<App>, user: OptionalUser) -> Response {
-    let (csrf, cookie) = token(&app, &user);
+pub async fn form(State(app): State<App>, client: Client, user: OptionalUser) -> Response {
+    let (csrf, cookie) = token(&app, &client, &user);
     with_cookie(cookie, form_page(csrf, OrderForm::default(), vec![]))
 }
 
@@ -127,14 +152,14 @@ struct CreatedPage {
 pub async fn create(
     State(app): State<App>,
     Extension(limits): Extension<PublicLimits>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: OptionalUser,
     Form(f): Form<OrderForm>,
 ) -> Result<Response, PageError> {
-    if !limits.orders.allow(&addr) {
+    if !limits.orders.allow(&client.key()) {
         return Ok(too_many());
     }
-    let (csrf, cookie) = token(&app, &user);
+    let (csrf, cookie) = token(&app, &client, &user);
     let mut new = f.new_order();
     // Citizens do not name codes; the operator dispatches.
     new.venue_code.clear();
@@ -174,8 +199,8 @@ impl QueryPage {
     }
 }
 
-pub async fn query_form(State(app): State<App>, user: OptionalUser) -> Response {
-    let (csrf, cookie) = token(&app, &user);
+pub async fn query_form(State(app): State<App>, client: Client, user: OptionalUser) -> Response {
+    let (csrf, cookie) = token(&app, &client, &user);
     let page = QueryPage {
         css: crate::assets::url("app.css"),
         csrf,
@@ -198,14 +223,14 @@ pub struct QueryForm {
 pub async fn query(
     State(app): State<App>,
     Extension(limits): Extension<PublicLimits>,
-    ClientAddr(addr): ClientAddr,
+    client: Client,
     user: OptionalUser,
     Form(q): Form<QueryForm>,
 ) -> Result<Response, PageError> {
-    if !limits.queries.allow(&addr) {
+    if !limits.queries.allow(&client.key()) {
         return Ok(too_many());
     }
-    let (csrf, cookie) = token(&app, &user);
+    let (csrf, cookie) = token(&app, &client, &user);
     let (v, error) = match hotline::public_view(&app, &q.ticket_no, &q.code).await {
         Ok(v) => (Some(v), None),
         Err(AppError::NotFound(_)) => (None, Some("工单号或查询码不正确，请核对后再试".to_string())),
@@ -215,4 +240,26 @@ pub async fn query(
     let page =
         QueryPage { css: crate::assets::url("app.css"), csrf, ticket_no: q.ticket_no, error, v, tz: app.config.tz() };
     Ok(with_cookie(cookie, (status, page)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_counts_each_client_and_holds_a_bounded_table() {
+        let limiter = RateLimiter::with_capacity(2, Duration::from_secs(3600), 3);
+        assert!(limiter.allow("a") && limiter.allow("a") && !limiter.allow("a"), "two per window");
+        assert!(limiter.allow("b") && limiter.allow("c"));
+        // Full of clients still within their window: a new one waits, the known ones go on.
+        assert!(!limiter.allow("d"));
+        assert!(limiter.allow("b"));
+        assert_eq!(limiter.table.lock().unwrap().hits.len(), 3);
+        // Once the windows end, new clients take their places.
+        let short = RateLimiter::with_capacity(1, Duration::from_millis(30), 2);
+        assert!(short.allow("a") && short.allow("b") && !short.allow("c"));
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(short.allow("c") && short.allow("d"));
+        assert_eq!(short.table.lock().unwrap().hits.len(), 2);
+    }
 }
