@@ -301,12 +301,18 @@ pub async fn reschedule_open(app: &App, reason: &str) -> Result<usize, AppError>
     let tz = app.config.tz();
     let cal = app.calendar().await?;
     let open = [OrderStatus::Dispatched, OrderStatus::Signed, OrderStatus::Replied];
-    let filter = OrderFilter {
+    let mut filter = Some(OrderFilter {
         statuses: open.iter().map(|s| s.as_str().to_string()).collect(),
-        limit: 10_000,
+        limit: store::MAX_PAGE,
         ..Default::default()
-    };
-    let rows = store::list(&app.db, &oversight_domain::access::Scope::All, &filter, now, app.local_date(now)).await?;
+    });
+    let mut rows = Vec::new();
+    // Every open order, a page at a time (the oldest too: they are the ones most likely late).
+    while let Some(page) = filter {
+        let part = store::list(&app.db, &oversight_domain::access::Scope::All, &page, now, app.local_date(now)).await?;
+        filter = page.next_page(&part);
+        rows.extend(part);
+    }
     let mut moved = 0;
     for row in rows {
         let Ok(before) = flow_of(&row) else { continue };

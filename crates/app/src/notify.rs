@@ -317,60 +317,57 @@ pub async fn watch_pass(app: &App, owner: &str) -> Result<WatchPass, AppError> {
         return Ok(pass);
     }
     let today = app.local_date(now);
-    let late = order_store::list(
-        &app.db,
-        &Scope::All,
-        &OrderFilter { late: true, limit: 10_000, ..Default::default() },
-        now,
-        today,
-    )
-    .await?;
-    pass.late = late.len();
     let mut alerts = Vec::new();
     let mut messages = Vec::new();
-    for o in &late {
-        let Ok(flow) = crate::hotline::flow_of(o) else { continue };
-        let Some(kind) = oversight_domain::workorder::late(&flow, now, today) else { continue };
-        let due = match kind {
-            Late::Sign => o.sign_due.map(|d| d.to_rfc3339()),
-            Late::Reply => o.reply_due.map(|d| d.to_string()),
-            Late::Visit => o.visit_due.map(|d| d.to_string()),
-        }
-        .unwrap_or_default();
-        let owner = AlertOwner {
-            subject: Subject::new(SubjectKind::Order, &o.ticket_no),
-            venue_code: o.subject_venue_code.as_deref(),
-            venue_path: &o.venue_path,
-            department_code: o.subject_department_code.as_deref(),
-            department_path: &o.department_path,
-        };
-        let message = format!("工单 {} {}（时限 {due}）", o.ticket_no, kind.label());
-        let alert = owner.alert(kind.alert_kind(), &due, &message, now);
-        let key = alert.dedup_key.clone();
-        alerts.push(alert);
-        if kind != Late::Visit {
-            let subject = format!("【效能投诉】工单 {} {}", o.ticket_no, kind.label());
-            let body =
-                format!("工单 {} 已{}（时限 {due}），请立即办理；超时情况已记入效能监察。", o.ticket_no, kind.label());
-            messages.extend(to_department(app, o, "overdue", &key, subject, body).await?);
+    // Every late order, a page at a time: the oldest are the latest of all.
+    let mut filter = Some(OrderFilter { late: true, limit: order_store::MAX_PAGE, ..Default::default() });
+    while let Some(page) = filter {
+        let late = order_store::list(&app.db, &Scope::All, &page, now, today).await?;
+        filter = page.next_page(&late);
+        pass.late += late.len();
+        for o in &late {
+            let Ok(flow) = crate::hotline::flow_of(o) else { continue };
+            let Some(kind) = oversight_domain::workorder::late(&flow, now, today) else { continue };
+            let due = match kind {
+                Late::Sign => o.sign_due.map(|d| d.to_rfc3339()),
+                Late::Reply => o.reply_due.map(|d| d.to_string()),
+                Late::Visit => o.visit_due.map(|d| d.to_string()),
+            }
+            .unwrap_or_default();
+            let owner = AlertOwner {
+                subject: Subject::new(SubjectKind::Order, &o.ticket_no),
+                venue_code: o.subject_venue_code.as_deref(),
+                venue_path: &o.venue_path,
+                department_code: o.subject_department_code.as_deref(),
+                department_path: &o.department_path,
+            };
+            let message = format!("工单 {} {}（时限 {due}）", o.ticket_no, kind.label());
+            let alert = owner.alert(kind.alert_kind(), &due, &message, now);
+            let key = alert.dedup_key.clone();
+            alerts.push(alert);
+            if kind != Late::Visit {
+                let subject = format!("【效能投诉】工单 {} {}", o.ticket_no, kind.label());
+                let body =
+                    format!("工单 {} 已{}（时限 {due}），请立即办理；超时情况已记入效能监察。", o.ticket_no, kind.label());
+                messages.extend(to_department(app, o, "overdue", &key, subject, body).await?);
+            }
         }
     }
     // Reminders: replies due within the next working days.
     let cal = app.calendar().await?;
     let horizon: NaiveDate = cal.deadline(today, app.config.notify.remind_days_before).unwrap_or(today);
-    let signed = order_store::list(
-        &app.db,
-        &Scope::All,
-        &OrderFilter {
-            statuses: vec![OrderStatus::Signed.as_str().into()],
-            reply_due_by: Some(horizon),
-            limit: 10_000,
-            ..Default::default()
-        },
-        now,
-        today,
-    )
-    .await?;
+    let mut signed = Vec::new();
+    let mut filter = Some(OrderFilter {
+        statuses: vec![OrderStatus::Signed.as_str().into()],
+        reply_due_by: Some(horizon),
+        limit: order_store::MAX_PAGE,
+        ..Default::default()
+    });
+    while let Some(page) = filter {
+        let part = order_store::list(&app.db, &Scope::All, &page, now, today).await?;
+        filter = page.next_page(&part);
+        signed.extend(part);
+    }
     for o in signed.iter().filter(|o| o.reply_due.is_some_and(|d| d >= today)) {
         let due = o.reply_due.map(|d| d.to_string()).unwrap_or_default();
         let key = format!("{}|remind|{due}", o.ticket_no);

@@ -17,8 +17,34 @@ on_both_backends!(
     bad_orders_and_illegal_steps_change_nothing,
     orders_filed_at_once_are_numbered_and_audited_in_order,
     the_demo_has_a_living_hotline,
-    deadlines_in_a_year_not_entered_are_estimated_then_recomputed
+    deadlines_in_a_year_not_entered_are_estimated_then_recomputed,
+    pages_of_orders_go_through_every_order_once
 );
+
+/// Hardening: scans of every late or open order (the hotline's watch, the calendar's
+/// re-scheduling) went through the newest 10,000 only, so the oldest, latest orders were never
+/// alerted. They now go page by page; a page starts after the last order of the one before,
+/// and orders received at the same instant are told apart by their numbers.
+async fn pages_of_orders_go_through_every_order_once(app: App) {
+    let (app, _clock, _) = setup(&app).await;
+    let mut filed = Vec::new();
+    for i in 0..7 {
+        let new = NewOrder { kind: "complaint".into(), summary: format!("窗口办事拖沓 {i}"), anonymous: true, ..Default::default() };
+        filed.push(hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no);
+    }
+    let mut filter = Some(orders::OrderFilter { limit: 3, ..Default::default() });
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    while let Some(page) = filter {
+        let part = orders::list(&app.db, &oversight_domain::access::Scope::All, &page, app.now(), app.today()).await.unwrap();
+        filter = page.next_page(&part);
+        seen.extend(part.into_iter().map(|o| o.ticket_no));
+        pages += 1;
+    }
+    filed.reverse();
+    assert_eq!(seen, filed, "newest first, each once, all received at the same instant");
+    assert_eq!(pages, 3);
+}
 
 fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap().with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)

@@ -310,8 +310,22 @@ pub struct OrderFilter {
     /// Replies due on or before this local date.
     pub reply_due_by: Option<NaiveDate>,
     pub venue_named: bool,
+    /// Only orders after this one in the list's order (received later first, then by number):
+    /// the next page after an order.
+    pub after: Option<(DateTime<Utc>, String)>,
     pub limit: i64,
 }
+
+impl OrderFilter {
+    /// The filter of the page after `page`, or `None` when `page` was the last.
+    pub fn next_page(&self, page: &[OrderRow]) -> Option<OrderFilter> {
+        let last = page.last().filter(|_| page.len() as i64 >= self.limit.clamp(1, MAX_PAGE))?;
+        Some(OrderFilter { after: Some((last.received_at, last.ticket_no.clone())), ..self.clone() })
+    }
+}
+
+/// The most orders one call of [`list`] gives; [`OrderFilter::next_page`] gives the rest.
+pub const MAX_PAGE: i64 = 10_000;
 
 /// The orders in `scope` that pass `filter`, newest first.
 pub async fn list(
@@ -321,12 +335,12 @@ pub async fn list(
     now: DateTime<Utc>,
     today: NaiveDate,
 ) -> Result<Vec<OrderRow>> {
-    // $1 now, $2 today, $3 received from, $4 received before, $5 closed by, $6 reply due by;
-    // then text binds.
+    // $1 now, $2 today, $3 received from, $4 received before, $5 closed by, $6 reply due by,
+    // $7 the page's start; then text binds.
     let far_past: DateTime<Utc> = "1900-01-01T00:00:00Z".parse().expect("a valid instant");
     let far_future: DateTime<Utc> = "9999-01-01T00:00:00Z".parse().expect("a valid instant");
-    let scope_filter = ScopeFilter::any(scope, &["department_path", "venue_path", "office_path"], 7);
-    let mut next = scope_filter.next_param(7);
+    let scope_filter = ScopeFilter::any(scope, &["department_path", "venue_path", "office_path"], 8);
+    let mut next = scope_filter.next_param(8);
     let mut texts: Vec<String> = scope_filter.binds.clone();
     let mut conds: Vec<String> = vec![scope_filter.sql.clone()];
     let mut text_in = |column: &str, values: &[String], conds: &mut Vec<String>| {
@@ -376,10 +390,14 @@ pub async fn list(
         conds.push("closed_on IS NOT NULL AND closed_on <= $5".into());
     }
     conds.push("received_at >= $3 AND received_at < $4".into());
+    if let Some((_, ticket_no)) = &filter.after {
+        texts.push(ticket_no.clone());
+        conds.push(format!("(received_at < $7 OR (received_at = $7 AND ticket_no < ${next}))"));
+    }
     let sql = format!(
         "SELECT {COLUMNS} FROM work_order WHERE {} ORDER BY received_at DESC, ticket_no DESC LIMIT {}",
         conds.join(" AND "),
-        filter.limit.clamp(1, 10_000)
+        filter.limit.clamp(1, MAX_PAGE)
     );
     let closed_by = filter.closed_by.unwrap_or(today);
     Ok(on_db!(db, |c| {
@@ -389,7 +407,8 @@ pub async fn list(
             .bind(filter.received_from.unwrap_or(far_past))
             .bind(filter.received_before.unwrap_or(far_future))
             .bind(closed_by)
-            .bind(filter.reply_due_by.unwrap_or(today));
+            .bind(filter.reply_due_by.unwrap_or(today))
+            .bind(filter.after.as_ref().map_or(far_future, |(at, _)| *at));
         for t in &texts {
             q = q.bind(t.clone());
         }
