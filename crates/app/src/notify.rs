@@ -271,23 +271,32 @@ pub async fn deliver_pass(app: &App, transports: &Transports) -> Result<Delivery
         }
         pass.claimed += batch.len();
         for m in &batch {
+            // Held again just before it goes: the batch may have outlived the first claim, and
+            // a message whose claim lapsed may be on its way from another instance.
+            let now = app.now();
+            let mut tx = app.db.begin().await?;
+            let held = store::hold_claim(&mut tx, &m.id, &owner, now, now + CLAIM).await?;
+            tx.commit().await?;
+            if !held {
+                continue;
+            }
             let result = transports.send(m).await;
             let at = app.now();
             let attempts = m.attempts as u32 + 1;
             let mut tx = app.db.begin().await?;
             match result {
                 Ok(()) => {
-                    store::record_attempt(&mut tx, &m.id, &new_id(), at, Ok(())).await?;
+                    store::record_attempt(&mut tx, &m.id, &owner, &new_id(), at, Ok(())).await?;
                     pass.sent += 1;
                 }
                 Err(e) if attempts >= config.max_attempts => {
-                    store::record_attempt(&mut tx, &m.id, &new_id(), at, Err((&e, None))).await?;
+                    store::record_attempt(&mut tx, &m.id, &owner, &new_id(), at, Err((&e, None))).await?;
                     pass.failed += 1;
                 }
                 Err(e) => {
                     let wait = u64::from(config.retry_seconds).saturating_mul(1 << (attempts - 1).min(16)).min(3600);
                     let retry_at = at + chrono::TimeDelta::seconds(wait as i64);
-                    store::record_attempt(&mut tx, &m.id, &new_id(), at, Err((&e, Some(retry_at)))).await?;
+                    store::record_attempt(&mut tx, &m.id, &owner, &new_id(), at, Err((&e, Some(retry_at)))).await?;
                     pass.retried += 1;
                 }
             }

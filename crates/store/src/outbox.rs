@@ -87,14 +87,41 @@ pub async fn claim(
     }))
 }
 
-/// Records an attempt and its outcome: sent, due again at `retry_at`, or failed for good.
+/// Extends `owner`'s claim on a message to `until` when it still holds it (its claim has not
+/// lapsed and nobody else took the message): only then may it be sent. A batch takes longer
+/// than one claim when the channels are slow, so each message is held again just before it goes.
+pub async fn hold_claim(
+    tx: &mut Tx,
+    message_id: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let sql = "UPDATE outbox SET claimed_until = $4
+               WHERE id = $1 AND claimed_by = $2 AND status = 'pending' AND claimed_until >= $3";
+    let held = on_tx!(tx, |c| sqlx::query(sql)
+        .bind(message_id)
+        .bind(owner)
+        .bind(now)
+        .bind(until)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(held == 1)
+}
+
+/// Records an attempt by `owner` and its outcome: sent, due again at `retry_at`, or failed for
+/// good. The attempt is always logged; the message changes only while `owner` holds its claim
+/// (a delivery that outlived its claim does not overwrite what the one that took over did).
+/// Returns whether it held.
 pub async fn record_attempt(
     tx: &mut Tx,
     message_id: &str,
+    owner: &str,
     attempt_id: &str,
     at: DateTime<Utc>,
     outcome: Result<(), (&str, Option<DateTime<Utc>>)>,
-) -> Result<()> {
+) -> Result<bool> {
     let (ok, detail) = match &outcome {
         Ok(()) => (true, "delivered".to_string()),
         Err((e, _)) => (false, e.to_string()),
@@ -112,30 +139,31 @@ pub async fn record_attempt(
     let sql = match outcome {
         Ok(()) => {
             "UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, claimed_until = NULL,
-                     last_error = NULL WHERE id = $1"
+                     last_error = NULL WHERE id = $1 AND claimed_by = $5"
         }
         Err((_, Some(_))) => {
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $4, claimed_until = NULL,
-                                last_error = $3 WHERE id = $1"
+                                last_error = $3 WHERE id = $1 AND claimed_by = $5"
         }
         Err((_, None)) => {
             "UPDATE outbox SET status = 'failed', attempts = attempts + 1, claimed_until = NULL,
-                             last_error = $3 WHERE id = $1"
+                             last_error = $3 WHERE id = $1 AND claimed_by = $5"
         }
     };
     let retry_at = match outcome {
         Err((_, Some(t))) => t,
         _ => at,
     };
-    on_tx!(tx, |c| sqlx::query(sql)
+    let held = on_tx!(tx, |c| sqlx::query(sql)
         .bind(message_id)
         .bind(at)
         .bind(&detail)
         .bind(retry_at)
+        .bind(owner)
         .execute(c)
         .await?
         .rows_affected());
-    Ok(())
+    Ok(held == 1)
 }
 
 /// The latest messages, newest first; of one order when given.
