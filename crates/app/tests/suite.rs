@@ -348,7 +348,8 @@ async fn api_keys_are_scoped_and_revocable(app: App) {
     ));
 }
 
-async fn tamper(db: &Db, sql: &'static str) {
+async fn tamper(db: &Db, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
     match db {
         Db::Sqlite { write, .. } => {
             sqlx::query(sql).execute(write).await.unwrap();
@@ -364,6 +365,13 @@ async fn audit_chain_detects_tampering(app: App) {
     let report = oversight_store::audit::verify(&app.db).await.unwrap();
     assert!(report.first_break.is_none());
     assert!(report.rows >= 10, "{}", report.rows);
+    // Where a row is filed decides who reads it: moving it to another district is tampering.
+    let rows = oversight_store::audit::recent(&app.db, &oversight_domain::access::Scope::All, None, 1000).await.unwrap();
+    let filed = rows.iter().find(|r| r.path != "/" && r.seq > 3).expect("a row filed under a unit");
+    let moved = format!("UPDATE audit_log SET path = '/460100/460199/' WHERE seq = {}", filed.seq);
+    tamper(&app.db, &moved).await;
+    let report = oversight_store::audit::verify(&app.db).await.unwrap();
+    assert_eq!(report.first_break, Some(oversight_domain::audit::ChainBreak::Tampered { seq: filed.seq }));
     tamper(&app.db, "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3").await;
     let report = oversight_store::audit::verify(&app.db).await.unwrap();
     assert_eq!(report.first_break, Some(oversight_domain::audit::ChainBreak::Tampered { seq: 3 }));

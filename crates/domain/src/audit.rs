@@ -17,13 +17,21 @@ pub struct AuditEntry {
     pub target: String,
     /// JSON: before/after or other detail.
     pub detail: String,
+    /// Where the row is filed in the network (who may read it), when the hash covers it: rows
+    /// written before it did have `None` and keep the hash they were written with. A row moved
+    /// between the two forms no longer matches its hash, so the form is covered too.
+    pub path: Option<String>,
 }
 
 impl AuditEntry {
     pub fn hash(&self, prev_hash: &str) -> String {
         let mut h = Sha256::new();
-        for part in [prev_hash, &self.seq.to_string(), &self.at, &self.actor, &self.action, &self.target, &self.detail]
-        {
+        let seq = self.seq.to_string();
+        let mut parts = vec![prev_hash, &seq, &self.at, &self.actor, &self.action, &self.target, &self.detail];
+        if let Some(path) = &self.path {
+            parts.push(path);
+        }
+        for part in parts {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }
@@ -90,6 +98,7 @@ mod tests {
                     action: "org.rename".into(),
                     target: format!("46010{seq}"),
                     detail: "{}".into(),
+                    path: (seq > 2).then(|| "/460100/".to_string()),
                 };
                 let hash = entry.hash(&prev);
                 let row = ChainedEntry { entry, prev_hash: prev.clone(), hash: hash.clone() };
@@ -120,5 +129,16 @@ mod tests {
         rows[1].entry.detail = "{\"x\":1}".into();
         rows[1].hash = rows[1].entry.hash(&rows[1].prev_hash);
         assert_eq!(verify_chain(0, GENESIS, &rows), Err(ChainBreak::Unlinked { seq: 3 }));
+    }
+
+    #[test]
+    fn a_row_moved_to_another_place_in_the_network_is_found() {
+        let mut rows = chain(5);
+        rows[3].entry.path = Some("/460100/460105/".into());
+        assert_eq!(verify_chain(0, GENESIS, &rows), Err(ChainBreak::Tampered { seq: 4 }));
+        // Nor can a row be passed off as written before paths were hashed.
+        let mut rows = chain(5);
+        rows[3].entry.path = None;
+        assert_eq!(verify_chain(0, GENESIS, &rows), Err(ChainBreak::Tampered { seq: 4 }));
     }
 }

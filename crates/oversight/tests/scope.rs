@@ -342,6 +342,9 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(st, 200);
     assert_no_outside("audit", &body);
     assert!(!body.contains("demo.load"), "city-wide rows stay hidden");
+    // Verifying reads the whole chain: a district's auditor may not start it.
+    assert!(!body.contains("verify=1"), "no button to verify for a district");
+    assert_eq!(k.get(&xy, "/audit", "/audit?verify=1").await.0, 403);
 
     // The coming capabilities show no data yet, and need a login.
     assert_eq!(k.get(&anon, "/cases", "/cases").await.0, 303);

@@ -32,12 +32,13 @@ pub async fn append(tx: &mut Tx, row: NewAudit<'_>, now: DateTime<Utc>) -> Resul
         action: row.action.to_string(),
         target: row.target.to_string(),
         detail: row.detail.to_string(),
+        path: Some(row.path.to_string()),
     };
     let hash = entry.hash(&prev_hash);
     on_tx!(tx, |c| {
         sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, target, path, detail, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO audit_log (seq, at, actor, action, target, path, detail, prev_hash, hash, path_hashed)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE)",
         )
         .bind(seq)
         .bind(&entry.at)
@@ -77,14 +78,15 @@ pub async fn append_many(tx: &mut Tx, rows: &[NewAudit<'_>], now: DateTime<Utc>)
             action: row.action.to_string(),
             target: row.target.to_string(),
             detail: row.detail.to_string(),
+            path: Some(row.path.to_string()),
         };
         let hash = entry.hash(&prev_hash);
         chained.push((entry, row.path, std::mem::replace(&mut prev_hash, hash.clone()), hash));
     }
-    for part in chained.chunks(crate::cases::PARAMS_PER_STATEMENT / 9) {
+    for part in chained.chunks(crate::cases::PARAMS_PER_STATEMENT / 10) {
         let sql = format!(
-            "INSERT INTO audit_log (seq, at, actor, action, target, path, detail, prev_hash, hash) VALUES {}",
-            crate::cases::placeholders(tx, part.len(), 9)
+            "INSERT INTO audit_log (seq, at, actor, action, target, path, detail, prev_hash, hash, path_hashed) VALUES {}",
+            crate::cases::placeholders(tx, part.len(), 10)
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -98,7 +100,8 @@ pub async fn append_many(tx: &mut Tx, rows: &[NewAudit<'_>], now: DateTime<Utc>)
                     .bind(*path)
                     .bind(&e.detail)
                     .bind(prev)
-                    .bind(hash);
+                    .bind(hash)
+                    .bind(true);
             }
             q.execute(c).await?.rows_affected()
         });
@@ -122,6 +125,8 @@ pub struct AuditRow {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+    /// Whether the row's hash covers its path (rows written since migration 0018).
+    pub path_hashed: bool,
 }
 
 impl AuditRow {
@@ -134,6 +139,7 @@ impl AuditRow {
                 action: self.action,
                 target: self.target,
                 detail: self.detail,
+                path: self.path_hashed.then_some(self.path),
             },
             prev_hash: self.prev_hash,
             hash: self.hash,
@@ -145,7 +151,7 @@ impl AuditRow {
 pub async fn recent(db: &Db, scope: &Scope, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditRow>> {
     let filter = ScopeFilter::new(scope, "path", 3);
     let sql = format!(
-        "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
+        "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash, path_hashed FROM audit_log
          WHERE seq < $1 AND {} ORDER BY seq DESC LIMIT $2",
         filter.sql
     );
@@ -165,45 +171,70 @@ pub struct ChainReport {
     pub first_break: Option<ChainBreak>,
 }
 
-/// Walks the whole chain in pages, and checks that the head agrees with the last row.
+/// Walks the whole chain in pages, and checks that the head agrees with the last row; all of
+/// it in one read transaction, so rows appended meanwhile neither appear half-way nor move the
+/// head past the rows read (which read as a gap).
 pub async fn verify(db: &Db) -> Result<ChainReport> {
     const PAGE: i64 = 5000;
-    let mut seq = 0i64;
-    let mut hash = GENESIS.to_string();
-    loop {
-        let page: Vec<AuditRow> = on_db!(db, |c| {
-            sqlx::query_as(
-                "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash FROM audit_log
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
-            )
-            .bind(seq)
-            .bind(PAGE)
-            .fetch_all(c)
-            .await?
-        });
-        let n = page.len() as i64;
-        let rows: Vec<ChainedEntry> = page.into_iter().map(AuditRow::chained).collect();
-        match verify_chain(seq, &hash, &rows) {
-            Ok((s, h)) => {
-                seq = s;
-                hash = h;
+    macro_rules! walk {
+        ($c:expr) => {{
+            let mut seq = 0i64;
+            let mut hash = GENESIS.to_string();
+            let mut first_break = None;
+            loop {
+                let page: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT seq, at, actor, action, target, path, detail, prev_hash, hash, path_hashed FROM audit_log
+                     WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(seq)
+                .bind(PAGE)
+                .fetch_all(&mut *$c)
+                .await?;
+                let n = page.len() as i64;
+                let rows: Vec<ChainedEntry> = page.into_iter().map(AuditRow::chained).collect();
+                match verify_chain(seq, &hash, &rows) {
+                    Ok((s, h)) => {
+                        seq = s;
+                        hash = h;
+                    }
+                    Err(b) => {
+                        first_break = Some(b);
+                        break;
+                    }
+                }
+                if n < PAGE {
+                    break;
+                }
             }
-            Err(b) => {
-                return Ok(ChainReport { rows: seq, first_break: Some(b) });
+            if first_break.is_none() {
+                let (head_seq, head_hash): (i64, String) =
+                    sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *$c).await?;
+                first_break = if head_seq != seq {
+                    Some(ChainBreak::Gap { expected: seq + 1, found: head_seq })
+                } else if head_hash != hash {
+                    Some(ChainBreak::Unlinked { seq: head_seq })
+                } else {
+                    None
+                };
             }
-        }
-        if n < PAGE {
-            break;
-        }
+            ChainReport { rows: seq, first_break }
+        }};
     }
-    let (head_seq, head_hash): (i64, String) =
-        on_db!(db, |c| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(c).await?);
-    let first_break = if head_seq != seq {
-        Some(ChainBreak::Gap { expected: seq + 1, found: head_seq })
-    } else if head_hash != hash {
-        Some(ChainBreak::Unlinked { seq: head_seq })
-    } else {
-        None
+    let report = match db {
+        // A read transaction on SQLite reads one snapshot of the WAL from its first read on.
+        Db::Sqlite { read, .. } => {
+            let mut tx = read.begin().await?;
+            let report = walk!(tx);
+            tx.rollback().await?;
+            report
+        }
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+            let report = walk!(tx);
+            tx.rollback().await?;
+            report
+        }
     };
-    Ok(ChainReport { rows: seq, first_break })
+    Ok(report)
 }

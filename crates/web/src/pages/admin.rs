@@ -330,6 +330,8 @@ struct AuditPage {
     rows: Vec<AuditRow>,
     next: Option<i64>,
     chain: Option<String>,
+    /// Whether the viewer may verify the whole chain (a city-wide auditor).
+    may_verify: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -351,6 +353,12 @@ pub async fn audit(
         .await
         .map_err(AppError::from)?;
     let next = if rows.len() as i64 == PAGE { rows.last().map(|r| r.seq) } else { None };
+    // The whole chain is read to verify it: city-wide auditors only (a district's cannot read
+    // the rows it would be checking, and should not be able to start the longest read there is).
+    let may_verify = s.actor.may_city_wide(Action::ViewAudit);
+    if q.verify.is_some() && !may_verify {
+        return Err(forbidden("校验整条哈希链（须有全市范围的审计权限）"));
+    }
     let chain = if q.verify.is_some() {
         let report = audit_store::verify(&app.db).await.map_err(AppError::from)?;
         Some(match report.first_break {
@@ -360,5 +368,5 @@ pub async fn audit(
     } else {
         None
     };
-    Ok(AuditPage { l: Layout::new(&s, "/audit", "审计日志"), rows, next, chain })
+    Ok(AuditPage { l: Layout::new(&s, "/audit", "审计日志"), rows, next, chain, may_verify })
 }
