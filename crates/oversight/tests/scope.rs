@@ -562,7 +562,10 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(st, 200);
     assert!(body.contains("460105-V"), "{body}");
     assert_no_outside("report page", &body);
-    let (st, body) = k.get(&xy, "/reports/cases.xlsx", "/reports/cases.xlsx?from=2011-01-01&to=2011-12-31").await;
+    // An export is audited: asked for with the form token only, never by a link.
+    let export = "/reports/cases.xlsx?from=2011-01-01&to=2011-12-31";
+    assert_eq!(xy.get(format!("{}{export}", s.base)).send().await.unwrap().status(), 405);
+    let (st, body) = k.post(&xy, "/reports/cases.xlsx", export, &[("csrf", &xy_csrf)]).await;
     assert_eq!(st, 200);
     assert!(body.starts_with("PK"), "an XLSX (zip) file");
     let outside =
@@ -618,10 +621,15 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_no_outside("hotline queues", &body);
     let lh_url = format!("/hotline/orders/{}", lh_order.ticket_no);
     assert_eq!(k.get(&xy, "/hotline/orders/{no}", &lh_url).await.0, 404);
-    let (st, body) =
-        k.get(&xy, "/hotline/orders/{no}", &format!("/hotline/orders/{}?caller=1", xy_order.ticket_no)).await;
+    // Seeing the caller in full is audited: a link (`?caller=1`) shows nothing more, the form does.
+    let (_, body) = k.get(&xy, "/hotline/orders/{no}", &format!("/hotline/orders/{}?caller=1", xy_order.ticket_no)).await;
+    assert!(!body.contains("秀英某人"), "a link does not reveal the caller");
+    let reveal = format!("/hotline/orders/{}/caller", xy_order.ticket_no);
+    let (st, body) = k.post(&xy, "/hotline/orders/{no}/caller", &reveal, &[("csrf", &xy_csrf)]).await;
     assert_eq!(st, 200);
     assert!(body.contains("秀英某人"), "the district's office sees its caller when it asks");
+    let lh_reveal = format!("/hotline/orders/{}/caller", lh_order.ticket_no);
+    assert_eq!(k.post(&xy, "/hotline/orders/{no}/caller", &lh_reveal, &[("csrf", &xy_csrf)]).await.0, 404);
     let form = [("csrf", xy_csrf.as_str()), ("step", "close"), ("note", "越权办结")];
     assert_eq!(k.post(&xy, "/hotline/orders/{no}/steps", &format!("{lh_url}/steps"), &form).await.0, 404);
     assert_eq!(
@@ -632,7 +640,9 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(k.get(&lh, "/hotline/new", "/hotline/new").await.0, 403);
     let form = [("csrf", lh_csrf.as_str()), ("type", "help"), ("summary", "求助")];
     assert_eq!(k.post(&lh, "/hotline/orders", "/hotline/orders", &form).await.0, 403);
-    let (st, body) = k.get(&xy, "/hotline/new", "/hotline/new?phone=13800000000").await;
+    // The phone is looked up in the body, never in a URL.
+    let lookup = [("csrf", xy_csrf.as_str()), ("phone", "13800000000")];
+    let (st, body) = k.post(&xy, "/hotline/new", "/hotline/new", &lookup).await;
     assert_eq!(st, 200);
     assert!(body.contains(&xy_order.ticket_no) && !body.contains(&lh_order.ticket_no), "caller history in scope");
     let form = [("csrf", xy_csrf.as_str()), ("type", "help"), ("summary", "秀英区求助"), ("channel", "phone")];
@@ -645,7 +655,8 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         k.get(&xy, "/reports/tickets", "/reports/tickets?from=2011-01-01&to=2011-12-31&group_by=department").await;
     assert_eq!(st, 200);
     assert_no_outside("hotline report", &body);
-    let (st, body) = k.get(&xy, "/reports/tickets.xlsx", "/reports/tickets.xlsx?from=2011-01-01&to=2011-12-31").await;
+    let export = "/reports/tickets.xlsx?from=2011-01-01&to=2011-12-31";
+    let (st, body) = k.post(&xy, "/reports/tickets.xlsx", export, &[("csrf", &xy_csrf)]).await;
     assert_eq!(st, 200);
     assert!(body.starts_with("PK"));
     // Contacts of a department outside the district cannot be set from it.

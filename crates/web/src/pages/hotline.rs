@@ -15,7 +15,7 @@ use oversight_domain::workorder::{OrderStatus, OrderStep};
 
 use super::Done;
 use crate::error::PageError;
-use crate::session::CurrentUser;
+use crate::session::{CurrentUser, SessionInfo};
 use crate::view::Layout;
 
 /// Helpers the hotline templates call.
@@ -58,9 +58,11 @@ pub async fn queues(
     })
 }
 
+/// The phone an operator looks up (sent in the body: a phone number has no place in a URL).
 #[derive(serde::Deserialize, Default)]
-pub struct IntakeQuery {
-    phone: Option<String>,
+pub struct Lookup {
+    #[serde(default)]
+    phone: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -131,26 +133,34 @@ fn split_invalid(e: AppError) -> Result<Vec<RowError>, PageError> {
     }
 }
 
-pub async fn intake_form(
+pub async fn intake_form(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
+    intake_page(&app, &s, String::new()).await
+}
+
+/// The intake form with the caller's earlier orders (the lookup is audited, so it is a POST).
+pub async fn caller_lookup(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
-    Query(q): Query<IntakeQuery>,
+    Form(q): Form<Lookup>,
 ) -> Result<Response, PageError> {
+    intake_page(&app, &s, q.phone).await
+}
+
+async fn intake_page(app: &App, s: &SessionInfo, phone: String) -> Result<Response, PageError> {
     if !s.actor.may_somewhere(Action::Hotline) {
         return Err(AppError::Forbidden("只有热线话务员或效能办可以受理工单".into()).into());
     }
-    let phone = q.phone.unwrap_or_default();
     let (history, errors) = if phone.trim().is_empty() {
         (None, vec![])
     } else {
-        match hotline::caller_history(&app, &s.actor, &phone).await {
+        match hotline::caller_history(app, &s.actor, &phone).await {
             Ok(h) => (Some(h), vec![]),
             Err(e) => (None, split_invalid(e)?),
         }
     };
     let f = OrderForm { caller_phone: phone, channel: "phone".into(), ..Default::default() };
     Ok(IntakePage {
-        l: Layout::new(&s, "/hotline", "受理工单"),
+        l: Layout::new(s, "/hotline", "受理工单"),
         f,
         errors,
         history,
@@ -188,8 +198,6 @@ pub async fn create(
 #[derive(serde::Deserialize, Default)]
 pub struct OrderQuery {
     done: Option<String>,
-    /// `1`: show the caller in full (the office; audited).
-    caller: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -239,9 +247,29 @@ pub async fn order(
     Path(no): Path<String>,
     Query(q): Query<OrderQuery>,
 ) -> Result<impl IntoResponse, PageError> {
-    let v = hotline::order_view(&app, &s.actor, &no, q.caller.as_deref() == Some("1")).await?;
+    order_page(&app, &s, &no, false, q.done.as_deref()).await
+}
+
+/// The order with its caller in full, for the office: the view is audited, so it is asked for
+/// with the form token (a link could be followed by a prefetcher or from another site).
+pub async fn reveal_caller(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(no): Path<String>,
+) -> Result<impl IntoResponse, PageError> {
+    order_page(&app, &s, &no, true, None).await
+}
+
+async fn order_page(
+    app: &App,
+    s: &SessionInfo,
+    no: &str,
+    reveal: bool,
+    done: Option<&str>,
+) -> Result<OrderPage, PageError> {
+    let v = hotline::order_view(app, &s.actor, no, reveal).await?;
     Ok(OrderPage {
-        l: Layout::new(&s, "/hotline", format!("工单 {no}")).with_notice(q.done.as_deref()),
+        l: Layout::new(s, "/hotline", format!("工单 {no}")).with_notice(done),
         v,
         satisfactions: Satisfaction::ALL,
         tz: app.config.tz(),
