@@ -716,7 +716,12 @@ pub struct OrderLine {
     pub escalated: bool,
 }
 
-fn line_of(o: &OrderRow, may_see_caller: bool, now: DateTime<Utc>, today: NaiveDate, tz: chrono_tz::Tz) -> OrderLine {
+/// An order as a list shows it to `actor`: the caller's phone, masked, only where the actor may
+/// see callers — decided for each order, since one person may be the hotline's operator in one
+/// place and a department's liaison (who never sees who complained) in another.
+fn line_of(o: &OrderRow, actor: &Actor, now: DateTime<Utc>, today: NaiveDate, tz: chrono_tz::Tz) -> OrderLine {
+    let [d, v, office] = paths(o);
+    let may_see_caller = actor.may_any(Action::ViewCaller, &[&d, &v, &office]);
     let flow = flow_of(o).ok();
     let status = OrderStatus::parse(&o.status);
     let due = match status {
@@ -797,11 +802,10 @@ pub async fn queues(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
         ));
     }
     wanted.push(("late", "已超时", Action::View, OrderFilter { late: true, limit: 200, ..Default::default() }));
-    let may_see = actor.may_somewhere(Action::ViewCaller);
     let mut out = Vec::new();
     for (key, title, action, filter) in wanted {
         let rows = store::list(&app.db, &actor.scope_for(action), &filter, now, today).await?;
-        let orders = rows.iter().map(|o| line_of(o, may_see, now, today, tz)).collect();
+        let orders = rows.iter().map(|o| line_of(o, actor, now, today, tz)).collect();
         out.push(Queue { key, title, orders });
     }
     Ok(out)
@@ -834,7 +838,7 @@ pub async fn caller_history(app: &App, actor: &Actor, phone: &str) -> Result<Vec
     )
     .await?;
     tx.commit().await?;
-    Ok(rows.iter().map(|o| line_of(o, true, now, today, app.config.tz())).collect())
+    Ok(rows.iter().map(|o| line_of(o, actor, now, today, app.config.tz())).collect())
 }
 
 /// What a citizen sees with the order number and query code: where the order stands, the
@@ -1006,6 +1010,5 @@ pub async fn list_orders(app: &App, actor: &Actor, q: &ListQuery) -> Result<Vec<
         ..Default::default()
     };
     let rows = store::list(&app.db, &actor.scope(), &filter, now, today).await?;
-    let may_see = actor.may_somewhere(Action::ViewCaller);
-    Ok(rows.iter().map(|o| line_of(o, may_see, now, today, app.config.tz())).collect())
+    Ok(rows.iter().map(|o| line_of(o, actor, now, today, app.config.tz())).collect())
 }

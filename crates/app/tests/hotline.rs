@@ -18,8 +18,52 @@ on_both_backends!(
     orders_filed_at_once_are_numbered_and_audited_in_order,
     the_demo_has_a_living_hotline,
     deadlines_in_a_year_not_entered_are_estimated_then_recomputed,
-    pages_of_orders_go_through_every_order_once
+    pages_of_orders_go_through_every_order_once,
+    who_called_is_shown_order_by_order
 );
+
+/// Hardening: one person can be the hotline's operator in one district and a department's
+/// liaison in another. Lists decided once for all rows (may the viewer see callers anywhere?),
+/// so the liaison saw who complained about their own department. Now each order decides.
+async fn who_called_is_shown_order_by_order(app: App) {
+    use oversight_domain::access::{Grant, Grants, Role};
+    use oversight_domain::org::OrgPath;
+    let (app, _clock, accounts) = setup(&app).await;
+    let operator = actor(&app, &accounts, "rexian").await;
+    let path = async |code: &str| {
+        let unit = oversight_store::network::unit(&app.db, code).await.unwrap().unwrap();
+        OrgPath::from_stored(unit.path.as_str().to_string())
+    };
+    let both = Actor {
+        user_id: Some("two-hats".into()),
+        label: "user:two-hats".into(),
+        display_name: "身兼两职".into(),
+        grants: Grants(vec![
+            Grant { role: Role::Operator, path: path("460105").await },
+            Grant { role: Role::Liaison, path: path("460106-D01").await },
+        ]),
+        everything: false,
+        key_purposes: None,
+    };
+    let mut numbers = Vec::new();
+    for department in ["460105-D01", "460106-D01"] {
+        let new = NewOrder {
+            kind: "complaint".into(),
+            summary: "窗口态度差".into(),
+            caller_name: "投诉人".into(),
+            caller_phone: "13812345678".into(),
+            ..Default::default()
+        };
+        let c = hotline::create_order(&app, Intake::Operator(&operator, Channel::Phone), &new).await.unwrap();
+        let dispatch = StepInput { step: "dispatch".into(), department_code: department.into(), ..Default::default() };
+        hotline::order_step(&app, &operator, &c.ticket_no, &dispatch).await.unwrap();
+        numbers.push(c.ticket_no);
+    }
+    let lines = hotline::list_orders(&app, &both, &Default::default()).await.unwrap();
+    let phone = |no: &str| lines.iter().find(|l| l.ticket_no == no).map(|l| l.phone.clone());
+    assert_eq!(phone(&numbers[0]), Some(Some("138****5678".into())), "the operator's district: masked phone");
+    assert_eq!(phone(&numbers[1]), Some(None), "the liaison's department: listed, but never who called");
+}
 
 /// Hardening: scans of every late or open order (the hotline's watch, the calendar's
 /// re-scheduling) went through the newest 10,000 only, so the oldest, latest orders were never
