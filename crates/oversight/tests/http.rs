@@ -317,3 +317,44 @@ async fn the_public_form_survives_a_flood(s: common::Spawned) {
     assert_eq!(c.get(format!("{}/healthz", s.base)).send().await.unwrap().status(), 200);
     assert_eq!(c.get(format!("{}/public/hotline/query", s.base)).send().await.unwrap().status(), 200);
 }
+
+/// The JSON API against its own OpenAPI document (`/api/v1/openapi.yaml`), fuzzed by
+/// schemathesis with a city-wide key for every purpose: no answer is a server fault, and every
+/// answer — errors included — has a status, a content type and a body the document gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_api_answers_as_its_openapi_document_says() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let purposes = oversight_domain::access::KeyPurposes::all();
+    let (_, key) = oversight_app::accounts::create_api_key(&s.app, &oversight_app::Actor::cli(), "模糊测试", None, &purposes)
+        .await
+        .unwrap();
+    // The document is served, to anyone, and it is the one in the source tree.
+    let served = client().get(format!("{}/api/v1/openapi.yaml", s.base)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    let document = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web/openapi.yaml");
+    assert_eq!(served.text().await.unwrap(), std::fs::read_to_string(&document).unwrap());
+    let python = oversight_testkit::python::venv("schemathesis", &["schemathesis==4.32.5"]);
+    let st = python.parent().unwrap().join("schemathesis");
+    let base = format!("{}/api/v1", s.base);
+    let workdir = tempfile::tempdir().unwrap();
+    let cwd = workdir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(st)
+            .current_dir(cwd)
+            .arg("run")
+            .arg(document)
+            .args(["--url", &base, "-H", &format!("Authorization: Bearer {key}"), "--checks"])
+            .arg("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance")
+            // (Not the coverage phase: on this Python 3.11 it trips over a CPython bug in `ast`
+            // while describing its own filters, before a request is sent.)
+            .args(["--phases", "examples,fuzzing", "--max-time", "40", "-w", "2", "--seed", "1"])
+            .output()
+            .expect("schemathesis runs")
+    })
+    .await
+    .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found faults:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("Tested: 15"), "every operation was exercised: {report}");
+}

@@ -361,6 +361,9 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
         let res = key(api.get(format!("{}{url}", s.base))).send().await.unwrap();
         (res.status().as_u16(), res.text().await.unwrap())
     };
+    // The API's description is public: it holds no data.
+    let (st, body) = k.get(&client(), "/api/v1/openapi.yaml", "/api/v1/openapi.yaml").await;
+    assert!(st == 200 && body.starts_with("openapi: 3"), "{st}");
     let (st, body) = api_get(&mut k, "/api/v1/me", "/api/v1/me").await;
     assert!(st == 200 && body.contains("/460100/460105/"));
     let (st, body) = api_get(&mut k, "/api/v1/orgs", "/api/v1/orgs").await;

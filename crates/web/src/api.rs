@@ -2,7 +2,8 @@
 
 use axum::body::{Body, Bytes};
 use futures_util::StreamExt;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
@@ -25,6 +26,7 @@ pub fn routes() -> Routes {
     use KeyUse::{Any, For};
     // Each route says which keys it takes (`KeyUse`); a route that says nothing takes none.
     Routes::new()
+        .route("/openapi.yaml", get(openapi))
         .route("/me", get(me).layer(Any))
         .route("/orgs", get(orgs).layer(Any))
         .route("/orgs/{code}", get(org).layer(Any))
@@ -41,6 +43,25 @@ pub fn routes() -> Routes {
         .route("/reports/tickets", get(ticket_report).layer(For(Reports)))
         .route("/orders", post(create_order).layer(For(Orders)))
         .map(|r| r.fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "没有这个接口") }))
+}
+
+/// A query string read into `T`; a missing or malformed parameter is the API's JSON error (422)
+/// naming it, not axum's plain-text answer.
+struct ApiQuery<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(ApiQuery)
+            .map_err(|e| AppError::field("query", format!("查询参数有误：{e}")).into())
+    }
+}
+
+/// This API described in OpenAPI 3 (for integrators and for the conformance fuzzing in tests).
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/yaml; charset=utf-8")], include_str!("../openapi.yaml"))
 }
 
 async fn me(ApiCaller(actor): ApiCaller) -> Json<Value> {
@@ -68,7 +89,7 @@ fn unit_json(u: &oversight_domain::org::OrgUnit) -> Value {
 async fn orgs(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<OrgsQuery>,
+    ApiQuery(q): ApiQuery<OrgsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let units = match q.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(parent) => {
@@ -98,7 +119,7 @@ struct ItemsQuery {
 async fn items(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<ItemsQuery>,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let entries = store::catalogue(
         &app.db,
@@ -134,7 +155,7 @@ struct DeadlineQuery {
 async fn deadline(
     State(app): State<App>,
     ApiCaller(_): ApiCaller,
-    Query(q): Query<DeadlineQuery>,
+    ApiQuery(q): ApiQuery<DeadlineQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let days: u32 = q
         .days
@@ -150,8 +171,13 @@ async fn deadline(
 async fn calendar_year(
     State(app): State<App>,
     ApiCaller(_): ApiCaller,
-    Path(year): Path<i32>,
+    Path(year): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let year: i32 = year
+        .parse()
+        .ok()
+        .filter(|y| (1900..=9999).contains(y))
+        .ok_or_else(|| AppError::field("year", format!("“{year}”不是年份")))?;
     let stored = calendar_store::year(&app.db, year)
         .await
         .map_err(AppError::from)?
@@ -214,7 +240,7 @@ struct Period {
 async fn evaluation_run(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<Period>,
+    ApiQuery(q): ApiQuery<Period>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let text = std::str::from_utf8(&body).map_err(|_| AppError::field("body", "请求体不是 UTF-8 文本"))?;
@@ -229,7 +255,7 @@ async fn evaluation_run(
 async fn rating_report(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let report = oversight_app::ratings::rating_report(
         &app,
@@ -246,7 +272,7 @@ async fn rating_report(
 async fn task_report(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let report = oversight_app::tasks::task_report(
         &app,
@@ -272,7 +298,7 @@ struct CaseReportQuery {
 async fn case_report(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<CaseReportQuery>,
+    ApiQuery(q): ApiQuery<CaseReportQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let report = cases::case_report(
         &app,
@@ -296,7 +322,7 @@ async fn dashboard(State(app): State<App>, ApiCaller(actor): ApiCaller) -> Resul
 async fn ticket_report(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    Query(q): Query<PeriodQuery>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let report = oversight_app::tickets::ticket_report(
         &app,
