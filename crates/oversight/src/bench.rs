@@ -39,7 +39,7 @@ impl Lcg {
 }
 
 /// A memory figure (`VmRSS:`, `VmHWM:`) of a `/proc/PID/status` text, in MB.
-fn status_mb(status: &str, field: &str) -> f64 {
+pub(crate) fn status_mb(status: &str, field: &str) -> f64 {
     status
         .lines()
         .find(|l| l.starts_with(field))

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_hotline;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,6 +102,11 @@ enum Command {
         /// Hotline orders of the year the KPI report runs over (Beijing: about 20M).
         #[arg(long, default_value_t = 20_000_000)]
         year_orders: u64,
+        /// Instead of the figures above: the server under a steady mixed load (case events,
+        /// orders through the API and Open311, page views) for this many minutes, its memory
+        /// and errors printed each minute.
+        #[arg(long, default_value_t = 0)]
+        soak_minutes: u64,
     },
 }
 
@@ -325,10 +331,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         api_orders,
         import_orders,
         year_orders,
+        soak_minutes,
     } = cli.command
     {
         let dir = tempfile::tempdir()?;
         let url = cli.db.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+        if soak_minutes > 0 {
+            soak::run(url, soak_minutes).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         let hotline = bench_hotline::HotlineArgs { api_orders, import_orders, year_orders };
         let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases, hotline };
         bench::run(url, args).await?;
