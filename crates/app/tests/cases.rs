@@ -25,6 +25,7 @@ on_both_backends!(
     ratings_are_taken_like_any_event_and_move_nothing,
     a_historical_import_alerts_only_on_cases_still_open,
     a_system_cannot_add_to_or_take_over_another_systems_case,
+    a_new_calendar_year_projects_every_waiting_case_even_if_the_request_is_cut,
     the_ratings_report_matches_a_recount
 );
 
@@ -525,6 +526,56 @@ async fn a_system_cannot_add_to_or_take_over_another_systems_case(app: App) {
     )
     .await;
     assert_eq!((late.accepted, late.rejected[0].field.as_str()), (0, "case_no"));
+}
+
+/// Hardening: entering a year re-projects the cases waiting for it, in chunks, after the year
+/// is stored. A request cut then (a client gone, a timeout) left the rest without a deadline for
+/// good; the re-projection now runs to its end on a task of its own.
+async fn a_new_calendar_year_projects_every_waiting_case_even_if_the_request_is_cut(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 30, 2, 0, 0).unwrap());
+    let app = app.with_clock(clock.clone());
+    let waiting = 5_000;
+    let lines: Vec<String> = (0..waiting)
+        .flat_map(|i| {
+            [
+                json!({"event_id": format!("w{i}r"), "case_no": format!("W-{i}"), "type": "received",
+                    "at": "2026-12-28T09:00:00+08:00", "item_code": "SX002", "venue_code": "460100-V",
+                    "applicant": {"kind": "person", "name": "周"}}),
+                json!({"event_id": format!("w{i}a"), "case_no": format!("W-{i}"), "type": "accepted",
+                    "at": "2026-12-29T09:00:00+08:00", "promised_days": 10}),
+            ]
+        })
+        .map(|l| l.to_string())
+        .collect();
+    ingest_all(&app, &lines).await;
+    let admin = oversight_testkit::login(&app, &accounts, "admin").await;
+    let entering = oversight_app::calendar::set_year(&app, &admin, 2027, "holiday 2027-01-01..2027-01-01  元旦\n");
+    let mut entering = Box::pin(entering);
+    // Cut the request as soon as the year is stored, while its cases are being projected.
+    let stored = async {
+        while oversight_store::calendar::year(&app.db, 2027).await.unwrap().is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    tokio::select! {
+        _ = &mut entering => {}
+        () = stored => {}
+    }
+    drop(entering);
+    let deadline = NaiveDate::from_ymd_opt(2027, 1, 13);
+    let mut projected = 0;
+    for _ in 0..200 {
+        let all = oversight_domain::access::Scope::All;
+        let cases =
+            oversight_store::cases::list_cases(&app.db, &all, &Default::default(), app.today(), 20_000).await.unwrap();
+        projected = cases.iter().filter(|c| c.case_no.starts_with("W-") && c.deadline == deadline).count();
+        if projected == waiting {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(projected, waiting, "every waiting case has its deadline in the new year");
 }
 
 async fn cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered(app: App) {
