@@ -21,6 +21,7 @@ on_both_backends!(
     login_sessions_and_throttling,
     api_keys_are_scoped_and_revocable,
     audit_chain_detects_tampering,
+    verification_reads_one_state_of_a_growing_chain,
     administrator_adds_a_calendar_year,
 );
 
@@ -375,6 +376,37 @@ async fn audit_chain_detects_tampering(app: App) {
     tamper(&app.db, "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3").await;
     let report = oversight_store::audit::verify(&app.db).await.unwrap();
     assert_eq!(report.first_break, Some(oversight_domain::audit::ChainBreak::Tampered { seq: 3 }));
+}
+
+/// Hardening: verification read the chain page by page and the head last, each as it then was;
+/// rows appended meanwhile made an intact chain read as broken (the head past the last row read).
+/// It now reads one state of the chain, whatever is appended while it runs.
+async fn verification_reads_one_state_of_a_growing_chain(app: App) {
+    use oversight_store::audit::{NewAudit, append, append_many};
+    let rows: Vec<NewAudit> = (0..6_000)
+        .map(|_| NewAudit { actor: "cli", action: "test.row", target: "x", path: "/", detail: serde_json::json!({}) })
+        .collect();
+    let mut tx = app.db.begin().await.unwrap();
+    append_many(&mut tx, &rows, app.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (app, stop) = (app.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut tx = app.db.begin().await.unwrap();
+                let row = NewAudit { actor: "cli", action: "test.more", target: "y", path: "/", detail: serde_json::json!({}) };
+                append(&mut tx, row, app.now()).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        })
+    };
+    for _ in 0..10 {
+        let report = oversight_store::audit::verify(&app.db).await.unwrap();
+        assert_eq!(report.first_break, None, "an intact chain read while it grows ({} rows)", report.rows);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.await.unwrap();
 }
 
 async fn administrator_adds_a_calendar_year(app: App) {
