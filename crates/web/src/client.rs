@@ -111,9 +111,10 @@ impl Client {
         self.ip.map_or_else(|| "unknown".to_string(), limit_key)
     }
 
-    /// `; Secure` when cookies should carry it: as configured, or when the request came over HTTPS.
-    pub fn cookie_secure(&self, app: &App) -> &'static str {
-        if app.config.secure_cookies.unwrap_or(self.https) { "; Secure" } else { "" }
+    /// `; Secure` when cookies should carry it: as configured (`secure_cookies`), or, when that
+    /// is unset, when the request came over HTTPS.
+    pub fn cookie_secure(&self, configured: Option<bool>) -> &'static str {
+        if configured.unwrap_or(self.https) { "; Secure" } else { "" }
     }
 }
 
@@ -155,6 +156,14 @@ mod tests {
         assert!(Net::parse("2001:db8::/32").unwrap().contains(ip("2001:db8:ffff::1")));
         assert!(!Net::parse("2001:db8::/32").unwrap().contains(ip("2001:db9::1")));
         assert!(Net::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+    }
+
+    #[test]
+    fn cookies_are_secure_as_configured_or_when_the_client_used_https() {
+        let plain = Client { ip: None, https: false };
+        let https = Client { ip: None, https: true };
+        assert_eq!((plain.cookie_secure(None), https.cookie_secure(None)), ("", "; Secure"));
+        assert_eq!((plain.cookie_secure(Some(true)), https.cookie_secure(Some(false))), ("; Secure", ""));
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub async fn login_form(
         username: String::new(),
         error: None,
     };
-    ([(header::SET_COOKIE, pre_session_cookie(client.cookie_secure(&app), &csrf))], page).into_response()
+    ([(header::SET_COOKIE, pre_session_cookie(client.cookie_secure(app.config.secure_cookies), &csrf))], page).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -82,7 +82,7 @@ pub struct LoginForm {
 }
 
 pub async fn login(State(app): State<App>, client: Client, Form(form): Form<LoginForm>) -> Response {
-    let secure = client.cookie_secure(&app);
+    let secure = client.cookie_secure(app.config.secure_cookies);
     match accounts::login(&app, &form.username, &form.password, &client.key()).await {
         Ok(session) => {
             let max_age = app.config.session_hours * 3600;
@@ -118,7 +118,7 @@ pub async fn login(State(app): State<App>, client: Client, Form(form): Form<Logi
 
 pub async fn logout(State(app): State<App>, client: Client, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
     accounts::logout(&app, &s.token).await?;
-    let secure = client.cookie_secure(&app);
+    let secure = client.cookie_secure(app.config.secure_cookies);
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response())
 }

@@ -118,7 +118,7 @@ fn token(app: &App, client: &Client, user: &OptionalUser) -> (String, Option<Str
         Some(s) => (s.csrf.clone(), None),
         None => {
             let t = random_token();
-            (t.clone(), Some(pre_session_cookie(client.cookie_secure(app), &t)))
+            (t.clone(), Some(pre_session_cookie(client.cookie_secure(app.config.secure_cookies), &t)))
         }
     }
 }
