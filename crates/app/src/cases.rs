@@ -1037,6 +1037,17 @@ pub struct CaseView {
     pub alerts: Vec<oversight_store::supervision::AlertRow>,
     pub notices: Vec<oversight_store::supervision::NoticeRow>,
     pub steps: Vec<oversight_store::supervision::StepRow>,
+    /// The names of the case's item, responsible department and receiving venue (pages show
+    /// names, codes only beside them).
+    pub names: CaseNames,
+}
+
+/// What a page calls the codes of a case.
+#[derive(Debug, Clone, Default)]
+pub struct CaseNames {
+    pub item: Option<String>,
+    pub department: Option<String>,
+    pub venue: Option<String>,
 }
 
 pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseView, AppError> {
@@ -1061,7 +1072,23 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
     let outcome = state.outcome.as_of(today);
     let (alerts, notices, steps) =
         crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Case, case_no)).await?;
-    Ok(CaseView { record, state, events, days, outcome, alerts, notices, steps })
+    let item = match record.item_code.as_deref() {
+        Some(code) => network_store::catalogue(&app.db, &Scope::All, None, Some(code))
+            .await?
+            .into_iter()
+            .find(|e| e.item.code.as_str() == code)
+            .map(|e| e.item.name),
+        None => None,
+    };
+    let names = CaseNames {
+        item,
+        department: match record.department_code.as_deref() {
+            Some(code) => crate::network::department_names(app).await?.remove(code),
+            None => None,
+        },
+        venue: record.venue_code.as_deref().and_then(|v| lookup.venues.get(v)).map(|u| u.name.clone()),
+    };
+    Ok(CaseView { record, state, events, days, outcome, alerts, notices, steps, names })
 }
 
 /// Cases in the actor's view matching the query (newest first, at most 500), with their

@@ -180,6 +180,11 @@ impl EventBody {
         }
     }
 
+    /// What the event is called on a page.
+    pub fn label(&self) -> &'static str {
+        event_label(self.type_name())
+    }
+
     /// The venue an event names (where a case was received or forwarded to).
     pub fn venue_code(&self) -> Option<&str> {
         match self {
@@ -500,6 +505,28 @@ impl AnomalyKind {
             AnomalyKind::LateForwarding => "代办点转报超时",
             AnomalyKind::OutOfScope => "范围外系统报送",
         }
+    }
+}
+
+/// What an event type (`type` of docs/exchange.md §3) is called on a page; an unknown word is
+/// shown as it is.
+pub fn event_label(type_name: &str) -> &str {
+    match type_name {
+        "received" => "收件",
+        "accepted" => "受理",
+        "not_accepted" => "不予受理",
+        "supplement_requested" => "补正告知（停止计时）",
+        "supplement_received" => "补正材料收齐（恢复计时）",
+        "suspended" => "进入特别程序（停止计时）",
+        "resumed" => "特别程序结束（恢复计时）",
+        "extended" => "延长时限",
+        "step" => "办理环节",
+        "forwarded" => "代办点转报",
+        "fee" => "收费",
+        "completed" => "办结",
+        "withdrawn" => "申请人撤回",
+        "rated" => "好差评",
+        other => other,
     }
 }
 

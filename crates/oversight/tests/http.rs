@@ -272,6 +272,11 @@ async fn case_page_explains_its_deadline(s: common::Spawned) {
     assert!(body.contains("id=\"case-deadline\">2011-04-08<"), "{body}");
     assert!(body.contains("调休上班"), "the make-up Saturday is laid out");
     assert!(body.contains("特别程序") && body.contains("超期"), "{body}");
+    // Names, not codes; Chinese, not the exchange format's words.
+    for shown in ["企业投资项目备案", "市发展和改革委员会", "海口市政务服务中心", "<td>受理</td>", "<td>办结</td>", "命令行导入"] {
+        assert!(body.contains(shown), "{shown} on the case page");
+    }
+    assert!(!body.contains("<code>received</code>") && !body.contains("<td>completed</td>"), "{body}");
     let list = c.get(format!("{}/cases", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("HK-7"));
     assert_eq!(c.get(format!("{}/cases/NOPE", s.base)).send().await.unwrap().status(), 404);

@@ -175,6 +175,18 @@ impl CasePage {
         let time = self.v.record.time_signal.as_deref().and_then(Signal::parse)?;
         Some(oversight_domain::supervision::displayed(time, self.v.state.anomalies.len()))
     }
+    /// An event's type in Chinese.
+    fn event<'a>(&self, word: &'a str) -> &'a str {
+        oversight_domain::case::event_label(word)
+    }
+    /// Who reported an event: the command line, or a department system's key (by its prefix).
+    fn source(&self, label: &str) -> String {
+        match label.strip_prefix("api-key:") {
+            Some(prefix) => format!("部门系统（密钥 {prefix}…）"),
+            None if label == "cli" => "命令行导入".to_string(),
+            None => label.to_string(),
+        }
+    }
     fn rating_label(&self, level: &u8) -> &'static str {
         oversight_domain::case::Rating::level_label(*level)
     }
