@@ -94,7 +94,8 @@ pub struct Outgoing {
     pub recipient: String,
     pub subject: String,
     pub body: String,
-    pub ticket_no: String,
+    /// The order the message is about, if it is about one (a task's reminder is not).
+    pub ticket_no: Option<String>,
 }
 
 fn row(m: Outgoing, now: DateTime<Utc>) -> MessageRow {
@@ -106,7 +107,7 @@ fn row(m: Outgoing, now: DateTime<Utc>) -> MessageRow {
         recipient: m.recipient,
         subject: m.subject,
         body: m.body,
-        ticket_no: Some(m.ticket_no),
+        ticket_no: m.ticket_no,
         status: "pending".into(),
         attempts: 0,
         next_attempt_at: now,
@@ -139,6 +140,20 @@ pub async fn to_department(
     body: String,
 ) -> Result<Vec<Outgoing>, AppError> {
     let Some(code) = &order.subject_department_code else { return Ok(vec![]) };
+    to_contacts(app, code, Some(&order.ticket_no), kind, key, subject, body).await
+}
+
+/// The messages to department `code` (by e-mail and SMS, where it has them), about the order
+/// `ticket_no` if any; each channel's key is `key` with the channel.
+pub async fn to_contacts(
+    app: &App,
+    code: &str,
+    ticket_no: Option<&str>,
+    kind: &'static str,
+    key: &str,
+    subject: String,
+    body: String,
+) -> Result<Vec<Outgoing>, AppError> {
     let Some((email, phone)) = store::contacts(&app.db, code).await? else { return Ok(vec![]) };
     let mut out = Vec::new();
     if let Some(email) = email {
@@ -149,7 +164,7 @@ pub async fn to_department(
             recipient: email,
             subject: subject.clone(),
             body: body.clone(),
-            ticket_no: order.ticket_no.clone(),
+            ticket_no: ticket_no.map(str::to_string),
         });
     }
     if let Some(phone) = phone {
@@ -160,7 +175,7 @@ pub async fn to_department(
             recipient: phone,
             subject,
             body,
-            ticket_no: order.ticket_no.clone(),
+            ticket_no: ticket_no.map(str::to_string),
         });
     }
     Ok(out)
@@ -179,7 +194,7 @@ pub fn to_citizen(order: &OrderRow, key: &str) -> Option<Outgoing> {
             "【效能投诉】您反映的问题（工单 {}）已有答复，可凭工单号和查询码在网上查询，效能办将回访。",
             order.ticket_no
         ),
-        ticket_no: order.ticket_no.clone(),
+        ticket_no: Some(order.ticket_no.clone()),
     })
 }
 

@@ -19,6 +19,7 @@ use oversight_store::supervision::AlertRow;
 use oversight_store::tasks::{self as store, TaskEventRow, TaskRecord};
 use serde_json::json;
 
+use crate::notify::Outgoing;
 use crate::cases::IngestReport;
 use crate::supervision::AlertOwner;
 use crate::{Actor, App, AppError};
@@ -141,15 +142,19 @@ async fn apply(
     }
     let calendar = app.calendar().await?;
     let mut alerts = Vec::new();
+    let mut messages = Vec::new();
     for task_no in &touched {
         let prior = store::record_tx(&mut tx, task_no).await?;
         let events = stored_events(&store::events_of_task_tx(&mut tx, task_no).await?);
-        let (record, alert) =
-            project(task_no, &events, prior.as_ref(), departments, &calendar, app.local_date(now), now)?;
-        store::upsert_record(&mut tx, &record).await?;
-        alerts.extend(alert);
+        let p = project(task_no, &events, prior.as_ref(), departments, &calendar, app.local_date(now), now)?;
+        store::upsert_record(&mut tx, &p.record).await?;
+        messages.extend(reminders(app, &p).await?);
+        alerts.extend(p.alert);
     }
     oversight_store::supervision::insert_alerts(&mut tx, &alerts).await?;
+    if crate::notify::enqueue(&mut tx, messages, now).await? > 0 {
+        app.notify_wake.notify_one();
+    }
     if accepted > 0 {
         audit::append(
             &mut tx,
@@ -196,7 +201,7 @@ fn project(
     calendar: &WorkCalendar,
     today: NaiveDate,
     now: chrono::DateTime<Utc>,
-) -> Result<(TaskRecord, Option<AlertRow>), AppError> {
+) -> Result<Projected, AppError> {
     let (light, light_due) = project_task(events, today).light_plan(calendar)?;
     let mut record = record_of(task_no, &project_task(events, NaiveDate::MAX), departments, now);
     record.light = light.as_ref().map(|l| l.light.as_str().to_string());
@@ -218,8 +223,38 @@ fn project(
         }
         _ => None,
     };
-    Ok((record, alert))
+    let yellow = light.filter(|l| l.light == Signal::Yellow).map(|l| l.reason.to_string());
+    Ok(Projected { record, alert, yellow })
 }
+
+/// A task projected: its record, the alert of a red light, and the rule that gave a yellow one.
+struct Projected {
+    record: TaskRecord,
+    alert: Option<AlertRow>,
+    yellow: Option<String>,
+}
+
+/// The reminder (催办) a yellow light sends the lead department, by e-mail and SMS where it
+/// has them: one per spell of yellow (the day it began is in the message's key).
+async fn reminders(app: &App, p: &Projected) -> Result<Vec<Outgoing>, AppError> {
+    let r = &p.record;
+    let (Some(reason), Some(since), Some(department)) = (&p.yellow, r.light_since, r.lead_department_code.as_deref())
+    else {
+        return Ok(Vec::new());
+    };
+    let title = r.title.as_deref().unwrap_or("");
+    let due = r.due.map_or_else(|| "—".to_string(), |d| d.to_string());
+    let subject = format!("【督查督办】重点工作 {}《{title}》亮黄灯，请抓紧办理", r.task_no);
+    let body = format!(
+        "重点工作 {}《{title}》已亮黄灯（{reason}），办结时限 {due}。请抓紧推进并按时报送进展；逾期将亮红灯，由效能办督办。",
+        r.task_no
+    );
+    let key = format!("task|{}|yellow|{since}", r.task_no);
+    crate::notify::to_contacts(app, department, None, TASK_REMINDER, &key, subject, body).await
+}
+
+/// The kind of a reminder (催办) to a task's lead department.
+pub const TASK_REMINDER: &str = "task_reminder";
 
 /// The alert kind of a key task whose light turned red.
 pub const TASK_RED: &str = "task_red";
@@ -245,13 +280,18 @@ pub(crate) async fn monitor_tasks(app: &App, now: chrono::DateTime<Utc>) -> Resu
         let departments = departments.as_ref().expect("loaded above");
         let calendar = app.calendar().await?;
         let mut alerts = Vec::new();
+        let mut messages = Vec::new();
         for prior in &due {
             let events = stored_events(&store::events_of_task_tx(&mut tx, &prior.task_no).await?);
-            let (record, alert) = project(&prior.task_no, &events, Some(prior), departments, &calendar, today, now)?;
-            store::upsert_record(&mut tx, &record).await?;
-            alerts.extend(alert);
+            let p = project(&prior.task_no, &events, Some(prior), departments, &calendar, today, now)?;
+            store::upsert_record(&mut tx, &p.record).await?;
+            messages.extend(reminders(app, &p).await?);
+            alerts.extend(p.alert);
         }
         raised += oversight_store::supervision::insert_alerts(&mut tx, &alerts).await? as usize;
+        if crate::notify::enqueue(&mut tx, messages, now).await? > 0 {
+            app.notify_wake.notify_one();
+        }
         tx.commit().await?;
         looked += due.len();
         if due.len() < 500 {

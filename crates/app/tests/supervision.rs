@@ -18,8 +18,54 @@ on_both_backends!(
     monitor_moves_signals_when_their_day_comes,
     two_monitors_never_raise_an_alert_twice,
     a_notice_runs_its_life_within_scope,
-    a_task_turning_red_runs_the_same_notice_flow
+    a_task_turning_red_runs_the_same_notice_flow,
+    a_task_turning_yellow_reminds_its_lead_department_once
 );
+
+/// A key task turning yellow sends its lead department a reminder (催办) through the outbox, by
+/// e-mail and SMS, once per spell of yellow however often the monitor looks.
+async fn a_task_turning_yellow_reminds_its_lead_department_once(app: App) {
+    let (app, clock, _) = setup(&app, local(2026, 3, 2, 11)).await;
+    let mut tx = app.db.begin().await.unwrap();
+    oversight_store::outbox::set_contacts(&mut tx, "460100-D01", Some("fgw@haikou.example"), Some("13900000001"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // Assigned and signed on Monday 03-02, due Tuesday 03-10: yellow three working days ahead.
+    let lines = [
+        json!({"event_id": "YT-a", "task_no": "YT-1", "type": "assigned", "at": "2026-03-02T09:00:00+08:00",
+            "title": "一网通办上线", "origin": "annual_plan", "lead_department_code": "460100-D01",
+            "co_department_codes": [], "due": "2026-03-10", "milestones": []}),
+        json!({"event_id": "YT-s", "task_no": "YT-1", "type": "signed", "at": "2026-03-02T10:00:00+08:00",
+            "department_code": "460100-D01"}),
+    ]
+    .map(|l| l.to_string());
+    let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    oversight_app::tasks::ingest(&app, &Actor::cli(), numbered).await.unwrap();
+    let reminders = |app: App| async move {
+        let all = oversight_store::outbox::messages(&app.db, None, 1000).await.unwrap();
+        all.into_iter().filter(|m| m.kind == "task_reminder").collect::<Vec<_>>()
+    };
+    assert!(reminders(app.clone()).await.is_empty(), "green: nothing to remind");
+    clock.set(local(2026, 3, 5, 9));
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    let record = oversight_store::tasks::record(&app.db, "YT-1").await.unwrap().unwrap();
+    assert_eq!(record.light.as_deref(), Some("yellow"));
+    let sent = reminders(app.clone()).await;
+    let mut channels: Vec<(&str, &str)> = sent.iter().map(|m| (m.channel.as_str(), m.recipient.as_str())).collect();
+    channels.sort();
+    assert_eq!(channels, [("email", "fgw@haikou.example"), ("sms", "13900000001")]);
+    assert!(sent.iter().all(|m| m.subject.contains("YT-1") && m.body.contains("2026-03-10") && m.ticket_no.is_none()));
+    // A progress report on the next day changes nothing: the same spell of yellow.
+    clock.set(local(2026, 3, 6, 9));
+    let progress = json!({"event_id": "YT-p", "task_no": "YT-1", "type": "progress", "at": "2026-03-06T09:00:00+08:00",
+        "department_code": "460100-D01", "note": "系统联调中"})
+    .to_string();
+    oversight_app::tasks::ingest(&app, &Actor::cli(), [(1, progress.as_str())]).await.unwrap();
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    assert_eq!(reminders(app.clone()).await.len(), 2);
+}
 
 /// A local (Asia/Shanghai) instant.
 fn local(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
