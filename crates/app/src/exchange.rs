@@ -156,8 +156,8 @@ const MAX_COLUMNS: u32 = 256;
 fn read_xlsx(bytes: &[u8]) -> Result<Table, AppError> {
     let unreadable = |e: String| AppError::Invalid(vec![RowError::new(0, "", format!("无法读取 XLSX 文件：{e}"))]);
     check_inflated_size(bytes, MAX_INFLATED_BYTES).map_err(unreadable)?;
-    let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
     let first = book.sheet_names().into_iter().next().ok_or_else(|| unreadable("工作簿中没有工作表".into()))?;
     // Cells are read one by one, not as the dense range the sheet declares: a sheet with cells in
     // A1 and XFD1048576 would otherwise allocate 17 billion of them.
@@ -208,7 +208,8 @@ fn check_inflated_size(bytes: &[u8], limit: u64) -> Result<(), String> {
     let mut total = 0u64;
     for i in 0..archive.len() {
         let mut part = archive.by_index(i).map_err(|e| e.to_string())?;
-        total += std::io::copy(&mut (&mut part).take(limit + 1 - total), &mut std::io::sink()).map_err(|e| e.to_string())?;
+        total +=
+            std::io::copy(&mut (&mut part).take(limit + 1 - total), &mut std::io::sink()).map_err(|e| e.to_string())?;
         if total > limit {
             return Err(format!("文件解压后超过 {} MB，不像是交换文件", limit >> 20));
         }

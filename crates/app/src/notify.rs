@@ -371,8 +371,11 @@ pub async fn watch_pass(app: &App, owner: &str) -> Result<WatchPass, AppError> {
             alerts.push(alert);
             if kind != Late::Visit {
                 let subject = format!("【效能投诉】工单 {} {}", o.ticket_no, kind.label());
-                let body =
-                    format!("工单 {} 已{}（时限 {due}），请立即办理；超时情况已记入效能监察。", o.ticket_no, kind.label());
+                let body = format!(
+                    "工单 {} 已{}（时限 {due}），请立即办理；超时情况已记入效能监察。",
+                    o.ticket_no,
+                    kind.label()
+                );
                 messages.extend(to_department(app, o, "overdue", &key, subject, body).await?);
             }
         }

@@ -19,8 +19,8 @@ use oversight_store::supervision::AlertRow;
 use oversight_store::tasks::{self as store, TaskEventRow, TaskRecord};
 use serde_json::json;
 
-use crate::notify::Outgoing;
 use crate::cases::IngestReport;
+use crate::notify::Outgoing;
 use crate::supervision::AlertOwner;
 use crate::{Actor, App, AppError};
 

@@ -396,8 +396,15 @@ async fn each_event_is_answered_on_its_own(app: App) {
 
 async fn a_department_system_may_send_a_case_before_its_receipt(app: App) {
     demo::load(&app).await.unwrap();
-    let (_, secret) =
-        oversight_app::accounts::create_api_key(&app, &Actor::cli(), "秀英区审批系统", Some("460105"), &oversight_domain::access::KeyPurposes::all()).await.unwrap();
+    let (_, secret) = oversight_app::accounts::create_api_key(
+        &app,
+        &Actor::cli(),
+        "秀英区审批系统",
+        Some("460105"),
+        &oversight_domain::access::KeyPurposes::all(),
+    )
+    .await
+    .unwrap();
     let key = oversight_app::accounts::api_key_actor(&app, &secret).await.unwrap().unwrap();
     let send = |lines: Vec<String>| {
         let app = app.clone();
@@ -457,7 +464,15 @@ async fn a_system_cannot_add_to_or_take_over_another_systems_case(app: App) {
     let key = |name: &'static str, org: &'static str| {
         let app = app.clone();
         async move {
-            let (_, secret) = oversight_app::accounts::create_api_key(&app, &Actor::cli(), name, Some(org), &oversight_domain::access::KeyPurposes::all()).await.unwrap();
+            let (_, secret) = oversight_app::accounts::create_api_key(
+                &app,
+                &Actor::cli(),
+                name,
+                Some(org),
+                &oversight_domain::access::KeyPurposes::all(),
+            )
+            .await
+            .unwrap();
             oversight_app::accounts::api_key_actor(&app, &secret).await.unwrap().unwrap()
         }
     };

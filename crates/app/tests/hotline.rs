@@ -73,14 +73,20 @@ async fn pages_of_orders_go_through_every_order_once(app: App) {
     let (app, _clock, _) = setup(&app).await;
     let mut filed = Vec::new();
     for i in 0..7 {
-        let new = NewOrder { kind: "complaint".into(), summary: format!("窗口办事拖沓 {i}"), anonymous: true, ..Default::default() };
+        let new = NewOrder {
+            kind: "complaint".into(),
+            summary: format!("窗口办事拖沓 {i}"),
+            anonymous: true,
+            ..Default::default()
+        };
         filed.push(hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no);
     }
     let mut filter = Some(orders::OrderFilter { limit: 3, ..Default::default() });
     let mut seen = Vec::new();
     let mut pages = 0;
     while let Some(page) = filter {
-        let part = orders::list(&app.db, &oversight_domain::access::Scope::All, &page, app.now(), app.today()).await.unwrap();
+        let part =
+            orders::list(&app.db, &oversight_domain::access::Scope::All, &page, app.now(), app.today()).await.unwrap();
         filter = page.next_page(&part);
         seen.extend(part.into_iter().map(|o| o.ticket_no));
         pages += 1;

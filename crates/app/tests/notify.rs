@@ -209,11 +209,16 @@ async fn messages_reach_smtp_and_sms_through_failures(app: App) {
     // the message again, and what it records changes nothing on the message.
     let mut tx = app.db.begin().await.unwrap();
     let now = app.now();
-    assert!(!outbox::hold_claim(&mut tx, &dead[0].id, "dead-instance", now, now + TimeDelta::seconds(120)).await.unwrap());
+    assert!(
+        !outbox::hold_claim(&mut tx, &dead[0].id, "dead-instance", now, now + TimeDelta::seconds(120)).await.unwrap()
+    );
     let failure = Err(("网关超时", Some(now + TimeDelta::seconds(60))));
-    assert!(!outbox::record_attempt(&mut tx, &dead[0].id, "dead-instance", "late-attempt", now, failure).await.unwrap());
+    assert!(
+        !outbox::record_attempt(&mut tx, &dead[0].id, "dead-instance", "late-attempt", now, failure).await.unwrap()
+    );
     tx.commit().await.unwrap();
-    let message = outbox::messages(&app.db, Some(&no), 10).await.unwrap().into_iter().find(|m| m.id == dead[0].id).unwrap();
+    let message =
+        outbox::messages(&app.db, Some(&no), 10).await.unwrap().into_iter().find(|m| m.id == dead[0].id).unwrap();
     assert_eq!((message.status.as_str(), message.last_error), ("sent", None));
     {
         let got = gateway.got.lock().unwrap();

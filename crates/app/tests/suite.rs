@@ -314,9 +314,18 @@ async fn login_sessions_and_throttling(app: App) {
 async fn api_keys_are_scoped_and_revocable(app: App) {
     let accounts = demo_with_accounts(&app).await;
     let lhadmin = login_as(&app, &accounts, "lhadmin").await;
-    let (key, secret) = accounts::create_api_key(&app, &lhadmin, "龙华区审批系统", Some("460106"), &oversight_domain::access::KeyPurposes::all()).await.unwrap();
+    let (key, secret) = accounts::create_api_key(
+        &app,
+        &lhadmin,
+        "龙华区审批系统",
+        Some("460106"),
+        &oversight_domain::access::KeyPurposes::all(),
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        accounts::create_api_key(&app, &lhadmin, "越权", Some("460105"), &oversight_domain::access::KeyPurposes::all()).await,
+        accounts::create_api_key(&app, &lhadmin, "越权", Some("460105"), &oversight_domain::access::KeyPurposes::all())
+            .await,
         Err(AppError::Invalid(_))
     ));
     let actor = accounts::api_key_actor(&app, &secret).await.unwrap().unwrap();
@@ -367,7 +376,8 @@ async fn audit_chain_detects_tampering(app: App) {
     assert!(report.first_break.is_none());
     assert!(report.rows >= 10, "{}", report.rows);
     // Where a row is filed decides who reads it: moving it to another district is tampering.
-    let rows = oversight_store::audit::recent(&app.db, &oversight_domain::access::Scope::All, None, 1000).await.unwrap();
+    let rows =
+        oversight_store::audit::recent(&app.db, &oversight_domain::access::Scope::All, None, 1000).await.unwrap();
     let filed = rows.iter().find(|r| r.path != "/" && r.seq > 3).expect("a row filed under a unit");
     let moved = format!("UPDATE audit_log SET path = '/460100/460199/' WHERE seq = {}", filed.seq);
     tamper(&app.db, &moved).await;
@@ -395,7 +405,13 @@ async fn verification_reads_one_state_of_a_growing_chain(app: App) {
         tokio::spawn(async move {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let mut tx = app.db.begin().await.unwrap();
-                let row = NewAudit { actor: "cli", action: "test.more", target: "y", path: "/", detail: serde_json::json!({}) };
+                let row = NewAudit {
+                    actor: "cli",
+                    action: "test.more",
+                    target: "y",
+                    path: "/",
+                    detail: serde_json::json!({}),
+                };
                 append(&mut tx, row, app.now()).await.unwrap();
                 tx.commit().await.unwrap();
             }

@@ -172,7 +172,9 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     );
 
     // 2. HTTP ingestion through the real server.
-    let (_, secret) = accounts::create_api_key(&app, &Actor::cli(), "压测系统", None, &oversight_domain::access::KeyPurposes::all()).await?;
+    let (_, secret) =
+        accounts::create_api_key(&app, &Actor::cli(), "压测系统", None, &oversight_domain::access::KeyPurposes::all())
+            .await?;
     let server = oversight_web::Server::build(app.clone(), "127.0.0.1:0").await?;
     let addr = server.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

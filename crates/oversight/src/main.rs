@@ -558,8 +558,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Some(words) => KeyPurposes::parse(&words).map_err(|e| AppError::field("purpose", e))?,
                 None => KeyPurposes::all(),
             };
-            let (key, secret) = accounts::create_api_key(&app, &Actor::cli(), &name, scope.as_deref(), &purposes).await?;
-            println!("API 密钥“{}”（范围 {}，用途：{}）已创建，只显示这一次：", key.name, key.org_code, purposes.labels());
+            let (key, secret) =
+                accounts::create_api_key(&app, &Actor::cli(), &name, scope.as_deref(), &purposes).await?;
+            println!(
+                "API 密钥“{}”（范围 {}，用途：{}）已创建，只显示这一次：",
+                key.name,
+                key.org_code,
+                purposes.labels()
+            );
             println!("{secret}");
         }
         Command::Bench { .. } => unreachable!("handled before the database is opened"),

@@ -50,8 +50,7 @@ fn rss_mb(pid: u32) -> f64 {
 pub async fn run(url: String, minutes: u64) -> Result<()> {
     let app = App::open(Config { database_url: Some(url.clone()), ..Config::default() }).await?;
     let accounts = demo::load(&app).await.context("loading the demo network")?;
-    let (_, secret) =
-        accounts::create_api_key(&app, &Actor::cli(), "浸泡测试", None, &KeyPurposes::all()).await?;
+    let (_, secret) = accounts::create_api_key(&app, &Actor::cli(), "浸泡测试", None, &KeyPurposes::all()).await?;
     let staff = accounts.iter().find(|a| a.username == "xiaoneng").context("the demo's office account")?;
     drop(app);
 
@@ -88,7 +87,8 @@ async fn soak(base: &str, pid: u32, secret: &str, password: &str, minutes: u64) 
 
     // Case events: 500 a request, five per case (received, accepted, a step, completed, rated).
     {
-        let (client, base, secret, stop, counts) = (client.clone(), base.to_string(), secret.to_string(), stop.clone(), counts.clone());
+        let (client, base, secret, stop, counts) =
+            (client.clone(), base.to_string(), secret.to_string(), stop.clone(), counts.clone());
         workers.push(tokio::spawn(async move {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
@@ -122,14 +122,19 @@ async fn soak(base: &str, pid: u32, secret: &str, password: &str, minutes: u64) 
     }
     // Orders through the JSON API and through Open311.
     for (k, open311) in [(1, false), (2, true)] {
-        let (client, base, secret, stop, counts) = (client.clone(), base.to_string(), secret.to_string(), stop.clone(), counts.clone());
+        let (client, base, secret, stop, counts) =
+            (client.clone(), base.to_string(), secret.to_string(), stop.clone(), counts.clone());
         workers.push(tokio::spawn(async move {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let summary = format!("窗口办事拖沓，第 {n} 次反映");
                 let answer = if open311 {
-                    let form = [("api_key", secret.as_str()), ("service_code", "complaint"), ("description", summary.as_str())];
+                    let form = [
+                        ("api_key", secret.as_str()),
+                        ("service_code", "complaint"),
+                        ("description", summary.as_str()),
+                    ];
                     client.post(format!("{base}/open311/v2/requests.json")).form(&form).send().await
                 } else {
                     let order = json!({"type": "complaint", "summary": summary, "anonymous": true});
@@ -143,7 +148,8 @@ async fn soak(base: &str, pid: u32, secret: &str, password: &str, minutes: u64) 
     {
         let (base, password, stop, counts) = (base.to_string(), password.to_string(), stop.clone(), counts.clone());
         workers.push(tokio::spawn(async move {
-            let Ok(browser) = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()
+            let Ok(browser) =
+                reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()
             else {
                 counts[3].fail("no HTTP client".into());
                 return;
@@ -152,10 +158,12 @@ async fn soak(base: &str, pid: u32, secret: &str, password: &str, minutes: u64) 
                 Ok(res) => res.text().await.unwrap_or_default(),
                 Err(e) => return counts[3].fail(format!("login page: {e}")),
             };
-            let csrf = form.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default();
+            let csrf =
+                form.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or_default();
             let login = [("csrf", csrf), ("username", "xiaoneng"), ("password", password.as_str()), ("next", "/")];
             counts[3].record("login", browser.post(format!("{base}/login")).form(&login).send().await).await;
-            let pages = ["/", "/dashboard", "/cases", "/supervision", "/hotline", "/hotline/list", "/reports", "/tasks"];
+            let pages =
+                ["/", "/dashboard", "/cases", "/supervision", "/hotline", "/hotline/list", "/reports", "/tasks"];
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) {
                 let page = pages[i % pages.len()];

@@ -192,8 +192,15 @@ async fn api_answers_json_errors(s: common::Spawned) {
     assert_eq!(res.status(), 401);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["status"], 401);
-    let (key, secret) =
-        oversight_app::accounts::create_api_key(&s.app, &oversight_app::Actor::cli(), "测试系统", None, &oversight_domain::access::KeyPurposes::all()).await.unwrap();
+    let (key, secret) = oversight_app::accounts::create_api_key(
+        &s.app,
+        &oversight_app::Actor::cli(),
+        "测试系统",
+        None,
+        &oversight_domain::access::KeyPurposes::all(),
+    )
+    .await
+    .unwrap();
     assert!(key.prefix.starts_with("ovk_"));
     let auth = format!("Bearer {secret}");
     let res = c
@@ -273,7 +280,9 @@ async fn case_page_explains_its_deadline(s: common::Spawned) {
     assert!(body.contains("调休上班"), "the make-up Saturday is laid out");
     assert!(body.contains("特别程序") && body.contains("超期"), "{body}");
     // Names, not codes; Chinese, not the exchange format's words.
-    for shown in ["企业投资项目备案", "市发展和改革委员会", "海口市政务服务中心", "<td>受理</td>", "<td>办结</td>", "命令行导入"] {
+    for shown in
+        ["企业投资项目备案", "市发展和改革委员会", "海口市政务服务中心", "<td>受理</td>", "<td>办结</td>", "命令行导入"]
+    {
         assert!(body.contains(shown), "{shown} on the case page");
     }
     assert!(!body.contains("<code>received</code>") && !body.contains("<td>completed</td>"), "{body}");
@@ -331,9 +340,10 @@ async fn the_json_api_answers_as_its_openapi_document_says() {
     let t = oversight_testkit::sqlite().await;
     let s = common::spawn(&t).await;
     let purposes = oversight_domain::access::KeyPurposes::all();
-    let (_, key) = oversight_app::accounts::create_api_key(&s.app, &oversight_app::Actor::cli(), "模糊测试", None, &purposes)
-        .await
-        .unwrap();
+    let (_, key) =
+        oversight_app::accounts::create_api_key(&s.app, &oversight_app::Actor::cli(), "模糊测试", None, &purposes)
+            .await
+            .unwrap();
     // The document is served, to anyone, and it is the one in the source tree.
     let served = client().get(format!("{}/api/v1/openapi.yaml", s.base)).send().await.unwrap();
     assert_eq!(served.status(), 200);

@@ -77,7 +77,15 @@ fn run_client(base: &str, key: &str, args: &[&str]) -> Value {
 }
 
 async fn a_pypi_client_files_and_follows_a_request(s: common::Spawned) {
-    let (_, key) = accounts::create_api_key(&s.app, &Actor::cli(), "市民 App", None, &oversight_domain::access::KeyPurposes::all()).await.unwrap();
+    let (_, key) = accounts::create_api_key(
+        &s.app,
+        &Actor::cli(),
+        "市民 App",
+        None,
+        &oversight_domain::access::KeyPurposes::all(),
+    )
+    .await
+    .unwrap();
     let base = s.base.clone();
     let key2 = key.clone();
     let filed = tokio::task::spawn_blocking(move || run_client(&base, &key2, &["file"])).await.unwrap();
@@ -107,7 +115,15 @@ async fn a_pypi_client_files_and_follows_a_request(s: common::Spawned) {
 
 async fn errors_come_in_the_open311_format(s: common::Spawned) {
     let c = common::client();
-    let (_, key) = accounts::create_api_key(&s.app, &Actor::cli(), "市民 App", None, &oversight_domain::access::KeyPurposes::all()).await.unwrap();
+    let (_, key) = accounts::create_api_key(
+        &s.app,
+        &Actor::cli(),
+        "市民 App",
+        None,
+        &oversight_domain::access::KeyPurposes::all(),
+    )
+    .await
+    .unwrap();
     let root = format!("{}/open311/v2", s.base);
     let post = |format: &'static str, form: Vec<(&'static str, String)>| {
         let c = c.clone();

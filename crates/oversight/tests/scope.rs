@@ -129,8 +129,15 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let mut k = Check { s: &s, covered: BTreeSet::new() };
     let xiuying_id = oversight_store::access::user_by_name(&app.db, "xiuying").await.unwrap().unwrap().id;
     let xiuying_grant = oversight_store::access::grants(&app.db, &xiuying_id).await.unwrap()[0].id.clone();
-    let (xy_key, xy_secret) =
-        accounts::create_api_key(app, &Actor::cli(), "秀英区审批系统", Some("460105"), &oversight_domain::access::KeyPurposes::all()).await.unwrap();
+    let (xy_key, xy_secret) = accounts::create_api_key(
+        app,
+        &Actor::cli(),
+        "秀英区审批系统",
+        Some("460105"),
+        &oversight_domain::access::KeyPurposes::all(),
+    )
+    .await
+    .unwrap();
 
     // Public routes.
     let anon = client();
@@ -319,9 +326,14 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(st, 200);
     assert!(!body.contains(&xy_key.prefix), "another district's key is not listed");
     assert_eq!(
-        k.post(&lh, "/admin/api-keys", "/admin/api-keys", &[("csrf", &lh_csrf), ("name", "越权"), ("scope", "460105"), ("purpose", "case_events")])
-            .await
-            .0,
+        k.post(
+            &lh,
+            "/admin/api-keys",
+            "/admin/api-keys",
+            &[("csrf", &lh_csrf), ("name", "越权"), ("scope", "460105"), ("purpose", "case_events")]
+        )
+        .await
+        .0,
         422
     );
     assert_eq!(
@@ -625,7 +637,8 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let lh_url = format!("/hotline/orders/{}", lh_order.ticket_no);
     assert_eq!(k.get(&xy, "/hotline/orders/{no}", &lh_url).await.0, 404);
     // Seeing the caller in full is audited: a link (`?caller=1`) shows nothing more, the form does.
-    let (_, body) = k.get(&xy, "/hotline/orders/{no}", &format!("/hotline/orders/{}?caller=1", xy_order.ticket_no)).await;
+    let (_, body) =
+        k.get(&xy, "/hotline/orders/{no}", &format!("/hotline/orders/{}?caller=1", xy_order.ticket_no)).await;
     assert!(!body.contains("秀英某人"), "a link does not reveal the caller");
     let reveal = format!("/hotline/orders/{}/caller", xy_order.ticket_no);
     let (st, body) = k.post(&xy, "/hotline/orders/{no}/caller", &reveal, &[("csrf", &xy_csrf)]).await;

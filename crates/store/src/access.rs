@@ -312,18 +312,20 @@ pub struct ApiKey {
 pub async fn insert_api_key(tx: &mut Tx, key: &ApiKey, key_hash: &str) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO api_key (id, name, prefix, key_hash, org_code, path, created_at, purposes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    )
-    .bind(&key.id)
-    .bind(&key.name)
-    .bind(&key.prefix)
-    .bind(key_hash)
-    .bind(&key.org_code)
-    .bind(&key.path)
-    .bind(key.created_at)
-    .bind(&key.purposes)
-    .execute(c).await?.rows_affected()
+            "INSERT INTO api_key (id, name, prefix, key_hash, org_code, path, created_at, purposes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&key.id)
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(key_hash)
+        .bind(&key.org_code)
+        .bind(&key.path)
+        .bind(key.created_at)
+        .bind(&key.purposes)
+        .execute(c)
+        .await?
+        .rows_affected()
     });
     Ok(())
 }

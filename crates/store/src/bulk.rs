@@ -496,9 +496,11 @@ mod tests {
         };
         let mut tx = db.begin().await.unwrap();
         let cli = crate::cases::Sender { label: "cli", scope: None };
-        let first = insert_new_events(&mut tx, &[event("e1", "{\"a\":1}"), event("e2", "{}")], Some(at), cli).await.unwrap();
+        let first =
+            insert_new_events(&mut tx, &[event("e1", "{\"a\":1}"), event("e2", "{}")], Some(at), cli).await.unwrap();
         assert!(first.is_empty());
-        let again = insert_new_events(&mut tx, &[event("e3", "{}"), event("e1", "{\"a\":2}")], Some(at), cli).await.unwrap();
+        let again =
+            insert_new_events(&mut tx, &[event("e3", "{}"), event("e1", "{\"a\":2}")], Some(at), cli).await.unwrap();
         assert_eq!(again, vec![(1, "{\"a\":1}".to_string())]);
         let Tx::Sqlite(t) = &mut tx else { panic!("SQLite") };
         let (stored_at, stored_date): (String, String) =

@@ -129,7 +129,9 @@ fn sqlite_synchronous(url: &str) -> Result<(String, SqliteSynchronous)> {
         match pair.split_once('=') {
             Some(("synchronous", "full")) => synchronous = SqliteSynchronous::Full,
             Some(("synchronous", "normal")) => synchronous = SqliteSynchronous::Normal,
-            Some(("synchronous", _)) => return Err(StoreError::BadUrl(format!("{url}: synchronous 只能是 full 或 normal"))),
+            Some(("synchronous", _)) => {
+                return Err(StoreError::BadUrl(format!("{url}: synchronous 只能是 full 或 normal")));
+            }
             _ => rest.push(pair),
         }
     }

@@ -57,7 +57,10 @@ fn run(events: &[StoredEvent], cal: &WorkCalendar) -> oversight_domain::case::Ca
         _ => Some(OrgKind::ServiceCenter),
     };
     let rules = SupervisionRules::default();
-    project(events, &CaseContext { item: &item, venue_kind: &venue, covers: &|_, _| true, calendar: cal, rules: &rules })
+    project(
+        events,
+        &CaseContext { item: &item, venue_kind: &venue, covers: &|_, _| true, calendar: cal, rules: &rules },
+    )
 }
 
 /// The events of a generated life, received the day before acceptance.
@@ -367,7 +370,10 @@ fn rules_switch_off() {
     let item = |code: &str| (code == "SX001").then_some((10u32, 0i64));
     let venue = |_: &str| Some(OrgKind::ServiceCenter);
     let rules = SupervisionRules { acceptance_days: Some(0), ..SupervisionRules::default() };
-    let st = project(&e, &CaseContext { item: &item, venue_kind: &venue, covers: &|_, _| true, calendar: &cal, rules: &rules });
+    let st = project(
+        &e,
+        &CaseContext { item: &item, venue_kind: &venue, covers: &|_, _| true, calendar: &cal, rules: &rules },
+    );
     assert!(st.anomalies.is_empty(), "{:?}", st.anomalies);
 }
 

@@ -1,12 +1,12 @@
 //! The JSON API (`/api/v1`), for department systems (API keys) and signed-in pages (reads).
 
-use axum::body::{Body, Bytes};
-use futures_util::StreamExt;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use futures_util::StreamExt;
 use oversight_app::hotline::{self, Intake, NewOrder};
 use oversight_app::{App, AppError, calendar, cases, network};
 use oversight_domain::calendar::YearSchedule;

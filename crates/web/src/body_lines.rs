@@ -148,7 +148,11 @@ impl LineReader {
     }
 
     fn too_long(&self) -> AppError {
-        AppError::Invalid(vec![RowError::new(self.line + 1, "", format!("一行超过 {} KiB，不是一条事件", MAX_LINE >> 10))])
+        AppError::Invalid(vec![RowError::new(
+            self.line + 1,
+            "",
+            format!("一行超过 {} KiB，不是一条事件", MAX_LINE >> 10),
+        )])
     }
 }
 

@@ -49,7 +49,9 @@ impl Net {
 pub fn trusted_proxies(entries: &[String]) -> Result<Vec<Net>, String> {
     entries
         .iter()
-        .map(|e| Net::parse(e).ok_or_else(|| format!("trusted_proxies: “{e}” is not an address or a network (a.b.c.d/n)")))
+        .map(|e| {
+            Net::parse(e).ok_or_else(|| format!("trusted_proxies: “{e}” is not an address or a network (a.b.c.d/n)"))
+        })
         .collect()
 }
 
@@ -64,7 +66,12 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// The client behind `peer`: when `peer` is a trusted proxy, the last address of
 /// `X-Forwarded-For` that is not itself a trusted proxy (the ones before it could be written by
 /// the client); and whether it used HTTPS, as the proxy says.
-pub fn resolve(peer: IpAddr, forwarded_for: Option<&str>, forwarded_proto: Option<&str>, trusted: &[Net]) -> (IpAddr, bool) {
+pub fn resolve(
+    peer: IpAddr,
+    forwarded_for: Option<&str>,
+    forwarded_proto: Option<&str>,
+    trusted: &[Net],
+) -> (IpAddr, bool) {
     let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
     if !is_trusted(peer) {
         return (canonical(peer), false);

@@ -171,4 +171,3 @@ impl FromRequestParts<App> for ApiCaller {
         }
     }
 }
-

@@ -6,8 +6,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use oversight_app::{App, AppError, accounts, network};
 
-use crate::error::PageError;
 use crate::client::Client;
+use crate::error::PageError;
 use crate::session::{CurrentUser, OptionalUser, PRE_SESSION_COOKIE, SESSION_COOKIE};
 use crate::view::Layout;
 
@@ -71,7 +71,8 @@ pub async fn login_form(
         username: String::new(),
         error: None,
     };
-    ([(header::SET_COOKIE, pre_session_cookie(client.cookie_secure(app.config.secure_cookies), &csrf))], page).into_response()
+    ([(header::SET_COOKIE, pre_session_cookie(client.cookie_secure(app.config.secure_cookies), &csrf))], page)
+        .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -116,7 +117,11 @@ pub async fn login(State(app): State<App>, client: Client, Form(form): Form<Logi
     }
 }
 
-pub async fn logout(State(app): State<App>, client: Client, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
+pub async fn logout(
+    State(app): State<App>,
+    client: Client,
+    CurrentUser(s): CurrentUser,
+) -> Result<Response, PageError> {
     accounts::logout(&app, &s.token).await?;
     let secure = client.cookie_secure(app.config.secure_cookies);
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");

@@ -19,8 +19,8 @@ use oversight_domain::ticket::TicketType;
 
 use super::auth::{pre_session_cookie, random_token};
 use super::hotline::OrderForm;
-use crate::error::PageError;
 use crate::client::Client;
+use crate::error::PageError;
 use crate::session::OptionalUser;
 
 /// Counts requests per client address in fixed windows; memory stays bounded because expired
