@@ -394,13 +394,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await?;
         }
         Command::Import { what: ImportWhat::CaseEvents { file, historical, format } } => {
-            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
-            let total = text.lines().count();
+            // The file is streamed, never held: a first pass counts its lines (for the progress
+            // bar) and refuses it whole if a line is not UTF-8, the second feeds the ingestion.
+            let total = count_utf8_lines(&file)?;
             let terminal = std::io::stderr().is_terminal();
             let reporting = if historical { cases::Reporting::Historical } else { cases::Reporting::Live };
-            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-            let report = cases::ingest_as(&app, &Actor::cli(), reporting, lines, |done| {
+            let opened =
+                tokio::fs::File::open(&file).await.with_context(|| format!("cannot read {}", file.display()))?;
+            let reader = tokio::io::BufReader::with_capacity(1 << 20, opened);
+            let lines = futures_util::stream::unfold(
+                (tokio::io::AsyncBufReadExt::lines(reader), 0),
+                |(mut lines, n)| async move {
+                    match lines.next_line().await {
+                        Ok(Some(line)) => Some((Ok((n + 1, line)), (lines, n + 1))),
+                        Ok(None) => None,
+                        Err(e) => Some((Err(AppError::internal("reading the events file failed", e)), (lines, n + 1))),
+                    }
+                },
+            );
+            let report = cases::ingest_stream(&app, &Actor::cli(), reporting, Box::pin(lines), |done| {
                 if terminal {
                     eprint!("\r{done}/{total} 行");
                 }
@@ -619,6 +631,26 @@ async fn main() -> ExitCode {
         Err(e) => {
             eprintln!("错误：{e:#}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// The lines of a file, read a megabyte at a time; an error names the first line that is not
+/// UTF-8 (the file is then refused whole, before anything is applied).
+fn count_utf8_lines(file: &std::path::Path) -> Result<usize> {
+    use std::io::BufRead;
+    let opened = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, opened);
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).with_context(|| format!("cannot read {}", file.display()))? == 0 {
+            return Ok(n);
+        }
+        n += 1;
+        if std::str::from_utf8(&line).is_err() {
+            bail!("{}: line {n} is not UTF-8", file.display());
         }
     }
 }

@@ -82,6 +82,21 @@ fn run_cli_journey(db: &str) {
     assert!(o.status.success(), "{o:?}");
     assert!(stdout(&o).starts_with("accepted: 6\nduplicate: 1\nrejected: 1\n"), "{}", stdout(&o));
     assert!(stdout(&o).contains("第 8 行，字段 at"));
+    // The file is streamed: Windows line ends and blank lines keep the line numbers; a line
+    // that is not UTF-8 refuses the whole file, naming it, before anything is stored.
+    let crlf = dir.path().join("crlf.ndjson");
+    let mut text = format!("{}\r\n\r\n{}\r\n", lines[0].replace("e1", "c1"), lines[7].replace("e7", "c7"));
+    std::fs::write(&crlf, &text).unwrap();
+    let o = oversight(db, &["import", "case-events", crlf.to_str().unwrap()]);
+    assert!(stdout(&o).starts_with("accepted: 1\nduplicate: 0\nrejected: 1\n"), "{o:?}");
+    assert!(stdout(&o).contains("第 3 行，字段 at"), "{}", stdout(&o));
+    text.push_str("{\"event_id\":\"X\"}\n");
+    let mut bytes = text.replace("c1", "b1").into_bytes();
+    let bad_at = bytes.iter().rposition(|b| *b == b'X').unwrap();
+    bytes[bad_at] = 0xff;
+    std::fs::write(&crlf, &bytes).unwrap();
+    let o = oversight(db, &["import", "case-events", crlf.to_str().unwrap()]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("line 4 is not UTF-8"), "{o:?}");
     // History: a file of 2010 marked historical is taken like any other.
     let past = dir.path().join("past.ndjson");
     std::fs::write(
