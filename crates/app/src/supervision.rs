@@ -529,12 +529,19 @@ pub struct VenueLights {
     pub lights: Lights,
 }
 
+/// The lights of one level of the network.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LevelLights {
+    pub level: Level,
+    pub lights: Lights,
+}
+
 /// The live picture of the network in the actor's view: lights per level and per venue.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Dashboard {
     pub as_of: DateTime<Utc>,
     pub total: Lights,
-    pub levels: Vec<(Level, Lights)>,
+    pub levels: Vec<LevelLights>,
     /// Venues with open cases, the reddest first.
     pub venues: Vec<VenueLights>,
     pub open_alerts: i64,
@@ -582,7 +589,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard, AppError> 
     Ok(Dashboard {
         as_of: app.now(),
         total,
-        levels: levels.into_iter().collect(),
+        levels: levels.into_iter().map(|(level, lights)| LevelLights { level, lights }).collect(),
         venues,
         open_alerts: alert_counts.get("open").copied().unwrap_or(0),
         noticed_alerts: alert_counts.get("noticed").copied().unwrap_or(0),

@@ -8,6 +8,7 @@ use crate::RowError;
 
 /// The level of a jurisdiction, and so of its venue: city → district → town/street → village.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Level {
     City = 1,
     District = 2,

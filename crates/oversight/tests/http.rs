@@ -212,6 +212,22 @@ async fn api_answers_json_errors(s: common::Spawned) {
     assert_eq!(res.status(), 422);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["errors"][0]["field"], "days");
+    // A missing parameter and a body past its limit are the API's JSON errors too.
+    let res = c
+        .get(format!("{}/api/v1/reports/cases?to=2011-12-31", s.base))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"]["errors"][0]["reason"].as_str().unwrap().contains("from"), "{body}");
+    let huge = vec![b' '; 3 << 20];
+    let res =
+        c.post(format!("{}/api/v1/orders", s.base)).header("authorization", &auth).body(huge).send().await.unwrap();
+    assert_eq!(res.status(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["status"], 413);
     let res = c
         .get(format!("{}/api/v1/calendar/deadline?start=2011-04-01T09:00:00&days=2", s.base))
         .header("authorization", &auth)

@@ -561,6 +561,12 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let (st, body) = api_get(&mut k, "/api/v1/dashboard", "/api/v1/dashboard").await;
     assert_eq!(st, 200, "{body}");
     assert_no_outside("dashboard API", &body);
+    // Objects with keys, levels in the exchange words: `{"level": "city", "lights": {…}}`.
+    let dashboard: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let levels: Vec<&str> =
+        dashboard["levels"].as_array().unwrap().iter().map(|l| l["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, ["city", "district", "town", "village"], "{body}");
+    assert!(dashboard["levels"][0]["lights"]["green"].is_i64(), "{body}");
 
     // The dashboard, the alerts and the report: only the district's venues and cases.
     let (st, body) = k.get(&xy, "/dashboard", "/dashboard").await;

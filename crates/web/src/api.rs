@@ -59,6 +59,27 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Api
     }
 }
 
+/// A small request body (an order, an evaluation scheme) read whole: past 2 MiB, or cut off,
+/// it is the API's JSON error, not axum's plain text.
+struct ApiBody(Bytes);
+
+/// The most a small body may hold.
+const SMALL_BODY: usize = 2 << 20;
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        match axum::body::to_bytes(req.into_body(), SMALL_BODY).await {
+            Ok(bytes) => Ok(ApiBody(bytes)),
+            Err(e) if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) => {
+                Err(AppError::TooLarge(format!("请求体超过 {} MiB", SMALL_BODY >> 20)).into())
+            }
+            Err(e) => Err(AppError::field("body", format!("请求体没有收完：{e}")).into()),
+        }
+    }
+}
+
 /// This API described in OpenAPI 3 (for integrators and for the conformance fuzzing in tests).
 async fn openapi() -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/yaml; charset=utf-8")], include_str!("../openapi.yaml"))
@@ -241,7 +262,7 @@ async fn evaluation_run(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
     ApiQuery(q): ApiQuery<Period>,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> Result<Json<Value>, ApiError> {
     let text = std::str::from_utf8(&body).map_err(|_| AppError::field("body", "请求体不是 UTF-8 文本"))?;
     let scheme = oversight_app::evaluation::parse_scheme(text)?;
@@ -366,7 +387,7 @@ struct OrderBody {
 async fn create_order(
     State(app): State<App>,
     ApiCaller(actor): ApiCaller,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let b: OrderBody =
         serde_json::from_slice(&body).map_err(|e| AppError::field("body", format!("不是有效的工单 JSON：{e}")))?;
