@@ -154,13 +154,16 @@ async fn ingest_chunks(
     let mut size = FIRST_CHUNK;
     // Lines read past the last chunk, to see whether the rest of the batch is short.
     let mut ahead: Vec<(usize, String)> = Vec::new();
+    // A line the source could not give ends the reading there: every line before it is still
+    // applied (the chunk being parsed, and the lines read since), then the fault is returned.
+    let mut fault = None;
     loop {
         let mut raw = std::mem::take(&mut ahead);
-        take_lines(&mut raw, &mut lines, size).await?;
+        take_lines(&mut raw, &mut lines, size, &mut fault).await;
         size = (size * 2).min(CHUNK);
         // A rest shorter than the first chunk goes with this one: a request a little longer
         // than the first chunk (5,000 lines, say) is one transaction, not two.
-        take_lines(&mut ahead, &mut lines, FIRST_CHUNK).await?;
+        take_lines(&mut ahead, &mut lines, FIRST_CHUNK, &mut fault).await;
         if ahead.len() < FIRST_CHUNK {
             raw.append(&mut ahead);
         }
@@ -186,25 +189,33 @@ async fn ingest_chunks(
             None => break,
         }
     }
+    if let Some(e) = fault {
+        return Err(e);
+    }
     report.rejected.sort_by_key(|e| e.line);
     Ok(report)
 }
 
-/// Moves non-blank lines from `lines` into `into` until it holds `limit` or `lines` ends.
+/// Moves non-blank lines from `lines` into `into` until it holds `limit` or `lines` ends; a
+/// fault of the source is kept in `fault` and ends the reading.
 async fn take_lines(
     into: &mut Vec<(usize, String)>,
     lines: &mut (impl futures_util::Stream<Item = Result<(usize, String), AppError>> + Unpin),
     limit: usize,
-) -> Result<(), AppError> {
+    fault: &mut Option<AppError>,
+) {
     use futures_util::StreamExt;
-    while into.len() < limit {
-        let Some(next) = lines.next().await else { return Ok(()) };
-        let (n, text) = next?;
-        if !text.trim().is_empty() {
-            into.push((n, text));
+    while into.len() < limit && fault.is_none() {
+        match lines.next().await {
+            None => return,
+            Some(Ok((n, text))) => {
+                if !text.trim().is_empty() {
+                    into.push((n, text));
+                }
+            }
+            Some(Err(e)) => *fault = Some(e),
         }
     }
-    Ok(())
 }
 
 /// A chunk of lines parsed and checked, in the form it is written in: its new events (the
@@ -1072,20 +1083,17 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
     let outcome = state.outcome.as_of(today);
     let (alerts, notices, steps) =
         crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Case, case_no)).await?;
-    let item = match record.item_code.as_deref() {
+    // The responsible department is the item's: its catalogue entry names both.
+    let entry = match record.item_code.as_deref() {
         Some(code) => network_store::catalogue(&app.db, &Scope::All, None, Some(code))
             .await?
             .into_iter()
-            .find(|e| e.item.code.as_str() == code)
-            .map(|e| e.item.name),
+            .find(|e| e.item.code.as_str() == code),
         None => None,
     };
     let names = CaseNames {
-        item,
-        department: match record.department_code.as_deref() {
-            Some(code) => crate::network::department_names(app).await?.remove(code),
-            None => None,
-        },
+        department: entry.as_ref().map(|e| e.department_name.clone()),
+        item: entry.map(|e| e.item.name),
         venue: record.venue_code.as_deref().and_then(|v| lookup.venues.get(v)).map(|u| u.name.clone()),
     };
     Ok(CaseView { record, state, events, days, outcome, alerts, notices, steps, names })

@@ -26,6 +26,7 @@ on_both_backends!(
     a_historical_import_alerts_only_on_cases_still_open,
     a_system_cannot_add_to_or_take_over_another_systems_case,
     a_new_calendar_year_projects_every_waiting_case_even_if_the_request_is_cut,
+    lines_before_a_fault_of_the_body_are_stored,
     the_ratings_report_matches_a_recount
 );
 
@@ -591,6 +592,31 @@ async fn a_new_calendar_year_projects_every_waiting_case_even_if_the_request_is_
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(projected, waiting, "every waiting case has its deadline in the new year");
+}
+
+/// A body that fails half-way (a line too long, not UTF-8, past the size limit) ends the
+/// request with that error, but every line before it is stored — the chunk being parsed when
+/// the fault came included — so resending the body is answered `duplicate` up to the fault.
+async fn lines_before_a_fault_of_the_body_are_stored(app: App) {
+    use futures_util::StreamExt;
+    demo::load(&app).await.unwrap();
+    let good = (1..=9_000).map(|i| {
+        Ok((
+            i,
+            json!({"event_id": format!("f{i}"), "case_no": format!("F-{i}"), "type": "received",
+                "at": "2011-03-01T09:00:00+08:00", "item_code": "SX001", "venue_code": "460100-V",
+                "applicant": {"kind": "person", "name": "李"}})
+            .to_string(),
+        ))
+    });
+    let fault = futures_util::stream::iter([Err(oversight_app::AppError::field("body", "第 9001 行不是 UTF-8 文本"))]);
+    let body = futures_util::stream::iter(good).chain(fault);
+    let cli = Actor::cli();
+    let answer = cases::ingest_stream(&app, &cli, cases::Reporting::Live, Box::pin(body), |_| {}).await;
+    assert!(matches!(answer, Err(oversight_app::AppError::Invalid(_))), "the fault is the answer");
+    for case_no in ["F-1", "F-4096", "F-9000"] {
+        assert!(oversight_store::cases::case(&app.db, case_no).await.unwrap().is_some(), "{case_no} stored");
+    }
 }
 
 async fn cases_waiting_for_a_calendar_year_are_projected_when_it_is_entered(app: App) {

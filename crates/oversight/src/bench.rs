@@ -407,29 +407,51 @@ async fn bulk_settled_cases(db: &Db, n: u64) -> Result<()> {
     Ok(())
 }
 
+/// `oversight serve` on a benchmark database, as a child process that is stopped when dropped.
+pub(crate) struct ServerProcess {
+    child: std::process::Child,
+    pub pid: u32,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts the server on a free port and waits (up to 20 s) until it answers `/healthz`;
+    /// its warnings go to `stderr` when `warnings` is set.
+    pub(crate) async fn start(url: &str, warnings: bool) -> Result<ServerProcess> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let stderr = if warnings { std::process::Stdio::inherit() } else { std::process::Stdio::null() };
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .args(["serve", "--db", url, "--listen", &format!("127.0.0.1:{port}")])
+            .env("OVERSIGHT_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .spawn()?;
+        let server = ServerProcess { pid: child.id(), child, base: format!("http://127.0.0.1:{port}") };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{}/healthz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return Ok(server);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("the server did not start")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `oversight serve` on the benchmark database as a child process, asks it for the
 /// dashboard and a report over the API, and reads its memory (VmRSS, VmHWM) in MB.
 async fn server_memory(url: &str, secret: &str) -> Result<(f64, f64)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--db", url, "--listen", &format!("127.0.0.1:{port}")])
-        .env("OVERSIGHT_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
-    let pid = child.id();
+    let server = ServerProcess::start(url, false).await?;
+    let (pid, base) = (server.pid, &server.base);
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     let result = async {
-        anyhow::ensure!(ready, "the server did not start");
         for path in [
             "/api/v1/dashboard",
             "/api/v1/reports/cases?from=2025-01-01&to=2025-12-31&group_by=venue",
@@ -443,7 +465,6 @@ async fn server_memory(url: &str, secret: &str) -> Result<(f64, f64)> {
         Ok((status_mb(&status, "VmRSS:"), status_mb(&status, "VmHWM:")))
     }
     .await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     result
 }

@@ -54,31 +54,12 @@ pub async fn run(url: String, minutes: u64) -> Result<()> {
     let staff = accounts.iter().find(|a| a.username == "xiaoneng").context("the demo's office account")?;
     drop(app);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--db", &url, "--listen", &format!("127.0.0.1:{port}")])
-        .env("OVERSIGHT_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
-    let pid = child.id();
-    let base = format!("http://127.0.0.1:{port}");
-    let result = soak(&base, pid, &secret, &staff.password, minutes).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    result
+    let server = crate::bench::ServerProcess::start(&url, true).await?;
+    soak(&server.base, server.pid, &secret, &staff.password, minutes).await
 }
 
 async fn soak(base: &str, pid: u32, secret: &str, password: &str, minutes: u64) -> Result<()> {
     let client = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..200 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::ensure!(ready, "the server did not start");
     println!("soak: {minutes} min of case events, API orders, Open311 requests and page views on {base}");
     let stop = Arc::new(AtomicBool::new(false));
     let kinds = ["case events", "API orders", "Open311", "pages"];

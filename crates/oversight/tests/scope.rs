@@ -1,6 +1,6 @@
 //! A user of one district can neither see nor change anything outside it, on any route.
 //!
-//! The test takes the routes from the router as it is built (`oversight_web::route_paths`) and
+//! The test takes the routes from the router as it is built (`oversight_web::routes_served`) and
 //! asks the server which methods each serves, so a route added without a case here fails it. Each case acts as the 秀英区 supervisor, the 龙华区 administrator, or an API key
 //! of 秀英区, against records of other districts and of the city.
 

@@ -212,7 +212,6 @@ async fn calendar_year(
     })))
 }
 
-/// The lines of an events body: NDJSON (one event a line) or a JSON array (one event an item).
 /// The most an NDJSON event request may carry (it is read a line at a time), and a JSON array
 /// (parsed whole).
 const EVENTS_LIMIT: usize = 256 << 20;

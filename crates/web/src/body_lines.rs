@@ -88,10 +88,7 @@ impl LineReader {
         if self.total <= self.limit {
             return Ok(());
         }
-        Err(AppError::TooLarge(format!(
-            "请求体超过 {} MiB；此前各行已处理，按原样重发时已收下的事件答“duplicate”",
-            self.limit >> 20
-        )))
+        Err(AppError::TooLarge(format!("请求体超过 {} MiB，请分批报送", self.limit >> 20)))
     }
 
     async fn next_line(&mut self) -> Result<Option<(usize, String)>, AppError> {

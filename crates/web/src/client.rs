@@ -134,8 +134,13 @@ impl FromRequestParts<App> for Client {
         };
         // Checked when the server starts: an entry that does not parse never gets here.
         let trusted = trusted_proxies(&app.config.trusted_proxies).unwrap_or_default();
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let (ip, https) = resolve(peer, header("x-forwarded-for"), header("x-forwarded-proto"), &trusted);
+        // Every `X-Forwarded-For` line, in order: a proxy may add its own line rather than
+        // append to the client's, and the client's line must not be the only one read.
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        let forwarded = forwarded.join(",");
+        let proto = parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+        let (ip, https) = resolve(peer, Some(&forwarded), proto, &trusted);
         Ok(Client { ip: Some(ip), https })
     }
 }
