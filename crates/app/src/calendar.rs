@@ -8,7 +8,6 @@ use chrono::{DateTime, NaiveDate};
 use oversight_domain::RowError;
 use oversight_domain::access::Action;
 use oversight_domain::calendar::{OFFICIAL_SCHEDULES, WorkCalendar, YearSchedule};
-use oversight_domain::org::OrgPath;
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::calendar as store;
 use serde_json::json;
@@ -66,7 +65,6 @@ impl App {
 
 /// Adds or corrects one year of the calendar (an administrator of the whole city).
 pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result<YearSchedule, AppError> {
-    let city_wide = OrgPath::from_stored("/".into());
     if !actor.may_city_wide(Action::EditCalendar) {
         return Err(AppError::Forbidden("只有市级系统管理员可以修改工作日历".into()));
     }
@@ -79,18 +77,28 @@ pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result
         }
         other => AppError::Calendar(other),
     })?;
-    let body = schedule.to_text();
+    // Checked: from here the year is stored and what follows from it is done on a task of its
+    // own, to its end even if the request is cut (a client gone, a timeout) — between the
+    // commit and the re-projection too — so that no deadline is left counted on the old
+    // calendar while others moved. The caller still waits for it.
+    let stored = tokio::spawn(store_year(app.clone(), actor.label.clone(), year, schedule.to_text()));
+    stored.await.map_err(|e| AppError::internal("entering the calendar year stopped", e))??;
+    Ok(schedule)
+}
+
+/// Stores one year of the calendar, audited, and follows it through (see [`follow_new_year`]).
+async fn store_year(app: App, actor: String, year: i32, body: String) -> Result<(), AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let before = store::year_tx(&mut tx, year).await?;
-    store::put_year(&mut tx, year, &body, false, &actor.label, now).await?;
+    store::put_year(&mut tx, year, &body, false, &actor, now).await?;
     audit::append(
         &mut tx,
         NewAudit {
-            actor: &actor.label,
+            actor: &actor,
             action: "calendar.set_year",
             target: &year.to_string(),
-            path: city_wide.as_str(),
+            path: "/",
             detail: json!({ "before": before.map(|b| b.body), "after": body }),
         },
         now,
@@ -98,12 +106,7 @@ pub async fn set_year(app: &App, actor: &Actor, year: i32, text: &str) -> Result
     .await?;
     tx.commit().await?;
     app.calendar.0.write().expect("calendar cache").take();
-    // The year is stored: what follows from it runs to its end on a task of its own, even if
-    // the request that entered it is cut (a client gone, a timeout), so that no deadline is left
-    // counted on the old calendar while others moved. The caller still waits for it.
-    let follow = tokio::spawn(follow_new_year(app.clone(), year));
-    follow.await.map_err(|e| AppError::internal("projecting the cases on the new calendar stopped", e))??;
-    Ok(schedule)
+    follow_new_year(app, year).await
 }
 
 /// Recomputes, on the calendar with `year` as now stored, the deadlines of open hotline orders
