@@ -299,7 +299,7 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
             } else {
                 Intake::Operator(&operator, oversight_domain::ticket::Channel::Phone)
             };
-            let no = hotline::create_order(&at, intake, &new).await?.ticket_no;
+            let no = hotline::create_order(&at, intake, &hotline::parse_order(&new)?).await?.ticket_no;
             count += 1;
             if age == 0 && k == 0 {
                 continue; // today's first: waiting to be dispatched

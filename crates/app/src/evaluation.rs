@@ -34,6 +34,7 @@ pub struct EvaluationResult {
 type Values = BTreeMap<String, BTreeMap<Source, Option<f64>>>;
 
 /// Runs a scheme over the period for the departments it names (in the actor's scope).
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn run(
     app: &App,
     actor: &Actor,

@@ -54,6 +54,7 @@ fn file_level(result: Result<ImportReport, AppError>) -> Result<ImportReport, Ap
 }
 
 /// Imports an organisations file (spec/exchange.md §1).
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn import_orgs(app: &App, actor: &Actor, upload: &Upload<'_>) -> Result<ImportReport, AppError> {
     file_level(import_orgs_inner(app, actor, upload).await)
 }
@@ -140,6 +141,7 @@ fn common_path(scope: &Scope) -> &str {
 }
 
 /// Imports a service-items file (spec/exchange.md §2).
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn import_items(app: &App, actor: &Actor, upload: &Upload<'_>) -> Result<ImportReport, AppError> {
     file_level(import_items_inner(app, actor, upload).await)
 }

@@ -272,6 +272,7 @@ pub struct DeliveryPass {
 const CLAIM: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 
 /// Claims the due messages and delivers them, recording every attempt.
+#[tracing::instrument(skip_all)]
 pub async fn deliver_pass(app: &App, transports: &Transports) -> Result<DeliveryPass, AppError> {
     let config = &app.config.notify;
     let owner = new_id();
@@ -331,6 +332,7 @@ pub struct WatchPass {
 
 /// Alerts on late orders and the reminders and warnings to departments. Runs under a lease
 /// (one instance at a time); every alert and message has a key, so none is raised twice.
+#[tracing::instrument(skip_all)]
 pub async fn watch_pass(app: &App, owner: &str) -> Result<WatchPass, AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;

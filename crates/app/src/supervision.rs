@@ -113,6 +113,7 @@ type Move = (DateTime<Utc>, &'static str, Option<DateTime<Utc>>);
 
 /// One pass of the monitor as instance `owner`: claims the lease, then moves every case whose
 /// signal is due (in batches) and raises the alerts. Its cost is the number of due cases.
+#[tracing::instrument(skip_all)]
 pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
@@ -257,6 +258,7 @@ pub async fn dismiss_alert(app: &App, actor: &Actor, alert_id: &str, reason: &st
 
 /// The office turns an alert into a supervision notice to the responsible department, which
 /// must reply within `reply_days` working days.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn issue_notice(
     app: &App,
     actor: &Actor,
@@ -359,6 +361,7 @@ pub fn parse_step(s: &str) -> Result<NoticeStep, AppError> {
 /// Takes a step of a notice: the department replies or appeals; the office closes, gives a
 /// card or decides an appeal. Each step is checked against the notice's life and the actor's
 /// role where the notice belongs, recorded on the timeline and audited.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn notice_step(
     app: &App,
     actor: &Actor,

@@ -41,6 +41,7 @@ async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, Ap
 /// own (accepted, duplicate, or rejected with line, field and reason) and the rest of the
 /// batch is applied whatever happens to it. Every task touched is projected again from all its
 /// stored events.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn ingest<'a>(
     app: &App,
     actor: &Actor,

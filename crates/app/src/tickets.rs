@@ -8,6 +8,7 @@ use oversight_domain::RowError;
 use oversight_domain::access::Action;
 use oversight_domain::org::{OrgKind, OrgPath};
 use oversight_domain::ticket::{self as rules, TicketType, parse_ticket};
+use oversight_domain::workorder::OrderStatus;
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::network as network_store;
 use oversight_store::tickets::{self as store, TicketCounts, TicketGroup, TicketRow};
@@ -19,6 +20,7 @@ use crate::{Actor, App, AppError};
 /// Imports legacy work orders, each answered on its own: accepted, duplicate (its `ticket_no` is
 /// stored) or rejected with its line, field and reason. Codes must name a department or venue
 /// within the actor's scope.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn import_tickets<'a>(
     app: &App,
     actor: &Actor,
@@ -78,8 +80,8 @@ pub async fn import_tickets<'a>(
             line,
             TicketRow {
                 ticket_no: t.ticket_no,
-                channel: t.channel.as_str().to_string(),
-                r#type: t.r#type.as_str().to_string(),
+                channel: t.channel,
+                r#type: t.r#type,
                 received_at: t.received_at.with_timezone(&Utc),
                 received_on: t.received_at.with_timezone(&tz).date_naive(),
                 subject_department_code: t.subject_department_code,
@@ -92,7 +94,7 @@ pub async fn import_tickets<'a>(
                 satisfaction: t.satisfaction.map(|s| s.as_str().to_string()),
                 source: actor.label.clone(),
                 created_at: now,
-                status: if t.closed_at.is_some() { "closed" } else { "received" }.to_string(),
+                status: if t.closed_at.is_some() { OrderStatus::Closed } else { OrderStatus::Received },
             },
         ));
     }

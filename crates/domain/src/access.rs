@@ -4,117 +4,51 @@
 
 use crate::org::OrgPath;
 
-/// The roles of DOMAIN.md, plus the system administrator who manages accounts and the calendar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum Role {
-    /// 系统管理员: users, roles, API keys, the calendar, the network.
-    Admin,
-    /// 效能办督查员 (city or district efficiency office, by the subtree of the grant).
-    Supervisor,
-    /// 部门联络员
-    Liaison,
-    /// 窗口人员 / 中心负责人
-    WindowStaff,
-    /// 热线话务员
-    Operator,
-    /// 监督专员 / 特邀监察员
-    Inspector,
-    /// 领导: everything in scope, read only.
-    Leader,
-    /// 部门业务系统: an API key of a department's own system; pushes case events in its scope.
-    DepartmentSystem,
+crate::words! {
+    /// The roles of DOMAIN.md, plus the system administrator who manages accounts and the calendar.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+    pub enum Role as "角色" {
+        /// 系统管理员: users, roles, API keys, the calendar, the network.
+        Admin = "admin" / "系统管理员",
+        /// 效能办督查员 (city or district efficiency office, by the subtree of the grant).
+        Supervisor = "supervisor" / "效能办督查员",
+        /// 部门联络员
+        Liaison = "liaison" / "部门联络员",
+        /// 窗口人员 / 中心负责人
+        WindowStaff = "window_staff" / "窗口人员",
+        /// 热线话务员
+        Operator = "operator" / "热线话务员",
+        /// 监督专员 / 特邀监察员
+        Inspector = "inspector" / "监督专员",
+        /// 领导: everything in scope, read only.
+        Leader = "leader" / "领导",
+        /// 部门业务系统: an API key of a department's own system; pushes case events in its scope.
+        DepartmentSystem = "department_system" / "部门业务系统",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
-        Role::Admin,
-        Role::Supervisor,
-        Role::Liaison,
-        Role::WindowStaff,
-        Role::Operator,
-        Role::Inspector,
-        Role::Leader,
-        Role::DepartmentSystem,
-    ];
-
     /// The roles a person can be given (a department system's role belongs to API keys).
     pub fn for_people() -> impl Iterator<Item = Role> {
         Role::ALL.into_iter().filter(|r| *r != Role::DepartmentSystem)
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Liaison => "liaison",
-            Role::WindowStaff => "window_staff",
-            Role::Operator => "operator",
-            Role::Inspector => "inspector",
-            Role::Leader => "leader",
-            Role::DepartmentSystem => "department_system",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "系统管理员",
-            Role::Supervisor => "效能办督查员",
-            Role::Liaison => "部门联络员",
-            Role::WindowStaff => "窗口人员",
-            Role::Operator => "热线话务员",
-            Role::Inspector => "监督专员",
-            Role::Leader => "领导",
-            Role::DepartmentSystem => "部门业务系统",
-        }
-    }
 }
 
-/// What an API key is for: each route of the JSON API and of Open311 that takes keys serves one
-/// purpose (or any key, for reference data), and a key is refused on the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum KeyPurpose {
-    /// A department's approval system pushes case events (`/api/v1/case-events`).
-    CaseEvents,
-    /// The office's document system pushes key-task events (`/api/v1/task-events`).
-    TaskEvents,
-    /// Another system files hotline work orders (`/api/v1/orders`).
-    Orders,
-    /// An Open311 client files and reads requests (`/open311/v2/`).
-    Open311,
-    /// Reports, the dashboard and the evaluation are read (`/api/v1/reports/…`).
-    Reports,
-}
-
-impl KeyPurpose {
-    pub const ALL: [KeyPurpose; 5] =
-        [KeyPurpose::CaseEvents, KeyPurpose::TaskEvents, KeyPurpose::Orders, KeyPurpose::Open311, KeyPurpose::Reports];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyPurpose::CaseEvents => "case_events",
-            KeyPurpose::TaskEvents => "task_events",
-            KeyPurpose::Orders => "orders",
-            KeyPurpose::Open311 => "open311",
-            KeyPurpose::Reports => "reports",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<KeyPurpose> {
-        KeyPurpose::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            KeyPurpose::CaseEvents => "报送办件事件",
-            KeyPurpose::TaskEvents => "报送督办事项事件",
-            KeyPurpose::Orders => "提交热线工单",
-            KeyPurpose::Open311 => "Open311 客户端",
-            KeyPurpose::Reports => "读取报表",
-        }
+crate::words! {
+    /// What an API key is for: each route of the JSON API and of Open311 that takes keys serves one
+    /// purpose (or any key, for reference data), and a key is refused on the others.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+    pub enum KeyPurpose as "密钥用途" {
+        /// A department's approval system pushes case events (`/api/v1/case-events`).
+        CaseEvents = "case_events" / "报送办件事件",
+        /// The office's document system pushes key-task events (`/api/v1/task-events`).
+        TaskEvents = "task_events" / "报送督办事项事件",
+        /// Another system files hotline work orders (`/api/v1/orders`).
+        Orders = "orders" / "提交热线工单",
+        /// An Open311 client files and reads requests (`/open311/v2/`).
+        Open311 = "open311" / "Open311 客户端",
+        /// Reports, the dashboard and the evaluation are read (`/api/v1/reports/…`).
+        Reports = "reports" / "读取报表",
     }
 }
 

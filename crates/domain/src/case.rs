@@ -12,38 +12,18 @@ use crate::RowError;
 use crate::calendar::{CalendarError, WorkCalendar};
 use crate::org::OrgKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum SuspendReason {
-    Hearing,
-    Tender,
-    Auction,
-    Inspection,
-    Testing,
-    Quarantine,
-    Appraisal,
-    ExpertReview,
-    Other,
-}
-
-impl SuspendReason {
-    const ALL: [(&'static str, SuspendReason, &'static str); 9] = [
-        ("hearing", SuspendReason::Hearing, "听证"),
-        ("tender", SuspendReason::Tender, "招标"),
-        ("auction", SuspendReason::Auction, "拍卖"),
-        ("inspection", SuspendReason::Inspection, "检验"),
-        ("testing", SuspendReason::Testing, "检测"),
-        ("quarantine", SuspendReason::Quarantine, "检疫"),
-        ("appraisal", SuspendReason::Appraisal, "鉴定"),
-        ("expert_review", SuspendReason::ExpertReview, "专家评审"),
-        ("other", SuspendReason::Other, "其他"),
-    ];
-
-    pub fn parse(s: &str) -> Option<SuspendReason> {
-        Self::ALL.iter().find(|(k, _, _)| *k == s).map(|(_, r, _)| *r)
-    }
-
-    pub fn label(self) -> &'static str {
-        Self::ALL.iter().find(|(_, r, _)| *r == self).map_or("", |(_, _, l)| l)
+crate::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    pub enum SuspendReason as "暂停理由" {
+        Hearing = "hearing" / "听证",
+        Tender = "tender" / "招标",
+        Auction = "auction" / "拍卖",
+        Inspection = "inspection" / "检验",
+        Testing = "testing" / "检测",
+        Quarantine = "quarantine" / "检疫",
+        Appraisal = "appraisal" / "鉴定",
+        ExpertReview = "expert_review" / "专家评审",
+        Other = "other" / "其他",
     }
 }
 
@@ -53,38 +33,17 @@ pub enum Decision {
     Rejected,
 }
 
-/// Where an applicant rated the service (好差评).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RatingChannel {
-    Window,
-    Device,
-    Web,
-    App,
-    Sms,
-    Phone,
-}
-
-impl RatingChannel {
-    const ALL: [(&'static str, RatingChannel, &'static str); 6] = [
-        ("window", RatingChannel::Window, "窗口评价器"),
-        ("device", RatingChannel::Device, "自助终端"),
-        ("web", RatingChannel::Web, "网站"),
-        ("app", RatingChannel::App, "移动端"),
-        ("sms", RatingChannel::Sms, "短信"),
-        ("phone", RatingChannel::Phone, "电话"),
-    ];
-
-    pub fn parse(s: &str) -> Option<RatingChannel> {
-        Self::ALL.iter().find(|(k, _, _)| *k == s).map(|(_, c, _)| *c)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, c, _)| *c == self).map_or("", |(k, _, _)| k)
-    }
-
-    pub fn label(self) -> &'static str {
-        Self::ALL.iter().find(|(_, c, _)| *c == self).map_or("", |(_, _, l)| l)
+crate::words! {
+    /// Where an applicant rated the service (好差评).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RatingChannel as "评价渠道" {
+        Window = "window" / "窗口评价器",
+        Device = "device" / "自助终端",
+        Web = "web" / "网站",
+        App = "app" / "移动端",
+        Sms = "sms" / "短信",
+        Phone = "phone" / "电话",
     }
 }
 
@@ -442,69 +401,22 @@ pub struct Anomaly {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum AnomalyKind {
-    /// An event that breaks the case's life in time order (data quality).
-    OutOfOrder,
-    LateAcceptance,
-    RepeatedSupplement,
-    FeeOnFreeItem,
-    FeeAboveStandard,
-    UnlawfulSuspension,
-    LongSuspension,
-    LateReport,
-    LateForwarding,
-    /// An event from a system whose scope does not cover the case's venue (sent before the
-    /// case's `received` showed where it belongs).
-    OutOfScope,
-}
-
-impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 10] = [
-        AnomalyKind::OutOfOrder,
-        AnomalyKind::LateAcceptance,
-        AnomalyKind::RepeatedSupplement,
-        AnomalyKind::FeeOnFreeItem,
-        AnomalyKind::FeeAboveStandard,
-        AnomalyKind::UnlawfulSuspension,
-        AnomalyKind::LongSuspension,
-        AnomalyKind::LateReport,
-        AnomalyKind::LateForwarding,
-        AnomalyKind::OutOfScope,
-    ];
-
-    pub fn parse(s: &str) -> Option<AnomalyKind> {
-        AnomalyKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnomalyKind::OutOfOrder => "out_of_order",
-            AnomalyKind::LateAcceptance => "late_acceptance",
-            AnomalyKind::RepeatedSupplement => "repeated_supplement",
-            AnomalyKind::FeeOnFreeItem => "fee_on_free_item",
-            AnomalyKind::FeeAboveStandard => "fee_above_standard",
-            AnomalyKind::UnlawfulSuspension => "unlawful_suspension",
-            AnomalyKind::LongSuspension => "long_suspension",
-            AnomalyKind::LateReport => "late_report",
-            AnomalyKind::LateForwarding => "late_forwarding",
-            AnomalyKind::OutOfScope => "out_of_scope",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AnomalyKind::OutOfOrder => "事件顺序异常",
-            AnomalyKind::LateAcceptance => "受理超时",
-            AnomalyKind::RepeatedSupplement => "多次补正",
-            AnomalyKind::FeeOnFreeItem => "免费事项收费",
-            AnomalyKind::FeeAboveStandard => "超标准收费",
-            AnomalyKind::UnlawfulSuspension => "无法定理由暂停",
-            AnomalyKind::LongSuspension => "暂停过长",
-            AnomalyKind::LateReport => "事件迟报（疑似体外循环）",
-            AnomalyKind::LateForwarding => "代办点转报超时",
-            AnomalyKind::OutOfScope => "范围外系统报送",
-        }
+crate::words! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    pub enum AnomalyKind as "异常类别" {
+        /// An event that breaks the case's life in time order (data quality).
+        OutOfOrder = "out_of_order" / "事件顺序异常",
+        LateAcceptance = "late_acceptance" / "受理超时",
+        RepeatedSupplement = "repeated_supplement" / "多次补正",
+        FeeOnFreeItem = "fee_on_free_item" / "免费事项收费",
+        FeeAboveStandard = "fee_above_standard" / "超标准收费",
+        UnlawfulSuspension = "unlawful_suspension" / "无法定理由暂停",
+        LongSuspension = "long_suspension" / "暂停过长",
+        LateReport = "late_report" / "事件迟报（疑似体外循环）",
+        LateForwarding = "late_forwarding" / "代办点转报超时",
+        /// An event from a system whose scope does not cover the case's venue (sent before the
+        /// case's `received` showed where it belongs).
+        OutOfScope = "out_of_scope" / "范围外系统报送",
     }
 }
 

@@ -11,12 +11,14 @@ pub mod calendar;
 pub mod case;
 pub mod evaluation;
 pub mod item;
+pub mod new_order;
 pub mod org;
 pub mod rating;
 pub mod row_error;
 pub mod supervision;
 pub mod task;
 pub mod ticket;
+pub mod words;
 pub mod workorder;
 
 pub use row_error::RowError;

@@ -46,61 +46,22 @@ impl Level {
     }
 }
 
-/// What an org unit is (spec/exchange.md §1 `kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum OrgKind {
-    City,
-    District,
-    Town,
-    Village,
-    ServiceCenter,
-    ConvenienceCenter,
-    AgentPoint,
-    Department,
+crate::words! {
+    /// What an org unit is (spec/exchange.md §1 `kind`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    pub enum OrgKind as "机构类别" {
+        City = "city" / "市",
+        District = "district" / "区",
+        Town = "town" / "镇（街道）",
+        Village = "village" / "村（社区）",
+        ServiceCenter = "service_center" / "政务服务中心",
+        ConvenienceCenter = "convenience_center" / "便民服务中心",
+        AgentPoint = "agent_point" / "代办点",
+        Department = "department" / "部门",
+    }
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 8] = [
-        OrgKind::City,
-        OrgKind::District,
-        OrgKind::Town,
-        OrgKind::Village,
-        OrgKind::ServiceCenter,
-        OrgKind::ConvenienceCenter,
-        OrgKind::AgentPoint,
-        OrgKind::Department,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::City => "city",
-            OrgKind::District => "district",
-            OrgKind::Town => "town",
-            OrgKind::Village => "village",
-            OrgKind::ServiceCenter => "service_center",
-            OrgKind::ConvenienceCenter => "convenience_center",
-            OrgKind::AgentPoint => "agent_point",
-            OrgKind::Department => "department",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        OrgKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OrgKind::City => "市",
-            OrgKind::District => "区",
-            OrgKind::Town => "镇（街道）",
-            OrgKind::Village => "村（社区）",
-            OrgKind::ServiceCenter => "政务服务中心",
-            OrgKind::ConvenienceCenter => "便民服务中心",
-            OrgKind::AgentPoint => "代办点",
-            OrgKind::Department => "部门",
-        }
-    }
-
     /// The level of a jurisdiction; `None` for venues and departments.
     pub fn jurisdiction_level(self) -> Option<Level> {
         match self {

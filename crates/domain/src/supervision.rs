@@ -6,36 +6,16 @@ use chrono::{Days, NaiveDate};
 use crate::calendar::{CalendarError, WorkCalendar};
 use crate::case::{CaseState, CaseStatus, Outcome, SupervisionRules};
 
-/// The light of an open case on the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Signal {
-    /// The clock runs (or stands still) with time to spare.
-    Green,
-    /// The case nears its deadline.
-    Yellow,
-    /// The case is overdue, or shows an anomaly.
-    Red,
-}
-
-impl Signal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signal::Green => "green",
-            Signal::Yellow => "yellow",
-            Signal::Red => "red",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Signal> {
-        [Signal::Green, Signal::Yellow, Signal::Red].into_iter().find(|x| x.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Signal::Green => "绿灯",
-            Signal::Yellow => "黄灯（临近期限）",
-            Signal::Red => "红灯（超期或异常）",
-        }
+crate::words! {
+    /// The light of an open case on the dashboard.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+    pub enum Signal as "信号灯" {
+        /// The clock runs (or stands still) with time to spare.
+        Green = "green" / "绿灯",
+        /// The case nears its deadline.
+        Yellow = "yellow" / "黄灯（临近期限）",
+        /// The case is overdue, or shows an anomaly.
+        Red = "red" / "红灯（超期或异常）",
     }
 }
 
@@ -183,53 +163,27 @@ pub fn alert_label(kind: &str) -> String {
     }
 }
 
-/// What kind of thing the office supervises. Alerts, supervision notices, cards and appeals
-/// name their subject by kind and id, and run one flow whatever the kind: a new kind of subject
-/// is a variant here (its label and page), not a new set of queues or pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectKind {
-    /// An approval case (办件), by its case number.
-    Case,
-    /// A hotline work order (工单), by its ticket number.
-    Order,
-    /// A key task (重点工作), by its task number.
-    Task,
-    /// An inspection finding (检查发现).
-    Finding,
-    /// A citizen's bad review of a case (差评).
-    Review,
+crate::words! {
+    /// What kind of thing the office supervises. Alerts, supervision notices, cards and appeals
+    /// name their subject by kind and id, and run one flow whatever the kind: a new kind of subject
+    /// is a variant here (its label and page), not a new set of queues or pages.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SubjectKind as "督办对象的类别" {
+        /// An approval case (办件), by its case number.
+        Case = "case" / "办件",
+        /// A hotline work order (工单), by its ticket number.
+        Order = "order" / "工单",
+        /// A key task (重点工作), by its task number.
+        Task = "task" / "重点工作",
+        /// An inspection finding (检查发现).
+        Finding = "finding" / "检查发现",
+        /// A citizen's bad review of a case (差评).
+        Review = "review" / "差评",
+    }
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 5] =
-        [SubjectKind::Case, SubjectKind::Order, SubjectKind::Task, SubjectKind::Finding, SubjectKind::Review];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubjectKind::Case => "case",
-            SubjectKind::Order => "order",
-            SubjectKind::Task => "task",
-            SubjectKind::Finding => "finding",
-            SubjectKind::Review => "review",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<SubjectKind> {
-        SubjectKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// The word a page shows for it.
-    pub fn label(self) -> &'static str {
-        match self {
-            SubjectKind::Case => "办件",
-            SubjectKind::Order => "工单",
-            SubjectKind::Task => "重点工作",
-            SubjectKind::Finding => "检查发现",
-            SubjectKind::Review => "差评",
-        }
-    }
-
     /// The page of a subject of this kind.
     pub fn href(self, id: &str) -> String {
         match self {
@@ -239,19 +193,6 @@ impl SubjectKind {
             SubjectKind::Finding => format!("/inspections/findings/{id}"),
             SubjectKind::Review => format!("/ratings/{id}"),
         }
-    }
-}
-
-/// A stored kind that is not one of ours: the row is refused where it is read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("“{0}”不是督办对象的类别")]
-pub struct UnknownSubjectKind(pub String);
-
-impl TryFrom<String> for SubjectKind {
-    type Error = UnknownSubjectKind;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        SubjectKind::parse(&s).ok_or(UnknownSubjectKind(s))
     }
 }
 
@@ -297,73 +238,27 @@ pub fn signal_alert_kind(signal: Signal, plan: &SignalPlan) -> Option<&'static s
     }
 }
 
-/// Where an alert stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum AlertStatus {
-    /// Raised, nobody acted yet.
-    Open,
-    /// A supervision notice was sent about it.
-    Noticed,
-    /// The office looked and dismissed it (e.g. a known data fault).
-    Dismissed,
-    /// Its notice reached an end (closed, card decided).
-    Resolved,
-}
-
-impl AlertStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Noticed => "noticed",
-            AlertStatus::Dismissed => "dismissed",
-            AlertStatus::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AlertStatus> {
-        [AlertStatus::Open, AlertStatus::Noticed, AlertStatus::Dismissed, AlertStatus::Resolved]
-            .into_iter()
-            .find(|x| x.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "待处置",
-            AlertStatus::Noticed => "督办中",
-            AlertStatus::Dismissed => "已核销",
-            AlertStatus::Resolved => "已办结",
-        }
+crate::words! {
+    /// Where an alert stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    pub enum AlertStatus as "预警状态" {
+        /// Raised, nobody acted yet.
+        Open = "open" / "待处置",
+        /// A supervision notice was sent about it.
+        Noticed = "noticed" / "督办中",
+        /// The office looked and dismissed it (e.g. a known data fault).
+        Dismissed = "dismissed" / "已核销",
+        /// Its notice reached an end (closed, card decided).
+        Resolved = "resolved" / "已办结",
     }
 }
 
-/// A card that counts in a department's evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Card {
-    Yellow,
-    Red,
-}
-
-impl Card {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Card::Yellow => "yellow",
-            Card::Red => "red",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Card> {
-        match s {
-            "yellow" => Some(Card::Yellow),
-            "red" => Some(Card::Red),
-            _ => None,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Card::Yellow => "黄牌",
-            Card::Red => "红牌",
-        }
+crate::words! {
+    /// A card that counts in a department's evaluation.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    pub enum Card as "牌" {
+        Yellow = "yellow" / "黄牌",
+        Red = "red" / "红牌",
     }
 }
 

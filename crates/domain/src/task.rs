@@ -14,36 +14,16 @@ use crate::calendar::{CalendarError, WorkCalendar};
 use crate::case::Fields;
 use crate::supervision::Signal;
 
-/// Where a task comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    AnnualPlan,
-    MeetingDecision,
-    LeaderInstruction,
-    MajorProject,
-    Proposal,
-}
-
-impl Origin {
-    const ALL: [(&'static str, Origin, &'static str); 5] = [
-        ("annual_plan", Origin::AnnualPlan, "年度目标任务"),
-        ("meeting_decision", Origin::MeetingDecision, "会议议定事项"),
-        ("leader_instruction", Origin::LeaderInstruction, "领导批示"),
-        ("major_project", Origin::MajorProject, "重大项目"),
-        ("proposal", Origin::Proposal, "建议提案"),
-    ];
-
-    pub fn parse(s: &str) -> Option<Origin> {
-        Self::ALL.iter().find(|(k, _, _)| *k == s).map(|(_, o, _)| *o)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, o, _)| *o == self).map_or("", |(k, _, _)| k)
-    }
-
-    pub fn label(self) -> &'static str {
-        Self::ALL.iter().find(|(_, o, _)| *o == self).map_or("", |(_, _, l)| l)
+crate::words! {
+    /// Where a task comes from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Origin as "任务来源" {
+        AnnualPlan = "annual_plan" / "年度目标任务",
+        MeetingDecision = "meeting_decision" / "会议议定事项",
+        LeaderInstruction = "leader_instruction" / "领导批示",
+        MajorProject = "major_project" / "重大项目",
+        Proposal = "proposal" / "建议提案",
     }
 }
 
@@ -265,54 +245,24 @@ pub struct StoredTaskEvent {
     pub body: TaskBody,
 }
 
-/// Where a task stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum TaskStatus {
-    /// Events arrived, but not yet its `assigned`.
-    AwaitingAssignment,
-    /// Being worked on.
-    Open,
-    /// The lead department reported it done; the office's verification is awaited.
-    ReportedDone,
-    /// Verified and closed (销号).
-    Verified,
-    /// Withdrawn by whoever assigned it.
-    Cancelled,
+crate::words! {
+    /// Where a task stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+    pub enum TaskStatus as "任务状态" {
+        /// Events arrived, but not yet its `assigned`.
+        AwaitingAssignment = "awaiting_assignment" / "待交办",
+        /// Being worked on.
+        Open = "open" / "办理中",
+        /// The lead department reported it done; the office's verification is awaited.
+        ReportedDone = "reported_done" / "待核实",
+        /// Verified and closed (销号).
+        Verified = "verified" / "已销号",
+        /// Withdrawn by whoever assigned it.
+        Cancelled = "cancelled" / "已撤销",
+    }
 }
 
 impl TaskStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::AwaitingAssignment => "awaiting_assignment",
-            TaskStatus::Open => "open",
-            TaskStatus::ReportedDone => "reported_done",
-            TaskStatus::Verified => "verified",
-            TaskStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TaskStatus> {
-        [
-            TaskStatus::AwaitingAssignment,
-            TaskStatus::Open,
-            TaskStatus::ReportedDone,
-            TaskStatus::Verified,
-            TaskStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            TaskStatus::AwaitingAssignment => "待交办",
-            TaskStatus::Open => "办理中",
-            TaskStatus::ReportedDone => "待核实",
-            TaskStatus::Verified => "已销号",
-            TaskStatus::Cancelled => "已撤销",
-        }
-    }
-
     pub fn is_closed(self) -> bool {
         matches!(self, TaskStatus::Verified | TaskStatus::Cancelled)
     }

@@ -7,133 +7,40 @@ use serde_json::Value;
 use crate::RowError;
 use crate::case::Fields;
 
-/// How an order came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum Channel {
-    Phone,
-    Web,
-    Mobile,
-    Letter,
-    Visit,
-    Open311,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 6] =
-        [Channel::Phone, Channel::Web, Channel::Mobile, Channel::Letter, Channel::Visit, Channel::Open311];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Phone => "phone",
-            Channel::Web => "web",
-            Channel::Mobile => "mobile",
-            Channel::Letter => "letter",
-            Channel::Visit => "visit",
-            Channel::Open311 => "open311",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Channel::Phone => "电话（963333）",
-            Channel::Web => "网上",
-            Channel::Mobile => "手机",
-            Channel::Letter => "信件",
-            Channel::Visit => "来访",
-            Channel::Open311 => "Open311",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+crate::words! {
+    /// How an order came in.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+    pub enum Channel as "渠道" {
+        Phone = "phone" / "电话（963333）",
+        Web = "web" / "网上",
+        Mobile = "mobile" / "手机",
+        Letter = "letter" / "信件",
+        Visit = "visit" / "来访",
+        Open311 = "open311" / "Open311",
     }
 }
 
-/// What an order is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub enum TicketType {
-    Complaint,
-    Report,
-    Consultation,
-    Suggestion,
-    Help,
-    Praise,
-}
-
-impl TicketType {
-    pub const ALL: [TicketType; 6] = [
-        TicketType::Complaint,
-        TicketType::Report,
-        TicketType::Consultation,
-        TicketType::Suggestion,
-        TicketType::Help,
-        TicketType::Praise,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TicketType::Complaint => "complaint",
-            TicketType::Report => "report",
-            TicketType::Consultation => "consultation",
-            TicketType::Suggestion => "suggestion",
-            TicketType::Help => "help",
-            TicketType::Praise => "praise",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            TicketType::Complaint => "投诉",
-            TicketType::Report => "举报",
-            TicketType::Consultation => "咨询",
-            TicketType::Suggestion => "建议",
-            TicketType::Help => "求助",
-            TicketType::Praise => "表扬",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TicketType> {
-        TicketType::ALL.into_iter().find(|t| t.as_str() == s)
+crate::words! {
+    /// What an order is.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+    pub enum TicketType as "工单类型" {
+        Complaint = "complaint" / "投诉",
+        Report = "report" / "举报",
+        Consultation = "consultation" / "咨询",
+        Suggestion = "suggestion" / "建议",
+        Help = "help" / "求助",
+        Praise = "praise" / "表扬",
     }
 }
 
-/// The result of the office's return visit (回访).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Satisfaction {
-    Satisfied,
-    BasicallySatisfied,
-    Unsatisfied,
-    Unreachable,
-}
-
-impl Satisfaction {
-    pub const ALL: [Satisfaction; 4] = [
-        Satisfaction::Satisfied,
-        Satisfaction::BasicallySatisfied,
-        Satisfaction::Unsatisfied,
-        Satisfaction::Unreachable,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Satisfaction::Satisfied => "satisfied",
-            Satisfaction::BasicallySatisfied => "basically_satisfied",
-            Satisfaction::Unsatisfied => "unsatisfied",
-            Satisfaction::Unreachable => "unreachable",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Satisfaction> {
-        Satisfaction::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Satisfaction::Satisfied => "满意",
-            Satisfaction::BasicallySatisfied => "基本满意",
-            Satisfaction::Unsatisfied => "不满意",
-            Satisfaction::Unreachable => "联系不上",
-        }
+crate::words! {
+    /// The result of the office's return visit (回访).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    pub enum Satisfaction as "回访结果" {
+        Satisfied = "satisfied" / "满意",
+        BasicallySatisfied = "basically_satisfied" / "基本满意",
+        Unsatisfied = "unsatisfied" / "不满意",
+        Unreachable = "unreachable" / "联系不上",
     }
 }
 
@@ -230,7 +137,7 @@ pub const CLOSED_COUNTS: [&str; 13] = [
 
 /// What the figures read of a closed order (a legacy one has no deadlines).
 pub struct ClosedFacts<'a> {
-    pub kind: &'a str,
+    pub kind: TicketType,
     pub venue_named: bool,
     /// The last return visit's result.
     pub satisfaction: Option<&'a str>,
@@ -252,7 +159,7 @@ pub fn closed_counts(f: &ClosedFacts<'_>) -> [i64; 13] {
     let b = |x: bool| i64::from(x);
     [
         1,
-        b(f.kind == "complaint" && f.venue_named),
+        b(f.kind == TicketType::Complaint && f.venue_named),
         b(s == Some("satisfied")),
         b(s == Some("basically_satisfied")),
         b(s == Some("unsatisfied")),

@@ -13,52 +13,20 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{CalendarError, WorkCalendar};
 use crate::ticket::{Satisfaction, TicketType};
 
-/// Where an order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum OrderStatus {
-    /// 待派单: taken, or returned by a department; the hotline dispatches it.
-    Received,
-    /// 待签收: sent to a department, which signs for it within working hours.
-    Dispatched,
-    /// 办理中: the department handles it and replies within the limit.
-    Signed,
-    /// 待回访: replied; the office calls the citizen back.
-    Replied,
-    /// 已办结
-    Closed,
-}
-
-impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
-        OrderStatus::Received,
-        OrderStatus::Dispatched,
-        OrderStatus::Signed,
-        OrderStatus::Replied,
-        OrderStatus::Closed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Received => "received",
-            OrderStatus::Dispatched => "dispatched",
-            OrderStatus::Signed => "signed",
-            OrderStatus::Replied => "replied",
-            OrderStatus::Closed => "closed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OrderStatus::Received => "待派单",
-            OrderStatus::Dispatched => "待签收",
-            OrderStatus::Signed => "办理中",
-            OrderStatus::Replied => "待回访",
-            OrderStatus::Closed => "已办结",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrderStatus> {
-        OrderStatus::ALL.into_iter().find(|x| x.as_str() == s)
+crate::words! {
+    /// Where an order stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    pub enum OrderStatus as "工单状态" {
+        /// 待派单: taken, or returned by a department; the hotline dispatches it.
+        Received = "received" / "待派单",
+        /// 待签收: sent to a department, which signs for it within working hours.
+        Dispatched = "dispatched" / "待签收",
+        /// 办理中: the department handles it and replies within the limit.
+        Signed = "signed" / "办理中",
+        /// 待回访: replied; the office calls the citizen back.
+        Replied = "replied" / "待回访",
+        /// 已办结
+        Closed = "closed" / "已办结",
     }
 }
 

@@ -175,12 +175,9 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     let (_, secret) =
         accounts::create_api_key(&app, &Actor::cli(), "压测系统", None, &oversight_domain::access::KeyPurposes::all())
             .await?;
-    let server = oversight_web::Server::build(app.clone(), "127.0.0.1:0").await?;
-    let addr = server.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
+    // The monitor is measured on its own below, so the server runs without its jobs here.
+    let running = oversight_web::Application::build(app.clone(), "127.0.0.1:0").await?.without_jobs().spawn();
+    let addr = running.local_addr();
     let lines = generate(&venues, &items, 10_000_000, args.http_cases);
     let events = lines.len() as u64;
     let batches: Vec<String> = lines.chunks(5000).map(|c| c.join("\n")).collect();
@@ -308,7 +305,7 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
         Err(e) => println!("server process:   not measured ({e})"),
     }
 
-    let _ = stop.send(());
+    running.stop().await?;
     println!("peak memory:      {:.0} MB (whole process, generated data included)", own_mb("VmHWM:"));
     Ok(())
 }

@@ -380,15 +380,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let listen = listen.unwrap_or(listen_default);
-            // The monitor runs beside the server; with several instances the lease picks one.
-            tokio::spawn(oversight_app::supervision::run_monitor(app.clone(), std::future::pending()));
-            // The hotline watch and the delivery of notifications, likewise.
-            tokio::spawn(oversight_app::notify::run(app.clone(), std::future::pending()));
-            let server =
-                oversight_web::Server::build(app, &listen).await.with_context(|| format!("listening on {listen}"))?;
-            println!("Oversight 已启动：http://{}", server.local_addr());
-            server
-                .run(async {
+            // The monitor, the hotline watch and the outbox run beside the server; with several
+            // instances their leases pick one.
+            let application = oversight_web::Application::build(app, &listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            println!("Oversight 已启动：http://{}", application.local_addr());
+            application
+                .run_until(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })
                 .await?;

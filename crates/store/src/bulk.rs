@@ -24,7 +24,25 @@ pub(crate) enum Cell<'a> {
     Big(Option<i64>),
     Date(Option<NaiveDate>),
     Time(Option<DateTime<Utc>>),
+    Bool(Option<bool>),
+    Float(Option<f64>),
 }
+
+/// Declares a table's columns once, each beside the cell it takes from a row: gives the column
+/// names (`$names`, in order) and `$cells`, the row's cells in the same order, for
+/// [`write_rows`] and [`update`]. A row type's fields and its columns then cannot drift apart
+/// by a miscounted bind.
+macro_rules! columns {
+    ($(#[$meta:meta])* $vis:vis fn $cells:ident($row:ident: &$ty:ty) -> $names:ident { $($column:literal => $cell:expr),+ $(,)? }) => {
+        $vis const $names: &[&str] = &[$($column),+];
+
+        $(#[$meta])*
+        $vis fn $cells($row: &$ty) -> [$crate::bulk::Cell<'_>; [$($column),+].len()] {
+            [$($cell),+]
+        }
+    };
+}
+pub(crate) use columns;
 
 /// A time as sqlx writes it to SQLite (RFC 3339, `+00:00`, the fraction in 3, 6 or 9 digits
 /// when there is one), so that rows written here and rows written through sqlx read, sort and
@@ -91,6 +109,7 @@ struct Prepared<'c> {
     _conn: std::marker::PhantomData<&'c rusqlite::Connection>,
 }
 
+#[expect(unsafe_code, reason = "SQLite's C interface, to bind texts in place (decision 0016)")]
 impl<'c> Prepared<'c> {
     fn new(conn: &'c rusqlite::Connection, sql: &str) -> rusqlite::Result<Prepared<'c>> {
         // SAFETY: the connection is open for 'c, which the statement cannot outlive; it is
@@ -142,9 +161,15 @@ impl<'c> Prepared<'c> {
                         }
                         Cell::Int(Some(v)) => ffi::sqlite3_bind_int64(self.stmt, at, v.into()),
                         Cell::Big(Some(v)) => ffi::sqlite3_bind_int64(self.stmt, at, v),
-                        Cell::Text(None) | Cell::Int(None) | Cell::Big(None) | Cell::Date(None) | Cell::Time(None) => {
-                            ffi::sqlite3_bind_null(self.stmt, at)
-                        }
+                        Cell::Bool(Some(v)) => ffi::sqlite3_bind_int64(self.stmt, at, v.into()),
+                        Cell::Float(Some(v)) => ffi::sqlite3_bind_double(self.stmt, at, v),
+                        Cell::Text(None)
+                        | Cell::Int(None)
+                        | Cell::Big(None)
+                        | Cell::Date(None)
+                        | Cell::Time(None)
+                        | Cell::Bool(None)
+                        | Cell::Float(None) => ffi::sqlite3_bind_null(self.stmt, at),
                     };
                     check(self.db, rc)?;
                 }
@@ -160,6 +185,7 @@ impl<'c> Prepared<'c> {
     }
 }
 
+#[expect(unsafe_code, reason = "SQLite's C interface, to bind texts in place (decision 0016)")]
 impl Drop for Prepared<'_> {
     fn drop(&mut self) {
         // SAFETY: the statement was prepared on this connection and is finalized once.
@@ -171,6 +197,7 @@ impl Drop for Prepared<'_> {
 
 /// # Safety
 /// `stmt` is a live statement and `text` stays valid until it is reset (bound in place).
+#[expect(unsafe_code, reason = "SQLite's C interface, to bind texts in place (decision 0016)")]
 unsafe fn bind_text(stmt: *mut ffi::sqlite3_stmt, at: c_int, text: &[u8]) -> c_int {
     // SAFETY: as the caller promises; SQLITE_STATIC tells SQLite not to copy nor free it.
     unsafe {
@@ -189,6 +216,7 @@ fn check(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Result<()> {
     if rc == ffi::SQLITE_OK { Ok(()) } else { Err(failure(db, rc)) }
 }
 
+#[expect(unsafe_code, reason = "SQLite's C interface, to bind texts in place (decision 0016)")]
 #[cold]
 fn failure(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Error {
     // SAFETY: `db` is an open connection; its message is copied before anything else runs on it.
@@ -211,6 +239,8 @@ pub(crate) fn bind_pg<'q>(q: PgQuery<'q>, cell: Cell<'_>) -> PgQuery<'q> {
         Cell::Big(v) => q.bind(v),
         Cell::Date(v) => q.bind(v),
         Cell::Time(v) => q.bind(v),
+        Cell::Bool(v) => q.bind(v),
+        Cell::Float(v) => q.bind(v),
     }
 }
 
@@ -225,6 +255,7 @@ pub(crate) async fn on_sqlite<R>(
     }
 }
 
+#[expect(unsafe_code, reason = "SQLite's C interface, to bind texts in place (decision 0016)")]
 async fn direct<R>(
     t: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
@@ -410,6 +441,35 @@ pub(crate) async fn write_rows<R, const N: usize>(
                 changed += q.execute(&mut **t).await?.rows_affected();
             }
             Ok(changed)
+        }
+    }
+}
+
+/// `UPDATE {table} SET column = …, … {also} WHERE key = … AND …`, each column of `set` and
+/// `key` beside its cell, the parameters numbered here; returns the rows changed.
+pub(crate) async fn update(
+    tx: &mut Tx,
+    table: &str,
+    set: (&[&str], &[Cell<'_>]),
+    also: &str,
+    key: (&[&str], &[Cell<'_>]),
+) -> Result<u64> {
+    debug_assert_eq!(set.0.len(), set.1.len(), "a cell for each column set");
+    debug_assert_eq!(key.0.len(), key.1.len(), "a cell for each key column");
+    let mark = |n: usize| if tx.is_sqlite() { format!("?{n}") } else { format!("${n}") };
+    let assignments: Vec<String> = set.0.iter().enumerate().map(|(i, c)| format!("{c} = {}", mark(i + 1))).collect();
+    let conditions: Vec<String> =
+        key.0.iter().enumerate().map(|(i, c)| format!("{c} = {}", mark(set.0.len() + i + 1))).collect();
+    let sql = format!("UPDATE {table} SET {}{also} WHERE {}", assignments.join(", "), conditions.join(" AND "));
+    let cells: Vec<Cell<'_>> = set.1.iter().chain(key.1).copied().collect();
+    match tx {
+        Tx::Sqlite(t) => direct(t, |conn| Ok(Prepared::new(conn, &sql)?.run(&cells)? as u64)).await,
+        Tx::Postgres(t) => {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for cell in cells {
+                q = bind_pg(q, cell);
+            }
+            Ok(q.execute(&mut **t).await?.rows_affected())
         }
     }
 }

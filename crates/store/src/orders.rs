@@ -2,17 +2,23 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
+use oversight_domain::ticket::{Channel, TicketType};
+use oversight_domain::workorder::OrderStatus;
 use sqlx::AssertSqlSafe;
 
+use crate::bulk::{self, Cell, columns};
 use crate::cases::{PARAMS_PER_STATEMENT, placeholders};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
-/// A work order as stored, legacy or live.
+/// A work order as stored, legacy or live. Its status, type and channel are read typed: a
+/// stored word that is not one of ours fails the read, where it is found.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
     pub ticket_no: String,
-    pub channel: String,
-    pub r#type: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub r#type: TicketType,
     pub received_at: DateTime<Utc>,
     pub received_on: NaiveDate,
     /// The department it is sent to (or, for a legacy order, about).
@@ -23,10 +29,12 @@ pub struct OrderRow {
     pub summary: String,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_on: Option<NaiveDate>,
+    /// The word of a [`Satisfaction`](oversight_domain::ticket::Satisfaction).
     pub satisfaction: Option<String>,
     pub source: String,
     pub created_at: DateTime<Utc>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
     pub version: i32,
     pub office_path: String,
     pub dispatched_at: Option<DateTime<Utc>>,
@@ -63,8 +71,8 @@ impl OrderRow {
     pub fn from_ticket(t: &crate::tickets::TicketRow) -> OrderRow {
         OrderRow {
             ticket_no: t.ticket_no.clone(),
-            channel: t.channel.clone(),
-            r#type: t.r#type.clone(),
+            channel: t.channel,
+            r#type: t.r#type,
             received_at: t.received_at,
             received_on: t.received_on,
             subject_department_code: t.subject_department_code.clone(),
@@ -77,7 +85,7 @@ impl OrderRow {
             satisfaction: t.satisfaction.clone(),
             source: t.source.clone(),
             created_at: t.created_at,
-            status: t.status.clone(),
+            status: t.status,
             version: 0,
             office_path: "/".into(),
             dispatched_at: None,
@@ -109,11 +117,87 @@ impl OrderRow {
     }
 }
 
-const COLUMNS: &str = "ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
-    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status, version, office_path,
-    dispatched_at, sign_due, signed_at, handle_from, reply_due, return_by, extension_days, extension_pending,
-    returned_count, replied_at, replied_on, reply, visit_due, redo_count, escalated, caller_name, caller_phone, anonymous,
-    query_hash, token, address, lat, lon, updated_at, deadline_estimated";
+columns! {
+    fn cells(o: &OrderRow) -> COLUMNS {
+        "ticket_no" => Cell::Text(Some(&o.ticket_no)),
+        "channel" => Cell::Text(Some(o.channel.as_str())),
+        "type" => Cell::Text(Some(o.r#type.as_str())),
+        "received_at" => Cell::Time(Some(o.received_at)),
+        "received_on" => Cell::Date(Some(o.received_on)),
+        "subject_department_code" => Cell::Text(o.subject_department_code.as_deref()),
+        "subject_venue_code" => Cell::Text(o.subject_venue_code.as_deref()),
+        "department_path" => Cell::Text(Some(&o.department_path)),
+        "venue_path" => Cell::Text(Some(&o.venue_path)),
+        "summary" => Cell::Text(Some(&o.summary)),
+        "closed_at" => Cell::Time(o.closed_at),
+        "closed_on" => Cell::Date(o.closed_on),
+        "satisfaction" => Cell::Text(o.satisfaction.as_deref()),
+        "source" => Cell::Text(Some(&o.source)),
+        "created_at" => Cell::Time(Some(o.created_at)),
+        "status" => Cell::Text(Some(o.status.as_str())),
+        "version" => Cell::Int(Some(o.version)),
+        "office_path" => Cell::Text(Some(&o.office_path)),
+        "dispatched_at" => Cell::Time(o.dispatched_at),
+        "sign_due" => Cell::Time(o.sign_due),
+        "signed_at" => Cell::Time(o.signed_at),
+        "handle_from" => Cell::Date(o.handle_from),
+        "reply_due" => Cell::Date(o.reply_due),
+        "return_by" => Cell::Date(o.return_by),
+        "extension_days" => Cell::Int(Some(o.extension_days)),
+        "extension_pending" => Cell::Int(o.extension_pending),
+        "returned_count" => Cell::Int(Some(o.returned_count)),
+        "replied_at" => Cell::Time(o.replied_at),
+        "replied_on" => Cell::Date(o.replied_on),
+        "reply" => Cell::Text(o.reply.as_deref()),
+        "visit_due" => Cell::Date(o.visit_due),
+        "redo_count" => Cell::Int(Some(o.redo_count)),
+        "escalated" => Cell::Bool(Some(o.escalated)),
+        "caller_name" => Cell::Text(o.caller_name.as_deref()),
+        "caller_phone" => Cell::Text(o.caller_phone.as_deref()),
+        "anonymous" => Cell::Bool(Some(o.anonymous)),
+        "query_hash" => Cell::Text(o.query_hash.as_deref()),
+        "token" => Cell::Text(o.token.as_deref()),
+        "address" => Cell::Text(o.address.as_deref()),
+        "lat" => Cell::Float(o.lat),
+        "lon" => Cell::Float(o.lon),
+        "updated_at" => Cell::Time(o.updated_at),
+        "deadline_estimated" => Cell::Bool(Some(o.deadline_estimated)),
+    }
+}
+
+columns! {
+    /// The columns an order's flow changes (the rest is fixed when it is taken).
+    fn flow_cells(o: &OrderRow) -> FLOW_COLUMNS {
+        "status" => Cell::Text(Some(o.status.as_str())),
+        "subject_department_code" => Cell::Text(o.subject_department_code.as_deref()),
+        "department_path" => Cell::Text(Some(&o.department_path)),
+        "dispatched_at" => Cell::Time(o.dispatched_at),
+        "sign_due" => Cell::Time(o.sign_due),
+        "signed_at" => Cell::Time(o.signed_at),
+        "handle_from" => Cell::Date(o.handle_from),
+        "reply_due" => Cell::Date(o.reply_due),
+        "return_by" => Cell::Date(o.return_by),
+        "extension_days" => Cell::Int(Some(o.extension_days)),
+        "extension_pending" => Cell::Int(o.extension_pending),
+        "returned_count" => Cell::Int(Some(o.returned_count)),
+        "replied_at" => Cell::Time(o.replied_at),
+        "replied_on" => Cell::Date(o.replied_on),
+        "reply" => Cell::Text(o.reply.as_deref()),
+        "visit_due" => Cell::Date(o.visit_due),
+        "redo_count" => Cell::Int(Some(o.redo_count)),
+        "escalated" => Cell::Bool(Some(o.escalated)),
+        "satisfaction" => Cell::Text(o.satisfaction.as_deref()),
+        "closed_at" => Cell::Time(o.closed_at),
+        "closed_on" => Cell::Date(o.closed_on),
+        "updated_at" => Cell::Time(o.updated_at),
+        "deadline_estimated" => Cell::Bool(Some(o.deadline_estimated)),
+    }
+}
+
+/// `SELECT` every column of `work_order` `{rest}`.
+fn select(rest: &str) -> String {
+    format!("SELECT {} FROM work_order {rest}", COLUMNS.join(", "))
+}
 
 /// Takes the next `count` numbers of the day `day` (`YYYYMMDD`); returns the last of them.
 pub async fn take_numbers(tx: &mut Tx, day: &str, count: i64) -> Result<i64> {
@@ -122,120 +206,39 @@ pub async fn take_numbers(tx: &mut Tx, day: &str, count: i64) -> Result<i64> {
     Ok(on_tx!(tx, |c| sqlx::query_scalar(sql).bind(day).bind(count).fetch_one(c).await?))
 }
 
-/// Stores new live orders, in multi-row statements.
+/// Stores new live orders.
 pub async fn insert_many(tx: &mut Tx, rows: &[OrderRow]) -> Result<()> {
-    for part in rows.chunks(PARAMS_PER_STATEMENT / 43) {
-        let sql = format!("INSERT INTO work_order ({COLUMNS}) VALUES {}", placeholders(tx, part.len(), 43));
-        on_tx!(tx, |c| {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for o in part {
-                q = q
-                    .bind(&o.ticket_no)
-                    .bind(&o.channel)
-                    .bind(&o.r#type)
-                    .bind(o.received_at)
-                    .bind(o.received_on)
-                    .bind(&o.subject_department_code)
-                    .bind(&o.subject_venue_code)
-                    .bind(&o.department_path)
-                    .bind(&o.venue_path)
-                    .bind(&o.summary)
-                    .bind(o.closed_at)
-                    .bind(o.closed_on)
-                    .bind(&o.satisfaction)
-                    .bind(&o.source)
-                    .bind(o.created_at)
-                    .bind(&o.status)
-                    .bind(o.version)
-                    .bind(&o.office_path)
-                    .bind(o.dispatched_at)
-                    .bind(o.sign_due)
-                    .bind(o.signed_at)
-                    .bind(o.handle_from)
-                    .bind(o.reply_due)
-                    .bind(o.return_by)
-                    .bind(o.extension_days)
-                    .bind(o.extension_pending)
-                    .bind(o.returned_count)
-                    .bind(o.replied_at)
-                    .bind(o.replied_on)
-                    .bind(&o.reply)
-                    .bind(o.visit_due)
-                    .bind(o.redo_count)
-                    .bind(o.escalated)
-                    .bind(&o.caller_name)
-                    .bind(&o.caller_phone)
-                    .bind(o.anonymous)
-                    .bind(&o.query_hash)
-                    .bind(&o.token)
-                    .bind(&o.address)
-                    .bind(o.lat)
-                    .bind(o.lon)
-                    .bind(o.updated_at)
-                    .bind(o.deadline_estimated);
-            }
-            q.execute(c).await?.rows_affected()
-        });
-    }
+    bulk::write_rows(tx, &format!("work_order ({})", COLUMNS.join(", ")), "", rows, cells).await?;
     Ok(())
 }
 
 /// Writes the flow of `o` if nobody changed the order since it was read (its `version`);
 /// false when somebody did.
 pub async fn update_flow(tx: &mut Tx, o: &OrderRow) -> Result<bool> {
-    let sql = "UPDATE work_order SET status = $3, subject_department_code = $4, department_path = $5,
-                 dispatched_at = $6, sign_due = $7, signed_at = $8, handle_from = $9, reply_due = $10,
-                 return_by = $11, extension_days = $12, extension_pending = $13, returned_count = $14,
-                 replied_at = $15, reply = $16, visit_due = $17, redo_count = $18, escalated = $19,
-                 satisfaction = $20, closed_at = $21, closed_on = $22, updated_at = $23, replied_on = $24,
-                 deadline_estimated = $25, version = version + 1
-               WHERE ticket_no = $1 AND version = $2";
-    let n = on_tx!(tx, |c| {
-        sqlx::query(sql)
-            .bind(&o.ticket_no)
-            .bind(o.version)
-            .bind(&o.status)
-            .bind(&o.subject_department_code)
-            .bind(&o.department_path)
-            .bind(o.dispatched_at)
-            .bind(o.sign_due)
-            .bind(o.signed_at)
-            .bind(o.handle_from)
-            .bind(o.reply_due)
-            .bind(o.return_by)
-            .bind(o.extension_days)
-            .bind(o.extension_pending)
-            .bind(o.returned_count)
-            .bind(o.replied_at)
-            .bind(&o.reply)
-            .bind(o.visit_due)
-            .bind(o.redo_count)
-            .bind(o.escalated)
-            .bind(&o.satisfaction)
-            .bind(o.closed_at)
-            .bind(o.closed_on)
-            .bind(o.updated_at)
-            .bind(o.replied_on)
-            .bind(o.deadline_estimated)
-            .execute(c)
-            .await?
-            .rows_affected()
-    });
-    Ok(n == 1)
+    let key = [Cell::Text(Some(&o.ticket_no)), Cell::Int(Some(o.version))];
+    let changed = bulk::update(
+        tx,
+        "work_order",
+        (FLOW_COLUMNS, &flow_cells(o)),
+        ", version = version + 1",
+        (&["ticket_no", "version"], &key),
+    )
+    .await?;
+    Ok(changed == 1)
 }
 
 pub async fn order(db: &Db, ticket_no: &str) -> Result<Option<OrderRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM work_order WHERE ticket_no = $1");
+    let sql = select("WHERE ticket_no = $1");
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(ticket_no).fetch_optional(c).await?))
 }
 
 pub async fn order_tx(tx: &mut Tx, ticket_no: &str) -> Result<Option<OrderRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM work_order WHERE ticket_no = $1");
+    let sql = select("WHERE ticket_no = $1");
     Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(ticket_no).fetch_optional(c).await?))
 }
 
 pub async fn by_token(db: &Db, token: &str) -> Result<Option<OrderRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM work_order WHERE token = $1");
+    let sql = select("WHERE token = $1");
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(token).fetch_optional(c).await?))
 }
 
@@ -394,11 +397,11 @@ pub async fn list(
         texts.push(ticket_no.clone());
         conds.push(format!("(received_at < $7 OR (received_at = $7 AND ticket_no < ${next}))"));
     }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM work_order WHERE {} ORDER BY received_at DESC, ticket_no DESC LIMIT {}",
+    let sql = select(&format!(
+        "WHERE {} ORDER BY received_at DESC, ticket_no DESC LIMIT {}",
         conds.join(" AND "),
         filter.limit.clamp(1, MAX_PAGE)
-    );
+    ));
     let closed_by = filter.closed_by.unwrap_or(today);
     Ok(on_db!(db, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql))

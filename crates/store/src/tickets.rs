@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
+use oversight_domain::ticket::{Channel, TicketType};
+use oversight_domain::workorder::OrderStatus;
 use sqlx::AssertSqlSafe;
 
 use crate::cases::{PARAMS_PER_STATEMENT, placeholders, select_in};
@@ -12,8 +14,10 @@ use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TicketRow {
     pub ticket_no: String,
-    pub channel: String,
-    pub r#type: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub r#type: TicketType,
     pub received_at: DateTime<Utc>,
     pub received_on: NaiveDate,
     pub subject_department_code: Option<String>,
@@ -26,8 +30,9 @@ pub struct TicketRow {
     pub satisfaction: Option<String>,
     pub source: String,
     pub created_at: DateTime<Utc>,
-    /// `closed`, or `received` for an order still open when it was exported.
-    pub status: String,
+    /// Closed, or received for an order still open when it was exported.
+    #[sqlx(try_from = "String")]
+    pub status: OrderStatus,
 }
 
 /// The ticket numbers among `nos` already stored.
@@ -102,8 +107,8 @@ const MEASURES: [&str; 13] = oversight_domain::ticket::CLOSED_COUNTS;
 pub struct ClosedOrder {
     pub received_on: NaiveDate,
     pub closed_on: NaiveDate,
-    pub r#type: String,
-    pub channel: String,
+    pub r#type: TicketType,
+    pub channel: Channel,
     pub department_code: String,
     pub department_path: String,
     pub venue_path: String,
@@ -116,9 +121,9 @@ pub struct ClosedOrder {
 impl ClosedOrder {
     /// A closed order with its counts (`domain::ticket::closed_counts`); `None` while open.
     pub fn of(o: &crate::orders::OrderRow) -> Option<ClosedOrder> {
-        let closed_on = o.closed_on.filter(|_| o.status == "closed")?;
+        let closed_on = o.closed_on.filter(|_| o.status == OrderStatus::Closed)?;
         let flags = oversight_domain::ticket::closed_counts(&oversight_domain::ticket::ClosedFacts {
-            kind: &o.r#type,
+            kind: o.r#type,
             venue_named: o.subject_venue_code.is_some(),
             satisfaction: o.satisfaction.as_deref(),
             sign_due: o.sign_due,
@@ -130,8 +135,8 @@ impl ClosedOrder {
         Some(ClosedOrder {
             received_on: o.received_on,
             closed_on,
-            r#type: o.r#type.clone(),
-            channel: o.channel.clone(),
+            r#type: o.r#type,
+            channel: o.channel,
             department_code: o.subject_department_code.clone().unwrap_or_default(),
             department_path: o.department_path.clone(),
             venue_path: o.venue_path.clone(),
@@ -156,8 +161,8 @@ pub async fn tally_closed(tx: &mut Tx, orders: &[ClosedOrder]) -> Result<()> {
                 let key = (
                     r.clone(),
                     c.clone(),
-                    o.r#type.clone(),
-                    o.channel.clone(),
+                    o.r#type.as_str().to_string(),
+                    o.channel.as_str().to_string(),
                     o.department_code.clone(),
                     o.department_path.clone(),
                     o.venue_path.clone(),

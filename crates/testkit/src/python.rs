@@ -29,3 +29,35 @@ pub fn venv(name: &str, packages: &[&str]) -> PathBuf {
     }
     python
 }
+
+/// What a schemathesis run found.
+pub struct Schemathesis {
+    pub passed: bool,
+    /// Its report (standard output, then standard error).
+    pub report: String,
+}
+
+/// Runs schemathesis (pinned) against `document` with `base` as the API's URL and `args` after
+/// them (checks, phases, limits, headers), in a scratch working directory (it keeps a cache
+/// there), off the async runtime.
+pub async fn schemathesis(document: PathBuf, base: String, args: Vec<String>) -> Schemathesis {
+    tokio::task::spawn_blocking(move || {
+        let python = venv("schemathesis", &["schemathesis==4.32.5"]);
+        let st = python.parent().expect("a venv's bin directory").join("schemathesis");
+        let workdir = tempfile::tempdir().expect("a scratch directory");
+        let out = Command::new(st)
+            .current_dir(workdir.path())
+            .arg("run")
+            .arg(document)
+            .args(["--url", &base])
+            .args(args)
+            .output()
+            .expect("schemathesis runs");
+        Schemathesis {
+            passed: out.status.success(),
+            report: format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        }
+    })
+    .await
+    .expect("the schemathesis task ends")
+}

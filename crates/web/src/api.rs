@@ -408,7 +408,7 @@ async fn create_order(
         lat: b.lat,
         lon: b.lon,
     };
-    let c = hotline::create_order(&app, Intake::System(&actor, channel), &new).await?;
+    let c = hotline::create_order(&app, Intake::System(&actor, channel), &hotline::parse_order(&new)?).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "ticket_no": c.ticket_no, "query_code": c.query_code, "token": c.token, "expected": c.expected })),

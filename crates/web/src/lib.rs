@@ -1,7 +1,7 @@
 //! HTTP: the JSON API under `/api/v1` and the server-rendered pages, over the app's use cases.
 //!
-//! [`Server::build`] binds the listener and returns a server that `main` runs and tests start
-//! on port 0.
+//! [`Application::build`] binds the listener; `serve` runs it with every background job, tests
+//! and the benchmark start it on port 0.
 
 mod api;
 mod assets;
@@ -13,6 +13,7 @@ mod open311;
 mod pages;
 mod routes;
 mod session;
+mod startup;
 mod view;
 
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use session::SESSION_COOKIE;
+pub use startup::{Application, Running, Shutdown};
 
 /// Every route: one router per feature, merged here like a site map.
 fn site() -> Routes {
@@ -98,26 +100,26 @@ async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> (axum:
     }
 }
 
-/// A bound server, ready to run.
-pub struct Server {
+/// A bound server, ready to run (without the jobs: [`Application`] runs both).
+struct Server {
     listener: TcpListener,
     router: Router,
 }
 
 impl Server {
-    pub async fn build(app: App, listen: &str) -> std::io::Result<Server> {
+    async fn build(app: App, listen: &str) -> std::io::Result<Server> {
         client::trusted_proxies(&app.config.trusted_proxies)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(listen).await?;
         Ok(Server { listener, router: router(app) })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
+    fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await

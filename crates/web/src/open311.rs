@@ -315,8 +315,8 @@ const REQUEST_KEYS: [&str; 16] = [
 /// A request as GeoReport writes it. The citizen's words go only to a key holder.
 fn request_json(app: &App, p: &PublicOrder, with_description: bool) -> Value {
     let o = &p.order;
-    let status = OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Received);
-    let kind = TicketType::parse(&o.r#type);
+    let status = o.status;
+    let kind = o.r#type;
     let mut notes = status.label().to_string();
     if let Some(d) = &p.department_name {
         notes.push_str(&format!("；承办单位：{d}"));
@@ -334,8 +334,8 @@ fn request_json(app: &App, p: &PublicOrder, with_description: bool) -> Value {
         "service_request_id": o.ticket_no,
         "status": if status == OrderStatus::Closed { "closed" } else { "open" },
         "status_notes": notes,
-        "service_name": kind.map(|k| k.label()),
-        "service_code": o.r#type,
+        "service_name": kind.label(),
+        "service_code": kind.as_str(),
         "description": if with_description { Some(o.summary.clone()) } else { None },
         "agency_responsible": p.department_name,
         "service_notice": Value::Null,
@@ -550,7 +550,8 @@ async fn post_resource(
         lat,
         lon,
     };
-    match hotline::create_order(&app, Intake::Open311(&actor), &new).await {
+    let created = async { hotline::create_order(&app, Intake::Open311(&actor), &hotline::parse_order(&new)?).await };
+    match created.await {
         Ok(c) => {
             let notice = match c.expected {
                 Some(d) => format!("已受理，承办部门应在 {d} 前后答复；查询码 {}", c.query_code),

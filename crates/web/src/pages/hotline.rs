@@ -11,7 +11,7 @@ use oversight_app::{App, AppError};
 use oversight_domain::RowError;
 use oversight_domain::access::Action;
 use oversight_domain::ticket::{Channel, Satisfaction, TicketType};
-use oversight_domain::workorder::{OrderStatus, OrderStep};
+use oversight_domain::workorder::OrderStep;
 
 use super::Done;
 use crate::error::PageError;
@@ -177,7 +177,12 @@ pub async fn create(
     Form(f): Form<OrderForm>,
 ) -> Result<Response, PageError> {
     let channel = Channel::parse(&f.channel).filter(|c| OPERATOR_CHANNELS.contains(c)).unwrap_or(Channel::Phone);
-    match hotline::create_order(&app, Intake::Operator(&s.actor, channel), &f.new_order()).await {
+    // Parsed here, where the form enters; the use case takes only a parsed order.
+    let created = async {
+        let order = hotline::parse_order(&f.new_order())?;
+        hotline::create_order(&app, Intake::Operator(&s.actor, channel), &order).await
+    };
+    match created.await {
         Ok(created) => Ok(Redirect::to(&format!("/hotline/orders/{}?done=order", created.ticket_no)).into_response()),
         Err(e) => {
             let errors = split_invalid(e)?;
@@ -217,13 +222,13 @@ impl Present for OrderPage {
 
 impl OrderPage {
     fn kind(&self) -> &'static str {
-        TicketType::parse(&self.v.order.r#type).map_or("—", |t| t.label())
+        self.v.order.r#type.label()
     }
     fn channel(&self) -> &'static str {
-        Channel::parse(&self.v.order.channel).map_or("—", |c| c.label())
+        self.v.order.channel.label()
     }
     fn status(&self) -> &'static str {
-        OrderStatus::parse(&self.v.order.status).map_or("—", |s| s.label())
+        self.v.order.status.label()
     }
     fn satisfaction(&self) -> &'static str {
         self.v.order.satisfaction.as_deref().and_then(Satisfaction::parse).map_or("—", |s| s.label())

@@ -164,7 +164,8 @@ pub async fn create(
     // Citizens do not name codes; the operator dispatches.
     new.venue_code.clear();
     new.department_code.clear();
-    match hotline::create_order(&app, Intake::Citizen, &new).await {
+    let created = async { hotline::create_order(&app, Intake::Citizen, &hotline::parse_order(&new)?).await };
+    match created.await {
         Ok(c) => Ok(with_cookie(
             cookie,
             CreatedPage {

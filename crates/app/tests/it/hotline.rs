@@ -54,7 +54,9 @@ async fn who_called_is_shown_order_by_order(app: App) {
             caller_phone: "13812345678".into(),
             ..Default::default()
         };
-        let c = hotline::create_order(&app, Intake::Operator(&operator, Channel::Phone), &new).await.unwrap();
+        let c = hotline::create_order(&app, Intake::Operator(&operator, Channel::Phone), &new.parse().unwrap())
+            .await
+            .unwrap();
         let dispatch = StepInput { step: "dispatch".into(), department_code: department.into(), ..Default::default() };
         hotline::order_step(&app, &operator, &c.ticket_no, &dispatch).await.unwrap();
         numbers.push(c.ticket_no);
@@ -79,7 +81,7 @@ async fn pages_of_orders_go_through_every_order_once(app: App) {
             anonymous: true,
             ..Default::default()
         };
-        filed.push(hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no);
+        filed.push(hotline::create_order(&app, Intake::Citizen, &new.parse().unwrap()).await.unwrap().ticket_no);
     }
     let mut filter = Some(orders::OrderFilter { limit: 3, ..Default::default() });
     let mut seen = Vec::new();
@@ -135,7 +137,7 @@ async fn an_order_runs_from_the_web_to_a_rated_close(app: App) {
         venue_code: "460100-V".into(),
         ..Default::default()
     };
-    let created = hotline::create_order(&app, Intake::Citizen, &new).await.unwrap();
+    let created = hotline::create_order(&app, Intake::Citizen, &new.parse().unwrap()).await.unwrap();
     assert_eq!(created.ticket_no, "H2026110200001");
     assert_eq!(created.query_code.len(), 8);
     let seen = hotline::public_view(&app, &created.ticket_no, &created.query_code.to_lowercase()).await.unwrap();
@@ -251,10 +253,12 @@ async fn an_order_runs_from_the_web_to_a_rated_close(app: App) {
         anonymous: true,
         ..Default::default()
     };
-    let c = hotline::create_order(&app, Intake::Operator(&operator, Channel::Phone), &consult).await.unwrap();
+    let c = hotline::create_order(&app, Intake::Operator(&operator, Channel::Phone), &consult.parse().unwrap())
+        .await
+        .unwrap();
     let row = orders::order(&app.db, &c.ticket_no).await.unwrap().unwrap();
     assert!(row.anonymous && row.caller_name.is_none() && row.caller_phone.is_none());
-    assert_eq!(row.channel, "phone");
+    assert_eq!(row.channel.as_str(), "phone");
     let status = hotline::order_step(&app, &operator, &c.ticket_no, &step("answer", "身份证、原驾驶证、体检证明"))
         .await
         .unwrap();
@@ -273,7 +277,7 @@ async fn bad_orders_and_illegal_steps_change_nothing(app: App) {
         caller_phone: "12ab".into(),
         ..Default::default()
     };
-    let Err(AppError::Invalid(errors)) = hotline::create_order(&app, Intake::Citizen, &bad).await else {
+    let Err(AppError::Invalid(errors)) = hotline::parse_order(&bad) else {
         panic!("a bad order must be refused");
     };
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -284,11 +288,14 @@ async fn bad_orders_and_illegal_steps_change_nothing(app: App) {
         department_code: "460100-D99".into(),
         ..Default::default()
     };
-    assert!(matches!(hotline::create_order(&app, Intake::Citizen, &unknown).await, Err(AppError::Invalid(_))));
+    assert!(matches!(
+        hotline::create_order(&app, Intake::Citizen, &unknown.parse().unwrap()).await,
+        Err(AppError::Invalid(_))
+    ));
     // A leader reads; it does not take orders.
     let ok = NewOrder { kind: "help".into(), summary: "低保申请进度查询".into(), ..Default::default() };
     assert!(matches!(
-        hotline::create_order(&app, Intake::Operator(&leader, Channel::Phone), &ok).await,
+        hotline::create_order(&app, Intake::Operator(&leader, Channel::Phone), &ok.parse().unwrap()).await,
         Err(AppError::Forbidden(_))
     ));
     let all = |app: App| async move {
@@ -305,7 +312,7 @@ async fn bad_orders_and_illegal_steps_change_nothing(app: App) {
     };
     assert_eq!(all(app.clone()).await, 0);
 
-    let created = hotline::create_order(&app, Intake::Citizen, &ok).await.unwrap();
+    let created = hotline::create_order(&app, Intake::Citizen, &ok.parse().unwrap()).await.unwrap();
     // A reply before dispatch and signing, a visit on an open order, a dispatch to a venue.
     for (who, input) in [
         (&operator, step("visit", "")),
@@ -347,7 +354,7 @@ async fn orders_filed_at_once_are_numbered_and_audited_in_order(app: App) {
         let app = app.clone();
         tokio::spawn(async move {
             let new = NewOrder { kind: "help".into(), summary: format!("求助 {i}"), ..Default::default() };
-            hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no
+            hotline::create_order(&app, Intake::Citizen, &new.parse().unwrap()).await.unwrap().ticket_no
         })
     });
     let mut numbers = Vec::new();
@@ -398,7 +405,7 @@ async fn deadlines_in_a_year_not_entered_are_estimated_then_recomputed(app: App)
     let admin = actor(&app, &accounts, "admin").await;
     clock.set(local(2026, 12, 21, 9, 0));
     let new = NewOrder { kind: "complaint".into(), summary: "年底投诉".into(), ..Default::default() };
-    let no = hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no;
+    let no = hotline::create_order(&app, Intake::Citizen, &new.parse().unwrap()).await.unwrap().ticket_no;
     clock.set(local(2026, 12, 21, 10, 0));
     let dispatch = StepInput { department_code: "460100-D01".into(), ..step("dispatch", "") };
     hotline::order_step(&app, &operator, &no, &dispatch).await.unwrap();
@@ -460,7 +467,7 @@ mod rates {
             let day = days[next(days.len() as u64) as usize];
             clock.set(at(day, 9));
             let new = NewOrder { kind: "complaint".into(), summary: "投诉".into(), ..Default::default() };
-            let no = hotline::create_order(&app, Intake::Citizen, &new).await.unwrap().ticket_no;
+            let no = hotline::create_order(&app, Intake::Citizen, &new.parse().unwrap()).await.unwrap().ticket_no;
             let mut plan = Plan::default();
             if next(10) == 0 {
                 plans.push(plan);

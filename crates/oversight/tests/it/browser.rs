@@ -3,7 +3,7 @@
 //! Skipped, with a message, where chromedriver is not installed, except under CI (`CI` set),
 //! where a missing browser is a failure.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

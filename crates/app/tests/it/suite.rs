@@ -123,7 +123,7 @@ async fn bad_org_file_changes_nothing(app: App) {
 async fn gb18030_and_xlsx_catalogues_import(app: App) {
     let cli = Actor::cli();
     network::import_orgs(&app, &cli, &upload("orgs.csv", demo::ORGS_CSV)).await.unwrap();
-    let gb = include_bytes!("../../../data/demo/haikou-items-gb18030.csv");
+    let gb = include_bytes!("../../../../data/demo/haikou-items-gb18030.csv");
     assert!(String::from_utf8(gb.to_vec()).is_err(), "the fixture really is GB18030");
     let report = network::import_items(&app, &cli, &upload("items.csv", gb)).await.unwrap();
     assert_eq!((report.accepted, report.rejected.len()), (10, 0), "{:?}", report.rejected);

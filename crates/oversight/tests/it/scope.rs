@@ -4,7 +4,7 @@
 //! asks the server which methods each serves, so a route added without a case here fails it. Each case acts as the 秀英区 supervisor, the 龙华区 administrator, or an API key
 //! of 秀英区, against records of other districts and of the city.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
@@ -547,7 +547,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     assert_eq!(res.status(), 201);
     let created: serde_json::Value = res.json().await.unwrap();
     let row = oversight_store::orders::order(&app.db, created["ticket_no"].as_str().unwrap()).await.unwrap().unwrap();
-    assert!(row.office_path.contains("460105") && row.channel == "mobile", "{row:?}");
+    assert!(row.office_path.contains("460105") && row.channel.as_str() == "mobile", "{row:?}");
     let res = key(api.post(format!("{}/api/v1/orders", s.base)))
         .json(&serde_json::json!({"type": "rant", "summary": ""}))
         .send()
@@ -627,9 +627,13 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
             caller_phone: "13800000000".into(),
             ..Default::default()
         };
-        let c = hotline::create_order(app, Intake::Operator(&operator, oversight_domain::ticket::Channel::Phone), &new)
-            .await
-            .unwrap();
+        let c = hotline::create_order(
+            app,
+            Intake::Operator(&operator, oversight_domain::ticket::Channel::Phone),
+            &new.parse().unwrap(),
+        )
+        .await
+        .unwrap();
         let dispatch = StepInput { step: "dispatch".into(), department_code: department.into(), ..Default::default() };
         hotline::order_step(app, &operator, &c.ticket_no, &dispatch).await.unwrap();
         c
@@ -655,7 +659,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     let form = [("csrf", xy_csrf.as_str()), ("step", "close"), ("note", "越权办结")];
     assert_eq!(k.post(&xy, "/hotline/orders/{no}/steps", &format!("{lh_url}/steps"), &form).await.0, 404);
     assert_eq!(
-        oversight_store::orders::order(&app.db, &lh_order.ticket_no).await.unwrap().unwrap().status,
+        oversight_store::orders::order(&app.db, &lh_order.ticket_no).await.unwrap().unwrap().status.as_str(),
         "dispatched"
     );
     // The 龙华区 administrator takes no orders; the 秀英区 office does, and they stay its own.

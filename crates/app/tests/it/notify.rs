@@ -138,7 +138,7 @@ async fn new_dispatched_order(app: &App, operator: &Actor, phone: &str) -> Strin
         caller_phone: phone.into(),
         ..Default::default()
     };
-    let created = hotline::create_order(app, Intake::Citizen, &new).await.unwrap();
+    let created = hotline::create_order(app, Intake::Citizen, &new.parse().unwrap()).await.unwrap();
     let dispatch = StepInput { department_code: "460100-D01".into(), ..step("dispatch", "") };
     hotline::order_step(app, operator, &created.ticket_no, &dispatch).await.unwrap();
     created.ticket_no

@@ -9,28 +9,19 @@ pub struct Spawned {
     pub base: String,
     pub accounts: Vec<DemoAccount>,
     pub app: App,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
+    /// The running application; dropping it shuts the server down.
+    _running: oversight_web::Running,
 }
 
 /// Serves the test's application (which the test keeps alive) with the demo loaded.
 pub async fn spawn(t: &TestApp) -> Spawned {
     let app = t.app.clone();
     let accounts = demo::load(&app).await.expect("demo loads");
-    let server = oversight_web::Server::build(app.clone(), "127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", server.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async {
-        let _ = stopped.await;
-    }));
-    Spawned { base, accounts, app, stop: Some(stop) }
+    // The tests run the monitor's and the outbox's passes themselves, when they choose.
+    let running =
+        oversight_web::Application::build(app.clone(), "127.0.0.1:0").await.expect("bind").without_jobs().spawn();
+    let base = format!("http://{}", running.local_addr());
+    Spawned { base, accounts, app, _running: running }
 }
 
 pub fn password(s: &Spawned, username: &str) -> String {

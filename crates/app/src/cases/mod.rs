@@ -1,0 +1,17 @@
+//! Electronic supervision of approval cases: ingesting events (spec/exchange.md §3), projecting
+//! cases from them, the overdue-rate report (spec/metrics.md) and the case pages' views. The CLI
+//! import and `POST /api/v1/case-events` both call [`ingest`].
+
+mod ingest;
+mod project;
+mod report;
+mod view;
+
+pub use ingest::{IngestReport, ingest, ingest_as, ingest_stream};
+pub use project::{Reporting, reproject_unsettled};
+pub(crate) use report::group_names;
+pub use report::{
+    CaseGroup, CaseReport, CaseTotals, Compare, ComparedReport, case_report, compared_report, export_report_xlsx,
+    parse_date, parse_group_by, parse_levels,
+};
+pub use view::{CaseNames, CaseView, case_view, list};
