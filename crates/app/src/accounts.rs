@@ -488,3 +488,36 @@ pub async fn api_key_actor(app: &App, secret: &str) -> Result<Option<Actor>, App
         key_purposes: Some(purposes),
     }))
 }
+
+/// The users the actor may manage, with their grants.
+pub async fn users(app: &App, actor: &Actor) -> Result<Vec<store::UserWithGrants>, AppError> {
+    actor.require_somewhere(Action::ManageUsers, "管理用户")?;
+    Ok(store::users_in_scope(&app.db, &actor.scope_for(Action::ManageUsers)).await?)
+}
+
+/// The API keys the actor may manage.
+pub async fn api_keys(app: &App, actor: &Actor) -> Result<Vec<ApiKey>, AppError> {
+    actor.require_somewhere(Action::ManageApiKeys, "管理接口密钥")?;
+    Ok(store::api_keys(&app.db, &actor.scope_for(Action::ManageApiKeys)).await?)
+}
+
+/// Up to `limit` audit rows filed in the actor's scope, newest first, before `before` (a
+/// sequence number) when given.
+pub async fn audit_rows(
+    app: &App,
+    actor: &Actor,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<audit::AuditRow>, AppError> {
+    actor.require_somewhere(Action::ViewAudit, "查看审计日志")?;
+    Ok(audit::recent(&app.db, &actor.scope_for(Action::ViewAudit), before, limit).await?)
+}
+
+/// Checks the whole hash chain of the audit log. It reads every row, so only a city-wide
+/// auditor may start it (a district's cannot read the rows it would be checking).
+pub async fn verify_audit(app: &App, actor: &Actor) -> Result<audit::ChainReport, AppError> {
+    if !actor.may_city_wide(Action::ViewAudit) {
+        return Err(AppError::Forbidden("校验整条哈希链（须有全市范围的审计权限）".into()));
+    }
+    Ok(audit::verify(&app.db).await?)
+}

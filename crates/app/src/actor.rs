@@ -70,6 +70,12 @@ impl Actor {
         self.everything || self.grants.may_city_wide(action)
     }
 
+    /// Refuses an actor who may do `action` nowhere; `what` names what was asked
+    /// (您没有…的权限).
+    pub fn require_somewhere(&self, action: Action, what: &str) -> Result<(), AppError> {
+        if self.may_somewhere(action) { Ok(()) } else { Err(AppError::Forbidden(format!("您没有{what}的权限"))) }
+    }
+
     pub fn may_somewhere(&self, action: Action) -> bool {
         self.everything || self.grants.may_somewhere(action)
     }

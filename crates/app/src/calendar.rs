@@ -145,3 +145,8 @@ pub async fn deadline(app: &App, start: &str, days: u32) -> Result<NaiveDate, Ap
     let date = local_date(app, start, "start")?;
     Ok(app.calendar().await?.deadline(date, days)?)
 }
+
+/// A year of the calendar as stored (its text, who changed it and when), if entered.
+pub async fn stored_year(app: &App, year: i32) -> Result<Option<store::CalendarYear>, AppError> {
+    Ok(store::year(&app.db, year).await?)
+}

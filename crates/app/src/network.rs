@@ -463,3 +463,54 @@ pub async fn level_counts(app: &App, actor: &Actor) -> Result<(Vec<LevelCount>, 
     let departments = rows.iter().filter(|(l, _, _)| l.is_none()).map(|r| r.2).sum();
     Ok((levels, departments))
 }
+
+/// The units the actor sees right beneath `parent` (checked visible first), or the tops of the
+/// actor's scope when there is no parent.
+pub async fn children(app: &App, actor: &Actor, parent: Option<&str>) -> Result<Vec<OrgUnit>, AppError> {
+    match parent.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(parent) => {
+            visible_unit(app, actor, parent).await?;
+            Ok(store::children(&app.db, &actor.scope(), parent).await?)
+        }
+        None => Ok(store::scope_roots(&app.db, &actor.scope()).await?),
+    }
+}
+
+/// The departments that may station a window at a venue: those of its city or district (the
+/// departments beneath each unit above it) that the actor sees.
+pub async fn stationable_departments(app: &App, actor: &Actor, venue: &OrgUnit) -> Result<Vec<OrgUnit>, AppError> {
+    let mut out = Vec::new();
+    for ancestor in venue.path.codes() {
+        out.extend(
+            store::children(&app.db, &actor.scope(), ancestor)
+                .await?
+                .into_iter()
+                .filter(|u| u.kind == OrgKind::Department),
+        );
+    }
+    Ok(out)
+}
+
+/// Units in the actor's scope whose name or code holds `text` (at most 200).
+pub async fn search(app: &App, actor: &Actor, text: &str) -> Result<Vec<OrgUnit>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(store::search_units(&app.db, &actor.scope(), text, 200).await?)
+}
+
+/// The catalogue's items the actor sees, of one department and matching a text when given.
+pub async fn catalogue(
+    app: &App,
+    actor: &Actor,
+    department: Option<&str>,
+    text: Option<&str>,
+) -> Result<Vec<store::CatalogueEntry>, AppError> {
+    Ok(store::catalogue(&app.db, &actor.scope(), given(department), given(text)).await?)
+}
+
+/// A filter's text, trimmed; `None` when nothing was given.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}

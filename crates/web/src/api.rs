@@ -11,8 +11,6 @@ use oversight_app::hotline::{self, Intake, NewOrder};
 use oversight_app::{App, AppError, calendar, cases, network};
 use oversight_domain::calendar::YearSchedule;
 use oversight_domain::ticket::Channel;
-use oversight_store::calendar as calendar_store;
-use oversight_store::network as store;
 use serde_json::{Value, json};
 
 use crate::body_lines;
@@ -112,13 +110,7 @@ async fn orgs(
     ApiCaller(actor): ApiCaller,
     ApiQuery(q): ApiQuery<OrgsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let units = match q.parent.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(parent) => {
-            network::visible_unit(&app, &actor, parent).await?;
-            store::children(&app.db, &actor.scope(), parent).await.map_err(AppError::from)?
-        }
-        None => store::scope_roots(&app.db, &actor.scope()).await.map_err(AppError::from)?,
-    };
+    let units = network::children(&app, &actor, q.parent.as_deref()).await?;
     Ok(Json(json!({ "units": units.iter().map(unit_json).collect::<Vec<_>>() })))
 }
 
@@ -142,14 +134,7 @@ async fn items(
     ApiCaller(actor): ApiCaller,
     ApiQuery(q): ApiQuery<ItemsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let entries = store::catalogue(
-        &app.db,
-        &actor.scope(),
-        q.department.as_deref().map(str::trim).filter(|d| !d.is_empty()),
-        q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()),
-    )
-    .await
-    .map_err(AppError::from)?;
+    let entries = network::catalogue(&app, &actor, q.department.as_deref(), q.q.as_deref()).await?;
     let items: Vec<Value> = entries
         .iter()
         .map(|e| {
@@ -199,10 +184,8 @@ async fn calendar_year(
         .ok()
         .filter(|y| (1900..=9999).contains(y))
         .ok_or_else(|| AppError::field("year", format!("“{year}”不是年份")))?;
-    let stored = calendar_store::year(&app.db, year)
-        .await
-        .map_err(AppError::from)?
-        .ok_or_else(|| AppError::NotFound(format!("{year} 年的节假日安排")))?;
+    let stored =
+        calendar::stored_year(&app, year).await?.ok_or_else(|| AppError::NotFound(format!("{year} 年的节假日安排")))?;
     let schedule = YearSchedule::parse_one(year, &stored.body).map_err(AppError::from)?;
     Ok(Json(json!({
         "year": year,

@@ -26,6 +26,8 @@ pub struct SessionInfo {
     pub actor: Actor,
     pub csrf: String,
     pub token: String,
+    /// The office's time zone, in which pages show times.
+    pub tz: chrono_tz::Tz,
 }
 
 #[derive(Clone)]
@@ -54,7 +56,9 @@ pub async fn session_layer(State(app): State<App>, req: Request, next: Next) -> 
     let jar = cookies(req.headers());
     let session = match jar.get(SESSION_COOKIE) {
         Some(token) => match accounts::session_actor(&app, token).await {
-            Ok(found) => found.map(|(actor, csrf)| SessionInfo { actor, csrf, token: token.clone() }),
+            Ok(found) => {
+                found.map(|(actor, csrf)| SessionInfo { actor, csrf, token: token.clone(), tz: app.config.tz() })
+            }
             Err(e) => return PageError::from(e).into_response(),
         },
         None => None,

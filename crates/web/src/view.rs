@@ -14,6 +14,18 @@ pub struct NavItem {
     pub coming: bool,
 }
 
+/// Times as pages show them: in the office's time zone, to the minute. The one place a page
+/// formats a time.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalTime(pub chrono_tz::Tz);
+
+impl LocalTime {
+    /// `2011-03-31 17:05`
+    pub fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.0).format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
 /// The frame of every signed-in page.
 pub struct Layout {
     pub title: String,
@@ -25,6 +37,7 @@ pub struct Layout {
     pub css: String,
     pub js: String,
     pub notice: Option<&'static str>,
+    pub time: LocalTime,
 }
 
 impl Layout {
@@ -72,7 +85,13 @@ impl Layout {
             css: crate::assets::url("app.css"),
             js: crate::assets::url("app.js"),
             notice: None,
+            time: LocalTime(session.tz),
         }
+    }
+
+    /// A time as the page shows it ([`LocalTime::local`]).
+    pub fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        self.time.local(t)
     }
 
     pub fn with_notice(mut self, code: Option<&str>) -> Layout {

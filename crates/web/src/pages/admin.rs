@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use oversight_app::accounts::{self, NewUser};
 use oversight_app::{App, AppError};
 use oversight_domain::access::{Action, KeyPurpose, KeyPurposes, Role};
-use oversight_store::access::{self as store, ApiKey, UserWithGrants};
-use oversight_store::audit::{self as audit_store, AuditRow};
+use oversight_store::access::{ApiKey, UserWithGrants};
+use oversight_store::audit::AuditRow;
 
 use super::Done;
 use crate::error::PageError;
@@ -47,8 +47,7 @@ pub async fn users(
     if !s.actor.may_somewhere(Action::ManageUsers) {
         return Err(forbidden("管理用户"));
     }
-    let users =
-        store::users_in_scope(&app.db, &s.actor.scope_for(Action::ManageUsers)).await.map_err(AppError::from)?;
+    let users = accounts::users(&app, &s.actor).await?;
     Ok(UsersPage { l: Layout::new(&s, "/admin/users", "用户与角色").with_notice(d.done.as_deref()), users })
 }
 
@@ -264,7 +263,7 @@ pub async fn api_keys(
     if !s.actor.may_somewhere(Action::ManageApiKeys) {
         return Err(forbidden("管理接口密钥"));
     }
-    let keys = store::api_keys(&app.db, &s.actor.scope_for(Action::ManageApiKeys)).await.map_err(AppError::from)?;
+    let keys = accounts::api_keys(&app, &s.actor).await?;
     Ok(ApiKeysPage {
         l: Layout::new(&s, "/admin/api-keys", "接口密钥").with_notice(d.done.as_deref()),
         keys,
@@ -291,7 +290,7 @@ pub async fn create_api_key(
         fields.iter().filter(|(k, _)| k == "purpose").filter_map(|(_, v)| KeyPurpose::parse(v)).collect::<Vec<_>>(),
     );
     let result = accounts::create_api_key(&app, &s.actor, &name, Some(scope.as_str()), &purposes).await;
-    let keys = store::api_keys(&app.db, &s.actor.scope_for(Action::ManageApiKeys)).await.map_err(AppError::from)?;
+    let keys = accounts::api_keys(&app, &s.actor).await?;
     let l = Layout::new(&s, "/admin/api-keys", "接口密钥");
     Ok(match result {
         // The secret is shown on this response only; it is never stored.
@@ -349,9 +348,7 @@ pub async fn audit(
         return Err(forbidden("查看审计日志"));
     }
     const PAGE: i64 = 100;
-    let rows = audit_store::recent(&app.db, &s.actor.scope_for(Action::ViewAudit), q.before, PAGE)
-        .await
-        .map_err(AppError::from)?;
+    let rows = accounts::audit_rows(&app, &s.actor, q.before, PAGE).await?;
     let next = if rows.len() as i64 == PAGE { rows.last().map(|r| r.seq) } else { None };
     // The whole chain is read to verify it: city-wide auditors only (a district's cannot read
     // the rows it would be checking, and should not be able to start the longest read there is).
@@ -360,7 +357,7 @@ pub async fn audit(
         return Err(forbidden("校验整条哈希链（须有全市范围的审计权限）"));
     }
     let chain = if q.verify.is_some() {
-        let report = audit_store::verify(&app.db).await.map_err(AppError::from)?;
+        let report = accounts::verify_audit(&app, &s.actor).await?;
         Some(match report.first_break {
             None => format!("哈希链完整：共 {} 条记录，未发现改动。", report.rows),
             Some(b) => format!("哈希链断裂：{b}"),

@@ -8,7 +8,6 @@ use oversight_app::{App, AppError, calendar};
 use oversight_domain::RowError;
 use oversight_domain::access::Action;
 use oversight_domain::calendar::{DayStatus, YearSchedule};
-use oversight_store::calendar as store;
 
 use super::Done;
 use crate::error::PageError;
@@ -107,18 +106,16 @@ pub async fn year(
             months.push(Month { number: m, weeks });
         }
     }
-    let stored = store::year(&app.db, year).await.map_err(AppError::from)?;
+    let stored = calendar::stored_year(&app, year).await?;
     let schedule = match &stored {
         Some(y) => YearSchedule::parse_one(y.year, &y.body).ok(),
         None => None,
     };
     let source_note = match &stored {
         Some(y) if y.shipped => "随软件发布的国务院办公厅通知数据".to_string(),
-        Some(y) => format!(
-            "由 {} 于 {} 修订",
-            y.updated_by,
-            y.updated_at.with_timezone(&app.config.tz()).format("%Y-%m-%d %H:%M")
-        ),
+        Some(y) => {
+            format!("由 {} 于 {} 修订", y.updated_by, crate::view::LocalTime(app.config.tz()).local(&y.updated_at))
+        }
         None => String::new(),
     };
     // The deadline calculator: the arithmetic laid out day by day.
@@ -181,7 +178,7 @@ pub async fn edit_form(
     if !city_admin(&s) {
         return Err(PageError::new(axum::http::StatusCode::FORBIDDEN, "只有市级系统管理员可以修改工作日历"));
     }
-    let body = match store::year(&app.db, year).await.map_err(AppError::from)? {
+    let body = match calendar::stored_year(&app, year).await? {
         Some(y) => y.body,
         None => format!("year {year}  # 国办发明电〔{}〕号\nholiday {year}-01-01  元旦\n", year - 1),
     };

@@ -152,15 +152,11 @@ fn urlencode(s: &str) -> String {
 struct CasePage {
     l: Layout,
     v: CaseView,
-    tz: chrono_tz::Tz,
 }
 
 impl CasePage {
     fn outcome(&self) -> (&'static str, String) {
         outcome_label(&self.v.outcome)
-    }
-    fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
     }
     fn kind(&self, kind: &str) -> String {
         alert_label(kind)
@@ -202,5 +198,5 @@ pub async fn case(
     Path(case_no): Path<String>,
 ) -> Result<impl IntoResponse, PageError> {
     let v = cases::case_view(&app, &s.actor, &case_no).await?;
-    Ok(CasePage { l: Layout::new(&s, "/cases", format!("办件 {case_no}")), v, tz: app.config.tz() })
+    Ok(CasePage { l: Layout::new(&s, "/cases", format!("办件 {case_no}")), v })
 }

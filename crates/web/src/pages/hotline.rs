@@ -20,10 +20,6 @@ use crate::view::Layout;
 
 /// Helpers the hotline templates call.
 pub trait Present {
-    fn tz(&self) -> chrono_tz::Tz;
-    fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.with_timezone(&self.tz()).format("%Y-%m-%d %H:%M").to_string()
-    }
     fn step_label<'a>(&self, word: &'a str) -> &'a str {
         OrderStep::label_of(word)
     }
@@ -35,14 +31,9 @@ struct QueuesPage {
     l: Layout,
     queues: Vec<Queue>,
     intake: bool,
-    tz: chrono_tz::Tz,
 }
 
-impl Present for QueuesPage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
-}
+impl Present for QueuesPage {}
 
 pub async fn queues(
     State(app): State<App>,
@@ -54,7 +45,6 @@ pub async fn queues(
         intake: s.actor.may_somewhere(Action::Hotline),
         l: Layout::new(&s, "/hotline", "效能投诉").with_notice(done.done.as_deref()),
         queues,
-        tz: app.config.tz(),
     })
 }
 
@@ -75,14 +65,9 @@ struct IntakePage {
     history: Option<Vec<OrderLine>>,
     types: [TicketType; 6],
     channels: [Channel; 3],
-    tz: chrono_tz::Tz,
 }
 
-impl Present for IntakePage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
-}
+impl Present for IntakePage {}
 
 const OPERATOR_CHANNELS: [Channel; 3] = [Channel::Phone, Channel::Letter, Channel::Visit];
 
@@ -166,7 +151,6 @@ async fn intake_page(app: &App, s: &SessionInfo, phone: String) -> Result<Respon
         history,
         types: TicketType::ALL,
         channels: OPERATOR_CHANNELS,
-        tz: app.config.tz(),
     }
     .into_response())
 }
@@ -193,7 +177,6 @@ pub async fn create(
                 history: None,
                 types: TicketType::ALL,
                 channels: OPERATOR_CHANNELS,
-                tz: app.config.tz(),
             }
             .into_response())
         }
@@ -211,14 +194,9 @@ struct OrderPage {
     l: Layout,
     v: OrderView,
     satisfactions: [Satisfaction; 4],
-    tz: chrono_tz::Tz,
 }
 
-impl Present for OrderPage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
-}
+impl Present for OrderPage {}
 
 impl OrderPage {
     fn kind(&self) -> &'static str {
@@ -277,7 +255,6 @@ async fn order_page(
         l: Layout::new(s, "/hotline", format!("工单 {no}")).with_notice(done),
         v,
         satisfactions: Satisfaction::ALL,
-        tz: app.config.tz(),
     })
 }
 
@@ -335,14 +312,9 @@ struct ListPage {
     orders: Vec<OrderLine>,
     filter: String,
     show_phone: bool,
-    tz: chrono_tz::Tz,
 }
 
-impl Present for ListPage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
-}
+impl Present for ListPage {}
 
 /// The orders behind a figure of the hotline report.
 pub async fn list(
@@ -396,6 +368,5 @@ pub async fn list(
         orders,
         filter: if parts.is_empty() { "全部工单".into() } else { parts.join("；") },
         show_phone: s.actor.may_somewhere(Action::ViewCaller),
-        tz: app.config.tz(),
     })
 }

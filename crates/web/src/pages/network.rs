@@ -8,7 +8,7 @@ use oversight_app::network::{self, ChildSummary, ImportReport, LevelCount, UnitV
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
 use oversight_domain::org::{OrgKind, OrgUnit};
-use oversight_store::network::{self as store, CatalogueEntry};
+use oversight_store::network::CatalogueEntry;
 
 use super::Done;
 use crate::error::PageError;
@@ -54,11 +54,7 @@ pub async fn overview(
     let (levels, departments) = network::level_counts(&app, &s.actor).await?;
     let (roots, _) = network::overview(&app, &s.actor).await?;
     let text = q.q.unwrap_or_default().trim().to_string();
-    let found = if text.is_empty() {
-        vec![]
-    } else {
-        store::search_units(&app.db, &s.actor.scope(), &text, 200).await.map_err(AppError::from)?
-    };
+    let found = network::search(&app, &s.actor, &text).await?;
     Ok(OverviewPage {
         may_import: s.actor.may_somewhere(Action::EditNetwork),
         l: Layout::new(&s, "/network", "服务网络"),
@@ -101,15 +97,7 @@ async fn unit_page(
     let v = network::unit_view(app, &s.actor, code).await?;
     // Departments that may station a window here: those of the venue's city or district.
     let departments = if v.unit.kind.is_venue() && v.may_edit {
-        let mut out = Vec::new();
-        for ancestor in v.unit.path.codes() {
-            for child in store::children(&app.db, &s.actor.scope(), ancestor).await.map_err(AppError::from)? {
-                if child.kind == OrgKind::Department {
-                    out.push(child);
-                }
-            }
-        }
-        out
+        network::stationable_departments(app, &s.actor, &v.unit).await?
     } else {
         vec![]
     };
@@ -319,13 +307,6 @@ pub async fn catalogue(
 ) -> Result<impl IntoResponse, PageError> {
     let text = q.q.unwrap_or_default().trim().to_string();
     let department = q.department.unwrap_or_default().trim().to_string();
-    let entries = store::catalogue(
-        &app.db,
-        &s.actor.scope(),
-        Some(department.as_str()).filter(|d| !d.is_empty()),
-        Some(text.as_str()).filter(|t| !t.is_empty()),
-    )
-    .await
-    .map_err(AppError::from)?;
+    let entries = network::catalogue(&app, &s.actor, Some(&department), Some(&text)).await?;
     Ok(CataloguePage { l: Layout::new(&s, "/catalogue", "事项目录"), q: text, department, entries })
 }

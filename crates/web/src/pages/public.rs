@@ -22,6 +22,7 @@ use super::hotline::OrderForm;
 use crate::client::Client;
 use crate::error::PageError;
 use crate::session::OptionalUser;
+use crate::view::LocalTime;
 
 /// Counts requests per client address in fixed windows; memory stays bounded because expired
 /// windows are dropped whenever the table grows large.
@@ -191,13 +192,7 @@ struct QueryPage {
     ticket_no: String,
     error: Option<String>,
     v: Option<PublicView>,
-    tz: chrono_tz::Tz,
-}
-
-impl QueryPage {
-    fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
-    }
+    time: LocalTime,
 }
 
 pub async fn query_form(State(app): State<App>, client: Client, user: OptionalUser) -> Response {
@@ -208,7 +203,7 @@ pub async fn query_form(State(app): State<App>, client: Client, user: OptionalUs
         ticket_no: String::new(),
         error: None,
         v: None,
-        tz: app.config.tz(),
+        time: LocalTime(app.config.tz()),
     };
     with_cookie(cookie, page)
 }
@@ -238,8 +233,14 @@ pub async fn query(
         Err(e) => return Err(e.into()),
     };
     let status = if v.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
-    let page =
-        QueryPage { css: crate::assets::url("app.css"), csrf, ticket_no: q.ticket_no, error, v, tz: app.config.tz() };
+    let page = QueryPage {
+        css: crate::assets::url("app.css"),
+        csrf,
+        ticket_no: q.ticket_no,
+        error,
+        v,
+        time: LocalTime(app.config.tz()),
+    };
     Ok(with_cookie(cookie, (status, page)))
 }
 

@@ -18,7 +18,6 @@ use crate::view::Layout;
 
 /// Helpers the supervision templates call.
 trait Present {
-    fn tz(&self) -> chrono_tz::Tz;
     /// Department names by code, where the page has them.
     fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
         None
@@ -26,9 +25,6 @@ trait Present {
     /// A department by its name (its code where the name is unknown).
     fn department(&self, code: &str) -> String {
         self.names().and_then(|n| n.get(code).cloned()).unwrap_or_else(|| code.to_string())
-    }
-    fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.with_timezone(&self.tz()).format("%Y-%m-%d %H:%M").to_string()
     }
     fn kind(&self, kind: &str) -> String {
         alert_label(kind)
@@ -49,7 +45,6 @@ trait Present {
 struct DashboardPage {
     l: Layout,
     d: Dashboard,
-    tz: chrono_tz::Tz,
     refresh: u32,
 }
 
@@ -59,11 +54,7 @@ pub struct DashboardQuery {
     refresh: Option<u32>,
 }
 
-impl Present for DashboardPage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
-}
+impl Present for DashboardPage {}
 
 pub async fn dashboard(
     State(app): State<App>,
@@ -72,7 +63,7 @@ pub async fn dashboard(
 ) -> Result<impl IntoResponse, PageError> {
     let d = supervision::dashboard(&app, &s.actor).await?;
     let refresh = q.refresh.unwrap_or(30).clamp(2, 600);
-    Ok(DashboardPage { l: Layout::new(&s, "/dashboard", "实时监控"), d, tz: app.config.tz(), refresh })
+    Ok(DashboardPage { l: Layout::new(&s, "/dashboard", "实时监控"), d, refresh })
 }
 
 #[derive(Template, WebTemplate)]
@@ -81,14 +72,10 @@ struct QueuesPage {
     l: Layout,
     q: Queues,
     office: bool,
-    tz: chrono_tz::Tz,
     names: std::collections::HashMap<String, String>,
 }
 
 impl Present for QueuesPage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
     fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
         Some(&self.names)
     }
@@ -104,7 +91,6 @@ pub async fn queues(
         office: s.actor.may_somewhere(Action::Supervise),
         l: Layout::new(&s, "/supervision", "预警与督办").with_notice(done.done.as_deref()),
         q,
-        tz: app.config.tz(),
         names: oversight_app::network::department_names(&app).await?,
     })
 }
@@ -120,14 +106,10 @@ struct AlertsPage {
     l: Layout,
     rows: Vec<AlertRow>,
     status: String,
-    tz: chrono_tz::Tz,
     names: std::collections::HashMap<String, String>,
 }
 
 impl Present for AlertsPage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
     fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
         Some(&self.names)
     }
@@ -147,7 +129,7 @@ pub async fn alerts(
     };
     let rows = supervision::alerts(&app, &s.actor, filter, None).await?;
     let names = oversight_app::network::department_names(&app).await?;
-    Ok(AlertsPage { l: Layout::new(&s, "/supervision", "全部预警"), rows, status, tz: app.config.tz(), names })
+    Ok(AlertsPage { l: Layout::new(&s, "/supervision", "全部预警"), rows, status, names })
 }
 
 #[derive(serde::Deserialize)]
@@ -190,14 +172,10 @@ pub async fn dismiss_alert(
 struct NoticePage {
     l: Layout,
     v: NoticeView,
-    tz: chrono_tz::Tz,
     names: std::collections::HashMap<String, String>,
 }
 
 impl Present for NoticePage {
-    fn tz(&self) -> chrono_tz::Tz {
-        self.tz
-    }
     fn names(&self) -> Option<&std::collections::HashMap<String, String>> {
         Some(&self.names)
     }
@@ -219,7 +197,6 @@ pub async fn notice(
     Ok(NoticePage {
         l: Layout::new(&s, "/supervision", v.notice.number.clone()).with_notice(done.done.as_deref()),
         v,
-        tz: app.config.tz(),
         names: oversight_app::network::department_names(&app).await?,
     })
 }

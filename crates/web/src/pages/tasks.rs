@@ -67,7 +67,6 @@ struct TaskPage {
     l: Layout,
     v: TaskView,
     names: HashMap<String, String>,
-    tz: chrono_tz::Tz,
 }
 
 impl Names for TaskPage {
@@ -77,9 +76,6 @@ impl Names for TaskPage {
 }
 
 impl TaskPage {
-    fn local(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
-    }
     fn kind(&self, kind: &str) -> String {
         oversight_domain::supervision::alert_label(kind)
     }
@@ -104,5 +100,5 @@ pub async fn task(
 ) -> Result<impl IntoResponse, PageError> {
     let v = tasks::task_view(&app, &s.actor, &task_no).await?;
     let names = oversight_app::network::department_names(&app).await?;
-    Ok(TaskPage { l: Layout::new(&s, "/tasks", format!("督办任务 {task_no}")), v, names, tz: app.config.tz() })
+    Ok(TaskPage { l: Layout::new(&s, "/tasks", format!("督办任务 {task_no}")), v, names })
 }
