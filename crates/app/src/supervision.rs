@@ -89,7 +89,7 @@ impl AlertOwner<'_> {
             department_code: self.department_code.map(str::to_string),
             department_path: self.department_path.to_string(),
             raised_at: now,
-            status: AlertStatus::Open.as_str().to_string(),
+            status: AlertStatus::Open,
             note: None,
             updated_at: now,
         }
@@ -236,7 +236,7 @@ pub async fn dismiss_alert(app: &App, actor: &Actor, alert_id: &str, reason: &st
     let alert = store::alert_tx(&mut tx, alert_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
     let [v, d] = owners(&alert.venue_path, &alert.department_path);
     actor.require_any(Action::Supervise, &[&v, &d], &what)?;
-    if alert.status != AlertStatus::Open.as_str() {
+    if alert.status != AlertStatus::Open {
         return Err(AppError::Conflict("只有待处置的预警可以核销".into()));
     }
     store::set_alert_status(&mut tx, alert_id, AlertStatus::Dismissed.as_str(), Some(&reason), now).await?;
@@ -278,7 +278,7 @@ pub async fn issue_notice(
     let alert = store::alert_tx(&mut tx, alert_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
     let [v, d] = owners(&alert.venue_path, &alert.department_path);
     actor.require_any(Action::Supervise, &[&v, &d], &what)?;
-    if alert.status != AlertStatus::Open.as_str() {
+    if alert.status != AlertStatus::Open {
         return Err(AppError::Conflict("该预警已督办或已核销".into()));
     }
     if alert.department_code.is_none() {
@@ -299,7 +299,7 @@ pub async fn issue_notice(
         reply_by,
         issued_by: actor.display_name.clone(),
         issued_at: now,
-        status: NoticeStatus::AwaitingReply.as_str(),
+        status: NoticeStatus::AwaitingReply,
         card: None,
         updated_at: now,
     };
@@ -382,17 +382,22 @@ pub async fn notice_step(
         // Only the department itself answers for the department.
         actor.require(Action::Respond, &d, &what)?;
     }
-    let from = NoticeStatus::parse(&notice.status).ok_or_else(|| {
-        AppError::fault(format!("notice {}: stored status “{}” is not one of ours", notice.id, notice.status))
-    })?;
+    let from = notice.status;
     let to = rules::next_status(from, step, rules::reply_overdue(notice.reply_by, today))
         .map_err(|e| AppError::Invalid(vec![RowError::new(0, "step", e.to_string())]))?;
     let card = to.card().or(match to {
         NoticeStatus::CardRevoked(c) => Some(c),
         _ => None,
     });
-    if !store::set_notice_status(&mut tx, notice_id, &notice.status, &to.as_str(), card.map(|c| c.as_str()), now)
-        .await?
+    if !store::set_notice_status(
+        &mut tx,
+        notice_id,
+        &notice.status.as_str(),
+        &to.as_str(),
+        card.map(|c| c.as_str()),
+        now,
+    )
+    .await?
     {
         return Err(AppError::Conflict("督办通知刚被他人处理，请刷新后再试".into()));
     }
@@ -434,9 +439,7 @@ pub async fn notice_view(app: &App, actor: &Actor, notice_id: &str) -> Result<No
     let notice = store::notice(&app.db, notice_id).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
     let [v, d] = owners(&notice.venue_path, &notice.department_path);
     actor.require_any(Action::View, &[&v, &d], &what)?;
-    let status = NoticeStatus::parse(&notice.status).ok_or_else(|| {
-        AppError::fault(format!("notice {}: stored status “{}” is not one of ours", notice.id, notice.status))
-    })?;
+    let status = notice.status;
     let reply_overdue = rules::reply_overdue(notice.reply_by, app.today());
     let next_steps = steps_for(actor, status, reply_overdue, &notice);
     let alert = store::alert(&app.db, &notice.alert_id).await?;
@@ -488,7 +491,7 @@ pub async fn queues(app: &App, actor: &Actor) -> Result<Queues, AppError> {
     let today = app.today();
     let mut q = Queues { open_alerts, ..Queues::default() };
     for n in notices {
-        let Some(status) = NoticeStatus::parse(&n.status) else { continue };
+        let status = n.status;
         if status.waits_for_office().is_none() {
             if q.done.len() < 50 {
                 q.done.push(n);

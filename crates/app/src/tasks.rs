@@ -320,7 +320,7 @@ fn record_of(
         origin: st.origin.map(|o| o.as_str().to_string()),
         lead_department_code: st.lead_department_code.clone(),
         path,
-        status: st.status.as_str().to_string(),
+        status: st.status,
         assigned_on: st.assigned_on,
         due: st.due,
         closed_on: st.closed_on,
@@ -462,7 +462,9 @@ pub async fn task_list(app: &App, actor: &Actor) -> Result<Vec<(TaskRecord, Opti
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         let light = match events.get(r.task_no.as_str()) {
-            Some(e) if r.status == "open" => project_task(&stored_events(e), today).light(&calendar)?,
+            Some(e) if r.status == oversight_domain::task::TaskStatus::Open => {
+                project_task(&stored_events(e), today).light(&calendar)?
+            }
             _ => None,
         };
         out.push((r, light));

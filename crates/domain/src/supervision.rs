@@ -281,6 +281,21 @@ pub enum NoticeStatus {
     CardRevoked(Card),
 }
 
+impl crate::words::Word for NoticeStatus {
+    /// The stored word (`awaiting_reply`, `carded_yellow`, …).
+    fn word(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Owned(self.as_str())
+    }
+}
+
+impl TryFrom<String> for NoticeStatus {
+    type Error = crate::words::UnknownWord;
+
+    fn try_from(word: String) -> Result<Self, Self::Error> {
+        NoticeStatus::parse(&word).ok_or(crate::words::UnknownWord { kind: "督办通知状态", word })
+    }
+}
+
 impl NoticeStatus {
     pub fn as_str(self) -> String {
         match self {

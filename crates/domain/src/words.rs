@@ -14,6 +14,11 @@ pub struct UnknownWord {
     pub word: String,
 }
 
+/// A value stored and exchanged as a word.
+pub trait Word {
+    fn word(&self) -> std::borrow::Cow<'static, str>;
+}
+
 /// Declares an enum of words:
 ///
 /// ```
@@ -66,6 +71,12 @@ macro_rules! words {
                     $( $word => ::core::option::Option::Some($name::$variant), )+
                     _ => ::core::option::Option::None,
                 }
+            }
+        }
+
+        impl $crate::words::Word for $name {
+            fn word(&self) -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(self.as_str())
             }
         }
 

@@ -361,161 +361,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate => {
             println!("migrations applied");
         }
-        Command::Serve { listen, demo: load_demo } => {
-            if load_demo {
-                if demo::is_empty(&app).await? {
-                    let accounts = demo::load(&app).await?;
-                    let cases = demo::load_cases(&app, 30, 20).await?;
-                    let orders = demo::load_orders(&app, 30).await?;
-                    let tasks = demo::load_tasks(&app).await?;
-                    println!(
-                        "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件、{orders} 件效能投诉工单和 {tasks} 项督办任务。"
-                    );
-                    println!("演示账号（密码只显示这一次）：");
-                    for a in &accounts {
-                        println!("  {:<10} {:<22} {}（{}）", a.username, a.password, a.role.label(), a.display_name);
-                    }
-                } else {
-                    println!("数据库中已有服务网络，未重复载入演示数据。");
-                }
-            }
-            let listen = listen.unwrap_or(listen_default);
-            // The monitor, the hotline watch and the outbox run beside the server; with several
-            // instances their leases pick one.
-            let application = oversight_web::Application::build(app, &listen)
-                .await
-                .with_context(|| format!("listening on {listen}"))?;
-            println!("Oversight 已启动：http://{}", application.local_addr());
-            application
-                .run_until(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
-        }
-        Command::Import { what: ImportWhat::CaseEvents { file, historical, format } } => {
-            // The file is streamed, never held: a first pass counts its lines (for the progress
-            // bar) and refuses it whole if a line is not UTF-8, the second feeds the ingestion.
-            let total = count_utf8_lines(&file)?;
-            let terminal = std::io::stderr().is_terminal();
-            let reporting = if historical { cases::Reporting::Historical } else { cases::Reporting::Live };
-            let opened =
-                tokio::fs::File::open(&file).await.with_context(|| format!("cannot read {}", file.display()))?;
-            let reader = tokio::io::BufReader::with_capacity(1 << 20, opened);
-            let lines = futures_util::stream::unfold(
-                (tokio::io::AsyncBufReadExt::lines(reader), 0),
-                |(mut lines, n)| async move {
-                    match lines.next_line().await {
-                        Ok(Some(line)) => Some((Ok((n + 1, line)), (lines, n + 1))),
-                        Ok(None) => None,
-                        Err(e) => Some((Err(AppError::internal("reading the events file failed", e)), (lines, n + 1))),
-                    }
-                },
-            );
-            let report = cases::ingest_stream(&app, &Actor::cli(), reporting, Box::pin(lines), |done| {
-                if terminal {
-                    eprint!("\r{done}/{total} 行");
-                }
-            })
-            .await?;
-            if terminal {
-                eprintln!();
-            }
-            if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print_counts(report.accepted, report.duplicate, &report.rejected);
-            }
-        }
-        Command::Import { what: ImportWhat::Tickets { file, format } } => {
-            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
-            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-            let report = oversight_app::tickets::import_tickets(&app, &Actor::cli(), lines).await?;
-            if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print_counts(report.accepted, report.duplicate, &report.rejected);
-            }
-        }
-        Command::Report { what: ReportWhat::Tickets { from, to, group_by, format } } => {
-            json_only(&format)?;
-            let report = oversight_app::tickets::ticket_report(
-                &app,
-                &Actor::cli(),
-                cases::parse_date(&from, "from")?,
-                cases::parse_date(&to, "to")?,
-                oversight_app::tickets::parse_group_by(&group_by)?,
-            )
-            .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        }
-        Command::Report { what: ReportWhat::Ratings { from, to, group_by, format } } => {
-            json_only(&format)?;
-            let report = oversight_app::ratings::rating_report(
-                &app,
-                &Actor::cli(),
-                cases::parse_date(&from, "from")?,
-                cases::parse_date(&to, "to")?,
-                oversight_app::ratings::parse_group_by(&group_by)?,
-            )
-            .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        }
-        Command::Report { what: ReportWhat::Tasks { from, to, group_by, format } } => {
-            json_only(&format)?;
-            let report = oversight_app::tasks::task_report(
-                &app,
-                &Actor::cli(),
-                cases::parse_date(&from, "from")?,
-                cases::parse_date(&to, "to")?,
-                oversight_app::tasks::parse_group_by(&group_by)?,
-            )
-            .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        }
-        Command::Import { what: ImportWhat::TaskEvents { file, format } } => {
-            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
-            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-            let report = oversight_app::tasks::ingest(&app, &Actor::cli(), lines).await?;
-            if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print_counts(report.accepted, report.duplicate, &report.rejected);
-            }
-        }
-        Command::Report { what: ReportWhat::Cases { from, to, level, group_by, format } } => {
-            json_only(&format)?;
-            let report = cases::case_report(
-                &app,
-                &Actor::cli(),
-                cases::parse_date(&from, "from")?,
-                cases::parse_date(&to, "to")?,
-                &cases::parse_levels(&level)?,
-                cases::parse_group_by(&group_by)?,
-            )
-            .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        }
-        Command::Import { what } => {
-            let (args, items) = match what {
-                ImportWhat::Orgs(a) => (a, false),
-                ImportWhat::Items(a) => (a, true),
-                ImportWhat::CaseEvents { .. } | ImportWhat::TaskEvents { .. } | ImportWhat::Tickets { .. } => {
-                    unreachable!("handled above")
-                }
-            };
-            let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-            let name = args.file.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());
-            let upload = Upload { name: &name, bytes: &bytes, encoding: TextEncoding::parse(&args.encoding)? };
-            let cli_actor = Actor::cli();
-            let report = if items {
-                network::import_items(&app, &cli_actor, &upload).await?
-            } else {
-                network::import_orgs(&app, &cli_actor, &upload).await?
-            };
-            return print_report(&report, &args.format);
-        }
+        Command::Serve { listen, demo } => serve(app, listen.unwrap_or(listen_default), demo).await?,
+        Command::Import { what } => return import(&app, what).await,
+        Command::Report { what } => report(&app, what).await?,
         Command::Calendar { what } => match what {
             CalendarWhat::Deadline { start, days } => {
                 println!("{}", calendar::deadline(&app, &start, days).await?);
@@ -595,7 +443,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&result)?);
         }
         Command::Audit { what: AuditWhat::Verify } => {
-            let report = oversight_store::audit::verify(&app.db).await?;
+            let report = oversight_app::accounts::verify_audit(&app, &Actor::cli()).await?;
             match report.first_break {
                 None => println!("审计日志完整：{} 条记录，哈希链无断裂", report.rows),
                 Some(b) => {
@@ -606,6 +454,175 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `serve`: the demo loaded first when asked and the database is empty, then the server and its
+/// jobs until Ctrl-C.
+async fn serve(app: App, listen: String, load_demo: bool) -> Result<()> {
+    if load_demo {
+        if demo::is_empty(&app).await? {
+            let accounts = demo::load(&app).await?;
+            let cases = demo::load_cases(&app, 30, 20).await?;
+            let orders = demo::load_orders(&app, 30).await?;
+            let tasks = demo::load_tasks(&app).await?;
+            println!(
+                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件、{orders} 件效能投诉工单和 {tasks} 项督办任务。"
+            );
+            println!("演示账号（密码只显示这一次）：");
+            for a in &accounts {
+                println!("  {:<10} {:<22} {}（{}）", a.username, a.password, a.role.label(), a.display_name);
+            }
+        } else {
+            println!("数据库中已有服务网络，未重复载入演示数据。");
+        }
+    }
+    // The monitor, the hotline watch and the outbox run beside the server; with several
+    // instances their leases pick one.
+    let application =
+        oversight_web::Application::build(app, &listen).await.with_context(|| format!("listening on {listen}"))?;
+    println!("Oversight 已启动：http://{}", application.local_addr());
+    application
+        .run_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// `import …`: the network and the catalogue (whole files), case events (streamed), legacy
+/// orders and task events.
+async fn import(app: &App, what: ImportWhat) -> Result<ExitCode> {
+    match what {
+        ImportWhat::CaseEvents { file, historical, format } => {
+            // The file is streamed, never held: a first pass counts its lines (for the progress
+            // bar) and refuses it whole if a line is not UTF-8, the second feeds the ingestion.
+            let total = count_utf8_lines(&file)?;
+            let terminal = std::io::stderr().is_terminal();
+            let reporting = if historical { cases::Reporting::Historical } else { cases::Reporting::Live };
+            let opened =
+                tokio::fs::File::open(&file).await.with_context(|| format!("cannot read {}", file.display()))?;
+            let reader = tokio::io::BufReader::with_capacity(1 << 20, opened);
+            let lines = futures_util::stream::unfold(
+                (tokio::io::AsyncBufReadExt::lines(reader), 0),
+                |(mut lines, n)| async move {
+                    match lines.next_line().await {
+                        Ok(Some(line)) => Some((Ok((n + 1, line)), (lines, n + 1))),
+                        Ok(None) => None,
+                        Err(e) => Some((Err(AppError::internal("reading the events file failed", e)), (lines, n + 1))),
+                    }
+                },
+            );
+            let report = cases::ingest_stream(&app, &Actor::cli(), reporting, Box::pin(lines), |done| {
+                if terminal {
+                    eprint!("\r{done}/{total} 行");
+                }
+            })
+            .await?;
+            if terminal {
+                eprintln!();
+            }
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_counts(report.accepted, report.duplicate, &report.rejected);
+            }
+        }
+        ImportWhat::Tickets { file, format } => {
+            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
+            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+            let report = oversight_app::tickets::import_tickets(&app, &Actor::cli(), lines).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_counts(report.accepted, report.duplicate, &report.rejected);
+            }
+        }
+        ImportWhat::TaskEvents { file, format } => {
+            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
+            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+            let report = oversight_app::tasks::ingest(&app, &Actor::cli(), lines).await?;
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_counts(report.accepted, report.duplicate, &report.rejected);
+            }
+        }
+        ImportWhat::Orgs(args) => return import_table(app, args, false).await,
+        ImportWhat::Items(args) => return import_table(app, args, true).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `import orgs|items`: a table applied whole or not at all.
+async fn import_table(app: &App, args: ImportArgs, items: bool) -> Result<ExitCode> {
+    let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let name = args.file.file_name().map_or("file".into(), |n| n.to_string_lossy().to_string());
+    let upload = Upload { name: &name, bytes: &bytes, encoding: TextEncoding::parse(&args.encoding)? };
+    let cli_actor = Actor::cli();
+    let report = if items {
+        network::import_items(&app, &cli_actor, &upload).await?
+    } else {
+        network::import_orgs(&app, &cli_actor, &upload).await?
+    };
+    print_report(&report, &args.format)
+}
+
+/// `report …`: the figures of a period, as JSON.
+async fn report(app: &App, what: ReportWhat) -> Result<()> {
+    match what {
+        ReportWhat::Cases { from, to, level, group_by, format } => {
+            json_only(&format)?;
+            let report = cases::case_report(
+                &app,
+                &Actor::cli(),
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+                &cases::parse_levels(&level)?,
+                cases::parse_group_by(&group_by)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        ReportWhat::Tickets { from, to, group_by, format } => {
+            json_only(&format)?;
+            let report = oversight_app::tickets::ticket_report(
+                &app,
+                &Actor::cli(),
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+                oversight_app::tickets::parse_group_by(&group_by)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        ReportWhat::Ratings { from, to, group_by, format } => {
+            json_only(&format)?;
+            let report = oversight_app::ratings::rating_report(
+                &app,
+                &Actor::cli(),
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+                oversight_app::ratings::parse_group_by(&group_by)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        ReportWhat::Tasks { from, to, group_by, format } => {
+            json_only(&format)?;
+            let report = oversight_app::tasks::task_report(
+                &app,
+                &Actor::cli(),
+                cases::parse_date(&from, "from")?,
+                cases::parse_date(&to, "to")?,
+                oversight_app::tasks::parse_group_by(&group_by)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+    }
+    Ok(())
 }
 
 /// Reports print JSON, the only format the exchange formats define.

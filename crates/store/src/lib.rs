@@ -238,3 +238,12 @@ impl Tx {
         Ok(())
     }
 }
+
+/// Serialises a stored word (a status, a kind) as the word itself, as it is stored and
+/// exchanged, for the rows the JSON API gives.
+pub fn as_word<S: serde::Serializer>(
+    value: &impl oversight_domain::words::Word,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&value.word())
+}

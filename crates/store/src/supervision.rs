@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
-use oversight_domain::supervision::{Subject, SubjectKind};
+use oversight_domain::supervision::{AlertStatus, NoticeStatus, Subject, SubjectKind};
 use sqlx::AssertSqlSafe;
 
 use crate::cases::numbered_list;
@@ -142,7 +142,9 @@ pub struct AlertRow {
     pub department_code: Option<String>,
     pub department_path: String,
     pub raised_at: DateTime<Utc>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[serde(serialize_with = "crate::as_word")]
+    pub status: AlertStatus,
     pub note: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
@@ -173,7 +175,7 @@ pub async fn insert_alerts(tx: &mut Tx, alerts: &[AlertRow]) -> Result<u64> {
                 Cell::Text(a.department_code.as_deref()),
                 Cell::Text(Some(&a.department_path)),
                 Cell::Time(Some(a.raised_at)),
-                Cell::Text(Some(&a.status)),
+                Cell::Text(Some(a.status.as_str())),
                 Cell::Text(a.note.as_deref()),
                 Cell::Time(Some(a.updated_at)),
             ]
@@ -277,7 +279,9 @@ pub struct NoticeRow {
     pub reply_by: NaiveDate,
     pub issued_by: String,
     pub issued_at: DateTime<Utc>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[serde(serialize_with = "crate::as_word")]
+    pub status: NoticeStatus,
     pub card: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
@@ -305,7 +309,7 @@ pub async fn insert_notice(tx: &mut Tx, n: &NoticeRow) -> Result<()> {
         .bind(n.reply_by)
         .bind(&n.issued_by)
         .bind(n.issued_at)
-        .bind(&n.status)
+        .bind(n.status.as_str())
         .bind(&n.card)
         .bind(n.updated_at)
         .execute(c)

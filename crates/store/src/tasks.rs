@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
+use oversight_domain::task::TaskStatus;
 use sqlx::AssertSqlSafe;
 
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
@@ -104,7 +105,9 @@ pub struct TaskRecord {
     pub lead_department_code: Option<String>,
     /// The lead department's path; `/` while the task waits for its assignment.
     pub path: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    #[serde(serialize_with = "crate::as_word")]
+    pub status: TaskStatus,
     pub assigned_on: Option<NaiveDate>,
     pub due: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
@@ -134,7 +137,7 @@ pub async fn upsert_record(tx: &mut Tx, r: &TaskRecord) -> Result<()> {
         .bind(&r.origin)
         .bind(&r.lead_department_code)
         .bind(&r.path)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(r.assigned_on)
         .bind(r.due)
         .bind(r.closed_on)

@@ -282,7 +282,7 @@ async fn a_notice_runs_its_life_within_scope(app: App) {
     let steps: Vec<&str> = view.steps.iter().map(|s| s.step.as_str()).collect();
     assert_eq!(steps, ["issue", "reply", "yellow_card", "appeal", "appeal_refused"]);
     assert!(view.next_steps.is_empty());
-    assert_eq!(view.alert.unwrap().status, "resolved");
+    assert_eq!(view.alert.unwrap().status.as_str(), "resolved");
     assert!(matches!(supervision::notice_view(&app, &district, &notice.id).await, Err(AppError::NotFound(_))));
     let case = cases::case_view(&app, &office, "N-1").await.unwrap();
     assert_eq!(case.steps.len(), 5, "the steps are on the case's timeline");

@@ -164,9 +164,6 @@ impl CasePage {
     fn step(&self, word: &str) -> String {
         oversight_app::supervision::step_label(word)
     }
-    fn alert_status(&self, s: &str) -> &'static str {
-        oversight_domain::supervision::AlertStatus::parse(s).map_or("—", |s| s.label())
-    }
     fn signal(&self) -> Option<Signal> {
         let time = self.v.record.time_signal.as_deref().and_then(Signal::parse)?;
         Some(oversight_domain::supervision::displayed(time, self.v.state.anomalies.len()))

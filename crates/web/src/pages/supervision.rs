@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use oversight_app::supervision::{self, Dashboard, NoticeView, Queues};
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
-use oversight_domain::supervision::{AlertStatus, NoticeStatus, alert_label};
+use oversight_domain::supervision::{AlertStatus, alert_label};
 use oversight_store::supervision::AlertRow;
 
 use super::Done;
@@ -29,14 +29,8 @@ trait Present {
     fn kind(&self, kind: &str) -> String {
         alert_label(kind)
     }
-    fn alert_status(&self, s: &str) -> &'static str {
-        AlertStatus::parse(s).map_or("—", |s| s.label())
-    }
     fn step(&self, word: &str) -> String {
         supervision::step_label(word)
-    }
-    fn notice_status(&self, s: &str) -> String {
-        NoticeStatus::parse(s).map_or_else(|| s.to_string(), |s| s.label())
     }
 }
 

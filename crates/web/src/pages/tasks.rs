@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use chrono::Datelike;
 use oversight_app::App;
 use oversight_app::tasks::{self, TaskReport, TaskView};
-use oversight_domain::task::{LightReason, Origin, TaskBody, TaskStatus};
+use oversight_domain::task::{LightReason, Origin, TaskBody};
 use oversight_store::tasks::{TaskEventRow, TaskRecord};
 
 use crate::error::PageError;
@@ -47,9 +47,6 @@ impl ListPage {
     fn origin(&self, o: &Option<String>) -> &'static str {
         o.as_deref().and_then(Origin::parse).map_or("—", Origin::label)
     }
-    fn status(&self, s: &str) -> &'static str {
-        TaskStatus::parse(s).map_or("—", TaskStatus::label)
-    }
 }
 
 pub async fn list(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
@@ -78,9 +75,6 @@ impl Names for TaskPage {
 impl TaskPage {
     fn kind(&self, kind: &str) -> String {
         oversight_domain::supervision::alert_label(kind)
-    }
-    fn alert_status(&self, s: &str) -> &'static str {
-        oversight_domain::supervision::AlertStatus::parse(s).map_or("—", |s| s.label())
     }
     fn event_label(&self, kind: &str) -> &'static str {
         TaskBody::label_of(kind)
