@@ -165,33 +165,40 @@ columns! {
     }
 }
 
-columns! {
-    /// The columns an order's flow changes (the rest is fixed when it is taken).
-    fn flow_cells(o: &OrderRow) -> FLOW_COLUMNS {
-        "status" => Cell::Text(Some(o.status.as_str())),
-        "subject_department_code" => Cell::Text(o.subject_department_code.as_deref()),
-        "department_path" => Cell::Text(Some(&o.department_path)),
-        "dispatched_at" => Cell::Time(o.dispatched_at),
-        "sign_due" => Cell::Time(o.sign_due),
-        "signed_at" => Cell::Time(o.signed_at),
-        "handle_from" => Cell::Date(o.handle_from),
-        "reply_due" => Cell::Date(o.reply_due),
-        "return_by" => Cell::Date(o.return_by),
-        "extension_days" => Cell::Int(Some(o.extension_days)),
-        "extension_pending" => Cell::Int(o.extension_pending),
-        "returned_count" => Cell::Int(Some(o.returned_count)),
-        "replied_at" => Cell::Time(o.replied_at),
-        "replied_on" => Cell::Date(o.replied_on),
-        "reply" => Cell::Text(o.reply.as_deref()),
-        "visit_due" => Cell::Date(o.visit_due),
-        "redo_count" => Cell::Int(Some(o.redo_count)),
-        "escalated" => Cell::Bool(Some(o.escalated)),
-        "satisfaction" => Cell::Text(o.satisfaction.as_deref()),
-        "closed_at" => Cell::Time(o.closed_at),
-        "closed_on" => Cell::Date(o.closed_on),
-        "updated_at" => Cell::Time(o.updated_at),
-        "deadline_estimated" => Cell::Bool(Some(o.deadline_estimated)),
-    }
+/// The columns an order's flow changes (the rest is fixed when it is taken).
+const FLOW_COLUMNS: &[&str] = &[
+    "status",
+    "subject_department_code",
+    "department_path",
+    "dispatched_at",
+    "sign_due",
+    "signed_at",
+    "handle_from",
+    "reply_due",
+    "return_by",
+    "extension_days",
+    "extension_pending",
+    "returned_count",
+    "replied_at",
+    "replied_on",
+    "reply",
+    "visit_due",
+    "redo_count",
+    "escalated",
+    "satisfaction",
+    "closed_at",
+    "closed_on",
+    "updated_at",
+    "deadline_estimated",
+];
+
+/// The cells of [`FLOW_COLUMNS`], taken from the row's cells.
+fn flow_cells(o: &OrderRow) -> Vec<Cell<'_>> {
+    let all = cells(o);
+    FLOW_COLUMNS
+        .iter()
+        .map(|c| all[COLUMNS.iter().position(|x| x == c).expect("a flow column is a column of work_order")])
+        .collect()
 }
 
 /// `SELECT` every column of `work_order` `{rest}`.

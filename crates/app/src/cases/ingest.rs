@@ -340,62 +340,11 @@ async fn apply(
         }
     }
     // Rows added here (an id whose first line was refused): their cases are projected again.
-    let mut adopted: Vec<usize> = Vec::new();
-    if !foreign.is_empty() {
-        let refuse = |line: usize, case_no: &str| {
-            RowError::new(line, "case_no", format!("办件 {case_no} 不在本接口密钥的范围内"))
-        };
-        // Later lines of an id whose first line is refused stand on their own.
-        let mut orphans = Vec::new();
-        repeats.retain_mut(|(line, row, case_no, content)| {
-            if foreign.contains(case_no.as_str()) {
-                report.rejected.push(refuse(*line, case_no));
-                false
-            } else if foreign.contains(&rows[*row].case_no) {
-                orphans.push((*line, *row, std::mem::take(content)));
-                false
-            } else {
-                true
-            }
-        });
-        let mut kept = (Vec::new(), Vec::new(), Vec::new());
-        // Where each row kept moved to.
-        let mut moved: Vec<Option<usize>> = Vec::with_capacity(rows.len());
-        for ((row, line), body) in rows.into_iter().zip(lines).zip(bodies) {
-            if foreign.contains(&row.case_no) {
-                report.rejected.push(refuse(line, &row.case_no));
-                moved.push(None);
-            } else {
-                moved.push(Some(kept.0.len()));
-                kept.0.push(row);
-                kept.1.push(line);
-                kept.2.push(body);
-            }
-        }
-        (rows, lines, bodies) = kept;
-        for (i, row) in rows.iter_mut().enumerate() {
-            row.arrival = i as i64;
-        }
-        for (_, row, ..) in &mut repeats {
-            *row = moved[*row].expect("repeats of refused rows were set apart above");
-        }
-        // The first of them becomes the id's row, the others its repeats.
-        let mut taken: HashMap<usize, usize> = HashMap::new();
-        for (line, refused, content) in orphans {
-            if let Some(&row) = taken.get(&refused) {
-                repeats.push((line, row, String::new(), content));
-                continue;
-            }
-            let e = parse_event(line, &content)
-                .map_err(|e| AppError::fault(format!("line {line} parsed before no longer parses: {}", e.reason)))?;
-            taken.insert(refused, rows.len());
-            adopted.push(rows.len());
-            let (row, body) = new_event(e, rows.len(), app.config.tz());
-            rows.push(row);
-            lines.push(line);
-            bodies.push(body);
-        }
-    }
+    let adopted = if foreign.is_empty() {
+        Vec::new()
+    } else {
+        set_aside_foreign(app.config.tz(), &foreign, &mut rows, &mut lines, &mut bodies, &mut repeats, report)?
+    };
     let first = store::reserve_arrivals(&mut tx, rows.len() as i64).await?;
     for row in &mut rows {
         row.arrival += first;
@@ -508,4 +457,73 @@ async fn apply(
     let Projection { records, alerts, tally, .. } = out;
     tokio::task::spawn_blocking(move || drop((rows, lines, before, records, alerts, tally, existing)));
     Ok(())
+}
+
+/// Refuses the events of cases a department system may not touch (`foreign`), each with its
+/// line, and renumbers the rows kept. A later line of an id whose first line was refused stands
+/// on its own: the first such line becomes the id's row, the others its repeats. Returns the
+/// rows added so (their cases are projected again).
+fn set_aside_foreign(
+    tz: chrono_tz::Tz,
+    foreign: &HashSet<String>,
+    rows: &mut Vec<NewEvent>,
+    lines: &mut Vec<usize>,
+    bodies: &mut Vec<EventBody>,
+    repeats: &mut Vec<(usize, usize, String, String)>,
+    report: &mut IngestReport,
+) -> Result<Vec<usize>, AppError> {
+    let mut adopted = Vec::new();
+    let refuse =
+        |line: usize, case_no: &str| RowError::new(line, "case_no", format!("办件 {case_no} 不在本接口密钥的范围内"));
+    // Later lines of an id whose first line is refused stand on their own.
+    let mut orphans = Vec::new();
+    repeats.retain_mut(|(line, row, case_no, content)| {
+        if foreign.contains(case_no.as_str()) {
+            report.rejected.push(refuse(*line, case_no));
+            false
+        } else if foreign.contains(&rows[*row].case_no) {
+            orphans.push((*line, *row, std::mem::take(content)));
+            false
+        } else {
+            true
+        }
+    });
+    let mut kept = (Vec::new(), Vec::new(), Vec::new());
+    // Where each row kept moved to.
+    let mut moved: Vec<Option<usize>> = Vec::with_capacity(rows.len());
+    for ((row, line), body) in std::mem::take(rows).into_iter().zip(std::mem::take(lines)).zip(std::mem::take(bodies)) {
+        if foreign.contains(&row.case_no) {
+            report.rejected.push(refuse(line, &row.case_no));
+            moved.push(None);
+        } else {
+            moved.push(Some(kept.0.len()));
+            kept.0.push(row);
+            kept.1.push(line);
+            kept.2.push(body);
+        }
+    }
+    (*rows, *lines, *bodies) = kept;
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.arrival = i as i64;
+    }
+    for (_, row, ..) in repeats.iter_mut() {
+        *row = moved[*row].expect("repeats of refused rows were set apart above");
+    }
+    // The first of them becomes the id's row, the others its repeats.
+    let mut taken: HashMap<usize, usize> = HashMap::new();
+    for (line, refused, content) in orphans {
+        if let Some(&row) = taken.get(&refused) {
+            repeats.push((line, row, String::new(), content));
+            continue;
+        }
+        let e = parse_event(line, &content)
+            .map_err(|e| AppError::fault(format!("line {line} parsed before no longer parses: {}", e.reason)))?;
+        taken.insert(refused, rows.len());
+        adopted.push(rows.len());
+        let (row, body) = new_event(e, rows.len(), tz);
+        rows.push(row);
+        lines.push(line);
+        bodies.push(body);
+    }
+    Ok(adopted)
 }

@@ -1,0 +1,91 @@
+//! Case events and the case report, the ratings report, evaluation, and the case pages.
+
+use super::{Check, Ctx, assert_no_outside};
+use oversight_app::Actor;
+
+pub(super) async fn case_events(k: &mut Check<'_>, c: &Ctx<'_>) {
+    let Ctx { s, app, xy, api, .. } = c;
+    // Case events: a district's system reports only cases of its venues; reports count only them.
+    let event = |id: &str, case: &str, kind: &str, day: &str, extra: &str| {
+        format!(
+            r#"{{"event_id":"{id}","case_no":"{case}","type":"{kind}","at":"2011-03-{day}T09:00:00+08:00"{extra}}}"#
+        )
+    };
+    let received = |venue: &str| {
+        format!(r#","item_code":"SX002","venue_code":"{venue}","applicant":{{"kind":"person","name":"王"}}"#)
+    };
+    let city_lines = [
+        event("lh1", "LH-1", "received", "01", &received("460106-V")),
+        event("lh2", "LH-1", "accepted", "01", ""),
+        event("lh3", "LH-1", "completed", "25", r#","result":"approved""#),
+    ];
+    let numbered: Vec<(usize, &str)> = city_lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    oversight_app::cases::ingest(app, &Actor::cli(), numbered, |_| {}).await.unwrap();
+    let body = [
+        event("xy1", "XY-1", "received", "01", &received("460105-V")),
+        event("xy2", "XY-1", "accepted", "01", ""),
+        event("xy3", "XY-1", "completed", "03", r#","result":"approved""#),
+        event("xy4", "XY-2", "received", "01", &received("460106-V")),
+        event("xy5", "LH-1", "withdrawn", "26", ""),
+    ]
+    .join("\n");
+    k.cover("POST", "/api/v1/case-events");
+    let res = c.key(api.post(format!("{}/api/v1/case-events", s.base))).body(body.clone()).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let answer: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(answer["accepted"], 3, "{answer}");
+    let rejected: Vec<u64> =
+        answer["rejected"].as_array().unwrap().iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(rejected, vec![4, 5], "{answer}");
+    assert_eq!(oversight_store::cases::case(&app.db, "LH-1").await.unwrap().unwrap().status, "approved", "untouched");
+    // A signed-in browser cannot write through the API (no form token there).
+    assert_eq!(xy.post(format!("{}/api/v1/case-events", s.base)).body(body).send().await.unwrap().status(), 401);
+    let (st, body) = c
+        .api_get(k, "/api/v1/reports/cases", "/api/v1/reports/cases?from=2011-01-01&to=2011-12-31&group_by=venue")
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["total"]["settled"], 1, "only 秀英区's case: {report}");
+    assert_eq!(report["groups"][0]["key"], "460105-V");
+    assert_no_outside("case report", &body);
+}
+
+pub(super) async fn ratings_report(k: &mut Check<'_>, c: &Ctx<'_>) {
+    let (st, body) = c
+        .api_get(k, "/api/v1/reports/ratings", "/api/v1/reports/ratings?from=2011-03-01&to=2011-03-31&group_by=venue")
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["total"]["completed"], 1, "only 秀英区's completed case: {report}");
+    assert_no_outside("ratings report", &body);
+}
+
+pub(super) async fn evaluation(k: &mut Check<'_>, c: &Ctx<'_>) {
+    let Ctx { s, api, .. } = c;
+    // An evaluation of "all" departments by a district's key evaluates the district's only.
+    k.cover("POST", "/api/v1/evaluation/run");
+    let scheme = "name = \"区考评\"\ndepartments = \"all\"\n[[indicator]]\ncode = \"A1\"\nname = \"超期率\"\nsource = \"cases.overdue_rate\"\nweight = 100\nscore = { kind = \"linear\", best = 0.0, worst = 0.2 }\n";
+    let res = c
+        .key(api.post(format!("{}/api/v1/evaluation/run?from=2011-01-01&to=2011-12-31", s.base)))
+        .body(scheme)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    let result: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let codes: Vec<&str> =
+        result["departments"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert!(!codes.is_empty() && codes.iter().all(|c| c.starts_with("460105")), "{codes:?}");
+    assert_no_outside("evaluation", &body);
+}
+
+pub(super) async fn case_pages(k: &mut Check<'_>, c: &Ctx<'_>) {
+    let Ctx { xy, .. } = c;
+    // Case pages: only the district's cases.
+    let (st, body) = k.get(xy, "/cases", "/cases").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("XY-1") && !body.contains("LH-1"), "{body}");
+    assert_eq!(k.get(xy, "/cases/{case_no}", "/cases/LH-1").await.0, 404);
+    assert_eq!(k.get(xy, "/cases/{case_no}", "/cases/XY-1").await.0, 200);
+}
