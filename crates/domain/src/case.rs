@@ -612,265 +612,177 @@ pub fn project(events: &[StoredEvent], ctx: &CaseContext) -> CaseState {
     }
 }
 
-fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState, (CaseState, CalendarError)> {
-    let cal = ctx.calendar;
-    let rules = ctx.rules;
-    let mut st = CaseState {
-        status: CaseStatus::AwaitingReceipt,
-        item_code: None,
-        venue_code: None,
-        received_on: None,
-        accepted_on: None,
-        ended_on: None,
-        limit_days: 0,
-        stopped_days: 0,
-        stopped_since: None,
-        deadline: None,
-        outcome: Outcome::Unsettled,
-        fees_cents: 0,
-        stops: Vec::new(),
-        extensions: Vec::new(),
-        anomalies: Vec::new(),
-        rating: None,
-        calendar_error: None,
-    };
-    macro_rules! cal {
-        ($e:expr) => {
-            match $e {
-                Ok(v) => v,
-                Err(err) => return Err((st, err)),
-            }
-        };
+/// Whether `e` takes part in the case's life, judged before its type: an event from a system
+/// outside the case's venue, an event after the case ended or before its receipt does not (each
+/// noted as an anomaly), nor does a rating (kept as the case's rating); a late report is noted
+/// and the event goes on.
+fn takes_part(st: &mut CaseState, e: &StoredEvent, ctx: &CaseContext) -> bool {
+    // Events wait for the `received` whatever system sends them; once it shows where the
+    // case belongs, an event of a system that may not report there is kept but counts for
+    // nothing (a system cannot add to, or take over, another's case).
+    if let (Some(sender), Some(venue)) = (e.sender_scope.as_deref(), st.venue_code.as_deref())
+        && !(ctx.covers)(sender, venue)
+    {
+        let message = format!("{} 事件由范围外的系统报送，办件属于服务场所 {venue}，未计入", e.body.type_name());
+        anomaly(st, AnomalyKind::OutOfScope, e, message);
+        return false;
     }
-    let anomaly = |st: &mut CaseState, kind: AnomalyKind, e: &StoredEvent, message: String| {
-        st.anomalies.push(Anomaly { kind, event_id: Some(e.event_id.clone()), message });
-    };
-    let mut stop: Option<(StopKind, NaiveDate)> = None;
-    // A stop that came after the deadline: ignored, and so is the restart that matches it.
-    let mut late_stop: Option<StopKind> = None;
-    let mut supplements = 0;
-    let mut pre_acceptance_stopped = 0u32;
-    let mut item_fee: Option<i64> = None;
-    let mut received_venue_kind = None;
-    let mut forwarded = false;
+    // A rating is the applicant's act, not the department's work: it moves no clock, breaks
+    // no life and is no sign of work done outside the system, whenever it comes.
+    if let EventBody::Rated(rating) = &e.body {
+        st.rating = Some(rating.clone());
+        return false;
+    }
+    if let Some(hours) = ctx.rules.late_report_hours.filter(|h| *h > 0)
+        && (e.reported_at - e.at).num_minutes() >= hours * 60
+    {
+        anomaly(
+            st,
+            AnomalyKind::LateReport,
+            e,
+            format!(
+                "{} 事件发生于 {}，{} 小时后才上报",
+                e.body.type_name(),
+                e.at.format("%Y-%m-%d %H:%M UTC"),
+                (e.reported_at - e.at).num_hours()
+            ),
+        );
+    }
+    if st.ended_on.is_some() {
+        anomaly(st, AnomalyKind::OutOfOrder, e, format!("办件已终结后又报送 {} 事件", e.body.type_name()));
+        return false;
+    }
+    if st.received_on.is_none() && !matches!(e.body, EventBody::Received { .. }) {
+        anomaly(st, AnomalyKind::OutOfOrder, e, format!("收件之前的 {} 事件", e.body.type_name()));
+        return false;
+    }
+    true
+}
 
+fn anomaly(st: &mut CaseState, kind: AnomalyKind, e: &StoredEvent, message: String) {
+    st.anomalies.push(Anomaly { kind, event_id: Some(e.event_id.clone()), message });
+}
+
+fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState, (CaseState, CalendarError)> {
+    let mut life = Life::new(ctx);
     for e in order {
-        // Events wait for the `received` whatever system sends them; once it shows where the
-        // case belongs, an event of a system that may not report there is kept but counts for
-        // nothing (a system cannot add to, or take over, another's case).
-        if let (Some(sender), Some(venue)) = (e.sender_scope.as_deref(), st.venue_code.as_deref())
-            && !(ctx.covers)(sender, venue)
-        {
-            let message = format!("{} 事件由范围外的系统报送，办件属于服务场所 {venue}，未计入", e.body.type_name());
-            anomaly(&mut st, AnomalyKind::OutOfScope, e, message);
+        if !takes_part(&mut life.st, e, ctx) {
             continue;
         }
-        // A rating is the applicant's act, not the department's work: it moves no clock, breaks
-        // no life and is no sign of work done outside the system, whenever it comes.
-        if let EventBody::Rated(rating) = &e.body {
-            st.rating = Some(rating.clone());
-            continue;
+        if let Err(err) = life.take(e) {
+            return Err((life.st, err));
         }
-        if let Some(hours) = rules.late_report_hours.filter(|h| *h > 0)
-            && (e.reported_at - e.at).num_minutes() >= hours * 60
-        {
-            anomaly(
-                &mut st,
-                AnomalyKind::LateReport,
-                e,
-                format!(
-                    "{} 事件发生于 {}，{} 小时后才上报",
-                    e.body.type_name(),
-                    e.at.format("%Y-%m-%d %H:%M UTC"),
-                    (e.reported_at - e.at).num_hours()
-                ),
-            );
-        }
-        if st.ended_on.is_some() {
-            anomaly(&mut st, AnomalyKind::OutOfOrder, e, format!("办件已终结后又报送 {} 事件", e.body.type_name()));
-            continue;
-        }
-        if st.received_on.is_none() && !matches!(e.body, EventBody::Received { .. }) {
-            anomaly(&mut st, AnomalyKind::OutOfOrder, e, format!("收件之前的 {} 事件", e.body.type_name()));
-            continue;
-        }
-        // The deadline while the clock runs, as it stands before this event.
-        let current_deadline = match (st.accepted_on, stop) {
-            (Some(start), None) => Some(cal!(cal.deadline(start, st.limit_days + st.stopped_days))),
-            _ => None,
+    }
+    life.finish()
+}
+
+/// A case's life as its events are taken in time order: the state pages and reports read, and
+/// what the rules remember from one event to the next.
+struct Life<'c> {
+    ctx: &'c CaseContext<'c>,
+    st: CaseState,
+    /// The clock's stop, if it stands still: which kind, and since when.
+    stop: Option<(StopKind, NaiveDate)>,
+    /// A stop that came after the deadline: ignored, and so is the restart that matches it.
+    late_stop: Option<StopKind>,
+    supplements: u32,
+    /// Working days stopped before acceptance (they do not count against acceptance).
+    pre_acceptance_stopped: u32,
+    /// The item's fee standard.
+    item_fee: Option<i64>,
+    received_venue_kind: Option<OrgKind>,
+    forwarded: bool,
+}
+
+impl<'c> Life<'c> {
+    fn new(ctx: &'c CaseContext<'c>) -> Life<'c> {
+        let st = CaseState {
+            status: CaseStatus::AwaitingReceipt,
+            item_code: None,
+            venue_code: None,
+            received_on: None,
+            accepted_on: None,
+            ended_on: None,
+            limit_days: 0,
+            stopped_days: 0,
+            stopped_since: None,
+            deadline: None,
+            outcome: Outcome::Unsettled,
+            fees_cents: 0,
+            stops: Vec::new(),
+            extensions: Vec::new(),
+            anomalies: Vec::new(),
+            rating: None,
+            calendar_error: None,
         };
+        Life {
+            ctx,
+            st,
+            stop: None,
+            late_stop: None,
+            supplements: 0,
+            pre_acceptance_stopped: 0,
+            item_fee: None,
+            received_venue_kind: None,
+            forwarded: false,
+        }
+    }
+
+    /// The deadline while the clock runs, as it stands now.
+    fn running_deadline(&self) -> Result<Option<NaiveDate>, CalendarError> {
+        match (self.st.accepted_on, self.stop) {
+            (Some(start), None) => {
+                Ok(Some(self.ctx.calendar.deadline(start, self.st.limit_days + self.st.stopped_days)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Takes one event that takes part in the life ([`takes_part`]).
+    fn take(&mut self, e: &StoredEvent) -> Result<(), CalendarError> {
+        let current_deadline = self.running_deadline()?;
+        let st = &mut self.st;
         match &e.body {
             EventBody::Received { item_code, venue_code, .. } => {
                 if st.received_on.is_some() {
-                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "重复的收件事件".into());
-                    continue;
+                    anomaly(st, AnomalyKind::OutOfOrder, e, "重复的收件事件".into());
+                    return Ok(());
                 }
                 st.received_on = Some(e.date);
                 st.status = CaseStatus::Received;
                 st.item_code = Some(item_code.clone());
                 st.venue_code = Some(venue_code.clone());
-                item_fee = (ctx.item)(item_code).map(|(_, fee)| fee);
-                received_venue_kind = (ctx.venue_kind)(venue_code);
+                self.item_fee = (self.ctx.item)(item_code).map(|(_, fee)| fee);
+                self.received_venue_kind = (self.ctx.venue_kind)(venue_code);
             }
-            EventBody::Accepted { promised_days } => {
-                if st.accepted_on.is_some() {
-                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "重复的受理事件".into());
-                    continue;
-                }
-                let promised = promised_days
-                    .or_else(|| st.item_code.as_deref().and_then(|c| (ctx.item)(c)).map(|(p, _)| p))
-                    .unwrap_or(0);
-                st.accepted_on = Some(e.date);
-                st.status = CaseStatus::Accepted;
-                st.limit_days = promised;
-                if let (Some(days), Some(received)) = (rules.acceptance_days.filter(|d| *d > 0), st.received_on) {
-                    // Time waiting for the applicant's supplement does not count.
-                    let limit = cal!(cal.deadline(received, days + pre_acceptance_stopped));
-                    if e.date > limit && stop.is_none() {
-                        anomaly(
-                            &mut st,
-                            AnomalyKind::LateAcceptance,
-                            e,
-                            format!("收件 {received} 后超过 {days} 个工作日才受理（期限 {limit}，受理 {}）", e.date),
-                        );
-                    }
-                }
-                // A supplement still awaited at acceptance: the decision clock starts stopped.
-                if let Some((kind, _)) = stop {
-                    stop = Some((kind, e.date));
-                }
-            }
+            EventBody::Accepted { promised_days } => self.accept(e, *promised_days)?,
             EventBody::NotAccepted { .. } => {
                 if st.accepted_on.is_some() {
-                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "已受理的办件又报不予受理".into());
-                    continue;
+                    anomaly(st, AnomalyKind::OutOfOrder, e, "已受理的办件又报不予受理".into());
+                    return Ok(());
                 }
                 st.status = CaseStatus::NotAccepted;
                 st.ended_on = Some(e.date);
             }
-            EventBody::SupplementRequested | EventBody::Suspended { .. } => {
-                let kind = if matches!(e.body, EventBody::SupplementRequested) {
-                    StopKind::Supplement
-                } else {
-                    StopKind::Suspension
-                };
-                if stop.is_some() {
-                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "时钟已停止时再次停止".into());
-                    continue;
-                }
-                if kind == StopKind::Supplement {
-                    supplements += 1;
-                    if supplements == 2 && rules.repeated_supplement {
-                        anomaly(
-                            &mut st,
-                            AnomalyKind::RepeatedSupplement,
-                            e,
-                            "同一办件第二次要求补正材料（违反一次性告知）".into(),
-                        );
-                    }
-                }
-                if let EventBody::Suspended { reason: SuspendReason::Other } = e.body
-                    && rules.unlawful_suspension
-                {
-                    anomaly(&mut st, AnomalyKind::UnlawfulSuspension, e, "暂停计时没有法定理由（reason=other）".into());
-                }
-                if current_deadline.is_some_and(|d| e.date > d) {
-                    late_stop = Some(kind);
-                    continue;
-                }
-                stop = Some((kind, e.date));
-                st.stopped_since = Some(e.date);
-            }
-            EventBody::SupplementReceived | EventBody::Resumed => {
-                let kind = if matches!(e.body, EventBody::SupplementReceived) {
-                    StopKind::Supplement
-                } else {
-                    StopKind::Suspension
-                };
-                match stop {
-                    Some((k, since)) if k == kind => {
-                        let stopped = cal!(cal.working_days_from_until(since, e.date));
-                        if let Some(accepted) = st.accepted_on {
-                            // The clock counts only the days after acceptance: a stop on the
-                            // acceptance date costs nothing for that day (spec/metrics.md).
-                            let counted = cal!(cal.working_days_from_until(since.max(accepted + Days::new(1)), e.date));
-                            st.stopped_days += counted;
-                            st.stops.push(StopInterval {
-                                supplement: kind == StopKind::Supplement,
-                                from: since,
-                                until: Some(e.date),
-                                working_days: counted,
-                            });
-                        } else {
-                            pre_acceptance_stopped += stopped;
-                        }
-                        if kind == StopKind::Suspension
-                            && let Some(max) = rules.max_suspension_days.filter(|m| *m > 0)
-                            && stopped > max
-                        {
-                            anomaly(
-                                &mut st,
-                                AnomalyKind::LongSuspension,
-                                e,
-                                format!("暂停计时 {stopped} 个工作日，超过 {max} 个工作日"),
-                            );
-                        }
-                        stop = None;
-                        st.stopped_since = None;
-                    }
-                    Some(_) => {
-                        anomaly(&mut st, AnomalyKind::OutOfOrder, e, "恢复计时的类型与停止的类型不符".into());
-                    }
-                    None if late_stop == Some(kind) => late_stop = None,
-                    None => anomaly(&mut st, AnomalyKind::OutOfOrder, e, "时钟未停止却报恢复计时".into()),
-                }
-            }
+            EventBody::SupplementRequested => self.stop_clock(e, StopKind::Supplement, current_deadline),
+            EventBody::Suspended { .. } => self.stop_clock(e, StopKind::Suspension, current_deadline),
+            EventBody::SupplementReceived => self.restart_clock(e, StopKind::Supplement)?,
+            EventBody::Resumed => self.restart_clock(e, StopKind::Suspension)?,
             EventBody::Extended { days } => {
                 if st.accepted_on.is_none() {
-                    anomaly(&mut st, AnomalyKind::OutOfOrder, e, "受理之前报延期".into());
-                    continue;
+                    anomaly(st, AnomalyKind::OutOfOrder, e, "受理之前报延期".into());
+                    return Ok(());
                 }
                 if current_deadline.is_some_and(|d| e.date > d) {
                     st.extensions.push((e.date, *days, false));
-                    continue;
+                    return Ok(());
                 }
                 st.extensions.push((e.date, *days, true));
                 st.limit_days += days;
             }
             EventBody::Step { .. } => {}
-            EventBody::Forwarded { to_venue_code } => {
-                if !forwarded
-                    && received_venue_kind == Some(OrgKind::AgentPoint)
-                    && let (Some(days), Some(received)) = (rules.forwarding_days.filter(|d| *d > 0), st.received_on)
-                {
-                    let limit = cal!(cal.deadline(received, days));
-                    if e.date > limit {
-                        anomaly(
-                            &mut st,
-                            AnomalyKind::LateForwarding,
-                            e,
-                            format!("代办点收件 {received} 后超过 {days} 个工作日才转报（{}）", e.date),
-                        );
-                    }
-                }
-                forwarded = true;
-                st.venue_code = Some(to_venue_code.clone());
-            }
-            EventBody::Fee { amount_cents } => {
-                st.fees_cents += amount_cents;
-                if rules.fees {
-                    match item_fee {
-                        Some(0) if *amount_cents > 0 => {
-                            anomaly(&mut st, AnomalyKind::FeeOnFreeItem, e, format!("免费事项收费 {} 分", amount_cents))
-                        }
-                        Some(standard) if standard > 0 && st.fees_cents > standard => {
-                            let message = format!("累计收费 {} 分，超过标准 {standard} 分", st.fees_cents);
-                            anomaly(&mut st, AnomalyKind::FeeAboveStandard, e, message)
-                        }
-                        _ => {}
-                    }
-                }
-            }
+            EventBody::Forwarded { to_venue_code } => self.forward(e, to_venue_code)?,
+            EventBody::Fee { amount_cents } => self.fee(e, *amount_cents),
             EventBody::Completed { result } => {
                 st.status = CaseStatus::Completed(*result);
                 st.ended_on = Some(e.date);
@@ -879,36 +791,187 @@ fn project_sorted(order: &[&StoredEvent], ctx: &CaseContext) -> Result<CaseState
                 st.status = CaseStatus::Withdrawn;
                 st.ended_on = Some(e.date);
             }
-            // Taken before the life's checks, above.
+            // Taken before the life's checks ([`takes_part`]).
             EventBody::Rated(_) => {}
+        }
+        Ok(())
+    }
+
+    /// `accepted`: the decision clock starts (stopped, if a supplement is still awaited); an
+    /// acceptance past the acceptance limit is noted.
+    fn accept(&mut self, e: &StoredEvent, promised_days: Option<u32>) -> Result<(), CalendarError> {
+        let (ctx, rules) = (self.ctx, self.ctx.rules);
+        let st = &mut self.st;
+        if st.accepted_on.is_some() {
+            anomaly(st, AnomalyKind::OutOfOrder, e, "重复的受理事件".into());
+            return Ok(());
+        }
+        let promised =
+            promised_days.or_else(|| st.item_code.as_deref().and_then(|c| (ctx.item)(c)).map(|(p, _)| p)).unwrap_or(0);
+        st.accepted_on = Some(e.date);
+        st.status = CaseStatus::Accepted;
+        st.limit_days = promised;
+        if let (Some(days), Some(received)) = (rules.acceptance_days.filter(|d| *d > 0), st.received_on) {
+            // Time waiting for the applicant's supplement does not count.
+            let limit = ctx.calendar.deadline(received, days + self.pre_acceptance_stopped)?;
+            if e.date > limit && self.stop.is_none() {
+                anomaly(
+                    st,
+                    AnomalyKind::LateAcceptance,
+                    e,
+                    format!("收件 {received} 后超过 {days} 个工作日才受理（期限 {limit}，受理 {}）", e.date),
+                );
+            }
+        }
+        // A supplement still awaited at acceptance: the decision clock starts stopped.
+        if let Some((kind, _)) = self.stop {
+            self.stop = Some((kind, e.date));
+        }
+        Ok(())
+    }
+
+    /// `supplement_requested` or `suspended`: the clock stops, unless the deadline has passed
+    /// (then the stop, and the restart that matches it, are ignored).
+    fn stop_clock(&mut self, e: &StoredEvent, kind: StopKind, current_deadline: Option<NaiveDate>) {
+        let rules = self.ctx.rules;
+        let st = &mut self.st;
+        if self.stop.is_some() {
+            anomaly(st, AnomalyKind::OutOfOrder, e, "时钟已停止时再次停止".into());
+            return;
+        }
+        if kind == StopKind::Supplement {
+            self.supplements += 1;
+            if self.supplements == 2 && rules.repeated_supplement {
+                anomaly(st, AnomalyKind::RepeatedSupplement, e, "同一办件第二次要求补正材料（违反一次性告知）".into());
+            }
+        }
+        if let EventBody::Suspended { reason: SuspendReason::Other } = e.body
+            && rules.unlawful_suspension
+        {
+            anomaly(st, AnomalyKind::UnlawfulSuspension, e, "暂停计时没有法定理由（reason=other）".into());
+        }
+        if current_deadline.is_some_and(|d| e.date > d) {
+            self.late_stop = Some(kind);
+            return;
+        }
+        self.stop = Some((kind, e.date));
+        st.stopped_since = Some(e.date);
+    }
+
+    /// `supplement_received` or `resumed`: the clock runs again; the days it stood still after
+    /// acceptance are added to the deadline (spec/metrics.md), a long suspension is noted.
+    fn restart_clock(&mut self, e: &StoredEvent, kind: StopKind) -> Result<(), CalendarError> {
+        let (cal, rules) = (self.ctx.calendar, self.ctx.rules);
+        let st = &mut self.st;
+        match self.stop {
+            Some((k, since)) if k == kind => {
+                let stopped = cal.working_days_from_until(since, e.date)?;
+                if let Some(accepted) = st.accepted_on {
+                    // The clock counts only the days after acceptance: a stop on the
+                    // acceptance date costs nothing for that day (spec/metrics.md).
+                    let counted = cal.working_days_from_until(since.max(accepted + Days::new(1)), e.date)?;
+                    st.stopped_days += counted;
+                    st.stops.push(StopInterval {
+                        supplement: kind == StopKind::Supplement,
+                        from: since,
+                        until: Some(e.date),
+                        working_days: counted,
+                    });
+                } else {
+                    self.pre_acceptance_stopped += stopped;
+                }
+                if kind == StopKind::Suspension
+                    && let Some(max) = rules.max_suspension_days.filter(|m| *m > 0)
+                    && stopped > max
+                {
+                    anomaly(
+                        st,
+                        AnomalyKind::LongSuspension,
+                        e,
+                        format!("暂停计时 {stopped} 个工作日，超过 {max} 个工作日"),
+                    );
+                }
+                self.stop = None;
+                st.stopped_since = None;
+            }
+            Some(_) => anomaly(st, AnomalyKind::OutOfOrder, e, "恢复计时的类型与停止的类型不符".into()),
+            None if self.late_stop == Some(kind) => self.late_stop = None,
+            None => anomaly(st, AnomalyKind::OutOfOrder, e, "时钟未停止却报恢复计时".into()),
+        }
+        Ok(())
+    }
+
+    /// `forwarded`: an agent point's first forwarding past its limit is noted; the case moves
+    /// to the venue it was forwarded to.
+    fn forward(&mut self, e: &StoredEvent, to_venue_code: &str) -> Result<(), CalendarError> {
+        let rules = self.ctx.rules;
+        let st = &mut self.st;
+        if !self.forwarded
+            && self.received_venue_kind == Some(OrgKind::AgentPoint)
+            && let (Some(days), Some(received)) = (rules.forwarding_days.filter(|d| *d > 0), st.received_on)
+        {
+            let limit = self.ctx.calendar.deadline(received, days)?;
+            if e.date > limit {
+                anomaly(
+                    st,
+                    AnomalyKind::LateForwarding,
+                    e,
+                    format!("代办点收件 {received} 后超过 {days} 个工作日才转报（{}）", e.date),
+                );
+            }
+        }
+        self.forwarded = true;
+        st.venue_code = Some(to_venue_code.to_string());
+        Ok(())
+    }
+
+    /// `fee`: added up; a fee on a free item, or fees above the standard, are noted.
+    fn fee(&mut self, e: &StoredEvent, amount_cents: i64) {
+        let st = &mut self.st;
+        st.fees_cents += amount_cents;
+        if self.ctx.rules.fees {
+            match self.item_fee {
+                Some(0) if amount_cents > 0 => {
+                    anomaly(st, AnomalyKind::FeeOnFreeItem, e, format!("免费事项收费 {} 分", amount_cents))
+                }
+                Some(standard) if standard > 0 && st.fees_cents > standard => {
+                    let message = format!("累计收费 {} 分，超过标准 {standard} 分", st.fees_cents);
+                    anomaly(st, AnomalyKind::FeeAboveStandard, e, message)
+                }
+                _ => {}
+            }
         }
     }
 
-    if let (Some((kind, since)), Some(_)) = (stop, st.accepted_on) {
-        st.stops.push(StopInterval {
-            supplement: kind == StopKind::Supplement,
-            from: since,
-            until: None,
-            working_days: 0,
-        });
-    }
-    // The deadline as it stands now, and the outcome.
-    st.deadline = match (st.accepted_on, stop) {
-        (Some(start), None) => Some(cal!(cal.deadline(start, st.limit_days + st.stopped_days))),
-        _ => None,
-    };
-    st.outcome = match (st.accepted_on, st.status, st.deadline) {
-        (None, _, _) => Outcome::Unsettled,
-        // Completed while the clock stood still: it cannot have been late.
-        (Some(_), CaseStatus::Completed(_), None) => Outcome::OnTime(st.ended_on.expect("ended")),
-        (Some(_), CaseStatus::Completed(_), Some(d)) => {
-            let done = st.ended_on.expect("ended");
-            if done <= d { Outcome::OnTime(done) } else { Outcome::Overdue(d) }
+    /// The state after the last event: a stop still open, the deadline as it stands, the outcome.
+    fn finish(mut self) -> Result<CaseState, (CaseState, CalendarError)> {
+        if let (Some((kind, since)), Some(_)) = (self.stop, self.st.accepted_on) {
+            self.st.stops.push(StopInterval {
+                supplement: kind == StopKind::Supplement,
+                from: since,
+                until: None,
+                working_days: 0,
+            });
         }
-        (Some(_), CaseStatus::Withdrawn, Some(d)) if st.ended_on.expect("ended") > d => Outcome::Overdue(d),
-        (Some(_), CaseStatus::Withdrawn, _) => Outcome::Unsettled,
-        (Some(_), _, Some(d)) => Outcome::Running { deadline: d },
-        (Some(_), _, None) => Outcome::Unsettled,
-    };
-    Ok(st)
+        let deadline = match self.running_deadline() {
+            Ok(d) => d,
+            Err(err) => return Err((self.st, err)),
+        };
+        let st = &mut self.st;
+        st.deadline = deadline;
+        st.outcome = match (st.accepted_on, st.status, st.deadline) {
+            (None, _, _) => Outcome::Unsettled,
+            // Completed while the clock stood still: it cannot have been late.
+            (Some(_), CaseStatus::Completed(_), None) => Outcome::OnTime(st.ended_on.expect("ended")),
+            (Some(_), CaseStatus::Completed(_), Some(d)) => {
+                let done = st.ended_on.expect("ended");
+                if done <= d { Outcome::OnTime(done) } else { Outcome::Overdue(d) }
+            }
+            (Some(_), CaseStatus::Withdrawn, Some(d)) if st.ended_on.expect("ended") > d => Outcome::Overdue(d),
+            (Some(_), CaseStatus::Withdrawn, _) => Outcome::Unsettled,
+            (Some(_), _, Some(d)) => Outcome::Running { deadline: d },
+            (Some(_), _, None) => Outcome::Unsettled,
+        };
+        Ok(self.st)
+    }
 }

@@ -229,56 +229,12 @@ pub fn parse_name(s: &str) -> Result<String, String> {
 /// Returns every change, or every problem found (each with its line, field and reason); a file
 /// is applied whole or not at all, so one problem means no change. Rows may come in any order.
 pub fn plan_org_import(existing: &[OrgUnit], rows: &[OrgRow]) -> Result<Vec<OrgChange>, Vec<RowError>> {
-    struct Parsed<'a> {
-        row: &'a OrgRow,
-        code: OrgCode,
-        parent: Option<OrgCode>,
-        kind: OrgKind,
-        name: String,
-    }
     let mut errors = Vec::new();
     let stored: HashMap<&str, &OrgUnit> = existing.iter().map(|u| (u.code.as_str(), u)).collect();
-    let mut parsed: Vec<Parsed> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-
-    for row in rows {
-        let code = OrgCode::parse(&row.code).map_err(|r| RowError::new(row.line, "code", r));
-        let kind = OrgKind::parse(row.kind.trim()).ok_or_else(|| {
-            RowError::new(
-                row.line,
-                "kind",
-                format!(
-                    "未知类型“{}”，应为 city、district、town、village、service_center、convenience_center、agent_point 或 department",
-                    row.kind.trim()
-                ),
-            )
-        });
-        let parent = if row.parent_code.trim().is_empty() {
-            Ok(None)
-        } else {
-            OrgCode::parse(&row.parent_code).map(Some).map_err(|r| RowError::new(row.line, "parent_code", r))
-        };
-        let name = parse_name(&row.name).map_err(|r| RowError::new(row.line, "name", r));
-        match (code, kind, parent, name) {
-            (Ok(code), Ok(kind), Ok(parent), Ok(name)) => {
-                if let Some(first) = seen.get(code.as_str()) {
-                    errors.push(RowError::new(row.line, "code", format!("编码 {code} 与第 {first} 行重复")));
-                    continue;
-                }
-                seen.insert(code.as_str().to_string(), row.line);
-                parsed.push(Parsed { row, code, parent, kind, name });
-            }
-            (code, kind, parent, name) => {
-                errors.extend(code.err());
-                errors.extend(kind.err());
-                errors.extend(parent.err());
-                errors.extend(name.err());
-            }
-        }
-    }
+    let parsed = parse_org_rows(rows, &mut errors);
 
     // The network as it would be: stored units overlaid by the file's rows.
-    let file: HashMap<&str, &Parsed> = parsed.iter().map(|p| (p.code.as_str(), p)).collect();
+    let file: HashMap<&str, &ParsedOrgRow> = parsed.iter().map(|p| (p.code.as_str(), p)).collect();
     let kind_of =
         |code: &str| -> Option<OrgKind> { file.get(code).map(|p| p.kind).or_else(|| stored.get(code).map(|u| u.kind)) };
     let parent_of = |code: &str| -> Option<String> {
@@ -423,6 +379,66 @@ pub fn plan_org_import(existing: &[OrgUnit], rows: &[OrgRow]) -> Result<Vec<OrgC
         return Err(errors);
     }
 
+    Ok(org_changes(existing, &stored, &parsed))
+}
+
+/// A row of an organisations file, its fields parsed.
+struct ParsedOrgRow<'a> {
+    row: &'a OrgRow,
+    code: OrgCode,
+    parent: Option<OrgCode>,
+    kind: OrgKind,
+    name: String,
+}
+
+/// Parses each row's fields; a faulty field or a code given twice goes to `errors`, and the row
+/// is left out.
+fn parse_org_rows<'a>(rows: &'a [OrgRow], errors: &mut Vec<RowError>) -> Vec<ParsedOrgRow<'a>> {
+    let mut parsed: Vec<ParsedOrgRow> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+
+    for row in rows {
+        let code = OrgCode::parse(&row.code).map_err(|r| RowError::new(row.line, "code", r));
+        let kind = OrgKind::parse(row.kind.trim()).ok_or_else(|| {
+            RowError::new(
+                row.line,
+                "kind",
+                format!(
+                    "未知类型“{}”，应为 city、district、town、village、service_center、convenience_center、agent_point 或 department",
+                    row.kind.trim()
+                ),
+            )
+        });
+        let parent = if row.parent_code.trim().is_empty() {
+            Ok(None)
+        } else {
+            OrgCode::parse(&row.parent_code).map(Some).map_err(|r| RowError::new(row.line, "parent_code", r))
+        };
+        let name = parse_name(&row.name).map_err(|r| RowError::new(row.line, "name", r));
+        match (code, kind, parent, name) {
+            (Ok(code), Ok(kind), Ok(parent), Ok(name)) => {
+                if let Some(first) = seen.get(code.as_str()) {
+                    errors.push(RowError::new(row.line, "code", format!("编码 {code} 与第 {first} 行重复")));
+                    continue;
+                }
+                seen.insert(code.as_str().to_string(), row.line);
+                parsed.push(ParsedOrgRow { row, code, parent, kind, name });
+            }
+            (code, kind, parent, name) => {
+                errors.extend(code.err());
+                errors.extend(kind.err());
+                errors.extend(parent.err());
+                errors.extend(name.err());
+            }
+        }
+    }
+    parsed
+}
+
+/// The changes a checked file makes: renames, and new units with their paths and levels,
+/// parents before children.
+fn org_changes(existing: &[OrgUnit], stored: &HashMap<&str, &OrgUnit>, parsed: &[ParsedOrgRow<'_>]) -> Vec<OrgChange> {
+    let file: HashMap<&str, &ParsedOrgRow> = parsed.iter().map(|p| (p.code.as_str(), p)).collect();
     // Paths: resolve parents first (rows may come in any order).
     let mut paths: HashMap<String, OrgPath> =
         existing.iter().map(|u| (u.code.as_str().to_string(), u.path.clone())).collect();
@@ -430,7 +446,7 @@ pub fn plan_org_import(existing: &[OrgUnit], rows: &[OrgRow]) -> Result<Vec<OrgC
         existing.iter().map(|u| (u.code.as_str().to_string(), u.level)).collect();
     fn resolve(
         code: &str,
-        file: &HashMap<&str, &Parsed>,
+        file: &HashMap<&str, &ParsedOrgRow>,
         paths: &mut HashMap<String, OrgPath>,
         levels: &mut HashMap<String, Option<Level>>,
     ) -> OrgPath {
@@ -456,7 +472,7 @@ pub fn plan_org_import(existing: &[OrgUnit], rows: &[OrgRow]) -> Result<Vec<OrgC
     }
 
     let mut changes = Vec::new();
-    for p in &parsed {
+    for p in parsed {
         match stored.get(p.code.as_str()) {
             Some(old) if old.name == p.name => changes.push(OrgChange::Unchanged(p.code.clone())),
             Some(old) => changes.push(OrgChange::Rename {
@@ -482,7 +498,7 @@ pub fn plan_org_import(existing: &[OrgUnit], rows: &[OrgRow]) -> Result<Vec<OrgC
         OrgChange::Create(u) => u.path.depth(),
         _ => 0,
     });
-    Ok(changes)
+    changes
 }
 
 #[cfg(test)]
