@@ -6,6 +6,7 @@
 //! Delivery is at least once: a message is marked sent only after the transport accepted it,
 //! and a delivery that stopped half-way leaves its claim to lapse, after which it is retried.
 
+use oversight_domain::message::{MessageChannel, MessageStatus};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -90,7 +91,7 @@ impl std::fmt::Debug for NotifyConfig {
 pub struct Outgoing {
     pub dedup_key: String,
     pub kind: &'static str,
-    pub channel: &'static str,
+    pub channel: MessageChannel,
     pub recipient: String,
     pub subject: String,
     pub body: String,
@@ -103,12 +104,12 @@ fn row(m: Outgoing, now: DateTime<Utc>) -> MessageRow {
         id: new_id(),
         dedup_key: m.dedup_key,
         kind: m.kind.into(),
-        channel: m.channel.into(),
+        channel: m.channel,
         recipient: m.recipient,
         subject: m.subject,
         body: m.body,
         ticket_no: m.ticket_no,
-        status: "pending".into(),
+        status: MessageStatus::Pending,
         attempts: 0,
         next_attempt_at: now,
         claimed_by: None,
@@ -160,7 +161,7 @@ pub async fn to_contacts(
         out.push(Outgoing {
             dedup_key: format!("{key}|email"),
             kind,
-            channel: "email",
+            channel: MessageChannel::Email,
             recipient: email,
             subject: subject.clone(),
             body: body.clone(),
@@ -171,7 +172,7 @@ pub async fn to_contacts(
         out.push(Outgoing {
             dedup_key: format!("{key}|sms"),
             kind,
-            channel: "sms",
+            channel: MessageChannel::Sms,
             recipient: phone,
             subject,
             body,
@@ -187,7 +188,7 @@ pub fn to_citizen(order: &OrderRow, key: &str) -> Option<Outgoing> {
     Some(Outgoing {
         dedup_key: format!("{key}|citizen"),
         kind: "replied",
-        channel: "sms",
+        channel: MessageChannel::Sms,
         recipient: phone,
         subject: "效能投诉答复".into(),
         body: format!(
@@ -226,8 +227,8 @@ impl Transports {
     }
 
     async fn send(&self, m: &MessageRow) -> Result<(), String> {
-        match m.channel.as_str() {
-            "email" => {
+        match m.channel {
+            MessageChannel::Email => {
                 let (transport, from) = self.smtp.as_ref().ok_or("未配置邮件服务器（[notify] smtp_host）")?;
                 let to: Mailbox = m.recipient.parse().map_err(|e| format!("收件地址无效：{e}"))?;
                 let email = Message::builder()
@@ -239,7 +240,7 @@ impl Transports {
                     .map_err(|e| format!("邮件无法生成：{e}"))?;
                 transport.send(email).await.map(|_| ()).map_err(|e| format!("SMTP：{e}"))
             }
-            "sms" => {
+            MessageChannel::Sms => {
                 let (client, url, token) = self.sms.as_ref().ok_or("未配置短信网关（[notify] sms_url）")?;
                 let mut req =
                     client.post(url).json(&serde_json::json!({ "to": m.recipient, "text": m.body, "id": m.id }));
@@ -254,7 +255,6 @@ impl Transports {
                     Err(format!("短信网关拒收：HTTP {}", res.status().as_u16()))
                 }
             }
-            other => Err(format!("未知渠道 {other}")),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The outbox of notifications and the log of every delivery attempt.
 
 use chrono::{DateTime, Utc};
+use oversight_domain::message::{MessageChannel, MessageStatus};
 use sqlx::AssertSqlSafe;
 
 use crate::cases::{PARAMS_PER_STATEMENT, placeholders};
@@ -12,14 +13,14 @@ pub struct MessageRow {
     pub id: String,
     pub dedup_key: String,
     pub kind: String,
-    /// `email` or `sms`.
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: MessageChannel,
     pub recipient: String,
     pub subject: String,
     pub body: String,
     pub ticket_no: Option<String>,
-    /// `pending`, `sent` or `failed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MessageStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub claimed_by: Option<String>,
@@ -49,12 +50,12 @@ pub async fn enqueue(tx: &mut Tx, messages: &[MessageRow]) -> Result<u64> {
                     .bind(&m.id)
                     .bind(&m.dedup_key)
                     .bind(&m.kind)
-                    .bind(&m.channel)
+                    .bind(m.channel.as_str())
                     .bind(&m.recipient)
                     .bind(&m.subject)
                     .bind(&m.body)
                     .bind(&m.ticket_no)
-                    .bind(&m.status)
+                    .bind(m.status.as_str())
                     .bind(m.attempts)
                     .bind(m.next_attempt_at)
                     .bind(m.created_at);

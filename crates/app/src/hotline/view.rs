@@ -148,7 +148,7 @@ pub async fn order_view(app: &App, actor: &Actor, ticket_no: &str, reveal: bool)
     let messages = if may_see {
         let mut messages = oversight_store::outbox::messages(&app.db, Some(ticket_no), 50).await?;
         for m in &mut messages {
-            if m.channel == "sms" {
+            if m.channel == oversight_domain::message::MessageChannel::Sms {
                 m.recipient = mask_phone(&m.recipient);
             }
         }

@@ -156,7 +156,11 @@ async fn messages_reach_smtp_and_sms_through_failures(app: App) {
     let no = new_dispatched_order(&app, &operator, "13812345678").await;
     let queued = outbox::messages(&app.db, Some(&no), 10).await.unwrap();
     assert_eq!(queued.len(), 2);
-    assert!(queued.iter().all(|m| m.status == "pending" && !m.body.contains("13812345678") && !m.body.contains("王")));
+    assert!(
+        queued
+            .iter()
+            .all(|m| m.status.as_str() == "pending" && !m.body.contains("13812345678") && !m.body.contains("王"))
+    );
     // The office sees them on the order, phone numbers masked; the department does not.
     let seen = hotline::order_view(&app, &operator, &no, false).await.unwrap().messages;
     assert_eq!(seen.len(), 2);
@@ -234,8 +238,12 @@ async fn messages_reach_smtp_and_sms_through_failures(app: App) {
         notify::deliver_pass(&app, &transports).await.unwrap();
         clock.set(app.now() + TimeDelta::seconds(3600));
     }
-    let email =
-        outbox::messages(&app.db, Some(&other), 10).await.unwrap().into_iter().find(|m| m.channel == "email").unwrap();
+    let email = outbox::messages(&app.db, Some(&other), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.channel.as_str() == "email")
+        .unwrap();
     assert_eq!((email.status.as_str(), email.attempts), ("failed", 3));
     assert_eq!(outbox::attempts(&app.db, &email.id).await.unwrap().len(), 3);
     assert!(email.last_error.unwrap().contains("SMTP"));
