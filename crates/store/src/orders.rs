@@ -2,39 +2,20 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
-use oversight_domain::ticket::{Channel, TicketType};
-use oversight_domain::workorder::OrderStatus;
 use sqlx::AssertSqlSafe;
 
 use crate::bulk::{self, Cell, columns};
 use crate::cases::{PARAMS_PER_STATEMENT, placeholders};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
-/// A work order as stored, legacy or live. Its status, type and channel are read typed: a
-/// stored word that is not one of ours fails the read, where it is found.
+/// A work order as stored, legacy or live: its ticket (what it is and how it came in, all a
+/// legacy export carries; its fields read through, `order.ticket_no`), then its live flow and
+/// its caller. Its status, type and channel are read typed: a stored word that is not one of ours
+/// fails the read, where it is found.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
-    pub ticket_no: String,
-    #[sqlx(try_from = "String")]
-    pub channel: Channel,
-    #[sqlx(try_from = "String")]
-    pub r#type: TicketType,
-    pub received_at: DateTime<Utc>,
-    pub received_on: NaiveDate,
-    /// The department it is sent to (or, for a legacy order, about).
-    pub subject_department_code: Option<String>,
-    pub subject_venue_code: Option<String>,
-    pub department_path: String,
-    pub venue_path: String,
-    pub summary: String,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub closed_on: Option<NaiveDate>,
-    /// The word of a [`Satisfaction`](oversight_domain::ticket::Satisfaction).
-    pub satisfaction: Option<String>,
-    pub source: String,
-    pub created_at: DateTime<Utc>,
-    #[sqlx(try_from = "String")]
-    pub status: OrderStatus,
+    #[sqlx(flatten)]
+    pub ticket: crate::tickets::TicketRow,
     pub version: i32,
     pub office_path: String,
     pub dispatched_at: Option<DateTime<Utc>>,
@@ -65,27 +46,26 @@ pub struct OrderRow {
     pub deadline_estimated: bool,
 }
 
+impl std::ops::Deref for OrderRow {
+    type Target = crate::tickets::TicketRow;
+
+    fn deref(&self) -> &Self::Target {
+        &self.ticket
+    }
+}
+
+impl std::ops::DerefMut for OrderRow {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.ticket
+    }
+}
+
 impl OrderRow {
-    /// An order as its ticket fields give it (all a legacy export carries), with no live flow
-    /// yet and no caller.
+    /// An order as its ticket gives it (all a legacy export carries), with no live flow yet and
+    /// no caller.
     pub fn from_ticket(t: &crate::tickets::TicketRow) -> OrderRow {
         OrderRow {
-            ticket_no: t.ticket_no.clone(),
-            channel: t.channel,
-            r#type: t.r#type,
-            received_at: t.received_at,
-            received_on: t.received_on,
-            subject_department_code: t.subject_department_code.clone(),
-            subject_venue_code: t.subject_venue_code.clone(),
-            department_path: t.department_path.clone(),
-            venue_path: t.venue_path.clone(),
-            summary: t.summary.clone(),
-            closed_at: t.closed_at,
-            closed_on: t.closed_on,
-            satisfaction: t.satisfaction.clone(),
-            source: t.source.clone(),
-            created_at: t.created_at,
-            status: t.status,
+            ticket: t.clone(),
             version: 0,
             office_path: "/".into(),
             dispatched_at: None,

@@ -10,7 +10,8 @@ use crate::cases::{PARAMS_PER_STATEMENT, placeholders, select_in};
 use crate::orders::OrderRow;
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
-/// A stored work order.
+/// A work order as received: what it is, how it came in, about whom, and whether it is closed
+/// (all a legacy export carries). A live order adds its flow ([`OrderRow`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TicketRow {
     pub ticket_no: String,

@@ -139,5 +139,5 @@ pub async fn public_orders(app: &App, q: &PublicQuery) -> Result<Vec<PublicOrder
 
 /// The order a token stands for (Open311 `tokens/{token}`).
 pub async fn order_of_token(app: &App, token: &str) -> Result<Option<String>, AppError> {
-    Ok(store::by_token(&app.db, token.trim()).await?.map(|o| o.ticket_no))
+    Ok(store::by_token(&app.db, token.trim()).await?.map(|o| o.ticket.ticket_no))
 }

@@ -90,7 +90,7 @@ async fn pages_of_orders_go_through_every_order_once(app: App) {
         let part =
             orders::list(&app.db, &oversight_domain::access::Scope::All, &page, app.now(), app.today()).await.unwrap();
         filter = page.next_page(&part);
-        seen.extend(part.into_iter().map(|o| o.ticket_no));
+        seen.extend(part.into_iter().map(|o| o.ticket.ticket_no));
         pages += 1;
     }
     filed.reverse();
@@ -343,7 +343,7 @@ async fn bad_orders_and_illegal_steps_change_nothing(app: App) {
         .await
         .unwrap();
     let row = orders::order(&app.db, &created.ticket_no).await.unwrap().unwrap();
-    assert_eq!((row.status.as_str(), row.returned_count, row.subject_department_code), ("received", 1, None));
+    assert_eq!((row.status.as_str(), row.returned_count, row.subject_department_code.clone()), ("received", 1, None));
     // Returned, it left the department's sight.
     assert!(hotline::order_view(&app, &liaison, &created.ticket_no, false).await.is_err());
 }
