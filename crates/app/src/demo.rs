@@ -467,3 +467,40 @@ pub async fn load_tasks(app: &App) -> Result<usize, AppError> {
     }
     Ok(TASKS.len())
 }
+
+/// Two held joint meetings of the city's office (about five and one weeks ago), each with its
+/// minutes and a decision that became a key task, and the next one scheduled; returns how many
+/// meetings.
+pub async fn load_meetings(app: &App) -> Result<usize, AppError> {
+    use crate::meetings::{MeetingEdit, NewDecision};
+    let office = crate::accounts::actor_of(app, "xiaoneng")
+        .await?
+        .ok_or_else(|| AppError::Conflict("演示账号 xiaoneng 不存在".into()))?;
+    let clock = crate::ManualClock::new(app.now());
+    let at = app.with_clock(clock.clone());
+    let today = app.today();
+    let held = [
+        (35, "一、通报一季度重点工作进展；二、部署窗口服务好差评全覆盖。", "窗口服务好差评评价器全覆盖", "460100-D02"),
+        (
+            7,
+            "一、通报上次会议议定事项落实情况；二、研究超期办件较多部门的整改。",
+            "超期办件较多的部门提交整改报告",
+            "460100-D05",
+        ),
+    ];
+    let invited = vec!["460100-D01".to_string(), "460100-D02".to_string(), "460100-D05".to_string()];
+    for (ago, minutes, decision, lead) in held {
+        let day = today - chrono::Days::new(ago);
+        clock.set(app.now() - chrono::Duration::days(ago as i64));
+        let m = crate::meetings::schedule(&at, &office, &day.to_string(), "", &invited).await?;
+        crate::meetings::edit(&at, &office, &m.id, MeetingEdit::Minutes(minutes)).await?;
+        let due = (day + chrono::Days::new(45)).to_string();
+        let d =
+            NewDecision { text: decision.into(), lead_department_code: lead.into(), co_department_codes: vec![], due };
+        crate::meetings::decide(&at, &office, &m.id, &d).await?;
+    }
+    clock.set(app.now());
+    let next = today + chrono::Days::new(21);
+    crate::meetings::schedule(&at, &office, &next.to_string(), "", &invited).await?;
+    Ok(held.len() + 1)
+}

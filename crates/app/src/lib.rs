@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod exchange;
 pub mod hotline;
 mod intake;
+pub mod meetings;
 pub mod network;
 pub mod notify;
 pub mod ratings;

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod case;
 pub mod evaluation;
 pub mod item;
+pub mod meeting;
 pub mod message;
 pub mod new_order;
 pub mod org;

@@ -458,12 +458,14 @@ impl TaskState {
         if due < d {
             return red(format!("任务应于 {due} 完成，已逾期"));
         }
-        let sign_limit = cal.deadline(assigned, SIGN_DAYS)?;
+        // A limit that reaches a year whose schedule is not entered yet is estimated (Monday to
+        // Friday): a light must not fail because next year's holidays are not published.
+        let sign_limit = cal.deadline_or_estimate(assigned, SIGN_DAYS).0;
         if d > sign_limit && self.lead_signed_on.is_none() {
             return red(format!("牵头单位应于 {sign_limit} 前签收，尚未签收"));
         }
         let yellow = |reason: String| Ok(Some(LightReason { light: Signal::Yellow, reason }));
-        let horizon = cal.deadline(d, NEAR_DAYS)?;
+        let horizon = cal.deadline_or_estimate(d, NEAR_DAYS).0;
         if let Some(m) = self.milestones.iter().find(|m| m.done_on.is_none() && m.due <= horizon) {
             return yellow(format!("节点“{}”将于 {} 到期", m.name, m.due));
         }
@@ -552,5 +554,152 @@ impl TaskCounts {
     /// Whether the task counts anywhere (a group without any is not listed).
     pub fn is_empty(&self) -> bool {
         self.open == 0 && self.verified == 0
+    }
+}
+
+crate::words! {
+    /// A step a person takes on a task in the pages; each is recorded as the task event of the
+    /// same meaning (exchange formats §5), so a task's history reads the same whichever way it came.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum TaskStep as "督办步骤" {
+        /// 签收: the lead department signs for the task.
+        Sign = "sign" / "签收",
+        /// 报送进展
+        Progress = "progress" / "报送进展",
+        /// 节点完成
+        MilestoneDone = "milestone_done" / "节点完成",
+        /// 报告完成: the lead department reports the task done.
+        ReportDone = "report_done" / "报告完成",
+        /// 调整期限: the office moves a due date (the task's or a milestone's).
+        Reschedule = "reschedule" / "调整期限",
+        /// 退回: the office finds it not done.
+        Return = "return" / "退回重办",
+        /// 核实销号
+        Verify = "verify" / "核实销号",
+        /// 撤销
+        Cancel = "cancel" / "撤销任务",
+    }
+}
+
+/// Who acts on a task: its lead department, or the office that supervises it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskActor {
+    Lead,
+    Office,
+}
+
+impl TaskStep {
+    /// The task event's type this step is recorded as.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            TaskStep::Sign => "signed",
+            TaskStep::Progress => "progress",
+            TaskStep::MilestoneDone => "milestone_done",
+            TaskStep::ReportDone => "reported_done",
+            TaskStep::Reschedule => "rescheduled",
+            TaskStep::Return => "returned",
+            TaskStep::Verify => "verified",
+            TaskStep::Cancel => "cancelled",
+        }
+    }
+}
+
+/// The steps `by` may take on a task as it stands: the lead department signs once, reports
+/// progress and milestones and reports the task done while it is open; the office moves due
+/// dates, returns or verifies a task reported done, and cancels a task not closed.
+pub fn possible_steps(st: &TaskState, by: TaskActor) -> Vec<TaskStep> {
+    let open = st.status == TaskStatus::Open;
+    let mut steps = Vec::new();
+    match by {
+        TaskActor::Lead if open => {
+            if st.lead_signed_on.is_none() {
+                steps.push(TaskStep::Sign);
+            }
+            steps.push(TaskStep::Progress);
+            if st.milestones.iter().any(|m| m.done_on.is_none()) {
+                steps.push(TaskStep::MilestoneDone);
+            }
+            steps.push(TaskStep::ReportDone);
+        }
+        TaskActor::Lead => {}
+        TaskActor::Office => {
+            if open {
+                steps.push(TaskStep::Reschedule);
+            }
+            if st.status == TaskStatus::ReportedDone {
+                steps.extend([TaskStep::Return, TaskStep::Verify]);
+            }
+            if !st.status.is_closed() && st.status != TaskStatus::AwaitingAssignment {
+                steps.push(TaskStep::Cancel);
+            }
+        }
+    }
+    steps
+}
+
+#[cfg(test)]
+mod step_tests {
+    use super::*;
+
+    fn line(kind: &str, extra: &str, day: u32) -> StoredTaskEvent {
+        let text = format!(
+            r#"{{"event_id":"e{kind}{day}","task_no":"T1","type":"{kind}","at":"2011-03-{day:02}T09:00:00+08:00"{extra}}}"#
+        );
+        let e = parse_task_event(1, &text).unwrap();
+        StoredTaskEvent {
+            event_id: e.event_id,
+            at: e.at.with_timezone(&chrono::Utc),
+            date: e.at.date_naive(),
+            arrival: i64::from(day),
+            body: e.body,
+        }
+    }
+
+    #[test]
+    fn who_may_take_which_step_follows_the_task() {
+        let assigned = line(
+            "assigned",
+            r#","title":"t","origin":"annual_plan","lead_department_code":"D1","co_department_codes":[],"due":"2011-06-30","milestones":[{"code":"M1","name":"方案","due":"2011-04-30"}]"#,
+            1,
+        );
+        let st = project_task(std::slice::from_ref(&assigned), NaiveDate::from_ymd_opt(2011, 3, 31).unwrap());
+        use TaskStep::*;
+        assert_eq!(possible_steps(&st, TaskActor::Lead), [Sign, Progress, MilestoneDone, ReportDone]);
+        assert_eq!(possible_steps(&st, TaskActor::Office), [Reschedule, Cancel]);
+        let signed = line("signed", r#","department_code":"D1""#, 2);
+        let done = line("reported_done", r#","note":"完成""#, 3);
+        let st = project_task(&[assigned.clone(), signed, done], NaiveDate::from_ymd_opt(2011, 3, 31).unwrap());
+        assert!(possible_steps(&st, TaskActor::Lead).is_empty(), "reported done: the office acts");
+        assert_eq!(possible_steps(&st, TaskActor::Office), [Return, Verify, Cancel]);
+    }
+
+    #[test]
+    fn a_light_reaching_a_year_not_entered_is_estimated_not_refused() {
+        // The official calendar ends with the last year shipped; a task signed in its last
+        // December and due the next spring must still have a light and a next change.
+        let cal = WorkCalendar::official();
+        let last = (1990..2200).rev().find(|y| cal.is_working_day(NaiveDate::from_ymd_opt(*y, 6, 1).unwrap()).is_ok());
+        let year = last.expect("a shipped year");
+        let extra = format!(
+            r#","title":"t","origin":"annual_plan","lead_department_code":"D1","co_department_codes":[],"due":"{}-03-31","milestones":[]"#,
+            year + 1
+        );
+        let text =
+            format!(r#"{{"event_id":"a","task_no":"T1","type":"assigned","at":"{year}-12-01T09:00:00+08:00"{extra}}}"#);
+        let e = parse_task_event(1, &text).unwrap();
+        let assigned = StoredTaskEvent {
+            event_id: e.event_id,
+            at: e.at.with_timezone(&chrono::Utc),
+            date: e.at.date_naive(),
+            arrival: 1,
+            body: e.body,
+        };
+        let mut signed = line("signed", r#","department_code":"D1""#, 2);
+        signed.date = NaiveDate::from_ymd_opt(year, 12, 2).unwrap();
+        signed.at = assigned.at + chrono::Duration::days(1);
+        let st = project_task(&[assigned, signed], NaiveDate::from_ymd_opt(year, 12, 20).unwrap());
+        let (light, next) = st.light_plan(&cal).expect("no calendar error");
+        assert_eq!(light.map(|l| l.light), Some(Signal::Green));
+        assert!(next.is_some_and(|d| chrono::Datelike::year(&d) == year + 1), "the next change is next year: {next:?}");
     }
 }

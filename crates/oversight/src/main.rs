@@ -26,6 +26,10 @@ struct Cli {
     /// SQLite database in the data directory.
     #[arg(long, global = true, env = "OVERSIGHT_DATABASE_URL")]
     db: Option<String>,
+    /// How log lines are written on standard error: `text` for people, `json` (one object a
+    /// line) for a log collector.
+    #[arg(long, global = true, env = "OVERSIGHT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -465,8 +469,9 @@ async fn serve(app: App, listen: String, load_demo: bool) -> Result<()> {
             let cases = demo::load_cases(&app, 30, 20).await?;
             let orders = demo::load_orders(&app, 30).await?;
             let tasks = demo::load_tasks(&app).await?;
+            let meetings = demo::load_meetings(&app).await?;
             println!(
-                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件、{orders} 件效能投诉工单和 {tasks} 项督办任务。"
+                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件、{orders} 件效能投诉工单、{tasks} 项督办任务和 {meetings} 次联席会议。"
             );
             println!("演示账号（密码只显示这一次）：");
             for a in &accounts {
@@ -635,14 +640,18 @@ fn json_only(format: &str) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OVERSIGHT_LOG")
-                .unwrap_or_else(|_| "warn,oversight=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    // The server logs one line per request (`oversight::request`) and its configuration at
+    // start; a command logs nothing but warnings: it prints its answer.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OVERSIGHT_LOG")
+        .unwrap_or_else(|_| "warn,oversight=info,oversight_app=info,oversight_web=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
+    match run(cli).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("错误：{e:#}");

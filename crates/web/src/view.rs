@@ -26,6 +26,21 @@ impl LocalTime {
     }
 }
 
+/// A form's faults, each shown beside its field (and announced to screen readers).
+#[derive(Debug, Clone, Default)]
+pub struct FieldErrors(pub Vec<oversight_domain::RowError>);
+
+impl FieldErrors {
+    /// The message of `field`, if it has one.
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.reason.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The frame of every signed-in page.
 pub struct Layout {
     pub title: String,
@@ -117,6 +132,11 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "notice" => "督办通知已发出，责任部门将在待办中看到。",
         "dismissed" => "预警已核销。",
         "step" => "已办理，督办过程已记录。",
+        "task" => "任务已交办，牵头单位将在待办中看到。",
+        "meeting" => "会议已安排，议程已据记录起草，可修改后保存。",
+        "agenda" => "议程已保存。",
+        "minutes" => "会议纪要已保存，会议记为已召开。",
+        "decision" => "议定事项已记录，并已作为督办任务交办。",
         "order" => "工单已受理。",
         "contacts" => "通知联系方式已保存。",
         "order-step" => "已办理，办理过程已记录。",

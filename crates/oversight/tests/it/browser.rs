@@ -443,3 +443,72 @@ async fn the_office_reads_the_task_board_on_a_desk_and_on_a_phone() {
     assert!(text_of(&c, "#milestones").await.contains("制定方案"));
     screenshot(&c, "task").await;
 }
+
+/// Sets a date field's value directly (typing into one follows the browser's locale).
+async fn set_date(c: &Client, css: &str, day: chrono::NaiveDate) {
+    let field = c.find(Locator::Css(css)).await.unwrap();
+    c.execute(&format!("arguments[0].value = '{day}'"), vec![serde_json::to_value(&field).unwrap()]).await.unwrap();
+}
+
+/// The office holds a whole joint meeting: schedules it (the agenda is drafted), records the
+/// minutes and a decision, which becomes a task; the lead department signs it and reports it
+/// done in its pages; the next meeting's agenda opens with where that decision stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_holds_a_joint_meeting_and_follows_its_decision() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let Some((c, _driver)) = browser().await else { return };
+    let today = s.app.today();
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(&format!("{}/tasks", s.base)).await.unwrap();
+    c.find(Locator::LinkText("联席会议")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("form#schedule")).await.unwrap();
+    set_date(&c, "#held_on", today - chrono::Days::new(1)).await;
+    c.find(Locator::Css("#invited input[value='460100-D01']")).await.unwrap().click().await.unwrap();
+    submit(&c, "form#schedule button[type=submit]").await;
+    let agenda = c.find(Locator::Css("#agenda-text")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    assert!(agenda.contains("一、上次会议议定事项落实情况") && agenda.contains("六、逾期未回复的督办通知"), "{agenda}");
+    screenshot(&c, "meeting-agenda").await;
+
+    c.find(Locator::Css("#minutes-text")).await.unwrap().send_keys("会议听取了重点工作进展汇报。").await.unwrap();
+    submit(&c, "#minutes button[type=submit]").await;
+    assert_eq!(text_of(&c, "#meeting-status").await, "已召开");
+    c.find(Locator::Css("#decision-text")).await.unwrap().send_keys("企业开办一窗通办").await.unwrap();
+    c.find(Locator::Css("#decision-lead option[value='460100-D01']")).await.unwrap().click().await.unwrap();
+    set_date(&c, "#decision-due", today + chrono::Days::new(60)).await;
+    submit(&c, "#decide button[type=submit]").await;
+    let task_link = c.find(Locator::Css("#decisions table a")).await.unwrap();
+    let task_no = task_link.text().await.unwrap();
+    assert!(task_no.starts_with("RW"), "{task_no}");
+    screenshot(&c, "meeting-decided").await;
+    sign_out(&c).await;
+
+    // The lead department's liaison signs the task and reports it done.
+    sign_in(&c, &s.base, "fgw", &common::password(&s, "fgw")).await;
+    c.goto(&format!("{}/tasks/{task_no}", s.base)).await.unwrap();
+    assert!(text_of(&c, "dl.facts").await.contains("会议议定事项"));
+    submit(&c, "#task-steps form button[type=submit]").await;
+    assert!(!text_of(&c, "dl.facts").await.contains("尚未签收"), "signed");
+    // A report of done without a word is refused beside its field, and nothing is recorded.
+    c.find(Locator::Css("#form-report-done button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#done-note-error")).await.unwrap();
+    assert_eq!(text_of(&c, "#task-status").await, "办理中");
+    c.find(Locator::Css("#done-note")).await.unwrap().send_keys("一窗通办已上线运行。").await.unwrap();
+    submit(&c, "#form-report-done button").await;
+    assert_eq!(text_of(&c, "#task-status").await, "待核实");
+    screenshot(&c, "task-reported").await;
+    sign_out(&c).await;
+
+    // The next meeting's agenda opens with it.
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(&format!("{}/tasks/meetings", s.base)).await.unwrap();
+    set_date(&c, "#held_on", today + chrono::Days::new(7)).await;
+    submit(&c, "form#schedule button[type=submit]").await;
+    let agenda = c.find(Locator::Css("#agenda-text")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+    let first = agenda.split("二、").next().unwrap();
+    assert!(first.contains("企业开办一窗通办") && first.contains(&task_no) && first.contains("待核实"), "{agenda}");
+    c.find(Locator::LinkText("打印议程与纪要（A4）")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    assert!(text_of(&c, "h1").await.contains("联席会议"));
+    c.close().await.unwrap();
+}

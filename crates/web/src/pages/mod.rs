@@ -6,6 +6,7 @@ mod calendar;
 mod cases;
 mod coming;
 mod hotline;
+mod meetings;
 mod network;
 pub mod public;
 mod reports;
@@ -72,8 +73,16 @@ pub fn routes() -> Routes {
         .route("/public/hotline", get(public::form).post(public::create))
         .route("/public/hotline/query", get(public::query_form).post(public::query))
         // key tasks
-        .route("/tasks", get(tasks::list))
+        .route("/tasks", get(tasks::list).post(tasks::create_task))
+        .route("/tasks/new", get(tasks::new_task))
+        .route("/tasks/meetings", get(meetings::list).post(meetings::schedule))
+        .route("/tasks/meetings/{id}", get(meetings::meeting))
+        .route("/tasks/meetings/{id}/agenda", post(meetings::agenda))
+        .route("/tasks/meetings/{id}/minutes", post(meetings::minutes))
+        .route("/tasks/meetings/{id}/decisions", post(meetings::decide))
+        .route("/tasks/meetings/{id}/print", get(meetings::print))
         .route("/tasks/{task_no}", get(tasks::task))
+        .route("/tasks/{task_no}/steps", post(tasks::step))
         // capabilities still being built
         .route("/inspections", get(coming::inspections))
         .route("/evaluation", get(coming::evaluation))

@@ -4,7 +4,7 @@ use super::{Check, Ctx, assert_no_outside};
 use oversight_app::Actor;
 
 pub(super) async fn key_tasks(k: &mut Check<'_>, c: &Ctx<'_>) {
-    let Ctx { s, app, xy, api, .. } = c;
+    let Ctx { s, app, xy, xy_csrf, api, .. } = c;
     // Key tasks: a district's system assigns tasks to its own departments only, touches no
     // city task, and its report counts only its district's.
     let task = |id: &str, no: &str, kind: &str, extra: &str| {
@@ -54,4 +54,57 @@ pub(super) async fn key_tasks(k: &mut Check<'_>, c: &Ctx<'_>) {
     let (st, body) = k.get(xy, "/tasks/{task_no}", "/tasks/RW-XY").await;
     assert_eq!(st, 200);
     assert!(body.contains("秀英区发展和改革局"), "the lead by name: {body}");
+
+    // Tasks worked in pages: the district's office assigns to its own departments only, and no
+    // step reaches a city task.
+    assert_eq!(k.get(xy, "/tasks/new", "/tasks/new").await.0, 200);
+    let form = [
+        ("csrf", xy_csrf.as_str()),
+        ("title", "越权交办"),
+        ("origin", "annual_plan"),
+        ("lead_department_code", "460100-D01"),
+        ("due", "2011-06-30"),
+    ];
+    let (st, body) = k.post(xy, "/tasks", "/tasks", &form).await;
+    assert_eq!(st, 422, "{body}");
+    assert!(body.contains("不在您的范围内") && body.contains("lead-error"), "the reason beside the field: {body}");
+    let form = [("csrf", xy_csrf.as_str()), ("step", "cancel"), ("note", "越权撤销")];
+    assert_eq!(k.post(xy, "/tasks/{task_no}/steps", "/tasks/RW-CITY/steps", &form).await.0, 404);
+    let city = oversight_app::tasks::task_view(app, &Actor::cli(), "RW-CITY").await.unwrap();
+    assert_eq!(city.state.status.as_str(), "open", "the city task is untouched");
+    let form = [("csrf", xy_csrf.as_str()), ("step", "verify")];
+    let (st, body) = k.post(xy, "/tasks/{task_no}/steps", "/tasks/RW-XY/steps", &form).await;
+    assert_eq!(st, 422, "an open task cannot be verified: {body}");
+    assert!(body.contains("step-refused"), "{body}");
+
+    // Joint meetings: the city's is not the district's; the district's agenda names nothing
+    // outside it.
+    let office = crate::common::actor(s, "xiaoneng").await;
+    let city_meeting = oversight_app::meetings::schedule(app, &office, "2011-03-28", "", &[]).await.unwrap();
+    let (st, body) = k.get(xy, "/tasks/meetings", "/tasks/meetings").await;
+    assert_eq!(st, 200);
+    assert!(!body.contains(&city_meeting.id), "{body}");
+    let url = format!("/tasks/meetings/{}", city_meeting.id);
+    assert_eq!(k.get(xy, "/tasks/meetings/{id}", &url).await.0, 404);
+    assert_eq!(k.get(xy, "/tasks/meetings/{id}/print", &format!("{url}/print")).await.0, 404);
+    let form = [("csrf", xy_csrf.as_str()), ("agenda", "越权议程")];
+    assert_eq!(k.post(xy, "/tasks/meetings/{id}/agenda", &format!("{url}/agenda"), &form).await.0, 404);
+    let form = [("csrf", xy_csrf.as_str()), ("minutes", "越权纪要")];
+    assert_eq!(k.post(xy, "/tasks/meetings/{id}/minutes", &format!("{url}/minutes"), &form).await.0, 404);
+    let form = [
+        ("csrf", xy_csrf.as_str()),
+        ("text", "越权议定"),
+        ("lead_department_code", "460105-D01"),
+        ("due", "2011-06-30"),
+    ];
+    assert_eq!(k.post(xy, "/tasks/meetings/{id}/decisions", &format!("{url}/decisions"), &form).await.0, 404);
+    let untouched = oversight_app::meetings::meeting_view(app, &office, &city_meeting.id).await.unwrap();
+    assert!(untouched.decisions.is_empty() && untouched.meeting.agenda == city_meeting.agenda, "nothing changed");
+    let form = [("csrf", xy_csrf.as_str()), ("held_on", "2011-03-29"), ("department", "460105-D01")];
+    let (st, _) = k.post(xy, "/tasks/meetings", "/tasks/meetings", &form).await;
+    assert_eq!(st, 303);
+    let own = oversight_app::meetings::meetings(app, &crate::common::actor(s, "xiuying").await).await.unwrap();
+    assert_eq!(own.len(), 1, "the district sees its own meeting only");
+    assert!(own[0].path.starts_with("/460100/460105"), "{}", own[0].path);
+    assert_no_outside("district agenda", &own[0].agenda);
 }

@@ -24,6 +24,10 @@ use crate::notify::Outgoing;
 use crate::supervision::AlertOwner;
 use crate::{Actor, App, AppError};
 
+mod steps;
+
+pub use steps::{NewTask, StepInput, assign_task, steps_for, task_actors, task_step};
+
 /// Task events are written in transactions of at most this many lines.
 const CHUNK: usize = 2_000;
 
@@ -176,7 +180,7 @@ async fn apply(
 }
 
 /// Rebuilds stored events into the domain's form (their content was checked when they came).
-fn stored_events(rows: &[TaskEventRow]) -> Vec<StoredTaskEvent> {
+pub(crate) fn stored_events(rows: &[TaskEventRow]) -> Vec<StoredTaskEvent> {
     rows.iter()
         .filter_map(|r| {
             let e = parse_task_event(0, &r.content).ok()?;
