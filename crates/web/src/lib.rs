@@ -27,7 +27,6 @@ use routes::Routes;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use session::SESSION_COOKIE;
 pub use startup::{Application, Running, Shutdown};
@@ -89,8 +88,26 @@ pub fn router(app: App) -> Router {
     }
     router
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(app)
+}
+
+/// One log line per request, at its end: method, the route it matched (never the raw URI, whose
+/// query may carry what a person typed), status and latency. The request's span holds the use
+/// cases' own lines, so each says which request it belongs to.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use tracing::Instrument;
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "(no route)".to_string(), |p| p.as_str().to_string());
+    let span = tracing::info_span!("request", %method, route = %route);
+    let response = next.run(request).instrument(span).await;
+    let latency_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    tracing::info!(target: "oversight_web::request", %method, %route, status = response.status().as_u16(), latency_ms, "request");
+    response
 }
 
 async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> (axum::http::StatusCode, &'static str) {

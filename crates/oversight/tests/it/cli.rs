@@ -266,3 +266,44 @@ async fn a_flood_of_empty_lines_costs_the_server_no_memory() {
     let grown = peak_kib(server.0.id()).saturating_sub(before);
     assert!(grown < 128 << 10, "the server's peak grew by {} MiB for a body of empty lines", grown >> 10);
 }
+
+/// `serve --log-format json`: one JSON line per request, with its method, the route it matched,
+/// its status and latency, and nothing of what the URL's query carried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_logs_one_json_line_per_request_and_no_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("o.db").display());
+    assert!(oversight(&db, &["migrate"]).status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.path().join("server.log");
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_oversight"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", &db, "--log-format", "json"])
+            .env_remove("OVERSIGHT_LOG")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let res = client.get(format!("{base}/login?next=/hotline/13812345678")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(client.get(format!("{base}/no/such/page")).send().await.unwrap().status(), 404);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let requests: Vec<&serde_json::Value> = lines.iter().filter(|l| l["message"] == "request").collect();
+    let login = requests.iter().find(|l| l["route"] == "/login").unwrap_or_else(|| panic!("no /login line: {text}"));
+    assert_eq!((login["method"].as_str(), login["status"].as_u64()), (Some("GET"), Some(200)), "{login}");
+    assert!(login["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{login}");
+    assert!(requests.iter().any(|l| l["status"] == 404), "a request no route took is logged too: {text}");
+    assert!(!text.contains("13812345678"), "the query stays out of the log: {text}");
+}
