@@ -168,19 +168,46 @@ pub async fn record(db: &Db, task_no: &str) -> Result<Option<TaskRecord>> {
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(task_no).fetch_optional(c).await?))
 }
 
-/// The tasks in the scope, the latest due first among the open ones, at most `limit`.
+/// The tasks in the scope, led or co-operated by a department in it, the latest due first
+/// among the open ones, at most `limit`.
 pub async fn records(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<TaskRecord>> {
-    let filter = ScopeFilter::any(scope, &["path"], 2);
+    let led = ScopeFilter::any(scope, &["path"], 2);
+    let shared = ScopeFilter::any(scope, &["p.path"], led.next_param(2));
     let sql = format!(
-        "SELECT {RECORD_COLUMNS} FROM task_record WHERE {}
+        "SELECT {RECORD_COLUMNS} FROM task_record
+         WHERE {} OR task_no IN (SELECT p.task_no FROM task_party p WHERE {})
          ORDER BY CASE WHEN status IN ('open', 'reported_done') THEN 0 ELSE 1 END, due, task_no LIMIT $1",
-        filter.sql
+        led.sql, shared.sql
     );
     Ok(on_db!(db, |c| {
         let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(limit);
-        for b in &filter.binds {
+        for b in led.binds.iter().chain(&shared.binds) {
             q = q.bind(b.clone());
         }
         q.fetch_all(c).await?
     }))
+}
+
+/// The paths of the departments co-operating on a task.
+pub async fn parties(db: &Db, task_no: &str) -> Result<Vec<String>> {
+    let sql = "SELECT path FROM task_party WHERE task_no = $1 ORDER BY path";
+    Ok(on_db!(db, |c| sqlx::query_scalar(sql).bind(task_no).fetch_all(c).await?))
+}
+
+/// Sets the departments co-operating on a task (their paths).
+pub async fn set_parties(tx: &mut Tx, task_no: &str, paths: &[String]) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM task_party WHERE task_no = $1")
+        .bind(task_no)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    for path in paths {
+        on_tx!(tx, |c| sqlx::query("INSERT INTO task_party (task_no, path) VALUES ($1, $2)")
+            .bind(task_no)
+            .bind(path)
+            .execute(c)
+            .await?
+            .rows_affected());
+    }
+    Ok(())
 }

@@ -153,6 +153,7 @@ async fn apply(
         let events = stored_events(&store::events_of_task_tx(&mut tx, task_no).await?);
         let p = project(task_no, &events, prior.as_ref(), departments, &calendar, app.local_date(now), now)?;
         store::upsert_record(&mut tx, &p.record).await?;
+        store::set_parties(&mut tx, task_no, &p.parties).await?;
         messages.extend(reminders(app, &p).await?);
         alerts.extend(p.alert);
     }
@@ -208,7 +209,13 @@ fn project(
     now: chrono::DateTime<Utc>,
 ) -> Result<Projected, AppError> {
     let (light, light_due) = project_task(events, today).light_plan(calendar)?;
-    let mut record = record_of(task_no, &project_task(events, NaiveDate::MAX), departments, now);
+    let whole = project_task(events, NaiveDate::MAX);
+    let parties = whole
+        .co_department_codes
+        .iter()
+        .filter_map(|c| departments.get(c).map(|(path, _)| path.as_str().to_string()))
+        .collect();
+    let mut record = record_of(task_no, &whole, departments, now);
     record.light = light.as_ref().map(|l| l.light.as_str().to_string());
     record.light_due = light_due;
     record.light_since = match prior {
@@ -229,7 +236,7 @@ fn project(
         _ => None,
     };
     let yellow = light.filter(|l| l.light == Signal::Yellow).map(|l| l.reason.to_string());
-    Ok(Projected { record, alert, yellow })
+    Ok(Projected { record, alert, yellow, parties })
 }
 
 /// A task projected: its record, the alert of a red light, and the rule that gave a yellow one.
@@ -237,6 +244,8 @@ struct Projected {
     record: TaskRecord,
     alert: Option<AlertRow>,
     yellow: Option<String>,
+    /// The paths of its co-operating departments, who see it too.
+    parties: Vec<String>,
 }
 
 /// The reminder (催办) a yellow light sends the lead department, by e-mail and SMS where it
@@ -444,7 +453,12 @@ pub struct TaskView {
 pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskView, AppError> {
     let what = format!("任务 {task_no}");
     let record = store::record(&app.db, task_no).await?.ok_or_else(|| AppError::NotFound(what.clone()))?;
-    actor.require(Action::View, &OrgPath::from_stored(record.path.clone()), &what)?;
+    // Its lead department and its co-operating departments see it.
+    let mut owners = vec![OrgPath::from_stored(record.path.clone())];
+    owners.extend(store::parties(&app.db, task_no).await?.into_iter().map(OrgPath::from_stored));
+    if !actor.may_any(Action::View, &owners.iter().collect::<Vec<_>>()) {
+        return Err(AppError::NotFound(what));
+    }
     let events = store::events_of_task(&app.db, task_no).await?;
     let state = project_task(&stored_events(&events), app.today());
     let light = state.light(&*app.calendar().await?)?;
@@ -465,9 +479,14 @@ pub async fn task_list(app: &App, actor: &Actor) -> Result<Vec<(TaskRecord, Opti
         rows.chunk_by(|a, b| a.task_no == b.task_no).map(|e| (e[0].task_no.as_str(), e)).collect();
     let mut out = Vec::with_capacity(records.len());
     for r in records {
+        let open = r.status == oversight_domain::task::TaskStatus::Open;
         let light = match events.get(r.task_no.as_str()) {
-            Some(e) if r.status == oversight_domain::task::TaskStatus::Open => {
-                project_task(&stored_events(e), today).light(&calendar)?
+            Some(e) if open => project_task(&stored_events(e), today).light(&calendar)?,
+            // A task the actor co-operates on: led outside the scope, so its events were not
+            // read with the others.
+            None if open => {
+                let e = store::events_of_task(&app.db, &r.task_no).await?;
+                project_task(&stored_events(&e), today).light(&calendar)?
             }
             _ => None,
         };

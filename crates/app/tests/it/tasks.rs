@@ -13,7 +13,11 @@ use oversight_testkit::on_both_backends;
 use oversight_testkit::task_model::{self, Ev, Figures, Kind};
 use serde_json::json;
 
-on_both_backends!(report_matches_the_model_at_any_date, each_task_event_is_answered_on_its_own);
+on_both_backends!(
+    report_matches_the_model_at_any_date,
+    each_task_event_is_answered_on_its_own,
+    a_co_operating_department_sees_the_task_and_others_do_not,
+);
 
 /// A small deterministic generator (same data on every run).
 struct Lcg(u64);
@@ -238,4 +242,49 @@ async fn each_task_event_is_answered_on_its_own(app: App) {
     assert_eq!(view.state.anomalies.iter().map(|a| a.event_id.as_str()).collect::<Vec<_>>(), vec!["t4"]);
     assert_eq!(view.state.lead_signed_on, Some(d("2011-03-01")));
     assert_eq!(view.record.path, "/460100/460100-D01/");
+}
+
+/// A task is seen by its lead department and by the departments co-operating on it (the board
+/// and its page), not by others; the co-departments read, the lead acts.
+async fn a_co_operating_department_sees_the_task_and_others_do_not(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let assigned = |id: &str, co: &str| {
+        format!(
+            r#"{{"event_id":"{id}","task_no":"CO-1","type":"assigned","at":"2011-03-01T09:00:00+08:00","title":"并联审批","origin":"annual_plan","lead_department_code":"460100-D02","co_department_codes":[{co}],"due":"2011-06-30","milestones":[]}}"#
+        )
+    };
+    let line = assigned("co1", r#""460100-D01""#);
+    let answer = tasks::ingest(&app, &Actor::cli(), [(1, line.as_str())]).await.unwrap();
+    assert_eq!(answer.accepted, 1, "{:?}", answer.rejected);
+    // 市发改委 (460100-D01) co-operates; 秀英区's office is elsewhere.
+    let liaison = oversight_testkit::login(&app, &accounts, "fgw").await;
+    let district = oversight_testkit::login(&app, &accounts, "xiuying").await;
+    let listed = tasks::task_list(&app, &liaison).await.unwrap();
+    assert!(listed.iter().any(|(r, _)| r.task_no == "CO-1"), "on the co-department's board");
+    let view = tasks::task_view(&app, &liaison, "CO-1").await.unwrap();
+    assert_eq!(view.state.co_department_codes, ["460100-D01"]);
+    assert!(tasks::steps_for(&app, &liaison, "CO-1").await.unwrap().is_empty(), "it reads, the lead acts");
+    assert!(matches!(tasks::task_view(&app, &district, "CO-1").await, Err(oversight_app::AppError::NotFound(_))));
+    assert!(tasks::task_list(&app, &district).await.unwrap().iter().all(|(r, _)| r.task_no != "CO-1"));
+
+    // The migration that brought co-departments fills them for tasks stored before it: run its
+    // fill again on emptied rows and the task is shared as it was.
+    let backend = if matches!(app.db, oversight_store::Db::Sqlite { .. }) { "sqlite" } else { "postgres" };
+    let migration = std::fs::read_to_string(format!(
+        "{}/../../migrations/{backend}/0021_task_parties.sql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let fill = &migration[migration.find("INSERT INTO task_party").unwrap()..];
+    match &app.db {
+        oversight_store::Db::Sqlite { write, .. } => {
+            sqlx::query("DELETE FROM task_party").execute(write).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(fill)).execute(write).await.unwrap();
+        }
+        oversight_store::Db::Postgres(pool) => {
+            sqlx::query("DELETE FROM task_party").execute(pool).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(fill)).execute(pool).await.unwrap();
+        }
+    }
+    assert!(tasks::task_view(&app, &liaison, "CO-1").await.is_ok(), "filled from the first assignment");
 }
