@@ -437,8 +437,25 @@ async fn the_office_reads_the_task_board_on_a_desk_and_on_a_phone() {
     c.set_window_size(390, 844).await.unwrap();
     screenshot(&c, "tasks-phone").await;
     c.set_window_size(1280, 900).await.unwrap();
+    // The board filtered to its red tasks: every row left is red.
+    c.find(Locator::Css("#task-filters select[name=light] option[value=red]")).await.unwrap().click().await.unwrap();
+    let before = c.find(Locator::Css("html")).await.unwrap();
+    c.find(Locator::Css("#task-filters button")).await.unwrap().click().await.unwrap();
+    while before.tag_name().await.is_ok() {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let rows = c.find_all(Locator::Css("#tasks tbody tr")).await.unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let text = row.text().await.unwrap();
+        assert!(text.contains("红灯") && !text.contains("绿灯") && !text.contains("黄灯"), "{text}");
+    }
+    c.goto(&format!("{}/tasks", s.base)).await.unwrap();
     c.find(Locator::LinkText("推行并联审批，企业开办压缩至 5 个工作日")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#timeline")).await.unwrap();
+    // Its milestones on a time line, each named and dated for a screen reader too.
+    let line = text_of(&c, "#milestone-line title").await;
+    assert!(line.contains("制定方案") && line.contains("完成期限"), "{line}");
     assert!(text_of(&c, "#task-light").await.contains("牵头单位应于"), "the light says why");
     assert!(text_of(&c, "#milestones").await.contains("制定方案"));
     screenshot(&c, "task").await;

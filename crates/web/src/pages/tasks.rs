@@ -35,7 +35,17 @@ trait Names {
 #[template(path = "tasks/list.html")]
 struct ListPage {
     l: Layout,
+    /// The tasks the filters let through.
     rows: Vec<(TaskRecord, Option<LightReason>)>,
+    /// How many the actor sees in all.
+    total: usize,
+    f: BoardFilter,
+    /// What waits for the viewer: tasks its department leads that are open (reds first), and
+    /// tasks reported done that its office verifies.
+    to_do: Vec<(TaskRecord, Option<LightReason>)>,
+    to_verify: Vec<TaskRecord>,
+    origins: [Origin; 5],
+    departments: Vec<(String, String)>,
     /// This month's figures, as of today.
     month: TaskReport,
     names: HashMap<String, String>,
@@ -55,14 +65,88 @@ impl ListPage {
     }
 }
 
-pub async fn list(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
-    let rows = tasks::task_list(&app, &s.actor).await?;
+/// The board's filters, as its form and its count links give them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct BoardFilter {
+    #[serde(default)]
+    origin: String,
+    #[serde(default)]
+    department: String,
+    /// `green`, `yellow`, `red`, or `reported_done` for the tasks awaiting verification.
+    #[serde(default)]
+    light: String,
+    /// `YYYY-MM`: due that month.
+    #[serde(default)]
+    due: String,
+}
+
+impl BoardFilter {
+    fn keeps(&self, r: &TaskRecord, light: Option<&LightReason>) -> bool {
+        let given = |v: &str| !v.trim().is_empty();
+        (!given(&self.origin) || r.origin.as_deref() == Some(self.origin.trim()))
+            && (!given(&self.department) || r.lead_department_code.as_deref() == Some(self.department.trim()))
+            && (!given(&self.light)
+                || match self.light.trim() {
+                    "reported_done" => r.status == oversight_domain::task::TaskStatus::ReportedDone,
+                    word => light.is_some_and(|l| l.light.as_str() == word),
+                })
+            && (!given(&self.due) || r.due.is_some_and(|d| d.format("%Y-%m").to_string() == self.due.trim()))
+    }
+
+    fn is_empty(&self) -> bool {
+        [&self.origin, &self.department, &self.light, &self.due].iter().all(|v| v.trim().is_empty())
+    }
+}
+
+pub async fn list(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(f): Query<BoardFilter>,
+) -> Result<impl IntoResponse, PageError> {
+    let all = tasks::task_list(&app, &s.actor).await?;
+    let total = all.len();
+    let path = |r: &TaskRecord| oversight_domain::org::OrgPath::from_stored(r.path.clone());
+    let mut to_do: Vec<(TaskRecord, Option<LightReason>)> = all
+        .iter()
+        .filter(|(r, _)| r.status == oversight_domain::task::TaskStatus::Open && s.actor.may(Action::Respond, &path(r)))
+        .cloned()
+        .collect();
+    to_do.sort_by_key(|(r, l)| (l.as_ref().map_or(3, |l| 2 - l.light as u8), r.due));
+    let to_verify: Vec<TaskRecord> = all
+        .iter()
+        .filter(|(r, _)| {
+            r.status == oversight_domain::task::TaskStatus::ReportedDone && s.actor.may(Action::Supervise, &path(r))
+        })
+        .map(|(r, _)| r.clone())
+        .collect();
+    let names = oversight_app::network::department_names(&app).await?;
+    let mut departments: Vec<(String, String)> = all
+        .iter()
+        .filter_map(|(r, _)| r.lead_department_code.clone())
+        .map(|c| (names.get(&c).cloned().unwrap_or_else(|| c.clone()), c))
+        .collect();
+    departments.sort();
+    departments.dedup();
+    let departments = departments.into_iter().map(|(name, code)| (code, name)).collect();
+    let rows: Vec<(TaskRecord, Option<LightReason>)> =
+        all.into_iter().filter(|(r, l)| f.keeps(r, l.as_ref())).collect();
     let today = app.today();
     let first = today.with_day(1).unwrap_or(today);
     let month = tasks::task_report(&app, &s.actor, first, today, None).await?;
-    let names = oversight_app::network::department_names(&app).await?;
     let may_assign = s.actor.may_somewhere(Action::Supervise);
-    Ok(ListPage { l: Layout::new(&s, "/tasks", "督察督办"), rows, month, names, may_assign })
+    Ok(ListPage {
+        l: Layout::new(&s, "/tasks", "督察督办"),
+        rows,
+        total,
+        f,
+        to_do,
+        to_verify,
+        origins: Origin::ALL,
+        departments,
+        month,
+        names,
+        may_assign,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -101,7 +185,61 @@ impl TaskPage {
     }
 }
 
+/// A mark on the task's time line: where it stands (0–1000 across), its label, and how it
+/// stands (`done`, `late`, `due`).
+pub struct Mark {
+    pub x: i64,
+    pub label: String,
+    pub date: chrono::NaiveDate,
+    pub state: &'static str,
+}
+
+/// The task's time line from assignment to its due date: its milestones and today.
+pub struct TimeLine {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub marks: Vec<Mark>,
+    /// Today's place, if it lies within.
+    pub today: Option<i64>,
+}
+
 impl TaskPage {
+    fn time_line(&self) -> Option<TimeLine> {
+        let st = &self.v.state;
+        let (from, due) = (st.assigned_on?, st.due?);
+        let last = st.milestones.iter().map(|m| m.due).chain([due]).max().unwrap_or(due);
+        let span = (last - from).num_days().max(1);
+        let x = |d: chrono::NaiveDate| ((d - from).num_days().clamp(0, span) * 1000) / span;
+        let today = st.as_of;
+        let mut marks: Vec<Mark> = st
+            .milestones
+            .iter()
+            .map(|m| Mark {
+                x: x(m.due),
+                label: m.name.clone(),
+                date: m.due,
+                state: match m.done_on {
+                    Some(_) => "done",
+                    None if m.due < today => "late",
+                    None => "due",
+                },
+            })
+            .collect();
+        marks.push(Mark {
+            x: x(due),
+            label: "完成期限".into(),
+            date: due,
+            state: if st.status == oversight_domain::task::TaskStatus::Verified {
+                "done"
+            } else if due < today {
+                "late"
+            } else {
+                "due"
+            },
+        });
+        Some(TimeLine { from, to: last, marks, today: (today >= from && today <= last).then(|| x(today)) })
+    }
+
     fn may(&self, step: &str) -> bool {
         self.steps.iter().any(|s| s.as_str() == step)
     }
