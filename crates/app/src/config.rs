@@ -29,6 +29,9 @@ pub struct Config {
     /// them, the client's address is taken from `X-Forwarded-For` and HTTPS from
     /// `X-Forwarded-Proto`; from anyone else those headers are ignored.
     pub trusted_proxies: Vec<String>,
+    /// Serve `GET /metrics` on this address only (say, one a monitoring network reaches) instead
+    /// of beside the site.
+    pub metrics_listen: Option<String>,
     /// Failed logins allowed per user name (and per client address, ×5) within the window.
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
@@ -52,6 +55,7 @@ impl Default for Config {
             session_hours: 12,
             secure_cookies: None,
             trusted_proxies: Vec::new(),
+            metrics_listen: None,
             login_max_failures: 5,
             login_window_minutes: 15,
             supervision: Default::default(),
@@ -119,6 +123,7 @@ impl fmt::Debug for Config {
             .field("session_hours", &self.session_hours)
             .field("secure_cookies", &self.secure_cookies)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_listen", &self.metrics_listen)
             .field("login_max_failures", &self.login_max_failures)
             .field("login_window_minutes", &self.login_window_minutes)
             .field("supervision", &self.supervision)

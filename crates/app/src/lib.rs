@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod hotline;
 mod intake;
 pub mod meetings;
+pub mod metrics;
 pub mod network;
 pub mod notify;
 pub mod ratings;
@@ -82,6 +83,8 @@ pub struct App {
     intake: Arc<intake::IntakeQueue>,
     /// Event ingestions running at once (each holds two chunks of lines and parses on a core).
     ingestions: Arc<tokio::sync::Semaphore>,
+    /// What the server counts for its operators (`GET /metrics`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl App {
@@ -113,6 +116,7 @@ impl App {
             notify_wake: Arc::new(tokio::sync::Notify::new()),
             intake: Arc::new(intake::IntakeQueue::default()),
             ingestions: Arc::new(tokio::sync::Semaphore::new(INGESTIONS)),
+            metrics: Arc::new(metrics::Metrics::default()),
         }
     }
 

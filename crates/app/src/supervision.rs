@@ -176,7 +176,10 @@ pub async fn run_monitor(app: App, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
         let mut sleep = MAX_SLEEP;
-        match monitor_pass(&app, &owner).await {
+        let started = std::time::Instant::now();
+        let passed = monitor_pass(&app, &owner).await;
+        app.metrics.monitor_pass(started.elapsed());
+        match passed {
             Ok(pass) => {
                 if pass.changed > 0 {
                     tracing::info!(due = pass.due, changed = pass.changed, alerts = pass.alerts, "monitor pass");

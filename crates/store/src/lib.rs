@@ -248,3 +248,27 @@ pub fn as_word<S: serde::Serializer>(
 ) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_str(&value.word())
 }
+
+/// What the metrics read from the database when scraped: messages waiting in the outbox and
+/// alerts nobody has acted on.
+pub async fn metrics_gauges(db: &Db) -> Result<(i64, i64)> {
+    let backlog = "SELECT COUNT(*) FROM outbox WHERE status = 'pending'";
+    let open = "SELECT COUNT(*) FROM alert WHERE status = 'open'";
+    Ok(on_db!(db, |c| (
+        sqlx::query_scalar::<_, i64>(backlog).fetch_one(c).await?,
+        sqlx::query_scalar::<_, i64>(open).fetch_one(c).await?
+    )))
+}
+
+impl Db {
+    /// Each connection pool's name, its open connections and how many of them are idle.
+    pub fn pool_use(&self) -> Vec<(&'static str, u32, u32)> {
+        match self {
+            Db::Sqlite { write, read, .. } => vec![
+                ("sqlite_write", write.size(), write.num_idle() as u32),
+                ("sqlite_read", read.size(), read.num_idle() as u32),
+            ],
+            Db::Postgres(pool) => vec![("postgres", pool.size(), pool.num_idle() as u32)],
+        }
+    }
+}

@@ -35,6 +35,7 @@ pub use startup::{Application, Running, Shutdown};
 fn site() -> Routes {
     Routes::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_here))
         .merge(assets::routes())
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
@@ -88,14 +89,18 @@ pub fn router(app: App) -> Router {
     }
     router
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), log_request))
         .with_state(app)
 }
 
 /// One log line per request, at its end: method, the route it matched (never the raw URI, whose
 /// query may carry what a person typed), status and latency. The request's span holds the use
 /// cases' own lines, so each says which request it belongs to.
-async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn log_request(
+    axum::extract::State(app): axum::extract::State<App>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use tracing::Instrument;
     let started = std::time::Instant::now();
     let method = request.method().clone();
@@ -105,9 +110,35 @@ async fn log_request(request: axum::extract::Request, next: axum::middleware::Ne
         .map_or_else(|| "(no route)".to_string(), |p| p.as_str().to_string());
     let span = tracing::info_span!("request", %method, route = %route);
     let response = next.run(request).instrument(span).await;
-    let latency_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let took = started.elapsed();
+    app.metrics.request(method.as_str(), &route, response.status().as_u16(), took);
+    let latency_ms = (took.as_secs_f64() * 10_000.0).round() / 10.0;
     tracing::info!(target: "oversight_web::request", %method, %route, status = response.status().as_u16(), latency_ms, "request");
     response
+}
+
+/// `GET /metrics` beside the site, unless `metrics_listen` moves it to an address of its own.
+async fn metrics_here(axum::extract::State(app): axum::extract::State<App>) -> axum::response::Response {
+    if app.config.metrics_listen.is_some() {
+        return axum::response::IntoResponse::into_response(axum::http::StatusCode::NOT_FOUND);
+    }
+    metrics(app).await
+}
+
+/// The metrics in Prometheus' text format.
+async fn metrics(app: App) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match oversight_app::metrics::render(&app).await {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response(),
+        Err(e) => error::ApiError::from(e).into_response(),
+    }
+}
+
+/// The router of `metrics_listen`: `/metrics` alone.
+fn metrics_router(app: App) -> Router {
+    Router::new()
+        .route("/metrics", get(|axum::extract::State(app): axum::extract::State<App>| metrics(app)))
+        .with_state(app)
 }
 
 async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> (axum::http::StatusCode, &'static str) {

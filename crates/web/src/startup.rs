@@ -45,6 +45,8 @@ impl Shutdown {
 /// The server, bound, with the jobs it will run beside it.
 pub struct Application {
     server: Server,
+    /// `/metrics` on an address of its own, when `metrics_listen` says so.
+    metrics: Option<tokio::net::TcpListener>,
     app: App,
     jobs: bool,
 }
@@ -53,7 +55,11 @@ impl Application {
     /// Binds `listen`; nothing runs until [`Application::run_until`] or [`Application::spawn`].
     pub async fn build(app: App, listen: &str) -> std::io::Result<Application> {
         let server = Server::build(app.clone(), listen).await?;
-        Ok(Application { server, app, jobs: true })
+        let metrics = match &app.config.metrics_listen {
+            Some(address) => Some(tokio::net::TcpListener::bind(address).await?),
+            None => None,
+        };
+        Ok(Application { server, metrics, app, jobs: true })
     }
 
     /// Serves without the background jobs: for a test or a benchmark that runs the monitor's and
@@ -67,6 +73,11 @@ impl Application {
         self.server.local_addr()
     }
 
+    /// Where `/metrics` is served when `metrics_listen` moves it off the site's address.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves and runs the jobs until `shutdown` resolves; then lets requests in flight finish,
     /// stops the jobs and waits for them.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
@@ -77,6 +88,15 @@ impl Application {
                 tracing::debug!(job = name, "starting");
                 jobs.spawn(job(self.app.clone(), Shutdown(stopping.clone())));
             }
+        }
+        if let Some(listener) = self.metrics {
+            let router = crate::metrics_router(self.app.clone());
+            let stopping = Shutdown(stopping.clone());
+            jobs.spawn(async move {
+                if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stopping.wait()).await {
+                    tracing::error!(error = ?e, "the metrics listener failed");
+                }
+            });
         }
         let served = self.server.run(shutdown).await;
         let _ = stop.send(true);

@@ -450,6 +450,7 @@ async fn apply(
         tracing::warn!("copying the WAL into the database file after a chunk: {e}");
     }
     report.accepted += accepted_here;
+    app.metrics.case_events(accepted_here);
     if accepted_here > 0 {
         app.monitor_wake.notify_one();
     }

@@ -152,6 +152,7 @@ pub async fn create_order(app: &App, intake: Intake<'_>, order: &OrderRequest) -
         at: now,
     };
     let ticket_no = app.intake.submit(&app.db, prepared).await?;
+    app.metrics.orders(1);
     Ok(Created { ticket_no, query_code, token, expected })
 }
 

@@ -177,6 +177,7 @@ async fn apply(
     }
     tx.commit().await?;
     report.accepted += accepted;
+    app.metrics.task_events(accepted);
     Ok(())
 }
 

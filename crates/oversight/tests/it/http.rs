@@ -395,3 +395,66 @@ async fn the_json_api_answers_as_its_openapi_document_says() {
     assert!(run.passed, "schemathesis found faults:\n{report}");
     assert!(report.contains("Tested: 15"), "every operation was exercised: {report}");
 }
+
+/// `GET /metrics` in Prometheus' text format: requests by route (the template, never a record's
+/// number) and status with their latencies, events and orders counted, the outbox and the open
+/// alerts read from the database; every sample line parses; with `metrics_listen` they move to
+/// an address of their own and the site's `/metrics` is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_what_the_server_does() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let c = client();
+    assert_eq!(c.get(format!("{}/healthz", s.base)).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(format!("{}/hotline/orders/H2011000000001", s.base)).send().await.unwrap().status(), 303);
+    let (_, key) = oversight_app::accounts::create_api_key(
+        &s.app,
+        &oversight_app::Actor::cli(),
+        "指标测试",
+        None,
+        &oversight_domain::access::KeyPurposes::all(),
+    )
+    .await
+    .unwrap();
+    let event = r#"{"event_id":"m1","case_no":"M-1","type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{"kind":"person","name":"王"}}"#;
+    let res = c
+        .post(format!("{}/api/v1/case-events", s.base))
+        .header("authorization", format!("Bearer {key}"))
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = c.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("a sample: {line}"));
+        assert!(name.starts_with("oversight_"), "{line}");
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+    }
+    let sample = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit_once(' '))
+            .map_or(-1.0, |(_, v)| v.parse().unwrap())
+    };
+    assert_eq!(sample(r#"oversight_http_requests_count{route="/healthz",method="GET",status="200"}"#), 1.0, "{text}");
+    assert_eq!(sample(r#"oversight_http_requests_count{route="/hotline/orders/{no}",method="GET",status="303"}"#), 1.0);
+    assert!(!text.contains("H2011000000001"), "a record's number is not a label");
+    assert_eq!(sample(r#"oversight_events_ingested_total{kind="case"}"#), 1.0);
+    assert_eq!(sample("oversight_orders_created_total"), 0.0);
+    assert!(sample("oversight_open_alerts") >= 0.0 && sample("oversight_outbox_backlog") >= 0.0);
+    assert!(text.contains(r#"oversight_db_connections{pool="sqlite_write",state="busy"}"#));
+
+    // On an address of its own.
+    let mut config = oversight_testkit::test_config(String::new());
+    config.metrics_listen = Some("127.0.0.1:0".into());
+    let app = oversight_app::App::with_db(s.app.db.clone(), config, s.app.clock.clone());
+    let application = oversight_web::Application::build(app, "127.0.0.1:0").await.unwrap().without_jobs();
+    let (site, metrics) = (application.local_addr(), application.metrics_addr().expect("a metrics address"));
+    let running = application.spawn();
+    assert_eq!(c.get(format!("http://{site}/metrics")).send().await.unwrap().status(), 404);
+    let res = c.get(format!("http://{metrics}/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("oversight_events_ingested_total"));
+    running.stop().await.unwrap();
+}

@@ -10,6 +10,11 @@ pub(super) async fn public_routes(k: &mut Check<'_>, c: &Ctx<'_>) {
     let css = crate::common::csrf_of(&k.get(xy, "/", "/").await.1);
     assert_eq!(&css, xy_csrf);
     assert_eq!(k.get(anon, "/assets/{*file}", "/assets/app.css").await.0, 200);
+    // The metrics are counts by route template, names of no record: public unless
+    // `metrics_listen` moves them to an address of their own.
+    let (st, body) = k.get(anon, "/metrics", "/metrics").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("oversight_http_requests_count{route=\"/login\""), "{body}");
 }
 
 pub(super) async fn home_and_network(k: &mut Check<'_>, c: &Ctx<'_>) {
