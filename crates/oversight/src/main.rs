@@ -77,6 +77,13 @@ enum Command {
         #[command(subcommand)]
         what: ApiKeyWhat,
     },
+    /// A consistent copy of the SQLite database while the server runs (on PostgreSQL: use
+    /// pg_dump). Restore: stop the server and put the copy in the database file's place.
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -445,6 +452,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             )
             .await?;
             println!("{}", serde_json::to_string_pretty(&result)?);
+        }
+        Command::Backup { to } => {
+            if to.exists() {
+                bail!("{} exists already: a backup never overwrites a file", to.display());
+            }
+            match oversight_store::backup(&app.db, &to).await.context("writing the backup")? {
+                oversight_store::Backup::Written => println!("已备份到 {}", to.display()),
+                oversight_store::Backup::UsePgDump => {
+                    println!(
+                        "PostgreSQL 数据库请用 pg_dump 备份（如 pg_dump -Fc -f oversight.dump 数据库名），用 pg_restore 恢复。"
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
         }
         Command::Audit { what: AuditWhat::Verify } => {
             let report = oversight_app::accounts::verify_audit(&app, &Actor::cli()).await?;

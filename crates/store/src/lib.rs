@@ -272,3 +272,25 @@ impl Db {
         }
     }
 }
+
+/// How a backup went.
+pub enum Backup {
+    /// The copy was written.
+    Written,
+    /// PostgreSQL: its own tools take consistent copies.
+    UsePgDump,
+}
+
+/// Writes a consistent copy of the SQLite database to `to` while the server goes on (SQLite's
+/// `VACUUM INTO`: one read transaction, so the copy is the database as of one instant, and
+/// compacted). The file must not exist yet.
+pub async fn backup(db: &Db, to: &std::path::Path) -> Result<Backup> {
+    match db {
+        Db::Sqlite { read, .. } => {
+            let target = to.to_string_lossy().to_string();
+            sqlx::query("VACUUM INTO $1").bind(target).execute(read).await?;
+            Ok(Backup::Written)
+        }
+        Db::Postgres(_) => Ok(Backup::UsePgDump),
+    }
+}
