@@ -20,6 +20,7 @@ CREATE TABLE meeting (
     updated_at   TEXT NOT NULL
 );
 CREATE INDEX meeting_held_on ON meeting(held_on);
+CREATE UNIQUE INDEX meeting_number ON meeting(path, number);
 
 CREATE TABLE meeting_decision (
     id          TEXT PRIMARY KEY,
@@ -29,4 +30,4 @@ CREATE TABLE meeting_decision (
     task_no     TEXT NOT NULL,
     created_at  TEXT NOT NULL
 );
-CREATE INDEX meeting_decision_meeting ON meeting_decision(meeting_id, seq);
+CREATE UNIQUE INDEX meeting_decision_meeting ON meeting_decision(meeting_id, seq);

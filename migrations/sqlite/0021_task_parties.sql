@@ -12,6 +12,6 @@ CREATE INDEX task_party_path ON task_party(path);
 INSERT INTO task_party (task_no, path)
 SELECT DISTINCT e.task_no, u.path
 FROM task_event e, json_each(json_extract(e.content, '$.co_department_codes')) c, org_unit u
-WHERE e.type = 'assigned' AND u.code = c.value AND u.kind = 'department'
+WHERE e.type = 'assigned' AND u.code = trim(c.value) AND u.kind = 'department'
   AND e.event_id = (SELECT f.event_id FROM task_event f WHERE f.task_no = e.task_no AND f.type = 'assigned'
                     ORDER BY f.at, f.arrival LIMIT 1);

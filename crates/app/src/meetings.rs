@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use oversight_domain::RowError;
-use oversight_domain::access::{Action, Scope};
+use oversight_domain::access::{Action, Grant, Grants, Role};
 use oversight_domain::meeting::{AgendaInputs, AgendaTask, LONG_YELLOW_DAYS, draft_agenda};
 use oversight_domain::org::OrgPath;
 use oversight_domain::supervision::{NoticeStatus, Signal};
@@ -74,7 +74,7 @@ pub async fn schedule(
     let agenda = draft(app, actor, &path, day).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let number = store::next_number(&mut tx, &path).await?;
+    let number = oversight_store::orders::take_numbers(&mut tx, &format!("M{path}"), 1).await?;
     let meeting = MeetingRow {
         id: new_id(),
         number,
@@ -115,7 +115,13 @@ async fn draft(app: &App, actor: &Actor, path: &str, day: NaiveDate) -> Result<S
         code.as_deref().map_or("—".to_string(), |c| names.get(c).cloned().unwrap_or(c.to_string()))
     };
     let calendar = app.calendar().await?;
-    let office = Scope::Subtrees(vec![OrgPath::from_stored(path.to_string())]);
+    // Everything is read as the meeting's office sees it, whoever drafts: a city supervisor
+    // redrafting a district's meeting puts nothing of the city in the district's agenda.
+    let office = Actor {
+        grants: Grants(vec![Grant { role: Role::Supervisor, path: OrgPath::from_stored(path.to_string()) }]),
+        everything: false,
+        ..actor.clone()
+    };
     let mut inputs = AgendaInputs::default();
 
     // The last meeting's decisions, as their tasks stand.
@@ -137,10 +143,8 @@ async fn draft(app: &App, actor: &Actor, path: &str, day: NaiveDate) -> Result<S
         }
     }
     // Red and long-yellow tasks of the office's departments.
-    for (record, light) in crate::tasks::task_list(app, actor).await? {
-        let (Some(light), true) = (light, office.contains(&OrgPath::from_stored(record.path.clone()))) else {
-            continue;
-        };
+    for (record, light) in crate::tasks::task_list(app, &office).await? {
+        let Some(light) = light else { continue };
         let task = AgendaTask {
             task_no: record.task_no.clone(),
             title: record.title.clone().unwrap_or_default(),
@@ -150,7 +154,8 @@ async fn draft(app: &App, actor: &Actor, path: &str, day: NaiveDate) -> Result<S
         match light.light {
             Signal::Red => inputs.red_tasks.push(task),
             Signal::Yellow
-                if record.light_since.is_some_and(|since| (as_of - since).num_days() >= LONG_YELLOW_DAYS) =>
+                if record.light.as_deref() == Some(Signal::Yellow.as_str())
+                    && record.light_since.is_some_and(|since| (as_of - since).num_days() >= LONG_YELLOW_DAYS) =>
             {
                 inputs.long_yellow_tasks.push(task)
             }
@@ -159,7 +164,7 @@ async fn draft(app: &App, actor: &Actor, path: &str, day: NaiveDate) -> Result<S
     }
     // This month's overdue cases and window complaints, by department.
     let first = as_of.with_day(1).unwrap_or(as_of);
-    let cases = crate::cases::case_report(app, actor, first, as_of, &[], Some(GroupBy::Department)).await?;
+    let cases = crate::cases::case_report(app, &office, first, as_of, &[], Some(GroupBy::Department)).await?;
     let mut overdue: Vec<(String, i64)> = cases
         .groups
         .iter()
@@ -170,7 +175,7 @@ async fn draft(app: &App, actor: &Actor, path: &str, day: NaiveDate) -> Result<S
     let until = app.now();
     let rows = oversight_store::tickets::counts(
         &app.db,
-        &actor.scope(),
+        &office.scope(),
         first,
         as_of,
         until,
@@ -182,7 +187,7 @@ async fn draft(app: &App, actor: &Actor, path: &str, day: NaiveDate) -> Result<S
     complaints.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     inputs.window_complaints = complaints;
     // Notices past their reply date.
-    for n in oversight_store::supervision::notices(&app.db, &actor.scope(), None, 500).await? {
+    for n in oversight_store::supervision::notices(&app.db, &office.scope(), None, 500).await? {
         if n.status == NoticeStatus::AwaitingReply && n.reply_by < as_of {
             inputs.late_notices.push((n.number.clone(), name(&n.department_code), n.reply_by));
         }
@@ -266,8 +271,10 @@ pub struct NewDecision {
     pub due: String,
 }
 
-/// Records a decision of a held meeting: it becomes a key task (origin meeting_decision) led by
-/// the department named, and the next meeting's agenda opens with its status.
+/// Records a decision of a meeting (during or after it): it becomes a key task (origin
+/// meeting_decision) led by the department named, and the next meeting's agenda opens with its
+/// status. The task is written first; a decision row that then fails to be written leaves a
+/// task of origin meeting_decision without its meeting (said, not repaired).
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn decide(app: &App, actor: &Actor, id: &str, d: &NewDecision) -> Result<String, AppError> {
     let v = meeting_view(app, actor, id).await?;
@@ -291,7 +298,7 @@ pub async fn decide(app: &App, actor: &Actor, id: &str, d: &NewDecision) -> Resu
     .await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let seq = store::next_decision(&mut tx, id).await?;
+    let seq = oversight_store::orders::take_numbers(&mut tx, &format!("D{id}"), 1).await?;
     store::insert_decision(
         &mut tx,
         &DecisionRow {
@@ -302,6 +309,18 @@ pub async fn decide(app: &App, actor: &Actor, id: &str, d: &NewDecision) -> Resu
             task_no: task_no.clone(),
             created_at: now,
         },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "meeting.decide",
+            target: &format!("第 {} 次联席会议 议定事项 {seq}", v.meeting.number),
+            path: &v.meeting.path,
+            detail: json!({ "task_no": task_no }),
+        },
+        now,
     )
     .await?;
     tx.commit().await?;

@@ -37,6 +37,10 @@ pub struct Metrics {
 impl Metrics {
     /// A request answered: its method, the route it matched, its status and how long it took.
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+        // A method is a label: anything but the standard ones counts as `other`, so that a
+        // client inventing methods cannot grow the table.
+        const KNOWN: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+        let method = if KNOWN.contains(&method) { method } else { "other" };
         let mut requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         let l = requests.entry((route.to_string(), method.to_string(), status)).or_default();
         let secs = took.as_secs_f64();
@@ -74,6 +78,7 @@ fn label(v: &str) -> String {
 
 /// The metrics in Prometheus' text exposition format.
 pub async fn render(app: &App) -> Result<String, AppError> {
+    // (Infallible today; kept a Result for what a scrape may read next.)
     let m = &app.metrics;
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str| {
@@ -131,15 +136,38 @@ pub async fn render(app: &App) -> Result<String, AppError> {
         "# HELP oversight_monitor_pass_seconds_total Time spent in monitor passes.\n# TYPE oversight_monitor_pass_seconds_total counter\noversight_monitor_pass_seconds_total {}",
         m.monitor_micros.load(Ordering::Relaxed) as f64 / 1e6
     );
-    let (backlog, open_alerts) = oversight_store::metrics_gauges(&app.db).await?;
+    // What the database holds: left out (and `oversight_db_up` 0) when it cannot be read, so
+    // that the counters above still reach the scraper.
+    let read = oversight_store::metrics_gauges(&app.db).await;
     let gauge = |out: &mut String, name: &str, help: &str, lines: &[(String, f64)]| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         for (labels, v) in lines {
             let _ = writeln!(out, "{name}{labels} {v}");
         }
     };
-    gauge(&mut out, "oversight_outbox_backlog", "Messages waiting to be sent.", &[(String::new(), backlog as f64)]);
-    gauge(&mut out, "oversight_open_alerts", "Alerts nobody has acted on yet.", &[(String::new(), open_alerts as f64)]);
+    gauge(
+        &mut out,
+        "oversight_db_up",
+        "Whether the database answered this scrape.",
+        &[(String::new(), f64::from(u8::from(read.is_ok())))],
+    );
+    match read {
+        Ok((backlog, open_alerts)) => {
+            gauge(
+                &mut out,
+                "oversight_outbox_backlog",
+                "Messages waiting to be sent.",
+                &[(String::new(), backlog as f64)],
+            );
+            gauge(
+                &mut out,
+                "oversight_open_alerts",
+                "Alerts nobody has acted on yet.",
+                &[(String::new(), open_alerts as f64)],
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: the database did not answer"),
+    }
     let pools: Vec<(String, f64)> = app
         .db
         .pool_use()

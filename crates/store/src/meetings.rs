@@ -39,12 +39,6 @@ pub struct DecisionRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// The next meeting number of the office at `path`.
-pub async fn next_number(tx: &mut Tx, path: &str) -> Result<i64> {
-    let sql = "SELECT COALESCE(MAX(number), 0) + 1 FROM meeting WHERE path = $1";
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(sql).bind(path).fetch_one(c).await?))
-}
-
 pub async fn insert(tx: &mut Tx, m: &MeetingRow) -> Result<()> {
     let sql = format!("INSERT INTO meeting ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
     on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
@@ -129,12 +123,6 @@ pub async fn insert_decision(tx: &mut Tx, d: &DecisionRow) -> Result<()> {
         .await?
         .rows_affected());
     Ok(())
-}
-
-/// The next decision number of a meeting.
-pub async fn next_decision(tx: &mut Tx, meeting_id: &str) -> Result<i64> {
-    let sql = "SELECT COALESCE(MAX(seq), 0) + 1 FROM meeting_decision WHERE meeting_id = $1";
-    Ok(on_tx!(tx, |c| sqlx::query_scalar(sql).bind(meeting_id).fetch_one(c).await?))
 }
 
 pub async fn decisions(db: &Db, meeting_id: &str) -> Result<Vec<DecisionRow>> {

@@ -146,6 +146,15 @@ pub async fn assign_task(app: &App, actor: &Actor, new: &NewTask) -> Result<Stri
             _ => errors.push(RowError::new(0, "milestones", format!("第 {} 个节点应为“名称 YYYY-MM-DD”", i + 1))),
         }
     }
+    // The office assigns to departments it supervises (an unknown code is the ingestion's to
+    // refuse, with its field).
+    let lead = new.lead_department_code.trim();
+    if !lead.is_empty()
+        && let Some(unit) = oversight_store::network::unit(&app.db, lead).await?
+        && !actor.may(Action::Supervise, &unit.path)
+    {
+        errors.push(RowError::new(0, "lead_department_code", format!("牵头单位 {lead} 不在您的范围内")));
+    }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

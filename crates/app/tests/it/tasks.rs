@@ -287,4 +287,24 @@ async fn a_co_operating_department_sees_the_task_and_others_do_not(app: App) {
         }
     }
     assert!(tasks::task_view(&app, &liaison, "CO-1").await.is_ok(), "filled from the first assignment");
+
+    // An office assigns only to departments it supervises, whatever else it may see: a district
+    // supervisor who also reads the city as a leader cannot assign to a city department.
+    let mut both = district.clone();
+    both.grants.0.push(oversight_domain::access::Grant {
+        role: oversight_domain::access::Role::Leader,
+        path: oversight_store::network::unit(&app.db, "460100").await.unwrap().unwrap().path,
+    });
+    let new = tasks::NewTask {
+        title: "越级交办".into(),
+        origin: oversight_domain::task::Origin::AnnualPlan,
+        lead_department_code: "460100-D01".into(),
+        co_department_codes: vec![],
+        due: "2011-06-30".into(),
+        milestones: String::new(),
+    };
+    let Err(oversight_app::AppError::Invalid(errors)) = tasks::assign_task(&app, &both, &new).await else {
+        panic!("assigned outside its supervision");
+    };
+    assert_eq!(errors[0].field, "lead_department_code");
 }

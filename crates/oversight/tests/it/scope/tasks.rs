@@ -107,4 +107,11 @@ pub(super) async fn key_tasks(k: &mut Check<'_>, c: &Ctx<'_>) {
     assert_eq!(own.len(), 1, "the district sees its own meeting only");
     assert!(own[0].path.starts_with("/460100/460105"), "{}", own[0].path);
     assert_no_outside("district agenda", &own[0].agenda);
+    // Redrafted by the city's office, the district's agenda still reads only the district.
+    oversight_app::meetings::edit(app, &office, &own[0].id, oversight_app::meetings::MeetingEdit::Redraft)
+        .await
+        .unwrap();
+    let redrafted = oversight_app::meetings::meeting_view(app, &office, &own[0].id).await.unwrap();
+    assert_no_outside("district agenda redrafted by the city", &redrafted.meeting.agenda);
+    assert!(!redrafted.meeting.agenda.contains("RW-CITY"), "{}", redrafted.meeting.agenda);
 }
