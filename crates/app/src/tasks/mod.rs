@@ -26,7 +26,7 @@ use crate::{Actor, App, AppError};
 
 mod steps;
 
-pub use steps::{NewTask, StepInput, assign_task, steps_for, task_actors, task_step};
+pub use steps::{NewTask, StepInput, assign_task, steps_for, steps_of, task_actors, task_step};
 
 /// Task events are written in transactions of at most this many lines.
 const CHUNK: usize = 2_000;

@@ -41,9 +41,13 @@ pub fn task_actors(actor: &Actor, lead_path: &OrgPath) -> Vec<TaskActor> {
 
 /// The steps `actor` may take on the task now.
 pub async fn steps_for(app: &App, actor: &Actor, task_no: &str) -> Result<Vec<TaskStep>, AppError> {
-    let v = task_view(app, actor, task_no).await?;
+    Ok(steps_of(actor, &task_view(app, actor, task_no).await?))
+}
+
+/// The steps `actor` may take on a task already read.
+pub fn steps_of(actor: &Actor, v: &super::TaskView) -> Vec<TaskStep> {
     let lead = OrgPath::from_stored(v.record.path.clone());
-    Ok(task_actors(actor, &lead).into_iter().flat_map(|by| possible_steps(&v.state, by)).collect())
+    task_actors(actor, &lead).into_iter().flat_map(|by| possible_steps(&v.state, by)).collect()
 }
 
 /// Takes a step on a task: checked against who the actor is for it and where the task stands,

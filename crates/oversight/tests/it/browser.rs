@@ -498,6 +498,9 @@ async fn the_office_holds_a_joint_meeting_and_follows_its_decision() {
     let task_no = task_link.text().await.unwrap();
     assert!(task_no.starts_with("RW"), "{task_no}");
     screenshot(&c, "meeting-decided").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(&c, "meeting-phone").await;
+    c.set_window_size(1280, 900).await.unwrap();
     sign_out(&c).await;
 
     // The lead department's liaison signs the task and reports it done.

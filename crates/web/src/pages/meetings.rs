@@ -38,7 +38,8 @@ pub struct ScheduleForm {
     title: String,
 }
 
-async fn departments(app: &App) -> Result<Vec<(String, String)>, PageError> {
+/// Every department, by code and name, sorted by code: the choices of a department field.
+pub(super) async fn departments(app: &App) -> Result<Vec<(String, String)>, PageError> {
     let mut out: Vec<(String, String)> = oversight_app::network::department_names(app).await?.into_iter().collect();
     out.sort();
     Ok(out)
@@ -94,13 +95,13 @@ struct MeetingPage {
 
 impl MeetingPage {
     fn invited(&self) -> Vec<String> {
-        self.v
-            .meeting
-            .departments
-            .split_whitespace()
-            .map(|c| self.names.get(c).cloned().unwrap_or_else(|| c.to_string()))
-            .collect()
+        invited(&self.v.meeting, &self.names)
     }
+}
+
+/// The invited departments of a meeting by name (their code where the name is unknown).
+fn invited(m: &MeetingRow, names: &HashMap<String, String>) -> Vec<String> {
+    m.departments.split_whitespace().map(|c| names.get(c).cloned().unwrap_or_else(|| c.to_string())).collect()
 }
 
 /// A decision as the office types it.
@@ -213,11 +214,6 @@ pub async fn print(
 ) -> Result<Response, PageError> {
     let v = meetings::meeting_view(&app, &s.actor, &id).await?;
     let names = oversight_app::network::department_names(&app).await?;
-    let invited = v
-        .meeting
-        .departments
-        .split_whitespace()
-        .map(|c| names.get(c).cloned().unwrap_or_else(|| c.to_string()))
-        .collect();
+    let invited = invited(&v.meeting, &names);
     Ok(PrintPage { css: crate::assets::url("print.css"), v, invited }.into_response())
 }

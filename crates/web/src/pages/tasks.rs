@@ -268,7 +268,7 @@ async fn task_page(
     done: Option<&str>,
 ) -> Result<Response, PageError> {
     let v = tasks::task_view(app, &s.actor, task_no).await?;
-    let steps = tasks::steps_for(app, &s.actor, task_no).await?;
+    let steps = tasks::steps_of(&s.actor, &v);
     let names = oversight_app::network::department_names(app).await?;
     let status = if errors.is_empty() && refused.is_none() {
         axum::http::StatusCode::OK
@@ -329,9 +329,7 @@ async fn new_task_page(app: &App, s: &SessionInfo, f: NewTaskForm, errors: Field
     if !s.actor.may_somewhere(Action::Supervise) {
         return Err(PageError::new(axum::http::StatusCode::FORBIDDEN, "只有效能办可以交办督办任务"));
     }
-    let mut departments: Vec<(String, String)> =
-        oversight_app::network::department_names(app).await?.into_iter().collect();
-    departments.sort();
+    let departments = super::meetings::departments(app).await?;
     let status =
         if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
     let l = Layout::new(s, "/tasks", "交办督办任务");
