@@ -109,8 +109,9 @@ async fn store_year(app: App, actor: String, year: i32, body: String) -> Result<
     follow_new_year(app, year).await
 }
 
-/// Recomputes, on the calendar with `year` as now stored, the deadlines of open hotline orders
-/// and the unsettled approval cases (those waiting for this year among them).
+/// Recomputes, on the calendar with `year` as now stored, the deadlines of open hotline orders,
+/// the unsettled approval cases (those waiting for this year among them) and the key tasks'
+/// lights and phases (sign limits and horizons count working days).
 async fn follow_new_year(app: App, year: i32) -> Result<(), AppError> {
     let moved = crate::hotline::reschedule_open(&app, &format!("{year} 年节假日安排已录入")).await?;
     if moved > 0 {
@@ -118,6 +119,8 @@ async fn follow_new_year(app: App, year: i32) -> Result<(), AppError> {
     }
     let cases = crate::cases::reproject_unsettled(&app).await?;
     tracing::info!(year, cases, "unsettled approval cases projected again on the new calendar");
+    let tasks = crate::tasks::reproject(&app, crate::tasks::Reproject::All).await?;
+    tracing::info!(year, tasks, "key tasks' lights and phases projected again on the new calendar");
     Ok(())
 }
 

@@ -103,6 +103,10 @@ impl App {
         db.migrate().await?;
         let app = App::with_db(db, config, Arc::new(SystemClock));
         calendar::seed_shipped(&app).await?;
+        let phased = tasks::reproject(&app, tasks::Reproject::WithoutPhases).await?;
+        if phased > 0 {
+            tracing::info!(tasks = phased, "key tasks stored before their phases were kept now have them");
+        }
         Ok(app)
     }
 

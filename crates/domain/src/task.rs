@@ -480,30 +480,153 @@ impl TaskState {
     }
 }
 
-/// How far ahead the next change of a light is looked for; a task whose light holds that long
-/// is looked at again then.
-const LIGHT_HORIZON_DAYS: u64 = 400;
-
 impl TaskState {
     /// Today's light and the first later day on which it changes if nothing else happens (the
     /// day the monitor looks at the task again); `(None, None)` for a task with no light.
     pub fn light_plan(&self, cal: &WorkCalendar) -> Result<(Option<LightReason>, Option<NaiveDate>), CalendarError> {
-        let today = self.light(cal)?;
-        let Some(now) = today.as_ref().map(|l| l.light) else { return Ok((None, None)) };
-        // Every reason for red (a due date passed, the sign limit passed unsigned) only grows
-        // truer with time: red lasts until an event changes the task.
-        if now == Signal::Red {
-            return Ok((today, None));
+        Ok((self.light(cal)?, self.next_light_change(cal)?))
+    }
+}
+
+crate::words! {
+    /// Where a task stands on a day, as the tasks report counts it: its light while it is open,
+    /// awaiting verification, or closed (verified on time or late, cancelled).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Phase as "任务阶段" {
+        Green = "green" / "绿灯",
+        Yellow = "yellow" / "黄灯",
+        Red = "red" / "红灯",
+        AwaitingVerification = "awaiting_verification" / "待核实",
+        VerifiedOnTime = "verified_on_time" / "按期办结",
+        VerifiedLate = "verified_late" / "逾期办结",
+        Cancelled = "cancelled" / "已撤销",
+    }
+}
+
+/// A task's phase over the days `from` ..< `until` (`None`: from then on, unless an event
+/// changes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PhaseSpan {
+    pub phase: Phase,
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+}
+
+impl PhaseSpan {
+    pub fn holds_on(&self, day: NaiveDate) -> bool {
+        self.from <= day && self.until.is_none_or(|u| day < u)
+    }
+}
+
+impl Phase {
+    fn of_light(light: Signal) -> Phase {
+        match light {
+            Signal::Red => Phase::Red,
+            Signal::Yellow => Phase::Yellow,
+            Signal::Green => Phase::Green,
         }
-        let mut later = self.clone();
-        for n in 1..=LIGHT_HORIZON_DAYS {
-            later.as_of = self.as_of + chrono::Days::new(n);
-            if later.light(cal)?.map(|l| l.light) != Some(now) {
-                return Ok((today, Some(later.as_of)));
+    }
+}
+
+impl TaskState {
+    /// The phase of the state as of its date; `None` before the assignment.
+    pub fn phase(&self, cal: &WorkCalendar) -> Result<Option<Phase>, CalendarError> {
+        Ok(match self.status {
+            TaskStatus::AwaitingAssignment => None,
+            TaskStatus::Open => self.light(cal)?.map(|l| Phase::of_light(l.light)),
+            TaskStatus::ReportedDone => Some(Phase::AwaitingVerification),
+            TaskStatus::Verified if self.verified_on_time == Some(true) => Some(Phase::VerifiedOnTime),
+            TaskStatus::Verified => Some(Phase::VerifiedLate),
+            TaskStatus::Cancelled => Some(Phase::Cancelled),
+        })
+    }
+
+    /// The first day after the state's date on which its light changes if no event comes, or
+    /// `None` if it never does. Each rule of the light turns true on one day and stays true
+    /// (a due date passed, the sign limit passed, a due date within reach, a quiet spell), so
+    /// the light can change only on those days: they are found, not walked to day by day.
+    pub fn next_light_change(&self, cal: &WorkCalendar) -> Result<Option<NaiveDate>, CalendarError> {
+        let Some(now) = self.light(cal)?.map(|l| l.light) else { return Ok(None) };
+        let (Some(assigned), Some(due)) = (self.assigned_on, self.due) else { return Ok(None) };
+        let day = |d: NaiveDate, n: u64| d.checked_add_days(chrono::Days::new(n));
+        // The earliest due date not met: the task's or an undone milestone's.
+        let first_due = self.milestones.iter().filter(|m| m.done_on.is_none()).map(|m| m.due).fold(due, NaiveDate::min);
+        let mut candidates = vec![day(first_due, 1)];
+        if self.lead_signed_on.is_none() {
+            candidates.push(day(cal.deadline_or_estimate(assigned, SIGN_DAYS).0, 1));
+        }
+        // The first day whose horizon (the NEAR_DAYS-th working day after it) reaches the due
+        // date; the horizon never moves back, so a binary search finds it.
+        let (mut lo, mut hi) = (first_due.checked_sub_days(chrono::Days::new(60)).unwrap_or(NaiveDate::MIN), first_due);
+        while lo < hi {
+            let mid = lo + chrono::Days::new(((hi - lo).num_days() / 2) as u64);
+            if cal.deadline_or_estimate(mid, NEAR_DAYS).0 >= first_due {
+                hi = mid;
+            } else {
+                lo = mid + chrono::Days::new(1);
             }
         }
-        Ok((today, Some(later.as_of)))
+        candidates.push(Some(lo));
+        let quiet = self.last_activity.and_then(|a| day(a, QUIET_DAYS as u64)).into_iter();
+        candidates.push(quiet.chain(day(assigned, QUIET_DAYS as u64 + 1)).max());
+        let mut candidates: Vec<NaiveDate> = candidates.into_iter().flatten().filter(|c| *c > self.as_of).collect();
+        candidates.sort();
+        candidates.dedup();
+        let mut later = self.clone();
+        for c in candidates {
+            later.as_of = c;
+            if later.light(cal)?.map(|l| l.light) != Some(now) {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
     }
+}
+
+/// A task's phases from its assignment on, given its events (in any order): the spans of days
+/// over which, with the events dated up to each day, it is green, yellow, red, awaiting
+/// verification or closed. The tasks report as of a day looks up the span holding that day
+/// instead of replaying the events (docs/performance.md).
+pub fn phases(events: &[StoredTaskEvent], cal: &WorkCalendar) -> Result<Vec<PhaseSpan>, CalendarError> {
+    let mut dates: Vec<NaiveDate> = events.iter().map(|e| e.date).collect();
+    dates.sort();
+    dates.dedup();
+    let mut out: Vec<PhaseSpan> = Vec::new();
+    let mut push = |phase: Phase, from: NaiveDate, until: Option<NaiveDate>| match out.last_mut() {
+        Some(last) if last.phase == phase && last.until == Some(from) => last.until = until,
+        _ => out.push(PhaseSpan { phase, from, until }),
+    };
+    for (i, &date) in dates.iter().enumerate() {
+        let next_event = dates.get(i + 1).copied();
+        let mut st = project_task(events, date);
+        let Some(phase) = st.phase(cal)? else { continue };
+        if st.status != TaskStatus::Open {
+            push(phase, date, if st.status.is_closed() { None } else { next_event });
+            if st.status.is_closed() {
+                break;
+            }
+            continue;
+        }
+        let mut phase = phase;
+        loop {
+            let change = st.next_light_change(cal)?;
+            let until = match (change, next_event) {
+                (Some(c), Some(n)) => Some(c.min(n)),
+                (c, n) => c.or(n),
+            };
+            push(phase, st.as_of, until);
+            match change {
+                Some(c) if next_event.is_none_or(|n| c < n) => {
+                    st.as_of = c;
+                    let Some(p) = st.phase(cal)? else { break };
+                    phase = p;
+                }
+                _ => break,
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The counts of the tasks report for a period (docs/figures.md, "Key tasks").
@@ -519,32 +642,22 @@ pub struct TaskCounts {
 }
 
 impl TaskCounts {
-    /// Adds a task, projected as of the period's last day, to the counts of `from`..=that day.
-    pub fn add(&mut self, st: &TaskState, from: NaiveDate, cal: &WorkCalendar) -> Result<(), CalendarError> {
-        match st.status {
-            TaskStatus::AwaitingAssignment | TaskStatus::Cancelled => {}
-            TaskStatus::Open => {
-                self.open += 1;
-                match st.light(cal)?.map(|l| l.light) {
-                    Some(Signal::Red) => self.red += 1,
-                    Some(Signal::Yellow) => self.yellow += 1,
-                    _ => self.green += 1,
-                }
-            }
-            TaskStatus::ReportedDone => {
-                self.open += 1;
-                self.awaiting_verification += 1;
-            }
-            TaskStatus::Verified => {
-                if st.closed_on.is_some_and(|d| d >= from) {
-                    self.verified += 1;
-                    if st.verified_on_time == Some(true) {
-                        self.verified_on_time += 1;
-                    }
-                }
-            }
+    /// Adds `n` tasks in `phase`: as of the period's last day for the phases of a task not
+    /// closed; verified within the period for the verified ones. Cancelled tasks count nowhere.
+    pub fn add_phase(&mut self, phase: Phase, n: i64) {
+        match phase {
+            Phase::Green => self.green += n,
+            Phase::Yellow => self.yellow += n,
+            Phase::Red => self.red += n,
+            Phase::AwaitingVerification => self.awaiting_verification += n,
+            Phase::VerifiedOnTime => self.verified_on_time += n,
+            Phase::VerifiedLate | Phase::Cancelled => {}
         }
-        Ok(())
+        match phase {
+            Phase::Green | Phase::Yellow | Phase::Red | Phase::AwaitingVerification => self.open += n,
+            Phase::VerifiedOnTime | Phase::VerifiedLate => self.verified += n,
+            Phase::Cancelled => {}
+        }
     }
 
     pub fn on_time_rate(&self) -> Option<f64> {
@@ -701,5 +814,90 @@ mod step_tests {
         let (light, next) = st.light_plan(&cal).expect("no calendar error");
         assert_eq!(light.map(|l| l.light), Some(Signal::Green));
         assert!(next.is_some_and(|d| chrono::Datelike::year(&d) == year + 1), "the next change is next year: {next:?}");
+    }
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use chrono::Days;
+
+    use super::*;
+
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    fn event(seq: i64, date: NaiveDate, kind: &str, extra: &str) -> StoredTaskEvent {
+        let text =
+            format!(r#"{{"event_id":"e{seq}","task_no":"T1","type":"{kind}","at":"{date}T09:00:00+08:00"{extra}}}"#);
+        let e = parse_task_event(1, &text).unwrap();
+        StoredTaskEvent { event_id: e.event_id, at: e.at.with_timezone(&Utc), date, arrival: seq, body: e.body }
+    }
+
+    /// A random history: an assignment with milestones, signing (or not), progress, milestones
+    /// done, reschedules, reports returned or verified, a cancellation, events out of turn.
+    fn history(r: &mut Lcg) -> Vec<StoredTaskEvent> {
+        let start = NaiveDate::from_ymd_opt(2011, 1, 3).unwrap() + Days::new(r.next(330));
+        let due = start + Days::new(3 + r.next(90));
+        let milestones: Vec<String> = (1..=r.next(3))
+            .map(|m| format!(r#"{{"code":"M{m}","name":"节点{m}","due":"{}"}}"#, start + Days::new(1 + r.next(60))))
+            .collect();
+        let mut out = vec![event(
+            0,
+            start,
+            "assigned",
+            &format!(
+                r#","title":"t","origin":"annual_plan","lead_department_code":"D1","co_department_codes":[],"due":"{due}","milestones":[{}]"#,
+                milestones.join(",")
+            ),
+        )];
+        let mut day = start;
+        for seq in 1..=r.next(9) as i64 {
+            day = day + Days::new(r.next(25));
+            let (kind, extra) = match r.next(9) {
+                0 => ("signed", r#","department_code":"D1""#.to_string()),
+                1 => ("signed", r#","department_code":"D2""#.to_string()),
+                2 | 3 => ("progress", r#","department_code":"D1","note":"进展""#.to_string()),
+                4 => ("milestone_done", format!(r#","milestone_code":"M{}""#, 1 + r.next(3))),
+                8 if r.next(2) == 0 => (
+                    "rescheduled",
+                    format!(r#","due":"{}","approved_by":"市领导","milestone_code":"M1""#, day + Days::new(r.next(30))),
+                ),
+                5 => ("rescheduled", format!(r#","due":"{}","approved_by":"市领导""#, day + Days::new(r.next(40)))),
+                6 => ("reported_done", r#","note":"完成""#.to_string()),
+                7 => ("returned", r#","reason":"未完成""#.to_string()),
+                _ => (["verified", "cancelled"][r.next(2) as usize], r#","reason":"撤销""#.to_string()),
+            };
+            out.push(event(seq, day, kind, &extra));
+        }
+        out
+    }
+
+    #[test]
+    fn phases_agree_with_the_state_of_every_day() {
+        let cal = WorkCalendar::official();
+        let mut r = Lcg(2011);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..400 {
+            let events = history(&mut r);
+            let spans = phases(&events, &cal).unwrap();
+            for pair in spans.windows(2) {
+                assert!(pair[0].until.is_some_and(|u| u <= pair[1].from), "spans in order: {spans:?}");
+            }
+            let first = events[0].date;
+            for n in 0..400 {
+                let day = first - Days::new(3) + Days::new(n);
+                let want = project_task(&events, day).phase(&cal).unwrap();
+                let got = spans.iter().find(|s| s.holds_on(day)).map(|s| s.phase);
+                assert_eq!(got, want, "{day}: {spans:?}");
+                seen.extend(want);
+            }
+        }
+        assert_eq!(seen.len(), Phase::ALL.len(), "every phase reached: {seen:?}");
     }
 }

@@ -565,9 +565,14 @@ async fn import(app: &App, what: ImportWhat) -> Result<ExitCode> {
             }
         }
         ImportWhat::TaskEvents { file, format } => {
-            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let text = String::from_utf8(text).with_context(|| format!("{} is not UTF-8", file.display()))?;
-            let lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+            // Streamed like case events: refused whole if a line is not UTF-8, then read a
+            // line at a time (the ingestion holds one chunk of them).
+            count_utf8_lines(&file)?;
+            let opened = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let lines = std::io::BufRead::lines(std::io::BufReader::with_capacity(1 << 20, opened))
+                .map_while(Result::ok)
+                .enumerate()
+                .map(|(i, l)| (i + 1, l));
             let report = oversight_app::tasks::ingest(&app, &Actor::cli(), lines).await?;
             if format == "json" {
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -494,6 +494,55 @@ pub(crate) fn insert_each<'a, R, T, const N: usize>(
     Ok(out)
 }
 
+/// Stores the events (rows of `table`, keyed by `event_id`, with their text in `content`)
+/// whose id is new. Returns the events whose id was stored already (by their index in
+/// `events`) with the stored content, to tell a duplicate from a conflict. The ids within
+/// `events` must differ.
+pub(crate) async fn insert_new_events<'a, R, const N: usize>(
+    tx: &mut Tx,
+    table: &str,
+    columns: &str,
+    events: &'a [R],
+    cells: impl Fn(&'a R) -> [Cell<'a>; N],
+    id: impl Fn(&R) -> &str,
+) -> Result<Vec<(usize, String)>> {
+    let head = format!("{table} ({columns})");
+    let conflict = "ON CONFLICT (event_id) DO NOTHING";
+    let direct = on_sqlite(tx, |conn| {
+        let mut stored = conn.prepare(&format!("SELECT content FROM {table} WHERE event_id = ?"))?;
+        insert_each(conn, &head, conflict, events, &cells, |i, e| Ok((i, stored.query_row([id(e)], |r| r.get(0))?)))
+    })
+    .await?;
+    if let Some(clashes) = direct {
+        return Ok(clashes);
+    }
+    let Tx::Postgres(t) = tx else { unreachable!("SQLite returned above") };
+    let mut inserted = std::collections::HashSet::new();
+    for part in events.chunks(crate::cases::PARAMS_PER_STATEMENT / N) {
+        let sql = format!("INSERT INTO {head} VALUES {} {conflict} RETURNING event_id", numbered_rows(part.len(), N));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for e in part {
+            for cell in cells(e) {
+                q = bind_pg(q, cell);
+            }
+        }
+        for row in q.fetch_all(&mut **t).await? {
+            inserted.insert(sqlx::Row::try_get::<String, _>(&row, 0)?);
+        }
+    }
+    let missing: Vec<&str> = events.iter().map(&id).filter(|i| !inserted.contains(*i)).collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored: std::collections::HashMap<String, String> = crate::cases::select_in(tx, &missing, |list| {
+        format!("SELECT event_id, content FROM {table} WHERE event_id IN {list}")
+    })
+    .await?
+    .into_iter()
+    .collect();
+    Ok(events.iter().enumerate().filter_map(|(i, e)| stored.get(id(e)).map(|c| (i, c.clone()))).collect())
+}
+
 /// `($1, …, $cols), ($cols+1, …)`: the placeholders of `rows` rows.
 pub(crate) fn numbered_rows(rows: usize, cols: usize) -> String {
     (0..rows)

@@ -122,44 +122,8 @@ pub async fn insert_new_events(
     reported_at: Option<DateTime<Utc>>,
     source: Sender<'_>,
 ) -> Result<Vec<(usize, String)>> {
-    let table = format!("case_event ({EVENT_COLUMNS})");
-    let conflict = "ON CONFLICT (event_id) DO NOTHING";
     let event_cells = |e| event_cells(e, reported_at, source);
-    let direct = bulk::on_sqlite(tx, |conn| {
-        let mut stored = conn.prepare("SELECT content FROM case_event WHERE event_id = ?")?;
-        bulk::insert_each(conn, &table, conflict, events, event_cells, |i, e| {
-            Ok((i, stored.query_row([&e.event_id], |r| r.get(0))?))
-        })
-    })
-    .await?;
-    if let Some(clashes) = direct {
-        return Ok(clashes);
-    }
-    let Tx::Postgres(t) = tx else { unreachable!("SQLite returned above") };
-    let mut inserted = std::collections::HashSet::new();
-    for part in events.chunks(PARAMS_PER_STATEMENT / 10) {
-        let sql =
-            format!("INSERT INTO {table} VALUES {} {conflict} RETURNING event_id", bulk::numbered_rows(part.len(), 10));
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for e in part {
-            for cell in event_cells(e) {
-                q = bulk::bind_pg(q, cell);
-            }
-        }
-        for row in q.fetch_all(&mut **t).await? {
-            inserted.insert(sqlx::Row::try_get::<String, _>(&row, 0)?);
-        }
-    }
-    let missing: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).filter(|id| !inserted.contains(*id)).collect();
-    if missing.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stored: std::collections::HashMap<String, String> =
-        select_in(tx, &missing, |list| format!("SELECT event_id, content FROM case_event WHERE event_id IN {list}"))
-            .await?
-            .into_iter()
-            .collect();
-    Ok(events.iter().enumerate().filter_map(|(i, e)| stored.get(&e.event_id).map(|c| (i, c.clone()))).collect())
+    bulk::insert_new_events(tx, "case_event", EVENT_COLUMNS, events, event_cells, |e| &e.event_id).await
 }
 
 /// Who sent events: the audit label of the system, and the subtrees it may report for

@@ -5,6 +5,8 @@ use oversight_domain::access::Scope;
 use oversight_domain::task::TaskStatus;
 use sqlx::AssertSqlSafe;
 
+use crate::bulk::{self, Cell, columns};
+use crate::cases::{in_list, select_in};
 use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
 
 /// Reserves `n` arrival numbers for task events; returns the first. Its row lock is held to
@@ -34,35 +36,40 @@ pub struct TaskEventRow {
     pub source: String,
 }
 
+columns! {
+    fn event_cells(e: &TaskEventRow) -> EVENT_COLUMN_NAMES {
+        "event_id" => Cell::Text(Some(&e.event_id)),
+        "task_no" => Cell::Text(Some(&e.task_no)),
+        "type" => Cell::Text(Some(&e.r#type)),
+        "at" => Cell::Time(Some(e.at)),
+        "local_date" => Cell::Date(Some(e.local_date)),
+        "arrival" => Cell::Big(Some(e.arrival)),
+        "reported_at" => Cell::Time(Some(e.reported_at)),
+        "content" => Cell::Text(Some(&e.content)),
+        "source" => Cell::Text(Some(&e.source)),
+    }
+}
+
 const EVENT_COLUMNS: &str = "event_id, task_no, type, at, local_date, arrival, reported_at, content, source";
 
-/// Stores an event unless its id is stored already; then returns the stored content, to tell
-/// a duplicate from a conflict.
-pub async fn insert_event(tx: &mut Tx, e: &TaskEventRow) -> Result<Option<String>> {
-    let sql = format!(
-        "INSERT INTO task_event ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (event_id) DO NOTHING"
-    );
-    let inserted = on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
-        .bind(&e.event_id)
-        .bind(&e.task_no)
-        .bind(&e.r#type)
-        .bind(e.at)
-        .bind(e.local_date)
-        .bind(e.arrival)
-        .bind(e.reported_at)
-        .bind(&e.content)
-        .bind(&e.source)
-        .execute(c)
-        .await?
-        .rows_affected());
-    if inserted == 1 {
-        return Ok(None);
-    }
-    Ok(Some(on_tx!(tx, |c| sqlx::query_scalar("SELECT content FROM task_event WHERE event_id = $1")
-        .bind(&e.event_id)
-        .fetch_one(c)
-        .await?)))
+/// Stores the events whose id is new; returns the others (by their index in `events`) with
+/// the stored content, to tell a duplicate from a conflict. The ids within `events` differ.
+pub async fn insert_new_events(tx: &mut Tx, events: &[TaskEventRow]) -> Result<Vec<(usize, String)>> {
+    debug_assert_eq!(EVENT_COLUMN_NAMES.join(", "), EVENT_COLUMNS);
+    bulk::insert_new_events(tx, "task_event", EVENT_COLUMNS, events, event_cells, |e| &e.event_id).await
+}
+
+/// The events of several tasks, each task's in arrival order.
+pub async fn events_of_tasks(tx: &mut Tx, task_nos: &[&str]) -> Result<Vec<TaskEventRow>> {
+    select_in(tx, task_nos, |list| {
+        format!("SELECT {EVENT_COLUMNS} FROM task_event WHERE task_no IN {list} ORDER BY task_no, arrival")
+    })
+    .await
+}
+
+/// The records of several tasks (those stored).
+pub async fn records_of(tx: &mut Tx, task_nos: &[&str]) -> Result<Vec<TaskRecord>> {
+    select_in(tx, task_nos, |list| format!("SELECT {RECORD_COLUMNS} FROM task_record WHERE task_no IN {list}")).await
 }
 
 /// The events of one task, in arrival order.
@@ -123,33 +130,139 @@ pub struct TaskRecord {
 const RECORD_COLUMNS: &str = "task_no, title, origin, lead_department_code, path, status, assigned_on, due, closed_on,
     anomalies, light, light_since, light_due, updated_at";
 
-pub async fn upsert_record(tx: &mut Tx, r: &TaskRecord) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO task_record ({RECORD_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (task_no) DO UPDATE SET title = $2, origin = $3, lead_department_code = $4, path = $5,
-           status = $6, assigned_on = $7, due = $8, closed_on = $9, anomalies = $10, light = $11,
-           light_since = $12, light_due = $13, updated_at = $14"
-    );
-    on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
-        .bind(&r.task_no)
-        .bind(&r.title)
-        .bind(&r.origin)
-        .bind(&r.lead_department_code)
-        .bind(&r.path)
-        .bind(r.status.as_str())
-        .bind(r.assigned_on)
-        .bind(r.due)
-        .bind(r.closed_on)
-        .bind(r.anomalies)
-        .bind(&r.light)
-        .bind(r.light_since)
-        .bind(r.light_due)
-        .bind(r.updated_at)
-        .execute(c)
-        .await?
-        .rows_affected());
+columns! {
+    fn record_cells(r: &TaskRecord) -> RECORD_COLUMN_NAMES {
+        "task_no" => Cell::Text(Some(&r.task_no)),
+        "title" => Cell::Text(r.title.as_deref()),
+        "origin" => Cell::Text(r.origin.as_deref()),
+        "lead_department_code" => Cell::Text(r.lead_department_code.as_deref()),
+        "path" => Cell::Text(Some(&r.path)),
+        "status" => Cell::Text(Some(r.status.as_str())),
+        "assigned_on" => Cell::Date(r.assigned_on),
+        "due" => Cell::Date(r.due),
+        "closed_on" => Cell::Date(r.closed_on),
+        "anomalies" => Cell::Big(Some(r.anomalies)),
+        "light" => Cell::Text(r.light.as_deref()),
+        "light_since" => Cell::Date(r.light_since),
+        "light_due" => Cell::Date(r.light_due),
+        "updated_at" => Cell::Time(Some(r.updated_at)),
+    }
+}
+
+/// Stores tasks' records, new or again.
+pub async fn upsert_records(tx: &mut Tx, records: &[TaskRecord]) -> Result<()> {
+    let updates: Vec<String> = RECORD_COLUMN_NAMES[1..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let tail = format!("ON CONFLICT (task_no) DO UPDATE SET {}", updates.join(", "));
+    bulk::write_rows(tx, &format!("task_record ({})", RECORD_COLUMN_NAMES.join(", ")), &tail, records, record_cells)
+        .await?;
     Ok(())
+}
+
+/// A span of days over which a task is in one phase (`oversight_domain::task::Phase`), with
+/// what the tasks report groups it by.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PhaseRow {
+    pub task_no: String,
+    pub phase: String,
+    pub from_day: NaiveDate,
+    pub until_day: Option<NaiveDate>,
+    pub path: String,
+    pub lead_department_code: Option<String>,
+    pub origin: Option<String>,
+}
+
+columns! {
+    fn phase_cells(p: &PhaseRow) -> PHASE_COLUMNS {
+        "task_no" => Cell::Text(Some(&p.task_no)),
+        "phase" => Cell::Text(Some(&p.phase)),
+        "from_day" => Cell::Date(Some(p.from_day)),
+        "until_day" => Cell::Date(p.until_day),
+        "path" => Cell::Text(Some(&p.path)),
+        "lead_department_code" => Cell::Text(p.lead_department_code.as_deref()),
+        "origin" => Cell::Text(p.origin.as_deref()),
+    }
+}
+
+/// Replaces the phases and co-operating departments (task number, path) of the tasks
+/// `task_nos` with `phases` and `parties`.
+pub async fn replace_phases_and_parties(
+    tx: &mut Tx,
+    task_nos: &[&str],
+    phases: &[PhaseRow],
+    parties: &[(String, String)],
+) -> Result<()> {
+    for table in ["task_phase", "task_party"] {
+        for part in task_nos.chunks(crate::cases::PARAMS_PER_STATEMENT) {
+            let sql = format!("DELETE FROM {table} WHERE task_no IN {}", in_list(tx, part.len()));
+            on_tx!(tx, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for k in part {
+                    q = q.bind(*k);
+                }
+                q.execute(c).await?.rows_affected()
+            });
+        }
+    }
+    bulk::write_rows(tx, &format!("task_phase ({})", PHASE_COLUMNS.join(", ")), "", phases, phase_cells).await?;
+    bulk::write_rows(tx, "task_party (task_no, path)", "", parties, |(t, p)| {
+        [Cell::Text(Some(t.as_str())), Cell::Text(Some(p.as_str()))]
+    })
+    .await?;
+    Ok(())
+}
+
+/// How many tasks of the scope (by their lead department) are in each phase, by `key` (the
+/// lead department's code or the origin; none: one line): the phases of tasks not closed
+/// holding on `to`, and the verifications dated `from`..=`to`.
+pub async fn phase_counts(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    key: Option<PhaseKey>,
+) -> Result<Vec<(Option<String>, String, i64)>> {
+    let key = match key {
+        Some(PhaseKey::LeadDepartment) => "lead_department_code",
+        Some(PhaseKey::Origin) => "origin",
+        None => "NULL",
+    };
+    let filter = ScopeFilter::new(scope, "path", 3);
+    let sql = format!(
+        "SELECT {key}, phase, COUNT(*) FROM task_phase
+         WHERE (from_day <= $2 AND (until_day IS NULL OR until_day > $2)
+                AND phase IN ('green', 'yellow', 'red', 'awaiting_verification')
+             OR phase IN ('verified_on_time', 'verified_late') AND from_day >= $1 AND from_day <= $2)
+           AND {}
+         GROUP BY {key}, phase",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// What the tasks report may group phases by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseKey {
+    LeadDepartment,
+    Origin,
+}
+
+/// The tasks with an assignment but no phase stored (stored before phases were kept).
+pub async fn without_phases(db: &Db) -> Result<Vec<String>> {
+    let sql = "SELECT r.task_no FROM task_record r
+               WHERE r.assigned_on IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_phase p WHERE p.task_no = r.task_no)
+               ORDER BY r.task_no";
+    Ok(on_db!(db, |c| sqlx::query_scalar(sql).fetch_all(c).await?))
+}
+
+/// Every task's number.
+pub async fn all_task_nos(db: &Db) -> Result<Vec<String>> {
+    Ok(on_db!(db, |c| sqlx::query_scalar("SELECT task_no FROM task_record ORDER BY task_no").fetch_all(c).await?))
 }
 
 /// The tasks whose light may change on or before `today`, at most `limit`.
@@ -192,22 +305,4 @@ pub async fn records(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<TaskRecor
 pub async fn parties(db: &Db, task_no: &str) -> Result<Vec<String>> {
     let sql = "SELECT path FROM task_party WHERE task_no = $1 ORDER BY path";
     Ok(on_db!(db, |c| sqlx::query_scalar(sql).bind(task_no).fetch_all(c).await?))
-}
-
-/// Sets the departments co-operating on a task (their paths).
-pub async fn set_parties(tx: &mut Tx, task_no: &str, paths: &[String]) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query("DELETE FROM task_party WHERE task_no = $1")
-        .bind(task_no)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-    for path in paths {
-        on_tx!(tx, |c| sqlx::query("INSERT INTO task_party (task_no, path) VALUES ($1, $2)")
-            .bind(task_no)
-            .bind(path)
-            .execute(c)
-            .await?
-            .rows_affected());
-    }
-    Ok(())
 }

@@ -219,7 +219,7 @@ async fn task_events(State(app): State<App>, ApiCaller(actor): ApiCaller, body: 
             texts.push((n, text));
         }
     }
-    let report = oversight_app::tasks::ingest(&app, &actor, texts.iter().map(|(n, t)| (*n, t.as_str()))).await?;
+    let report = oversight_app::tasks::ingest(&app, &actor, texts).await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 

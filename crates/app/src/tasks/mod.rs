@@ -11,12 +11,13 @@ use oversight_domain::case::same_content;
 use oversight_domain::org::{OrgKind, OrgPath};
 use oversight_domain::supervision::{Signal, Subject, SubjectKind};
 use oversight_domain::task::{
-    LightReason, Origin, StoredTaskEvent, TaskBody, TaskCounts, TaskEvent, TaskState, parse_task_event, project_task,
+    LightReason, Origin, Phase, StoredTaskEvent, TaskBody, TaskCounts, TaskEvent, TaskState, parse_task_event, phases,
+    project_task,
 };
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::network as network_store;
 use oversight_store::supervision::AlertRow;
-use oversight_store::tasks::{self as store, TaskEventRow, TaskRecord};
+use oversight_store::tasks::{self as store, PhaseKey, PhaseRow, TaskEventRow, TaskRecord};
 use serde_json::json;
 
 use crate::cases::IngestReport;
@@ -29,7 +30,7 @@ mod steps;
 pub use steps::{NewTask, StepInput, assign_task, steps_for, steps_of, task_actors, task_step};
 
 /// Task events are written in transactions of at most this many lines.
-const CHUNK: usize = 2_000;
+const CHUNK: usize = 5_000;
 
 /// The departments of the network: code → (path, name).
 async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, AppError> {
@@ -46,15 +47,17 @@ async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, Ap
 /// batch is applied whatever happens to it. Every task touched is projected again from all its
 /// stored events.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
-pub async fn ingest<'a>(
+pub async fn ingest<S: AsRef<str>>(
     app: &App,
     actor: &Actor,
-    lines: impl IntoIterator<Item = (usize, &'a str)>,
+    lines: impl IntoIterator<Item = (usize, S)>,
 ) -> Result<IngestReport, AppError> {
     let departments = departments(app).await?;
     let mut report = IngestReport::default();
-    let mut parsed: Vec<(usize, TaskEvent)> = Vec::new();
+    // Parsed and applied a chunk at a time: a file of any size holds one chunk in memory.
+    let mut parsed: Vec<(usize, TaskEvent)> = Vec::with_capacity(CHUNK);
     for (line, text) in lines {
+        let text = text.as_ref();
         if text.trim().is_empty() {
             continue;
         }
@@ -62,9 +65,13 @@ pub async fn ingest<'a>(
             Ok(e) => parsed.push((line, e)),
             Err(err) => report.rejected.push(err),
         }
+        if parsed.len() == CHUNK {
+            apply(app, actor, &departments, &parsed, &mut report).await?;
+            parsed.clear();
+        }
     }
-    for chunk in parsed.chunks(CHUNK) {
-        apply(app, actor, &departments, chunk, &mut report).await?;
+    if !parsed.is_empty() {
+        apply(app, actor, &departments, &parsed, &mut report).await?;
     }
     report.rejected.sort_by_key(|e| e.line);
     Ok(report)
@@ -105,23 +112,34 @@ async fn apply(
     let tz = app.config.tz();
     let mut tx = app.db.begin().await?;
     let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
+    let mut nos: Vec<&str> = chunk.iter().map(|(_, e)| e.task_no.as_str()).collect();
+    nos.sort_unstable();
+    nos.dedup();
     // Whether each task seen is in the caller's scope (a task not yet assigned is anyone's:
     // its events wait for the assignment, whose lead department was checked).
-    let mut in_scope: HashMap<String, bool> = HashMap::new();
-    let mut touched: Vec<String> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut accepted = 0;
+    let in_scope: HashMap<String, bool> = store::records_of(&mut tx, &nos)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let ok = r.path == "/" || actor.may(Action::View, &OrgPath::from_stored(r.path));
+            (r.task_no, ok)
+        })
+        .collect();
+    let mut rows: Vec<TaskEventRow> = Vec::with_capacity(chunk.len());
+    let mut lines: Vec<(usize, &TaskEvent)> = Vec::with_capacity(chunk.len());
+    // An id sent twice in the batch is answered like an id stored before.
+    let mut first_of: HashMap<&str, &TaskEvent> = HashMap::new();
     for (i, (line, e)) in chunk.iter().enumerate() {
-        if !in_scope.contains_key(&e.task_no) {
-            let record = store::record_tx(&mut tx, &e.task_no).await?;
-            let ok = record.is_none_or(|r| r.path == "/" || actor.may(Action::View, &OrgPath::from_stored(r.path)));
-            in_scope.insert(e.task_no.clone(), ok);
-        }
-        if !in_scope[&e.task_no] {
+        if !in_scope.get(&e.task_no).copied().unwrap_or(true) {
             report.rejected.push(RowError::new(*line, "task_no", format!("任务 {} 不在您的范围内", e.task_no)));
             continue;
         }
-        let row = TaskEventRow {
+        if let Some(earlier) = first_of.get(e.event_id.as_str()) {
+            answer_clash(report, *line, e, &earlier.content);
+            continue;
+        }
+        first_of.insert(&e.event_id, e);
+        rows.push(TaskEventRow {
             event_id: e.event_id.clone(),
             task_no: e.task_no.clone(),
             r#type: e.body.type_name().to_string(),
@@ -131,36 +149,21 @@ async fn apply(
             reported_at: now,
             content: e.content.clone(),
             source: actor.label.clone(),
-        };
-        match store::insert_event(&mut tx, &row).await? {
-            None => {
-                accepted += 1;
-                if seen.insert(e.task_no.clone()) {
-                    touched.push(e.task_no.clone());
-                }
-            }
-            Some(stored) if same_content(&stored, &e.content) => report.duplicate += 1,
-            Some(_) => {
-                report.rejected.push(RowError::new(*line, "event_id", format!("事件 {} 已存在且内容不同", e.event_id)))
-            }
-        }
+        });
+        lines.push((*line, e));
     }
-    let calendar = app.calendar().await?;
-    let mut alerts = Vec::new();
-    let mut messages = Vec::new();
-    for task_no in &touched {
-        let prior = store::record_tx(&mut tx, task_no).await?;
-        let events = stored_events(&store::events_of_task_tx(&mut tx, task_no).await?);
-        let p = project(task_no, &events, prior.as_ref(), departments, &calendar, app.local_date(now), now)?;
-        store::upsert_record(&mut tx, &p.record).await?;
-        store::set_parties(&mut tx, task_no, &p.parties).await?;
-        messages.extend(reminders(app, &p).await?);
-        alerts.extend(p.alert);
+    let clashes = store::insert_new_events(&mut tx, &rows).await?;
+    let clashed: HashSet<usize> = clashes.iter().map(|(i, _)| *i).collect();
+    for (i, stored) in &clashes {
+        let (line, e) = lines[*i];
+        answer_clash(report, line, e, stored);
     }
-    oversight_store::supervision::insert_alerts(&mut tx, &alerts).await?;
-    if crate::notify::enqueue(&mut tx, messages, now).await? > 0 {
-        app.notify_wake.notify_one();
-    }
+    let mut touched: Vec<&str> =
+        rows.iter().enumerate().filter(|(i, _)| !clashed.contains(i)).map(|(_, r)| r.task_no.as_str()).collect();
+    let accepted = rows.len() - clashes.len();
+    touched.sort_unstable();
+    touched.dedup();
+    project_tasks(app, &mut tx, &touched, departments, now).await?;
     if accepted > 0 {
         audit::append(
             &mut tx,
@@ -179,6 +182,57 @@ async fn apply(
     report.accepted += accepted;
     app.metrics.task_events(accepted);
     Ok(())
+}
+
+/// A resent event: a duplicate when it says what the stored one says, else refused.
+fn answer_clash(report: &mut IngestReport, line: usize, e: &TaskEvent, stored: &str) {
+    if same_content(stored, &e.content) {
+        report.duplicate += 1;
+    } else {
+        report.rejected.push(RowError::new(line, "event_id", format!("事件 {} 已存在且内容不同", e.event_id)));
+    }
+}
+
+/// Projects the tasks `task_nos` again from all their stored events, in `tx`: their records
+/// (today's light and the day it next changes), their phases and co-operating departments; a
+/// red light raises its alert and a yellow one sends its reminder. Returns the alerts raised.
+async fn project_tasks(
+    app: &App,
+    tx: &mut oversight_store::Tx,
+    task_nos: &[&str],
+    departments: &HashMap<String, (OrgPath, String)>,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, AppError> {
+    if task_nos.is_empty() {
+        return Ok(0);
+    }
+    let today = app.local_date(now);
+    let calendar = app.calendar().await?;
+    let mut prior: HashMap<String, TaskRecord> =
+        store::records_of(tx, task_nos).await?.into_iter().map(|r| (r.task_no.clone(), r)).collect();
+    let events = store::events_of_tasks(tx, task_nos).await?;
+    let mut records = Vec::with_capacity(task_nos.len());
+    let mut phases = Vec::new();
+    let mut parties = Vec::new();
+    let mut alerts = Vec::new();
+    let mut messages = Vec::new();
+    for rows in events.chunk_by(|a, b| a.task_no == b.task_no) {
+        let task_no = &rows[0].task_no;
+        let p =
+            project(task_no, &stored_events(rows), prior.remove(task_no).as_ref(), departments, &calendar, today, now)?;
+        messages.extend(reminders(app, &p).await?);
+        alerts.extend(p.alert);
+        phases.extend(p.phases);
+        parties.extend(p.parties.into_iter().map(|path| (task_no.clone(), path)));
+        records.push(p.record);
+    }
+    store::upsert_records(tx, &records).await?;
+    store::replace_phases_and_parties(tx, task_nos, &phases, &parties).await?;
+    let raised = oversight_store::supervision::insert_alerts(tx, &alerts).await? as usize;
+    if crate::notify::enqueue(tx, messages, now).await? > 0 {
+        app.notify_wake.notify_one();
+    }
+    Ok(raised)
 }
 
 /// Rebuilds stored events into the domain's form (their content was checked when they came).
@@ -217,12 +271,28 @@ fn project(
         .filter_map(|c| departments.get(c).map(|(path, _)| path.as_str().to_string()))
         .collect();
     let mut record = record_of(task_no, &whole, departments, now);
+    let spans = phases(events, calendar)?;
     record.light = light.as_ref().map(|l| l.light.as_str().to_string());
     record.light_due = light_due;
-    record.light_since = match prior {
-        Some(p) if p.light == record.light => p.light_since,
+    // Since the day its phase began (a light carried over from a day with events, too).
+    let held = spans.iter().find(|s| s.holds_on(today)).filter(|s| Some(s.phase.as_str()) == record.light.as_deref());
+    record.light_since = match (held, prior) {
+        (Some(s), _) => Some(s.from),
+        (None, Some(p)) if p.light == record.light => p.light_since,
         _ => light.as_ref().map(|_| today),
     };
+    let phases = spans
+        .iter()
+        .map(|s| PhaseRow {
+            task_no: task_no.to_string(),
+            phase: s.phase.as_str().to_string(),
+            from_day: s.from,
+            until_day: s.until,
+            path: record.path.clone(),
+            lead_department_code: record.lead_department_code.clone(),
+            origin: record.origin.clone(),
+        })
+        .collect();
     let alert = match (&light, record.light_since) {
         (Some(l), Some(since)) if l.light == Signal::Red => {
             let owner = AlertOwner {
@@ -237,7 +307,7 @@ fn project(
         _ => None,
     };
     let yellow = light.filter(|l| l.light == Signal::Yellow).map(|l| l.reason.to_string());
-    Ok(Projected { record, alert, yellow, parties })
+    Ok(Projected { record, alert, yellow, parties, phases })
 }
 
 /// A task projected: its record, the alert of a red light, and the rule that gave a yellow one.
@@ -247,6 +317,7 @@ struct Projected {
     yellow: Option<String>,
     /// The paths of its co-operating departments, who see it too.
     parties: Vec<String>,
+    phases: Vec<PhaseRow>,
 }
 
 /// The reminder (催办) a yellow light sends the lead department, by e-mail and SMS where it
@@ -292,27 +363,45 @@ pub(crate) async fn monitor_tasks(app: &App, now: chrono::DateTime<Utc>) -> Resu
         if departments.is_none() {
             departments = Some(self::departments(app).await?);
         }
-        let departments = departments.as_ref().expect("loaded above");
-        let calendar = app.calendar().await?;
-        let mut alerts = Vec::new();
-        let mut messages = Vec::new();
-        for prior in &due {
-            let events = stored_events(&store::events_of_task_tx(&mut tx, &prior.task_no).await?);
-            let p = project(&prior.task_no, &events, Some(prior), departments, &calendar, today, now)?;
-            store::upsert_record(&mut tx, &p.record).await?;
-            messages.extend(reminders(app, &p).await?);
-            alerts.extend(p.alert);
-        }
-        raised += oversight_store::supervision::insert_alerts(&mut tx, &alerts).await? as usize;
-        if crate::notify::enqueue(&mut tx, messages, now).await? > 0 {
-            app.notify_wake.notify_one();
-        }
+        let nos: Vec<&str> = due.iter().map(|r| r.task_no.as_str()).collect();
+        raised += project_tasks(app, &mut tx, &nos, departments.as_ref().expect("loaded above"), now).await?;
         tx.commit().await?;
         looked += due.len();
         if due.len() < 500 {
             return Ok((looked, raised));
         }
     }
+}
+
+/// Which tasks [`reproject`] projects again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reproject {
+    /// All of them: the calendar changed, and with it sign limits, horizons and lights.
+    All,
+    /// Those stored before their phases were kept.
+    WithoutPhases,
+}
+
+/// Projects tasks again from their events (their records, lights and phases), 1,000 a
+/// transaction; returns how many.
+pub async fn reproject(app: &App, which: Reproject) -> Result<usize, AppError> {
+    let nos = match which {
+        Reproject::All => store::all_task_nos(&app.db).await?,
+        Reproject::WithoutPhases => store::without_phases(&app.db).await?,
+    };
+    if nos.is_empty() {
+        return Ok(0);
+    }
+    let departments = departments(app).await?;
+    let now = app.now();
+    for part in nos.chunks(1_000) {
+        let mut tx = app.db.begin().await?;
+        store::reserve_arrivals(&mut tx, 0).await?;
+        let part: Vec<&str> = part.iter().map(String::as_str).collect();
+        project_tasks(app, &mut tx, &part, &departments, now).await?;
+        tx.commit().await?;
+    }
+    Ok(nos.len())
 }
 
 /// The stored record of a task from its state with every event counted (its light is set by
@@ -394,7 +483,8 @@ pub struct TaskReport {
 }
 
 /// The tasks report over the tasks the actor may see (by their lead department), as of the
-/// period's last day: only events dated on or before it count.
+/// period's last day: only events dated on or before it count. Each task's phase on that day
+/// is looked up in its stored spans of phases, not replayed from its events.
 pub async fn task_report(
     app: &App,
     actor: &Actor,
@@ -405,20 +495,18 @@ pub async fn task_report(
     if to < from {
         return Err(AppError::field("to", "结束日期早于开始日期"));
     }
-    let calendar = app.calendar().await?;
-    let rows = store::events_as_of(&app.db, &actor.scope(), to).await?;
+    let key = group_by.map(|g| match g {
+        TaskGroupBy::LeadDepartment => PhaseKey::LeadDepartment,
+        TaskGroupBy::Origin => PhaseKey::Origin,
+    });
     let mut total = TaskCounts::default();
     let mut groups: BTreeMap<String, TaskCounts> = BTreeMap::new();
-    for task in rows.chunk_by(|a, b| a.task_no == b.task_no) {
-        let state = project_task(&stored_events(task), to);
-        total.add(&state, from, &calendar)?;
-        let key = match group_by {
-            None => continue,
-            Some(TaskGroupBy::LeadDepartment) => state.lead_department_code.clone(),
-            Some(TaskGroupBy::Origin) => state.origin.map(|o| o.as_str().to_string()),
-        };
-        if let Some(key) = key {
-            groups.entry(key).or_default().add(&state, from, &calendar)?;
+    for (group, phase, n) in store::phase_counts(&app.db, &actor.scope(), from, to, key).await? {
+        let phase = Phase::parse(&phase)
+            .ok_or_else(|| AppError::internal("reading the tasks' phases", format!("unknown phase {phase}")))?;
+        total.add_phase(phase, n);
+        if let Some(group) = group {
+            groups.entry(group).or_default().add_phase(phase, n);
         }
     }
     let names = match group_by {
