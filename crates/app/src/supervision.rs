@@ -106,6 +106,8 @@ pub struct MonitorPass {
     /// Cases whose signal changed colour.
     pub changed: usize,
     pub alerts: usize,
+    /// Key tasks whose light was due to change (counted in `due` too).
+    pub tasks: usize,
 }
 
 /// Cases that move alike: the instant their signal was due, their new signal and next instant.
@@ -165,6 +167,7 @@ pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppErro
     // Key tasks whose light may change today.
     let (tasks, alerts) = crate::tasks::monitor_tasks(app, now).await?;
     pass.due += tasks;
+    pass.tasks = tasks;
     pass.alerts += alerts;
     Ok(pass)
 }

@@ -7,7 +7,9 @@
 //! 4. the overdue-rate report over many settled cases;
 //! 5. the hotline: orders through the API and Open311, a legacy import, KPIs over a year
 //!    (bench_hotline.rs);
-//! 6. peak memory of the process (VmHWM).
+//! 6. key tasks: an import by the real command, the tasks report as of past days, the monitor
+//!    (bench_tasks.rs);
+//! 7. peak memory of the process (VmHWM).
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -26,13 +28,17 @@ pub struct BenchArgs {
     pub open_cases: u64,
     pub report_cases: u64,
     pub hotline: crate::bench_hotline::HotlineArgs,
+    /// Key tasks imported (about ten events each).
+    pub tasks: u64,
+    /// Only the key tasks' figures.
+    pub tasks_only: bool,
 }
 
 /// A small deterministic generator: the same load on every run.
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
+    pub(crate) fn next(&mut self, n: u64) -> u64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) % n.max(1)
     }
@@ -48,7 +54,7 @@ pub(crate) fn status_mb(status: &str, field: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn own_mb(field: &str) -> f64 {
+pub(crate) fn own_mb(field: &str) -> f64 {
     status_mb(&std::fs::read_to_string("/proc/self/status").unwrap_or_default(), field)
 }
 
@@ -127,7 +133,7 @@ async fn network(app: &App) -> Result<(Vec<(String, OrgKind, Option<String>)>, V
     Ok((venues, items))
 }
 
-fn rate(n: u64, secs: f64) -> String {
+pub(crate) fn rate(n: u64, secs: f64) -> String {
     format!("{:.0}", n as f64 / secs.max(1e-9))
 }
 
@@ -145,6 +151,9 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     }
     let (venues, items) = network(&app).await?;
     println!("network: {} venues, {} items", venues.len(), items.len());
+    if args.tasks_only {
+        return crate::bench_tasks::run(&app, &url, &clock, args.tasks).await;
+    }
 
     // 1. File import.
     let lines = generate(&venues, &items, 0, args.import_cases);
@@ -306,6 +315,9 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     }
 
     running.stop().await?;
+
+    // 6. Key tasks.
+    crate::bench_tasks::run(&app, &url, &clock, args.tasks).await?;
     println!("peak memory:      {:.0} MB (whole process, generated data included)", own_mb("VmHWM:"));
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_hotline;
+mod bench_tasks;
 mod soak;
 
 use std::path::PathBuf;
@@ -113,6 +114,12 @@ enum Command {
         /// Hotline orders of the year the KPI report runs over (Beijing: about 20M).
         #[arg(long, default_value_t = 20_000_000)]
         year_orders: u64,
+        /// Key tasks imported from a file (about ten events each).
+        #[arg(long, default_value_t = 100_000)]
+        tasks: u64,
+        /// Only the key tasks' figures (import, report, monitor).
+        #[arg(long)]
+        tasks_only: bool,
         /// Instead of the figures above: the server under a steady mixed load (case events,
         /// orders through the API and Open311, page views) for this many minutes, its memory
         /// and errors printed each minute.
@@ -342,6 +349,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         api_orders,
         import_orders,
         year_orders,
+        tasks,
+        tasks_only,
         soak_minutes,
     } = cli.command
     {
@@ -352,7 +361,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         let hotline = bench_hotline::HotlineArgs { api_orders, import_orders, year_orders };
-        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases, hotline };
+        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases, hotline, tasks, tasks_only };
         bench::run(url, args).await?;
         return Ok(ExitCode::SUCCESS);
     }

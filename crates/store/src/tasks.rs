@@ -203,7 +203,8 @@ pub async fn replace_phases_and_parties(
             });
         }
     }
-    bulk::write_rows(tx, &format!("task_phase ({})", PHASE_COLUMNS.join(", ")), "", phases, phase_cells).await?;
+    let pieces: Vec<PhaseRow> = phases.iter().flat_map(pieces).collect();
+    bulk::write_rows(tx, &format!("task_phase ({})", PHASE_COLUMNS.join(", ")), "", &pieces, phase_cells).await?;
     bulk::write_rows(tx, "task_party (task_no, path)", "", parties, |(t, p)| {
         [Cell::Text(Some(t.as_str())), Cell::Text(Some(p.as_str()))]
     })
@@ -211,9 +212,27 @@ pub async fn replace_phases_and_parties(
     Ok(())
 }
 
+/// The longest piece of a span stored (migrations/*/0022_task_phases.sql).
+const PIECE_DAYS: u64 = 31;
+
+/// A span with an end, cut into pieces of at most [`PIECE_DAYS`] days.
+fn pieces(p: &PhaseRow) -> Vec<PhaseRow> {
+    let Some(until) = p.until_day else { return vec![p.clone()] };
+    let mut out = Vec::new();
+    let mut from = p.from_day;
+    while from < until {
+        let end = (from + chrono::Days::new(PIECE_DAYS)).min(until);
+        out.push(PhaseRow { from_day: from, until_day: Some(end), ..p.clone() });
+        from = end;
+    }
+    out
+}
+
 /// How many tasks of the scope (by their lead department) are in each phase, by `key` (the
 /// lead department's code or the origin; none: one line): the phases of tasks not closed
-/// holding on `to`, and the verifications dated `from`..=`to`.
+/// holding on `to`, and the verifications dated `from`..=`to`. Three lookups: the pieces of
+/// spans with an end that begin in the [`PIECE_DAYS`] days up to `to`, the spans without an
+/// end, and the verifications.
 pub async fn phase_counts(
     db: &Db,
     scope: &Scope,
@@ -226,23 +245,35 @@ pub async fn phase_counts(
         Some(PhaseKey::Origin) => "origin",
         None => "NULL",
     };
-    let filter = ScopeFilter::new(scope, "path", 3);
-    let sql = format!(
-        "SELECT {key}, phase, COUNT(*) FROM task_phase
-         WHERE (from_day <= $2 AND (until_day IS NULL OR until_day > $2)
-                AND phase IN ('green', 'yellow', 'red', 'awaiting_verification')
-             OR phase IN ('verified_on_time', 'verified_late') AND from_day >= $1 AND from_day <= $2)
-           AND {}
-         GROUP BY {key}, phase",
-        filter.sql
-    );
-    Ok(on_db!(db, |c| {
-        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to);
-        for b in &filter.binds {
-            q = q.bind(b.clone());
-        }
-        q.fetch_all(c).await?
-    }))
+    let earliest = to - chrono::Days::new(PIECE_DAYS - 1);
+    let beginning = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(earliest);
+    let open = "('green', 'yellow', 'red', 'awaiting_verification')";
+    let mut out = Vec::new();
+    for (condition, first, last) in [
+        (format!("from_day >= $1 AND from_day <= $2 AND until_day > $2 AND phase IN {open}"), earliest, to),
+        (format!("until_day IS NULL AND phase IN {open} AND from_day >= $1 AND from_day <= $2"), beginning, to),
+        (
+            "until_day IS NULL AND phase IN ('verified_on_time', 'verified_late') AND from_day >= $1 AND from_day <= $2"
+                .to_string(),
+            from,
+            to,
+        ),
+    ] {
+        let filter = ScopeFilter::new(scope, "path", 3);
+        let sql = format!(
+            "SELECT {key}, phase, COUNT(*) FROM task_phase WHERE {condition} AND {} GROUP BY {key}, phase",
+            filter.sql
+        );
+        let rows: Vec<(Option<String>, String, i64)> = on_db!(db, |c| {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(first).bind(last);
+            for b in &filter.binds {
+                q = q.bind(b.clone());
+            }
+            q.fetch_all(c).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// What the tasks report may group phases by.

@@ -30,7 +30,7 @@ mod steps;
 pub use steps::{NewTask, StepInput, assign_task, steps_for, steps_of, task_actors, task_step};
 
 /// Task events are written in transactions of at most this many lines.
-const CHUNK: usize = 5_000;
+const CHUNK: usize = 20_000;
 
 /// The departments of the network: code → (path, name).
 async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, AppError> {
@@ -48,6 +48,21 @@ async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, Ap
 /// stored events.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn ingest<S: AsRef<str>>(
+    app: &App,
+    actor: &Actor,
+    lines: impl IntoIterator<Item = (usize, S)>,
+) -> Result<IngestReport, AppError> {
+    let bulk = oversight_store::bulk::BulkMode::new(&app.db);
+    let result = ingest_chunks(app, actor, lines).await;
+    // As for case events: the writer's cache goes back whatever happened, the ingestion's own
+    // error first.
+    let released = bulk.end().await;
+    let report = result?;
+    released?;
+    Ok(report)
+}
+
+async fn ingest_chunks<S: AsRef<str>>(
     app: &App,
     actor: &Actor,
     lines: impl IntoIterator<Item = (usize, S)>,
@@ -112,6 +127,7 @@ async fn apply(
     let tz = app.config.tz();
     let mut tx = app.db.begin().await?;
     let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
+    oversight_store::bulk::begin_bulk(&mut tx).await?;
     let mut nos: Vec<&str> = chunk.iter().map(|(_, e)| e.task_no.as_str()).collect();
     nos.sort_unstable();
     nos.dedup();
@@ -158,12 +174,20 @@ async fn apply(
         let (line, e) = lines[*i];
         answer_clash(report, line, e, stored);
     }
-    let mut touched: Vec<&str> =
-        rows.iter().enumerate().filter(|(i, _)| !clashed.contains(i)).map(|(_, r)| r.task_no.as_str()).collect();
+    let mut fresh: HashMap<&str, Vec<StoredTaskEvent>> = HashMap::new();
+    for (i, row) in rows.iter().enumerate().filter(|(i, _)| !clashed.contains(i)) {
+        fresh.entry(row.task_no.as_str()).or_default().push(StoredTaskEvent {
+            event_id: row.event_id.clone(),
+            at: row.at,
+            date: row.local_date,
+            arrival: row.arrival,
+            body: lines[i].1.body.clone(),
+        });
+    }
     let accepted = rows.len() - clashes.len();
+    let mut touched: Vec<&str> = fresh.keys().copied().collect();
     touched.sort_unstable();
-    touched.dedup();
-    project_tasks(app, &mut tx, &touched, departments, now).await?;
+    project_tasks(app, &mut tx, &touched, fresh, departments, now).await?;
     if accepted > 0 {
         audit::append(
             &mut tx,
@@ -179,6 +203,14 @@ async fn apply(
         .await?;
     }
     tx.commit().await?;
+    // The chunk is stored: a failed copy of the WAL is for the next commit to retry.
+    if let Err(e) = oversight_store::bulk::checkpoint(&app.db, |copy| {
+        tokio::spawn(copy);
+    })
+    .await
+    {
+        tracing::warn!("copying the WAL into the database file after a chunk: {e}");
+    }
     report.accepted += accepted;
     app.metrics.task_events(accepted);
     Ok(())
@@ -200,6 +232,7 @@ async fn project_tasks(
     app: &App,
     tx: &mut oversight_store::Tx,
     task_nos: &[&str],
+    mut fresh: HashMap<&str, Vec<StoredTaskEvent>>,
     departments: &HashMap<String, (OrgPath, String)>,
     now: chrono::DateTime<Utc>,
 ) -> Result<usize, AppError> {
@@ -210,20 +243,33 @@ async fn project_tasks(
     let calendar = app.calendar().await?;
     let mut prior: HashMap<String, TaskRecord> =
         store::records_of(tx, task_nos).await?.into_iter().map(|r| (r.task_no.clone(), r)).collect();
-    let events = store::events_of_tasks(tx, task_nos).await?;
+    // A task first seen in this batch has no stored events but those just written: they are
+    // taken as parsed instead of read back. The others are read whole.
+    let known: Vec<&str> =
+        task_nos.iter().copied().filter(|t| prior.contains_key(*t) || !fresh.contains_key(t)).collect();
+    let stored = store::events_of_tasks(tx, &known).await?;
+    let mut histories: Vec<(&str, Vec<StoredTaskEvent>)> = stored
+        .chunk_by(|a, b| a.task_no == b.task_no)
+        .map(|rows| (rows[0].task_no.as_str(), stored_events(rows)))
+        .collect();
+    for t in task_nos {
+        if !prior.contains_key(*t)
+            && let Some(events) = fresh.remove(t)
+        {
+            histories.push((t, events));
+        }
+    }
     let mut records = Vec::with_capacity(task_nos.len());
     let mut phases = Vec::new();
     let mut parties = Vec::new();
     let mut alerts = Vec::new();
     let mut messages = Vec::new();
-    for rows in events.chunk_by(|a, b| a.task_no == b.task_no) {
-        let task_no = &rows[0].task_no;
-        let p =
-            project(task_no, &stored_events(rows), prior.remove(task_no).as_ref(), departments, &calendar, today, now)?;
+    for (task_no, events) in &histories {
+        let p = project(task_no, events, prior.remove(*task_no).as_ref(), departments, &calendar, today, now)?;
         messages.extend(reminders(app, &p).await?);
         alerts.extend(p.alert);
         phases.extend(p.phases);
-        parties.extend(p.parties.into_iter().map(|path| (task_no.clone(), path)));
+        parties.extend(p.parties.into_iter().map(|path| (task_no.to_string(), path)));
         records.push(p.record);
     }
     store::upsert_records(tx, &records).await?;
@@ -364,7 +410,8 @@ pub(crate) async fn monitor_tasks(app: &App, now: chrono::DateTime<Utc>) -> Resu
             departments = Some(self::departments(app).await?);
         }
         let nos: Vec<&str> = due.iter().map(|r| r.task_no.as_str()).collect();
-        raised += project_tasks(app, &mut tx, &nos, departments.as_ref().expect("loaded above"), now).await?;
+        let departments = departments.as_ref().expect("loaded above");
+        raised += project_tasks(app, &mut tx, &nos, HashMap::new(), departments, now).await?;
         tx.commit().await?;
         looked += due.len();
         if due.len() < 500 {
@@ -398,7 +445,7 @@ pub async fn reproject(app: &App, which: Reproject) -> Result<usize, AppError> {
         let mut tx = app.db.begin().await?;
         store::reserve_arrivals(&mut tx, 0).await?;
         let part: Vec<&str> = part.iter().map(String::as_str).collect();
-        project_tasks(app, &mut tx, &part, &departments, now).await?;
+        project_tasks(app, &mut tx, &part, HashMap::new(), &departments, now).await?;
         tx.commit().await?;
     }
     Ok(nos.len())

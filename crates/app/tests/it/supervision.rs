@@ -130,7 +130,7 @@ async fn monitor_moves_signals_when_their_day_comes(app: App) {
 
     clock.set(local(2026, 3, 13, 8));
     let pass = supervision::monitor_pass(&app, "a").await.unwrap();
-    assert_eq!(pass, MonitorPass { leased: true, due: 1, changed: 1, alerts: 1 });
+    assert_eq!(pass, MonitorPass { leased: true, due: 1, changed: 1, alerts: 1, tasks: 0 });
     assert_eq!(signal_of(&app, "SV-1").await.as_deref(), Some("yellow"));
     assert_eq!(alert_kinds(&app, "SV-1").await, ["yellow"]);
     let again = supervision::monitor_pass(&app, "a").await.unwrap();
@@ -146,7 +146,7 @@ async fn monitor_moves_signals_when_their_day_comes(app: App) {
     assert_eq!(supervision::monitor_pass(&app, "b").await.unwrap().due, 0);
     clock.set(local(2026, 3, 17, 0));
     let pass = supervision::monitor_pass(&app, "b").await.unwrap();
-    assert_eq!(pass, MonitorPass { leased: true, due: 1, changed: 1, alerts: 1 });
+    assert_eq!(pass, MonitorPass { leased: true, due: 1, changed: 1, alerts: 1, tasks: 0 });
     assert_eq!(alert_kinds(&app, "SV-1").await, ["overdue", "yellow"]);
     let dash = supervision::dashboard(&app, &Actor::cli()).await.unwrap();
     assert_eq!((dash.total.green, dash.total.yellow, dash.total.red), (0, 0, 1));
