@@ -326,14 +326,8 @@ pub async fn compared_ticket_report(
         Some((f, t)) => Some(ticket_report(app, actor, f, t, group).await?),
         None => None,
     };
-    let mut rows: BTreeMap<String, (String, Option<TicketGroupRow>, Option<TicketGroupRow>)> = BTreeMap::new();
-    for g in &current.groups {
-        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).1 = Some(g.clone());
-    }
-    for g in previous.iter().flat_map(|p| p.groups.iter()) {
-        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).2 = Some(g.clone());
-    }
-    let rows = rows.into_iter().map(|(k, (n, c, p))| (k, n, c, p)).collect();
+    let rows =
+        crate::cases::side_by_side(&current.groups, previous.as_ref().map(|p| &p.groups[..]), |g| (&g.key, &g.name));
     Ok(ComparedTickets { current, previous, rows })
 }
 

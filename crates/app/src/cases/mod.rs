@@ -12,6 +12,6 @@ pub use project::{Reporting, reproject_unsettled};
 pub(crate) use report::group_names;
 pub use report::{
     CaseGroup, CaseReport, CaseTotals, Compare, ComparedReport, case_report, compared_report, export_report_xlsx,
-    parse_date, parse_group_by, parse_levels,
+    parse_date, parse_group_by, parse_levels, side_by_side,
 };
 pub use view::{CaseNames, CaseView, case_view, list};

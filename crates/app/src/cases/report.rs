@@ -205,21 +205,27 @@ pub async fn compared_report(
         Some((a, b)) => Some(case_report(app, actor, a, b, levels, group_by).await?),
         None => None,
     };
-    let mut rows: std::collections::BTreeMap<String, (String, Option<CaseGroup>, Option<CaseGroup>)> =
-        Default::default();
-    for g in &current.groups {
-        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).1 = Some(g.clone());
+    let rows = side_by_side(&current.groups, previous.as_ref().map(|p| &p.groups[..]), |g| (&g.key, &g.name));
+    Ok(ComparedReport { current, previous, rows, group_by, levels: levels.to_vec() })
+}
+
+/// The groups of a period beside those of its comparison: `(key, name, current, previous)` for
+/// every group of either period, by key.
+pub fn side_by_side<G: Clone>(
+    current: &[G],
+    previous: Option<&[G]>,
+    key: impl Fn(&G) -> (&String, &String),
+) -> Vec<(String, String, Option<G>, Option<G>)> {
+    let mut rows: std::collections::BTreeMap<String, (String, Option<G>, Option<G>)> = Default::default();
+    for g in current {
+        let (k, name) = key(g);
+        rows.entry(k.clone()).or_insert_with(|| (name.clone(), None, None)).1 = Some(g.clone());
     }
-    for g in previous.iter().flat_map(|p| p.groups.iter()) {
-        rows.entry(g.key.clone()).or_insert_with(|| (g.name.clone(), None, None)).2 = Some(g.clone());
+    for g in previous.unwrap_or_default() {
+        let (k, name) = key(g);
+        rows.entry(k.clone()).or_insert_with(|| (name.clone(), None, None)).2 = Some(g.clone());
     }
-    Ok(ComparedReport {
-        current,
-        previous,
-        rows: rows.into_iter().map(|(k, (n, c, p))| (k, n, c, p)).collect(),
-        group_by,
-        levels: levels.to_vec(),
-    })
+    rows.into_iter().map(|(k, (n, c, p))| (k, n, c, p)).collect()
 }
 
 /// The report as an XLSX workbook; every export is audited.

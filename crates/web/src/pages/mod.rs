@@ -62,6 +62,8 @@ pub fn routes() -> Routes {
         .route("/reports/cases.xlsx", post(reports::cases_xlsx))
         .route("/reports/tickets", get(reports::tickets_report))
         .route("/reports/tickets.xlsx", post(reports::tickets_xlsx))
+        .route("/reports/tasks", get(reports::tasks_report))
+        .route("/reports/tasks.xlsx", post(reports::tasks_xlsx))
         // the efficiency hotline: staff, and the citizen's pages (no account)
         .route("/hotline", get(hotline::queues))
         .route("/hotline/new", get(hotline::intake_form).post(hotline::caller_lookup))

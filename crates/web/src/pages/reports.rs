@@ -8,9 +8,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use oversight_app::cases::{self, CaseGroup, Compare, ComparedReport};
+use oversight_app::tasks::{self, ComparedTasks, TaskGroup, TaskGroupBy};
 use oversight_app::tickets::{self, ComparedTickets, Figure};
 use oversight_app::{App, AppError};
 use oversight_domain::org::Level;
+use oversight_domain::task::TaskCounts;
 use oversight_store::cases::GroupBy;
 use oversight_store::tickets::TicketGroup;
 
@@ -359,6 +361,138 @@ pub async fn tickets_xlsx(
     let r = tickets::compared_ticket_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
     let bytes = tickets::export_tickets_xlsx(&app, &s.actor, &r).await?;
     let name = format!("attachment; filename=\"hotline-{}-{}.xlsx\"", p.from, p.to);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    ))
+}
+
+/// The key tasks' figures: a period beside its comparison, by lead department or origin.
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct TaskQuery {
+    from: Option<String>,
+    to: Option<String>,
+    compare: Option<String>,
+    group_by: Option<String>,
+}
+
+struct TaskParams {
+    from: NaiveDate,
+    to: NaiveDate,
+    compare: Compare,
+    group: Option<TaskGroupBy>,
+    group_word: String,
+}
+
+fn task_params(app: &App, q: &TaskQuery) -> Result<TaskParams, AppError> {
+    let (from, to, compare) = period(app, &q.from, &q.to, &q.compare)?;
+    let group_word = q.group_by.clone().unwrap_or_else(|| "lead_department".into());
+    let group = tasks::parse_group_by(&group_word)?;
+    Ok(TaskParams { from, to, compare, group, group_word })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/tasks.html")]
+struct TaskReportPage {
+    l: Layout,
+    r: ComparedTasks,
+    chart: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    compare: &'static str,
+    group_word: String,
+    query: String,
+}
+
+impl TaskReportPage {
+    /// (label, current, compared) of the totals.
+    fn headline(&self) -> Vec<(&'static str, String, String)> {
+        let previous: Vec<String> = match &self.r.previous {
+            Some(p) => tasks::task_figures(&p.total).iter().map(|(_, f)| figure(f)).collect(),
+            None => vec![String::new(); 8],
+        };
+        tasks::task_figures(&self.r.current.total)
+            .into_iter()
+            .zip(previous)
+            .map(|((name, f), prev)| (name, figure(&f), prev))
+            .collect()
+    }
+    /// A line's figures, or zeros for a group absent from that period.
+    fn line(&self, g: &Option<TaskGroup>) -> Vec<String> {
+        let figures = g.as_ref().map(|g| g.figures.clone()).unwrap_or_else(|| TaskCounts::default().into());
+        tasks::task_figures(&figures).iter().map(|(_, f)| figure(f)).collect()
+    }
+    fn board(&self, key: &str) -> String {
+        board_href(self.r.group_by, key)
+    }
+}
+
+/// The board of a group's tasks (as they stand today).
+fn board_href(group: Option<TaskGroupBy>, key: &str) -> String {
+    let pair = match group {
+        Some(TaskGroupBy::LeadDepartment) => ("department", key),
+        Some(TaskGroupBy::Origin) => ("origin", key),
+        None => return "/tasks".into(),
+    };
+    format!("/tasks?{}", serde_urlencoded::to_string([pair]).unwrap_or_default())
+}
+
+pub async fn tasks_report(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<TaskQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = task_params(&app, &q)?;
+    let r = tasks::compared_task_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let period = |t: &tasks::TaskReport| format!("{} 至 {}", t.from, t.to);
+    let mut bars = vec![Bar {
+        label: "合计".into(),
+        value: r.current.total.on_time_rate,
+        href: "/tasks".into(),
+        compare: r.previous.as_ref().and_then(|x| x.total.on_time_rate),
+        compare_href: None,
+    }];
+    for (key, name, c, prev) in r.rows.iter().take(40) {
+        bars.push(Bar {
+            label: if name.is_empty() { key.clone() } else { name.clone() },
+            value: c.as_ref().and_then(|g| g.figures.on_time_rate),
+            href: board_href(p.group, key),
+            compare: prev.as_ref().and_then(|g| g.figures.on_time_rate),
+            compare_href: None,
+        });
+    }
+    let chart = chart::rate_bars("按期办结率", &period(&r.current), r.previous.as_ref().map(period).as_deref(), &bars);
+    let query = serde_urlencoded::to_string([
+        ("from", p.from.to_string()),
+        ("to", p.to.to_string()),
+        ("compare", p.compare.as_str().to_string()),
+        ("group_by", p.group_word.clone()),
+    ])
+    .unwrap_or_default();
+    Ok(TaskReportPage {
+        l: Layout::new(&s, "/reports", "重点工作督办统计"),
+        chart,
+        from: p.from,
+        to: p.to,
+        compare: p.compare.as_str(),
+        group_word: p.group_word,
+        query,
+        r,
+    })
+}
+
+pub async fn tasks_xlsx(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<TaskQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = task_params(&app, &q)?;
+    let r = tasks::compared_task_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let bytes = tasks::export_tasks_xlsx(&app, &s.actor, &r).await?;
+    let name = format!("attachment; filename=\"tasks-{}-{}.xlsx\"", p.from, p.to);
     Ok((
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),

@@ -46,6 +46,16 @@ pub(super) async fn key_tasks(k: &mut Check<'_>, c: &Ctx<'_>) {
     assert_eq!(report["total"]["open"], 1, "only 秀英区's task: {report}");
     assert_eq!(report["groups"][0]["key"], "460105-D01");
     assert_no_outside("task report", &body);
+    // The report page and its export count the district's task only, by its lead's name.
+    let page = "/reports/tasks?from=2011-03-01&to=2011-03-31&group_by=lead_department&compare=previous";
+    let (st, body) = k.get(xy, "/reports/tasks", page).await;
+    assert_eq!(st, 200);
+    assert!(body.contains("秀英区发展和改革局") && !body.contains("460100-D01"), "{body}");
+    assert_no_outside("task report page", &body);
+    let export = "/reports/tasks.xlsx?from=2011-03-01&to=2011-03-31&group_by=lead_department";
+    let (st, body) = k.post(xy, "/reports/tasks.xlsx", export, &[("csrf", xy_csrf.as_str())]).await;
+    assert_eq!(st, 200);
+    assert!(body.starts_with("PK"));
     let (st, body) = k.get(xy, "/tasks", "/tasks").await;
     assert_eq!(st, 200);
     assert!(body.contains("RW-XY") && !body.contains("RW-CITY"), "{body}");
