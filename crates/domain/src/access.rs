@@ -129,6 +129,8 @@ pub enum Action {
     Hotline,
     /// See who called: the caller's name and phone. The office only, never the department.
     ViewCaller,
+    /// Flag a key task for the leader's own follow-up (挂牌督办), and take the flag down.
+    Flag,
 }
 
 impl Role {
@@ -141,6 +143,7 @@ impl Role {
             Action::Supervise => self == Role::Supervisor,
             Action::Respond => self == Role::Liaison,
             Action::Hotline | Action::ViewCaller => matches!(self, Role::Operator | Role::Supervisor),
+            Action::Flag => self == Role::Leader,
         }
     }
 }

@@ -240,10 +240,11 @@ pub async fn phase_counts(
     to: NaiveDate,
     key: Option<PhaseKey>,
 ) -> Result<Vec<(Option<String>, String, i64)>> {
-    let key = match key {
-        Some(PhaseKey::LeadDepartment) => "lead_department_code",
-        Some(PhaseKey::Origin) => "origin",
-        None => "NULL",
+    // PostgreSQL refuses a constant in GROUP BY: with no key, the lines group by phase alone.
+    let (key, group) = match key {
+        Some(PhaseKey::LeadDepartment) => ("lead_department_code", "lead_department_code, phase"),
+        Some(PhaseKey::Origin) => ("origin", "origin, phase"),
+        None => ("CAST(NULL AS TEXT)", "phase"),
     };
     let earliest = to - chrono::Days::new(PIECE_DAYS - 1);
     let beginning = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(earliest);
@@ -261,7 +262,7 @@ pub async fn phase_counts(
     ] {
         let filter = ScopeFilter::new(scope, "path", 3);
         let sql = format!(
-            "SELECT {key}, phase, COUNT(*) FROM task_phase WHERE {condition} AND {} GROUP BY {key}, phase",
+            "SELECT {key}, phase, COUNT(*) FROM task_phase WHERE {condition} AND {} GROUP BY {group}",
             filter.sql
         );
         let rows: Vec<(Option<String>, String, i64)> = on_db!(db, |c| {
@@ -336,4 +337,65 @@ pub async fn records(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<TaskRecor
 pub async fn parties(db: &Db, task_no: &str) -> Result<Vec<String>> {
     let sql = "SELECT path FROM task_party WHERE task_no = $1 ORDER BY path";
     Ok(on_db!(db, |c| sqlx::query_scalar(sql).bind(task_no).fetch_all(c).await?))
+}
+
+/// A leader's flag on a key task (挂牌督办), standing until lifted.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct FlagRow {
+    pub id: String,
+    pub task_no: String,
+    /// The leader's audit label (`user:…`) and name.
+    pub leader: String,
+    pub leader_name: String,
+    /// The leader's instruction (批示).
+    pub note: String,
+    pub flagged_at: DateTime<Utc>,
+    pub lifted_at: Option<DateTime<Utc>>,
+}
+
+const FLAG_COLUMNS: &str = "id, task_no, leader, leader_name, note, flagged_at, lifted_at";
+
+pub async fn insert_flag(tx: &mut Tx, f: &FlagRow) -> Result<()> {
+    let sql = format!("INSERT INTO task_flag ({FLAG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+    on_tx!(tx, |c| sqlx::query(AssertSqlSafe(sql))
+        .bind(&f.id)
+        .bind(&f.task_no)
+        .bind(&f.leader)
+        .bind(&f.leader_name)
+        .bind(&f.note)
+        .bind(f.flagged_at)
+        .bind(f.lifted_at)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Lifts `leader`'s standing flag on a task; whether there was one.
+pub async fn lift_flag(tx: &mut Tx, task_no: &str, leader: &str, at: DateTime<Utc>) -> Result<bool> {
+    let sql = "UPDATE task_flag SET lifted_at = $1 WHERE task_no = $2 AND leader = $3 AND lifted_at IS NULL";
+    let n = on_tx!(tx, |c| sqlx::query(sql).bind(at).bind(task_no).bind(leader).execute(c).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// Whether `leader` has a standing flag on the task (read in the transaction that adds one).
+pub async fn has_flag(tx: &mut Tx, task_no: &str, leader: &str) -> Result<bool> {
+    let sql = "SELECT COUNT(*) FROM task_flag WHERE task_no = $1 AND leader = $2 AND lifted_at IS NULL";
+    let n: i64 = on_tx!(tx, |c| sqlx::query_scalar(sql).bind(task_no).bind(leader).fetch_one(c).await?);
+    Ok(n > 0)
+}
+
+/// A task's flags, standing and lifted, the latest first.
+pub async fn flags_of_task(db: &Db, task_no: &str) -> Result<Vec<FlagRow>> {
+    let sql = format!("SELECT {FLAG_COLUMNS} FROM task_flag WHERE task_no = $1 ORDER BY flagged_at DESC, id");
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(task_no).fetch_all(c).await?))
+}
+
+/// The standing flags, of one leader or (`None`) of all, the latest first.
+pub async fn standing_flags(db: &Db, leader: Option<&str>) -> Result<Vec<FlagRow>> {
+    let sql = format!(
+        "SELECT {FLAG_COLUMNS} FROM task_flag WHERE lifted_at IS NULL AND ($1 IS NULL OR leader = $1)
+         ORDER BY flagged_at DESC, id"
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(leader).fetch_all(c).await?))
 }

@@ -25,7 +25,10 @@ use crate::notify::Outgoing;
 use crate::supervision::AlertOwner;
 use crate::{Actor, App, AppError};
 
+mod flags;
 mod steps;
+
+pub use flags::{flag_task, flagged, lift_flag};
 
 pub use steps::{NewTask, StepInput, assign_task, steps_for, steps_of, task_actors, task_step};
 
@@ -705,6 +708,8 @@ pub struct TaskView {
     /// Its alerts and the supervision notices about it.
     pub alerts: Vec<AlertRow>,
     pub notices: Vec<oversight_store::supervision::NoticeRow>,
+    /// Leaders' flags on it (挂牌督办), standing and lifted, the latest first.
+    pub flags: Vec<oversight_store::tasks::FlagRow>,
 }
 
 pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskView, AppError> {
@@ -721,7 +726,8 @@ pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskVi
     let light = state.light(&*app.calendar().await?)?;
     let (alerts, notices, _) =
         crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Task, task_no)).await?;
-    Ok(TaskView { record, state, light, events, alerts, notices })
+    let flags = store::flags_of_task(&app.db, task_no).await?;
+    Ok(TaskView { record, state, light, events, alerts, notices, flags })
 }
 
 /// The tasks the actor may see, with today's light of each open one.

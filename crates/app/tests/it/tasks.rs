@@ -180,6 +180,11 @@ async fn report_matches_the_model_at_any_date(app: App) {
     for (from, to) in periods {
         let got = report(&app, from, to).await;
         let got = serde_json::to_value(&got).unwrap();
+        // Ungrouped and by origin, the same total.
+        for group in [None, Some(TaskGroupBy::Origin)] {
+            let other = tasks::task_report(&app, &Actor::cli(), from, to, group).await.unwrap();
+            assert_eq!(serde_json::to_value(&other.total).unwrap(), got["total"], "{group:?} {from}..{to}");
+        }
         let (total, groups) = expected(&events, from, to);
         assert_eq!(figures_of(&got["total"]), total, "total {from}..{to}");
         let got_groups: BTreeMap<String, Figures> = got["groups"]

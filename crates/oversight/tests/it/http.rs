@@ -17,6 +17,7 @@ on_both_backends!(
     calendar_page_explains_a_deadline,
     case_page_explains_its_deadline,
     the_public_form_survives_a_flood,
+    a_leader_flags_a_task_for_follow_up,
 );
 
 async fn health_and_login_redirect(s: common::Spawned) {
@@ -457,4 +458,46 @@ async fn metrics_count_what_the_server_does() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("oversight_events_ingested_total"));
     running.stop().await.unwrap();
+}
+
+/// 挂牌督办: the leader flags a task with an instruction; the leader's board lists it with its
+/// light, the lead department's liaison reads the instruction on the task's page, a second flag
+/// is refused beside the field, the office may not flag, and lifting the flag takes it off the
+/// board but keeps it on the task's page.
+async fn a_leader_flags_a_task_for_follow_up(s: common::Spawned) {
+    let line = r#"{"event_id":"fl-1","task_no":"RW-FLAG","type":"assigned","at":"2011-03-01T09:00:00+08:00","title":"政务大厅叫号系统改造","origin":"annual_plan","lead_department_code":"460100-D01","co_department_codes":[],"due":"2011-06-30","milestones":[]}"#;
+    let answer = oversight_app::tasks::ingest(&s.app, &oversight_app::Actor::cli(), [(1, line)]).await.unwrap();
+    assert_eq!(answer.accepted, 1);
+    let (leader, csrf) = login(&s, "lingdao").await;
+    let flag = |c: &reqwest::Client, csrf: &str, action: &str, note: &str| {
+        c.post(format!("{}/tasks/RW-FLAG/flag", s.base))
+            .form(&[("csrf", csrf), ("action", action), ("note", note)])
+            .send()
+    };
+    let res = flag(&leader, &csrf, "flag", "").await.unwrap();
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("flag-note-error") && body.contains("请填写批示意见"), "the fault beside the field: {body}");
+    let res = flag(&leader, &csrf, "flag", "请于月底前完成改造").await.unwrap();
+    assert_eq!(res.status(), 303);
+    let board = leader.get(format!("{}/tasks/flagged", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("政务大厅叫号系统改造") && board.contains("请于月底前完成改造"), "{board}");
+    assert!(board.contains("市发展和改革委员会") && board.contains("signal red"), "names and the light: {board}");
+    let res = flag(&leader, &csrf, "flag", "再次挂牌").await.unwrap();
+    assert_eq!(res.status(), 422, "one standing flag per leader");
+    // The lead department's liaison reads the instruction; the office may not flag.
+    let (liaison, _) = login(&s, "fgw").await;
+    let page = liaison.get(format!("{}/tasks/RW-FLAG", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("请于月底前完成改造") && !page.contains("form-flag"), "{page}");
+    let (office, office_csrf) = login(&s, "xiaoneng").await;
+    assert_eq!(flag(&office, &office_csrf, "flag", "督办").await.unwrap().status(), 403);
+    let audit =
+        oversight_store::audit::recent(&s.app.db, &oversight_domain::access::Scope::All, None, 20).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "task.flag" && a.target == "RW-FLAG"), "the flag is audited");
+    // Lifted: off the board, still on the task's page.
+    assert_eq!(flag(&leader, &csrf, "lift", "").await.unwrap().status(), 303);
+    let board = leader.get(format!("{}/tasks/flagged", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!board.contains("政务大厅叫号系统改造"), "{board}");
+    let page = leader.get(format!("{}/tasks/RW-FLAG", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已摘牌") && page.contains("form-flag"), "{page}");
 }

@@ -77,6 +77,7 @@ pub fn routes() -> Routes {
         // key tasks
         .route("/tasks", get(tasks::list).post(tasks::create_task))
         .route("/tasks/new", get(tasks::new_task))
+        .route("/tasks/flagged", get(tasks::flagged))
         .route("/tasks/meetings", get(meetings::list).post(meetings::schedule))
         .route("/tasks/meetings/{id}", get(meetings::meeting))
         .route("/tasks/meetings/{id}/agenda", post(meetings::agenda))
@@ -85,6 +86,7 @@ pub fn routes() -> Routes {
         .route("/tasks/meetings/{id}/print", get(meetings::print))
         .route("/tasks/{task_no}", get(tasks::task))
         .route("/tasks/{task_no}/steps", post(tasks::step))
+        .route("/tasks/{task_no}/flag", post(tasks::flag))
         // capabilities still being built
         .route("/inspections", get(coming::inspections))
         .route("/evaluation", get(coming::evaluation))

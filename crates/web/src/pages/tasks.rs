@@ -162,6 +162,9 @@ struct TaskPage {
     errors: FieldErrors,
     /// A step refused as a whole (not by a field).
     refused: Option<String>,
+    /// Whether the viewer is a leader who may flag it (挂牌督办), and has a standing flag on it.
+    may_flag: bool,
+    flagged_by_me: bool,
 }
 
 impl Names for TaskPage {
@@ -276,7 +279,9 @@ async fn task_page(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
     let l = Layout::new(s, "/tasks", format!("督办任务 {task_no}")).with_notice(done);
-    Ok((status, TaskPage { l, v, names, steps, tried, errors, refused }).into_response())
+    let may_flag = s.actor.may(Action::Flag, &oversight_domain::org::OrgPath::from_stored(v.record.path.clone()));
+    let flagged_by_me = v.flags.iter().any(|f| f.leader == s.actor.label && f.lifted_at.is_none());
+    Ok((status, TaskPage { l, v, names, steps, tried, errors, refused, may_flag, flagged_by_me }).into_response())
 }
 
 /// A step on a task from its page: done, back to the page with a note; refused, the same page
@@ -295,6 +300,62 @@ pub async fn step(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A leader flags the task (挂牌督办) or takes the flag down; refused, the page again with the
+/// reason beside the instruction and what was typed kept.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct FlagForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn flag(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(task_no): Path<String>,
+    Form(f): Form<FlagForm>,
+) -> Result<Response, PageError> {
+    let done = if f.action == "lift" {
+        tasks::lift_flag(&app, &s.actor, &task_no).await.map(|()| "lifted")
+    } else {
+        tasks::flag_task(&app, &s.actor, &task_no, &f.note).await.map(|()| "flagged")
+    };
+    let tried = StepInput { step: "flag".into(), note: f.note, ..StepInput::default() };
+    match done {
+        Ok(code) => Ok(Redirect::to(&format!("/tasks/{task_no}?done={code}")).into_response()),
+        Err(AppError::Invalid(errors)) => task_page(&app, &s, &task_no, tried, FieldErrors(errors), None, None).await,
+        Err(AppError::Conflict(reason)) => {
+            task_page(&app, &s, &task_no, tried, FieldErrors::default(), Some(reason), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tasks/flagged.html")]
+struct FlaggedPage {
+    l: Layout,
+    rows: Vec<(TaskRecord, Option<LightReason>, oversight_store::tasks::FlagRow)>,
+    names: HashMap<String, String>,
+    /// A leader sees their own flags; the office every standing flag in its scope.
+    leader: bool,
+}
+
+impl Names for FlaggedPage {
+    fn names(&self) -> &HashMap<String, String> {
+        &self.names
+    }
+}
+
+/// The leader's board (挂牌督办): the tasks flagged, with their light and its reason, read only.
+pub async fn flagged(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
+    let rows = tasks::flagged(&app, &s.actor).await?;
+    let names = oversight_app::network::department_names(&app).await?;
+    let leader = s.actor.may_somewhere(Action::Flag);
+    Ok(FlaggedPage { l: Layout::new(&s, "/tasks", "挂牌督办"), rows, names, leader })
 }
 
 #[derive(Template, WebTemplate)]

@@ -59,6 +59,13 @@ pub(super) async fn key_tasks(k: &mut Check<'_>, c: &Ctx<'_>) {
     let (st, body) = k.get(xy, "/tasks", "/tasks").await;
     assert_eq!(st, 200);
     assert!(body.contains("RW-XY") && !body.contains("RW-CITY"), "{body}");
+    // 挂牌督办: the board lists no flag outside the district, and only a leader flags.
+    let (st, body) = k.get(xy, "/tasks/flagged", "/tasks/flagged").await;
+    assert_eq!(st, 200);
+    assert_no_outside("flagged tasks", &body);
+    let form = [("csrf", xy_csrf.as_str()), ("action", "flag"), ("note", "督办")];
+    assert_eq!(k.post(xy, "/tasks/{task_no}/flag", "/tasks/RW-CITY/flag", &form).await.0, 404);
+    assert_eq!(k.post(xy, "/tasks/{task_no}/flag", "/tasks/RW-XY/flag", &form).await.0, 403);
     assert_no_outside("task board", &body);
     assert_eq!(k.get(xy, "/tasks/{task_no}", "/tasks/RW-CITY").await.0, 404);
     let (st, body) = k.get(xy, "/tasks/{task_no}", "/tasks/RW-XY").await;
