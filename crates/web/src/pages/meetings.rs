@@ -217,3 +217,26 @@ pub async fn print(
     let invited = invited(&v.meeting, &names);
     Ok(PrintPage { css: crate::assets::url("print.css"), v, invited }.into_response())
 }
+
+/// The meeting as a Word file, to edit into the office's own document.
+pub async fn docx(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let v = meetings::meeting_view(&app, &s.actor, &id).await?;
+    let names = oversight_app::network::department_names(&app).await?;
+    let bytes = meetings::meeting_docx(&v, &invited(&v.meeting, &names))?;
+    let name = format!("attachment; filename=\"meeting-{}-{}.docx\"", v.meeting.number, v.meeting.held_on);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
+}

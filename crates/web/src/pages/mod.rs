@@ -84,6 +84,7 @@ pub fn routes() -> Routes {
         .route("/tasks/meetings/{id}/minutes", post(meetings::minutes))
         .route("/tasks/meetings/{id}/decisions", post(meetings::decide))
         .route("/tasks/meetings/{id}/print", get(meetings::print))
+        .route("/tasks/meetings/{id}/docx", get(meetings::docx))
         .route("/tasks/{task_no}", get(tasks::task))
         .route("/tasks/{task_no}/steps", post(tasks::step))
         .route("/tasks/{task_no}/flag", post(tasks::flag))

@@ -104,6 +104,7 @@ pub(super) async fn key_tasks(k: &mut Check<'_>, c: &Ctx<'_>) {
     let url = format!("/tasks/meetings/{}", city_meeting.id);
     assert_eq!(k.get(xy, "/tasks/meetings/{id}", &url).await.0, 404);
     assert_eq!(k.get(xy, "/tasks/meetings/{id}/print", &format!("{url}/print")).await.0, 404);
+    assert_eq!(k.get(xy, "/tasks/meetings/{id}/docx", &format!("{url}/docx")).await.0, 404);
     let form = [("csrf", xy_csrf.as_str()), ("agenda", "越权议程")];
     assert_eq!(k.post(xy, "/tasks/meetings/{id}/agenda", &format!("{url}/agenda"), &form).await.0, 404);
     let form = [("csrf", xy_csrf.as_str()), ("minutes", "越权纪要")];
@@ -124,6 +125,9 @@ pub(super) async fn key_tasks(k: &mut Check<'_>, c: &Ctx<'_>) {
     assert_eq!(own.len(), 1, "the district sees its own meeting only");
     assert!(own[0].path.starts_with("/460100/460105"), "{}", own[0].path);
     assert_no_outside("district agenda", &own[0].agenda);
+    let (st, body) = k.get(xy, "/tasks/meetings/{id}/docx", &format!("/tasks/meetings/{}/docx", own[0].id)).await;
+    assert_eq!(st, 200);
+    assert!(body.starts_with("PK"), "a Word file (a zip)");
     // Redrafted by the city's office, the district's agenda still reads only the district.
     oversight_app::meetings::edit(app, &office, &own[0].id, oversight_app::meetings::MeetingEdit::Redraft)
         .await
