@@ -382,9 +382,10 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
     Ok(count)
 }
 
-/// The demo's key tasks: what the city's plan and meetings asked of departments over the last
-/// months, in every state a board shows (unsigned, on track, a milestone late, due within days,
-/// quiet for a month, reported done, verified), reported as they happened. Returns how many.
+/// The demo's key tasks over the last year: what the city's plan and meetings asked of
+/// departments in the last months, in every state a board shows (unsigned, on track, a
+/// milestone late, due within days, quiet for a month, reported done, verified), and the year
+/// before them worked to a close, reported as they happened. Returns how many.
 pub async fn load_tasks(app: &App) -> Result<usize, AppError> {
     const TASKS: [(&str, &str, &str); 12] = [
         ("推行并联审批，企业开办压缩至 5 个工作日", "annual_plan", "460100-D01"),
@@ -459,13 +460,54 @@ pub async fn load_tasks(app: &App) -> Result<usize, AppError> {
             _ => {}
         }
     }
+    // The year before them: tasks worked to their close, most on time, a third late, so the
+    // tasks report has a year to show and to compare with.
+    const CLOSED: [(&str, &str, &str); 12] = [
+        ("政务服务中心进驻事项清理", "annual_plan", "460100-D01"),
+        ("出入境证件办理预约服务", "leader_instruction", "460100-D02"),
+        ("医保报销窗口合并", "meeting_decision", "460100-D04"),
+        ("不动产登记一窗受理", "major_project", "460100-D05"),
+        ("秀英区代办员培训", "annual_plan", "460105-D01"),
+        ("龙华区窗口人员着装与胸牌规范", "proposal", "460106-D01"),
+        ("琼山区审批时限承诺公开", "annual_plan", "460107-D01"),
+        ("美兰区便民服务中心延时服务", "leader_instruction", "460108-D01"),
+        ("企业投资项目审批流程再造", "major_project", "460100-D01"),
+        ("户籍业务一次性告知单", "meeting_decision", "460100-D02"),
+        ("救助审批材料精简", "annual_plan", "460100-D03"),
+        ("效能监察电子档案建设", "annual_plan", "460100-D04"),
+    ];
+    for (j, (title, origin, lead)) in CLOSED.iter().enumerate() {
+        let no = format!("DB{}{:03}", today.format("%Y"), TASKS.len() + j + 1);
+        let id = |kind: &str| format!("{no}-{kind}");
+        let assigned = day(170 + 16 * j as i64);
+        let due = assigned + chrono::Days::new(45 + 5 * (j as u64 % 6));
+        let m1_due = assigned + chrono::Days::new(20);
+        lines.push(json!({"event_id": id("a"), "task_no": no, "type": "assigned", "at": at(assigned, 9),
+            "title": title, "origin": origin, "lead_department_code": lead, "co_department_codes": [],
+            "due": due.to_string(), "assigned_by": "市政府办公厅",
+            "milestones": [{"code": "M1", "name": "制定方案", "due": m1_due.to_string()}]}));
+        lines.push(
+            json!({"event_id": id("s"), "task_no": no, "type": "signed", "at": at(assigned + chrono::Days::new(1), 10),
+            "department_code": lead}),
+        );
+        lines.push(json!({"event_id": id("M1"), "task_no": no, "type": "milestone_done", "at": at(m1_due, 16),
+            "milestone_code": "M1"}));
+        lines.push(json!({"event_id": id("p1"), "task_no": no, "type": "progress", "at": at(m1_due + chrono::Days::new(12), 15),
+            "department_code": lead, "note": "按方案推进，已完成过半。"}));
+        let done = if j % 3 == 0 { due + chrono::Days::new(8) } else { due - chrono::Days::new(4) };
+        lines.push(json!({"event_id": id("d"), "task_no": no, "type": "reported_done", "at": at(done, 11),
+            "note": "已全部完成，请核实销号。"}));
+        lines.push(
+            json!({"event_id": id("v"), "task_no": no, "type": "verified", "at": at(done + chrono::Days::new(3), 16)}),
+        );
+    }
     let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     let report =
         crate::tasks::ingest(app, &Actor::cli(), texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str()))).await?;
     if !report.rejected.is_empty() {
         return Err(AppError::Conflict(format!("演示督办数据有误：{:?}", report.rejected)));
     }
-    Ok(TASKS.len())
+    Ok(TASKS.len() + CLOSED.len())
 }
 
 /// Two held joint meetings of the city's office (about five and one weeks ago), each with its

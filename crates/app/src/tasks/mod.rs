@@ -704,6 +704,8 @@ pub struct TaskView {
     pub record: TaskRecord,
     pub state: TaskState,
     pub light: Option<LightReason>,
+    /// Since when it has had that light.
+    pub light_since: Option<NaiveDate>,
     pub events: Vec<TaskEventRow>,
     /// Its alerts and the supervision notices about it.
     pub alerts: Vec<AlertRow>,
@@ -722,12 +724,23 @@ pub async fn task_view(app: &App, actor: &Actor, task_no: &str) -> Result<TaskVi
         return Err(AppError::NotFound(what));
     }
     let events = store::events_of_task(&app.db, task_no).await?;
-    let state = project_task(&stored_events(&events), app.today());
-    let light = state.light(&*app.calendar().await?)?;
+    let stored = stored_events(&events);
+    let today = app.today();
+    let calendar = app.calendar().await?;
+    let state = project_task(&stored, today);
+    let light = state.light(&calendar)?;
+    // The first day of the spell of this light (its phase holding today).
+    let light_since = match &light {
+        Some(l) => phases(&stored, &calendar)?
+            .iter()
+            .find(|s| s.holds_on(today) && s.phase.as_str() == l.light.as_str())
+            .map(|s| s.from),
+        None => None,
+    };
     let (alerts, notices, _) =
         crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Task, task_no)).await?;
     let flags = store::flags_of_task(&app.db, task_no).await?;
-    Ok(TaskView { record, state, light, events, alerts, notices, flags })
+    Ok(TaskView { record, state, light, light_since, events, alerts, notices, flags })
 }
 
 /// The tasks the actor may see, with today's light of each open one.
