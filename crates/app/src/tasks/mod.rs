@@ -2,6 +2,7 @@
 //! and light, and the tasks report as of any date (docs/figures.md, "Key tasks").
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use oversight_domain::RowError;
@@ -33,7 +34,7 @@ pub use flags::{flag_task, flagged, lift_flag};
 pub use steps::{NewTask, StepInput, assign_task, steps_for, steps_of, task_actors, task_step};
 
 /// Task events are written in transactions of at most this many lines.
-const CHUNK: usize = 20_000;
+const CHUNK: usize = 50_000;
 
 /// The departments of the network: code → (path, name).
 async fn departments(app: &App) -> Result<HashMap<String, (OrgPath, String)>, AppError> {
@@ -70,29 +71,85 @@ async fn ingest_chunks<S: AsRef<str>>(
     actor: &Actor,
     lines: impl IntoIterator<Item = (usize, S)>,
 ) -> Result<IngestReport, AppError> {
-    let departments = departments(app).await?;
+    let departments = Arc::new(departments(app).await?);
+    let calendar = app.calendar().await?;
     let mut report = IngestReport::default();
-    // Parsed and applied a chunk at a time: a file of any size holds one chunk in memory.
-    let mut parsed: Vec<(usize, TaskEvent)> = Vec::with_capacity(CHUNK);
-    for (line, text) in lines {
-        let text = text.as_ref();
-        if text.trim().is_empty() {
-            continue;
+    let mut lines = lines.into_iter();
+    // A chunk at a time (a file of any size holds two chunks in memory): the next chunk is
+    // parsed and its tasks projected on another thread while the last one is written.
+    let mut pending: Option<tokio::task::JoinHandle<Result<Parsed, AppError>>> = None;
+    loop {
+        let batch: Vec<(usize, String)> = lines
+            .by_ref()
+            .filter(|(_, text)| !text.as_ref().trim().is_empty())
+            .take(CHUNK)
+            .map(|(line, text)| (line, text.as_ref().to_string()))
+            .collect();
+        let next = (!batch.is_empty()).then(|| {
+            let (actor, departments, calendar) = (actor.clone(), departments.clone(), calendar.clone());
+            let (now, tz) = (app.now(), app.config.tz());
+            let today = app.local_date(now);
+            tokio::task::spawn_blocking(move || parse_chunk(batch, &actor, &departments, &calendar, tz, today, now))
+        });
+        if let Some(parsed) = pending.take() {
+            let parsed = parsed.await.map_err(|e| AppError::internal("parsing task events stopped", e))??;
+            apply(app, actor, &departments, parsed, &mut report).await?;
         }
-        match parse_task_event(line, text).and_then(|e| check_departments(line, &e, &departments, actor).map(|()| e)) {
-            Ok(e) => parsed.push((line, e)),
-            Err(err) => report.rejected.push(err),
+        match next {
+            Some(next) => pending = Some(next),
+            None => break,
         }
-        if parsed.len() == CHUNK {
-            apply(app, actor, &departments, &parsed, &mut report).await?;
-            parsed.clear();
-        }
-    }
-    if !parsed.is_empty() {
-        apply(app, actor, &departments, &parsed, &mut report).await?;
     }
     report.rejected.sort_by_key(|e| e.line);
     Ok(report)
+}
+
+/// A chunk of task events parsed and checked, with each of its tasks projected from the
+/// chunk's events alone: what the task is if it was not stored before.
+struct Parsed {
+    now: chrono::DateTime<Utc>,
+    events: Vec<(usize, TaskEvent)>,
+    rejected: Vec<RowError>,
+    alone: HashMap<String, Projected>,
+}
+
+fn parse_chunk(
+    lines: Vec<(usize, String)>,
+    actor: &Actor,
+    departments: &HashMap<String, (OrgPath, String)>,
+    calendar: &WorkCalendar,
+    tz: chrono_tz::Tz,
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+) -> Result<Parsed, AppError> {
+    let mut events = Vec::with_capacity(lines.len());
+    let mut rejected = Vec::new();
+    for (line, text) in &lines {
+        match parse_task_event(*line, text).and_then(|e| check_departments(*line, &e, departments, actor).map(|()| e)) {
+            Ok(e) => events.push((*line, e)),
+            Err(err) => rejected.push(err),
+        }
+    }
+    // An id sent twice counts once (its first line), as the writer will take it.
+    let mut ids = HashSet::new();
+    let mut by_task: HashMap<&str, Vec<StoredTaskEvent>> = HashMap::new();
+    for (i, (_, e)) in events.iter().enumerate() {
+        if ids.insert(e.event_id.as_str()) {
+            let at = e.at.with_timezone(&Utc);
+            by_task.entry(e.task_no.as_str()).or_default().push(StoredTaskEvent {
+                event_id: e.event_id.clone(),
+                at,
+                date: e.at.with_timezone(&tz).date_naive(),
+                arrival: i as i64,
+                body: e.body.clone(),
+            });
+        }
+    }
+    let mut alone = HashMap::with_capacity(by_task.len());
+    for (task_no, history) in by_task {
+        alone.insert(task_no.to_string(), project(task_no, &history, None, departments, calendar, today, now)?);
+    }
+    Ok(Parsed { now, events, rejected, alone })
 }
 
 /// Unknown departments, and (for an assignment) a lead department outside the caller's scope.
@@ -123,10 +180,11 @@ async fn apply(
     app: &App,
     actor: &Actor,
     departments: &HashMap<String, (OrgPath, String)>,
-    chunk: &[(usize, TaskEvent)],
+    parsed: Parsed,
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
-    let now = app.now();
+    let Parsed { now, events: chunk, rejected, alone } = parsed;
+    report.rejected.extend(rejected);
     let tz = app.config.tz();
     let mut tx = app.db.begin().await?;
     let first = store::reserve_arrivals(&mut tx, chunk.len() as i64).await?;
@@ -177,20 +235,12 @@ async fn apply(
         let (line, e) = lines[*i];
         answer_clash(report, line, e, stored);
     }
-    let mut fresh: HashMap<&str, Vec<StoredTaskEvent>> = HashMap::new();
-    for (i, row) in rows.iter().enumerate().filter(|(i, _)| !clashed.contains(i)) {
-        fresh.entry(row.task_no.as_str()).or_default().push(StoredTaskEvent {
-            event_id: row.event_id.clone(),
-            at: row.at,
-            date: row.local_date,
-            arrival: row.arrival,
-            body: lines[i].1.body.clone(),
-        });
-    }
-    let accepted = rows.len() - clashes.len();
-    let mut touched: Vec<&str> = fresh.keys().copied().collect();
+    let mut touched: Vec<&str> =
+        rows.iter().enumerate().filter(|(i, _)| !clashed.contains(i)).map(|(_, r)| r.task_no.as_str()).collect();
     touched.sort_unstable();
-    project_tasks(app, &mut tx, &touched, fresh, departments, now).await?;
+    touched.dedup();
+    let accepted = rows.len() - clashes.len();
+    project_tasks(app, &mut tx, &touched, alone, departments, now).await?;
     if accepted > 0 {
         audit::append(
             &mut tx,
@@ -235,7 +285,7 @@ async fn project_tasks(
     app: &App,
     tx: &mut oversight_store::Tx,
     task_nos: &[&str],
-    mut fresh: HashMap<&str, Vec<StoredTaskEvent>>,
+    mut alone: HashMap<String, Projected>,
     departments: &HashMap<String, (OrgPath, String)>,
     now: chrono::DateTime<Utc>,
 ) -> Result<usize, AppError> {
@@ -246,33 +296,33 @@ async fn project_tasks(
     let calendar = app.calendar().await?;
     let mut prior: HashMap<String, TaskRecord> =
         store::records_of(tx, task_nos).await?.into_iter().map(|r| (r.task_no.clone(), r)).collect();
-    // A task first seen in this batch has no stored events but those just written: they are
-    // taken as parsed instead of read back. The others are read whole.
-    let known: Vec<&str> =
-        task_nos.iter().copied().filter(|t| prior.contains_key(*t) || !fresh.contains_key(t)).collect();
-    let stored = store::events_of_tasks(tx, &known).await?;
-    let mut histories: Vec<(&str, Vec<StoredTaskEvent>)> = stored
-        .chunk_by(|a, b| a.task_no == b.task_no)
-        .map(|rows| (rows[0].task_no.as_str(), stored_events(rows)))
-        .collect();
+    // A task first seen in this chunk has no stored events but the chunk's: its projection
+    // from them stands. The others are read whole and projected again.
+    let mut done: Vec<Projected> = Vec::with_capacity(task_nos.len());
+    let mut known: Vec<&str> = Vec::new();
     for t in task_nos {
-        if !prior.contains_key(*t)
-            && let Some(events) = fresh.remove(t)
-        {
-            histories.push((t, events));
+        match alone.remove(*t) {
+            Some(p) if !prior.contains_key(*t) => done.push(p),
+            _ => known.push(t),
         }
     }
-    let mut records = Vec::with_capacity(task_nos.len());
+    let stored = store::events_of_tasks(tx, &known).await?;
+    for rows in stored.chunk_by(|a, b| a.task_no == b.task_no) {
+        let task_no = &rows[0].task_no;
+        let events = stored_events(rows);
+        done.push(project(task_no, &events, prior.remove(task_no).as_ref(), departments, &calendar, today, now)?);
+    }
+    let mut records = Vec::with_capacity(done.len());
     let mut phases = Vec::new();
     let mut parties = Vec::new();
     let mut alerts = Vec::new();
     let mut messages = Vec::new();
-    for (task_no, events) in &histories {
-        let p = project(task_no, events, prior.remove(*task_no).as_ref(), departments, &calendar, today, now)?;
+    for p in done {
         messages.extend(reminders(app, &p).await?);
+        let task_no = p.record.task_no.clone();
         alerts.extend(p.alert);
         phases.extend(p.phases);
-        parties.extend(p.parties.into_iter().map(|path| (task_no.to_string(), path)));
+        parties.extend(p.parties.into_iter().map(|path| (task_no.clone(), path)));
         records.push(p.record);
     }
     store::upsert_records(tx, &records).await?;
