@@ -290,22 +290,23 @@ pub async fn export_report_xlsx(app: &App, actor: &Actor, r: &ComparedReport) ->
     }
     sheet.set_column_width(1, 28).map_err(fail)?;
     let bytes = book.save_to_buffer().map_err(fail)?;
+    let detail = json!({ "from": r.current.from, "to": r.current.to, "groups": r.rows.len(), "format": "xlsx" });
+    audit_export(app, actor, &format!("办件超期率 {}", period(&r.current)), detail).await?;
+    Ok(bytes)
+}
+
+/// Writes the audit line of a report exported: who took which figures out of the system.
+pub async fn audit_export(app: &App, actor: &Actor, target: &str, detail: serde_json::Value) -> Result<(), AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
     audit::append(
         &mut tx,
-        NewAudit {
-            actor: &actor.label,
-            action: "report.export",
-            target: &format!("办件超期率 {}", period(&r.current)),
-            path: &actor.audit_path(),
-            detail: json!({ "from": r.current.from, "to": r.current.to, "groups": r.rows.len(), "format": "xlsx" }),
-        },
+        NewAudit { actor: &actor.label, action: "report.export", target, path: &actor.audit_path(), detail },
         now,
     )
     .await?;
     tx.commit().await?;
-    Ok(bytes)
+    Ok(())
 }
 
 pub(crate) async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String, String>, AppError> {

@@ -731,21 +731,8 @@ pub async fn export_tasks_xlsx(app: &App, actor: &Actor, r: &ComparedTasks) -> R
     sheet.set_column_width(0, 14).map_err(fail)?;
     sheet.set_column_width(1, 24).map_err(fail)?;
     let bytes = book.save_to_buffer().map_err(fail)?;
-    let now = app.now();
-    let mut tx = app.db.begin().await?;
-    audit::append(
-        &mut tx,
-        NewAudit {
-            actor: &actor.label,
-            action: "report.export",
-            target: "tasks",
-            path: &actor.audit_path(),
-            detail: json!({ "from": r.current.from, "to": r.current.to }),
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let detail = json!({ "from": r.current.from, "to": r.current.to, "format": "xlsx" });
+    crate::cases::audit_export(app, actor, "tasks", detail).await?;
     Ok(bytes)
 }
 

@@ -200,14 +200,7 @@ pub async fn cases_xlsx(
     let p = params(&app, &q)?;
     let r = report(&app, &s, &p).await?;
     let bytes = cases::export_report_xlsx(&app, &s.actor, &r).await?;
-    let name = format!("attachment; filename=\"overdue-{}-{}.xlsx\"", p.from, p.to);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        bytes,
-    ))
+    Ok(xlsx(format!("overdue-{}-{}.xlsx", p.from, p.to), bytes))
 }
 
 /// The hotline's KPIs: a period beside its comparison, by type, channel or department.
@@ -360,14 +353,7 @@ pub async fn tickets_xlsx(
     let p = ticket_params(&app, &q)?;
     let r = tickets::compared_ticket_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
     let bytes = tickets::export_tickets_xlsx(&app, &s.actor, &r).await?;
-    let name = format!("attachment; filename=\"hotline-{}-{}.xlsx\"", p.from, p.to);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        bytes,
-    ))
+    Ok(xlsx(format!("hotline-{}-{}.xlsx", p.from, p.to), bytes))
 }
 
 /// The key tasks' figures: a period beside its comparison, by lead department or origin.
@@ -492,12 +478,16 @@ pub async fn tasks_xlsx(
     let p = task_params(&app, &q)?;
     let r = tasks::compared_task_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
     let bytes = tasks::export_tasks_xlsx(&app, &s.actor, &r).await?;
-    let name = format!("attachment; filename=\"tasks-{}-{}.xlsx\"", p.from, p.to);
-    Ok((
+    Ok(xlsx(format!("tasks-{}-{}.xlsx", p.from, p.to), bytes))
+}
+
+/// An XLSX file to download.
+fn xlsx(file_name: String, bytes: Vec<u8>) -> impl IntoResponse {
+    (
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, name),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
         ],
         bytes,
-    ))
+    )
 }
