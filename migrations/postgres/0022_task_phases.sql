@@ -20,5 +20,5 @@ CREATE TABLE task_phase (
     PRIMARY KEY (from_day, task_no)
 );
 CREATE INDEX task_phase_task ON task_phase(task_no);
-CREATE INDEX task_phase_ended ON task_phase(phase, from_day, lead_department_code, origin, path)
+CREATE INDEX task_phase_ended ON task_phase(phase, from_day, lead_department_code, origin, path, until_day)
     WHERE until_day IS NULL;
