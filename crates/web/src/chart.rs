@@ -25,8 +25,9 @@ fn percent(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-/// Horizontal bars of rates (0..1), the current period dark and the compared one light.
-pub fn rate_bars(title: &str, current: &str, compared: Option<&str>, bars: &[Bar]) -> String {
+/// Horizontal bars of rates (0..1), the current period dark and the compared one light; a bar
+/// without a rate says `empty` (what there was none of to compute it).
+pub fn rate_bars(title: &str, empty: &str, current: &str, compared: Option<&str>, bars: &[Bar]) -> String {
     let max = bars.iter().flat_map(|b| [b.value, b.compare]).flatten().fold(0.0_f64, f64::max).max(0.01);
     let height = 40.0 + ROW * bars.len() as f64 + 10.0;
     let width = LABEL_WIDTH + BAR_AREA + 80.0;
@@ -65,8 +66,9 @@ pub fn rate_bars(title: &str, current: &str, compared: Option<&str>, bars: &[Bar
             let Some(v) = value else {
                 let _ = write!(
                     svg,
-                    r##"<text x="{LABEL_WIDTH}" y="{}" font-size="11" fill="#777">无已定案办件</text>"##,
-                    y + dy + h - 2.0
+                    r##"<text x="{LABEL_WIDTH}" y="{}" font-size="11" fill="#777">{}</text>"##,
+                    y + dy + h - 2.0,
+                    escape(empty)
                 );
                 return;
             };
@@ -101,6 +103,7 @@ mod tests {
     fn bars_scale_to_the_largest_rate_and_link_to_their_cases() {
         let svg = rate_bars(
             "超期率",
+            "无已定案办件",
             "2011",
             Some("2010"),
             &[

@@ -532,3 +532,42 @@ async fn the_office_holds_a_joint_meeting_and_follows_its_decision() {
     assert!(text_of(&c, "h1").await.contains("联席会议"));
     c.close().await.unwrap();
 }
+
+/// The leader flags a task from its page (an empty instruction is refused beside the field),
+/// reads it on the leader's board with its light, and reads the tasks report of the year beside
+/// the last, by lead department: names, not codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_flags_a_task_and_reads_the_tasks_report() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    oversight_app::demo::load_tasks(&s.app).await.unwrap();
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "lingdao", &common::password(&s, "lingdao")).await;
+    c.goto(&format!("{}/tasks", s.base)).await.unwrap();
+    c.find(Locator::LinkText("推行并联审批，企业开办压缩至 5 个工作日")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#form-flag")).await.unwrap();
+    c.find(Locator::Css("#form-flag button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#flag-note-error")).await.unwrap();
+    assert!(text_of(&c, "#flag-note-error").await.contains("请填写批示意见"));
+    c.find(Locator::Css("#flag-note")).await.unwrap().send_keys("请市发改委本月底前完成并联审批上线").await.unwrap();
+    submit(&c, "#form-flag button").await;
+    c.wait().for_element(Locator::Css("#form-lift")).await.unwrap();
+    assert!(text_of(&c, "#flags").await.contains("请市发改委本月底前完成并联审批上线"));
+    screenshot(&c, "task-flagged").await;
+    c.goto(&format!("{}/tasks/flagged", s.base)).await.unwrap();
+    let board = text_of(&c, "#flagged").await;
+    assert!(
+        board.contains("推行并联审批") && board.contains("市发展和改革委员会") && !board.contains("460100-D01"),
+        "{board}"
+    );
+    assert!(board.contains("红灯") || board.contains("黄灯") || board.contains("绿灯"), "{board}");
+    screenshot(&c, "tasks-flagged").await;
+    c.goto(&format!("{}/reports/tasks", s.base)).await.unwrap();
+    let table = text_of(&c, "#report-table").await;
+    assert!(table.contains("市发展和改革委员会") && table.contains("对比期"), "{table}");
+    let headline = text_of(&c, "#headline").await;
+    assert!(headline.contains("按期办结率") && headline.contains("核实办结"), "{headline}");
+    screenshot(&c, "report-tasks").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(&c, "report-tasks-phone").await;
+}

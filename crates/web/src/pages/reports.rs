@@ -170,7 +170,13 @@ pub async fn cases_report(
                 .map(|x| cases_href(x.from, x.to, p.group_by, key, "overdue", &p.level_word)),
         });
     }
-    let chart = chart::rate_bars("超期率", &period(&r.current), r.previous.as_ref().map(period).as_deref(), &bars);
+    let chart = chart::rate_bars(
+        "超期率",
+        "无已定案办件",
+        &period(&r.current),
+        r.previous.as_ref().map(period).as_deref(),
+        &bars,
+    );
     let query = serde_urlencoded::to_string([
         ("from", p.from.to_string()),
         ("to", p.to.to_string()),
@@ -324,7 +330,13 @@ pub async fn tickets_report(
             compare_href: r.previous.as_ref().map(|x| orders_href(x.from, x.to, p.group, key, "closed=1")),
         });
     }
-    let chart = chart::rate_bars("办结率", &period(&r.current), r.previous.as_ref().map(period).as_deref(), &bars);
+    let chart = chart::rate_bars(
+        "办结率",
+        "无受理工单",
+        &period(&r.current),
+        r.previous.as_ref().map(period).as_deref(),
+        &bars,
+    );
     let query = serde_urlencoded::to_string([
         ("from", p.from.to_string()),
         ("to", p.to.to_string()),
@@ -450,7 +462,13 @@ pub async fn tasks_report(
             compare_href: None,
         });
     }
-    let chart = chart::rate_bars("按期办结率", &period(&r.current), r.previous.as_ref().map(period).as_deref(), &bars);
+    let chart = chart::rate_bars(
+        "按期办结率",
+        "无核实办结的任务",
+        &period(&r.current),
+        r.previous.as_ref().map(period).as_deref(),
+        &bars,
+    );
     let query = serde_urlencoded::to_string([
         ("from", p.from.to_string()),
         ("to", p.to.to_string()),
