@@ -212,10 +212,16 @@ pub async fn print(
     CurrentUser(s): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let v = meetings::meeting_view(&app, &s.actor, &id).await?;
-    let names = oversight_app::network::department_names(&app).await?;
-    let invited = invited(&v.meeting, &names);
+    let (v, invited) = for_the_file(&app, &s, &id).await?;
     Ok(PrintPage { css: crate::assets::url("print.css"), v, invited }.into_response())
+}
+
+/// A meeting as printed or exported, with its invited departments' names.
+async fn for_the_file(app: &App, s: &SessionInfo, id: &str) -> Result<(MeetingView, Vec<String>), AppError> {
+    let v = meetings::meeting_view(app, &s.actor, id).await?;
+    let names = oversight_app::network::department_names(app).await?;
+    let invited = invited(&v.meeting, &names);
+    Ok((v, invited))
 }
 
 /// The meeting as a Word file, to edit into the office's own document.
@@ -224,9 +230,8 @@ pub async fn docx(
     CurrentUser(s): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let v = meetings::meeting_view(&app, &s.actor, &id).await?;
-    let names = oversight_app::network::department_names(&app).await?;
-    let bytes = meetings::meeting_docx(&v, &invited(&v.meeting, &names))?;
+    let (v, invited) = for_the_file(&app, &s, &id).await?;
+    let bytes = meetings::meeting_docx(&v, &invited)?;
     let name = format!("attachment; filename=\"meeting-{}-{}.docx\"", v.meeting.number, v.meeting.held_on);
     Ok((
         [

@@ -209,28 +209,39 @@ pub async fn cases_xlsx(
     Ok(xlsx(format!("overdue-{}-{}.xlsx", p.from, p.to), bytes))
 }
 
-/// The hotline's KPIs: a period beside its comparison, by type, channel or department.
+/// The query of a report split by one kind of group (the hotline's, the key tasks').
 #[derive(serde::Deserialize, Default, Clone)]
-pub struct TicketQuery {
+pub struct GroupedQuery {
     from: Option<String>,
     to: Option<String>,
     compare: Option<String>,
     group_by: Option<String>,
 }
 
-struct TicketParams {
+/// A grouped report's period, comparison and group, with the defaults.
+struct GroupedParams<G> {
     from: NaiveDate,
     to: NaiveDate,
     compare: Compare,
-    group: Option<TicketGroup>,
+    group: Option<G>,
     group_word: String,
 }
 
-fn ticket_params(app: &App, q: &TicketQuery) -> Result<TicketParams, AppError> {
+fn grouped_params<G>(
+    app: &App,
+    q: &GroupedQuery,
+    default_group: &str,
+    parse: impl Fn(&str) -> Result<Option<G>, AppError>,
+) -> Result<GroupedParams<G>, AppError> {
     let (from, to, compare) = period(app, &q.from, &q.to, &q.compare)?;
-    let group_word = q.group_by.clone().unwrap_or_else(|| "type".into());
-    let group = tickets::parse_group_by(&group_word)?;
-    Ok(TicketParams { from, to, compare, group, group_word })
+    let group_word = q.group_by.clone().unwrap_or_else(|| default_group.into());
+    let group = parse(&group_word)?;
+    Ok(GroupedParams { from, to, compare, group, group_word })
+}
+
+/// The hotline's KPIs: a period beside its comparison, by type, channel or department.
+fn ticket_params(app: &App, q: &GroupedQuery) -> Result<GroupedParams<TicketGroup>, AppError> {
+    grouped_params(app, q, "type", tickets::parse_group_by)
 }
 
 #[derive(Template, WebTemplate)]
@@ -309,7 +320,7 @@ impl TicketPage {
 pub async fn tickets_report(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
-    Query(q): Query<TicketQuery>,
+    Query(q): Query<GroupedQuery>,
 ) -> Result<impl IntoResponse, PageError> {
     let p = ticket_params(&app, &q)?;
     let r = tickets::compared_ticket_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
@@ -360,7 +371,7 @@ pub async fn tickets_report(
 pub async fn tickets_xlsx(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
-    Query(q): Query<TicketQuery>,
+    Query(q): Query<GroupedQuery>,
 ) -> Result<impl IntoResponse, PageError> {
     let p = ticket_params(&app, &q)?;
     let r = tickets::compared_ticket_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
@@ -369,27 +380,8 @@ pub async fn tickets_xlsx(
 }
 
 /// The key tasks' figures: a period beside its comparison, by lead department or origin.
-#[derive(serde::Deserialize, Default, Clone)]
-pub struct TaskQuery {
-    from: Option<String>,
-    to: Option<String>,
-    compare: Option<String>,
-    group_by: Option<String>,
-}
-
-struct TaskParams {
-    from: NaiveDate,
-    to: NaiveDate,
-    compare: Compare,
-    group: Option<TaskGroupBy>,
-    group_word: String,
-}
-
-fn task_params(app: &App, q: &TaskQuery) -> Result<TaskParams, AppError> {
-    let (from, to, compare) = period(app, &q.from, &q.to, &q.compare)?;
-    let group_word = q.group_by.clone().unwrap_or_else(|| "lead_department".into());
-    let group = tasks::parse_group_by(&group_word)?;
-    Ok(TaskParams { from, to, compare, group, group_word })
+fn task_params(app: &App, q: &GroupedQuery) -> Result<GroupedParams<TaskGroupBy>, AppError> {
+    grouped_params(app, q, "lead_department", tasks::parse_group_by)
 }
 
 #[derive(Template, WebTemplate)]
@@ -441,7 +433,7 @@ fn board_href(group: Option<TaskGroupBy>, key: &str) -> String {
 pub async fn tasks_report(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
-    Query(q): Query<TaskQuery>,
+    Query(q): Query<GroupedQuery>,
 ) -> Result<impl IntoResponse, PageError> {
     let p = task_params(&app, &q)?;
     let r = tasks::compared_task_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
@@ -491,7 +483,7 @@ pub async fn tasks_report(
 pub async fn tasks_xlsx(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
-    Query(q): Query<TaskQuery>,
+    Query(q): Query<GroupedQuery>,
 ) -> Result<impl IntoResponse, PageError> {
     let p = task_params(&app, &q)?;
     let r = tasks::compared_task_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
