@@ -41,6 +41,9 @@ pub struct Config {
     pub hotline: oversight_domain::workorder::HotlineRules,
     /// Citizens' web orders allowed per client address within an hour (the public form).
     pub public_orders_per_hour: u32,
+    /// Working days a department has to contact the applicant of a bad rating and to report its
+    /// rectification (`[ratings]`: `contact_days`, `rectify_days`).
+    pub ratings: oversight_domain::rating::FollowUpLimits,
     /// Where notifications go (`[notify]`): SMTP and the SMS gateway, retries.
     pub notify: crate::notify::NotifyConfig,
 }
@@ -61,6 +64,7 @@ impl Default for Config {
             supervision: Default::default(),
             hotline: Default::default(),
             public_orders_per_hour: 10,
+            ratings: Default::default(),
             notify: Default::default(),
         }
     }
@@ -129,6 +133,7 @@ impl fmt::Debug for Config {
             .field("supervision", &self.supervision)
             .field("hotline", &self.hotline)
             .field("public_orders_per_hour", &self.public_orders_per_hour)
+            .field("ratings", &self.ratings)
             .field("notify", &self.notify)
             .finish()
     }

@@ -107,6 +107,10 @@ impl App {
         if phased > 0 {
             tracing::info!(tasks = phased, "key tasks stored before their phases were kept now have them");
         }
+        let rated = cases::reproject_unrated(&app).await?;
+        if rated > 0 {
+            tracing::info!(cases = rated, "cases rated before their records kept ratings now have them");
+        }
         Ok(app)
     }
 

@@ -587,6 +587,8 @@ pub struct CaseState {
     pub anomalies: Vec<Anomaly>,
     /// The applicant's rating: the last `rated` event in `at` order, whenever it arrived.
     pub rating: Option<Rating>,
+    /// The local day of that rating (a bad one's follow-up counts its limits from it).
+    pub rated_on: Option<NaiveDate>,
     /// Set when the calendar lacks a year the case needs: no deadline can be computed.
     pub calendar_error: Option<String>,
 }
@@ -631,6 +633,7 @@ fn takes_part(st: &mut CaseState, e: &StoredEvent, ctx: &CaseContext) -> bool {
     // no life and is no sign of work done outside the system, whenever it comes.
     if let EventBody::Rated(rating) = &e.body {
         st.rating = Some(rating.clone());
+        st.rated_on = Some(e.date);
         return false;
     }
     if let Some(hours) = ctx.rules.late_report_hours.filter(|h| *h > 0)
@@ -713,6 +716,7 @@ impl<'c> Life<'c> {
             extensions: Vec::new(),
             anomalies: Vec::new(),
             rating: None,
+            rated_on: None,
             calendar_error: None,
         };
         Life {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oversight_domain::access::Scope;
+use oversight_domain::rating::{RatingCounts, Standing};
 use sqlx::AssertSqlSafe;
 
 use crate::bulk::{self, Cell};
@@ -196,6 +197,26 @@ pub struct CaseRecord {
     pub plan_target: String,
     /// When the time signal next changes.
     pub signal_due: Option<DateTime<Utc>>,
+    /// The applicant's rating (1–5; −1 on a case rated before records kept ratings, until it
+    /// is projected again), whether the platform recorded it as a default, and its day.
+    pub rating_level: Option<i32>,
+    pub rating_default: bool,
+    pub rated_on: Option<NaiveDate>,
+    /// What a bad rating's follow-up made of it (`Standing::as_str`): kept across projections.
+    pub rating_standing: String,
+}
+
+impl CaseRecord {
+    /// The rating's level and whether it was a default, if the case has a rating.
+    pub fn rating(&self) -> Option<(u8, bool)> {
+        let level = self.rating_level.filter(|l| (1..=5).contains(l))?;
+        Some((level as u8, self.rating_default))
+    }
+
+    /// Whether the case's rating is a bad one (差评).
+    pub fn has_bad_rating(&self) -> bool {
+        self.rating().is_some_and(|(level, _)| oversight_domain::rating::is_bad(level))
+    }
 }
 
 pub async fn upsert_cases(tx: &mut Tx, records: &[CaseRecord]) -> Result<()> {
@@ -228,6 +249,10 @@ pub async fn upsert_cases(tx: &mut Tx, records: &[CaseRecord]) -> Result<()> {
             Cell::Date(r.red_on),
             Cell::Text(Some(&r.plan_target)),
             Cell::Time(r.signal_due),
+            Cell::Int(r.rating_level),
+            Cell::Bool(Some(r.rating_default)),
+            Cell::Date(r.rated_on),
+            Cell::Text(Some(&r.rating_standing)),
         ]
     })
     .await?;
@@ -243,7 +268,8 @@ const TALLY_OWNERS: &[&str] = &["venue_code", "department_code"];
 const CASE_COLUMNS: &str =
     "case_no, status, item_code, department_code, venue_code, level, path, received_on, accepted_on,
     ended_on, deadline, limit_days, stopped_days, stopped_since, outcome, outcome_date, anomalies, updated_at,
-    department_path, time_signal, yellow_on, red_on, plan_target, signal_due";
+    department_path, time_signal, yellow_on, red_on, plan_target, signal_due, rating_level, rating_default, rated_on,
+    rating_standing";
 
 pub async fn case(db: &Db, case_no: &str) -> Result<Option<CaseRecord>> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM case_record WHERE case_no = $1");
@@ -274,6 +300,13 @@ pub async fn unsettled_case_nos(db: &Db, ended_undecided: &[&str]) -> Result<Vec
     }))
 }
 
+/// The cases rated before their records kept ratings (marked −1 by the migration).
+pub async fn rated_without_rating(db: &Db) -> Result<Vec<String>> {
+    Ok(on_db!(db, |c| sqlx::query_scalar("SELECT case_no FROM case_record WHERE rating_level = -1 ORDER BY case_no")
+        .fetch_all(c)
+        .await?))
+}
+
 /// A month's (`YYYY-MM`) or a day's (`YYYY-MM-DD`) count for one venue, department and item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TallyKey {
@@ -291,32 +324,101 @@ pub struct TallyDelta {
     pub overdue: i64,
 }
 
+/// A change to one row of the ratings' tally: the fields of [`RatingCounts`], flat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RatingDelta {
+    pub completed: i64,
+    pub rated: i64,
+    pub active: i64,
+    pub levels: [i64; 5],
+    pub set_aside: i64,
+    pub bad_rectified_on_time: i64,
+}
+
+impl RatingDelta {
+    fn add(&mut self, sign: i64, c: &RatingCounts) {
+        self.completed += sign * c.completed;
+        self.rated += sign * c.rated;
+        self.active += sign * c.active;
+        for (i, n) in self.levels.iter_mut().enumerate() {
+            *n += sign * c.by_level.get(&(i + 1).to_string()).copied().unwrap_or(0);
+        }
+        self.set_aside += sign * c.set_aside;
+        self.bad_rectified_on_time += sign * c.bad_rectified_on_time;
+    }
+
+    /// The counts this row holds, good / fair / bad derived from the levels.
+    pub fn counts(&self) -> RatingCounts {
+        RatingCounts {
+            completed: self.completed,
+            rated: self.rated,
+            active: self.active,
+            by_level: self.levels.iter().enumerate().map(|(i, n)| ((i + 1).to_string(), *n)).collect(),
+            good: self.levels[3] + self.levels[4],
+            fair: self.levels[2],
+            bad: self.levels[0] + self.levels[1],
+            set_aside: self.set_aside,
+            bad_rectified_on_time: self.bad_rectified_on_time,
+        }
+    }
+}
+
+/// What a batch of projections changes in the tallies: settled cases (the overdue report) and
+/// completed cases with their ratings (the ratings report).
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub cases: std::collections::BTreeMap<TallyKey, TallyDelta>,
+    pub ratings: std::collections::BTreeMap<TallyKey, RatingDelta>,
+}
+
+impl Tally {
+    pub fn new() -> Tally {
+        Tally::default()
+    }
+}
+
+fn tally_keys(case: &CaseRecord, date: NaiveDate) -> [TallyKey; 2] {
+    [date.format("%Y-%m").to_string(), date.to_string()].map(|period| TallyKey {
+        period,
+        venue_code: case.venue_code.clone().unwrap_or_default(),
+        department_code: case.department_code.clone().unwrap_or_default(),
+        item_code: case.item_code.clone().unwrap_or_default(),
+    })
+}
+
 /// Adds a case's contribution to the tallies (`sign` +1 for its new state, −1 for its old):
-/// only settled cases (on time, overdue) count there; running ones are read from case_record.
-pub fn add_to_tally(deltas: &mut std::collections::BTreeMap<TallyKey, TallyDelta>, sign: i64, case: &CaseRecord) {
+/// only settled cases (on time, overdue) count in the first (running ones are read from
+/// case_record), and only completed ones, by the day they were completed, in the second.
+pub fn add_to_tally(tally: &mut Tally, sign: i64, case: &CaseRecord) {
+    if let Some(date) = case.ended_on
+        && matches!(case.status.as_str(), "approved" | "rejected")
+    {
+        let mut one = RatingCounts::default();
+        one.add(case.rating(), Standing::parse(&case.rating_standing));
+        for key in tally_keys(case, date) {
+            tally.ratings.entry(key).or_default().add(sign, &one);
+        }
+    }
     let Some(date) = case.outcome_date else { return };
     let (on_time, overdue) = match case.outcome.as_str() {
         "on_time" => (sign, 0),
         "overdue" => (0, sign),
         _ => return,
     };
-    for period in [date.format("%Y-%m").to_string(), date.to_string()] {
-        let key = TallyKey {
-            period,
-            venue_code: case.venue_code.clone().unwrap_or_default(),
-            department_code: case.department_code.clone().unwrap_or_default(),
-            item_code: case.item_code.clone().unwrap_or_default(),
-        };
-        let d =
-            deltas.entry(key).or_insert_with(|| TallyDelta { level: case.level.unwrap_or(0), ..TallyDelta::default() });
+    for key in tally_keys(case, date) {
+        let d = tally
+            .cases
+            .entry(key)
+            .or_insert_with(|| TallyDelta { level: case.level.unwrap_or(0), ..TallyDelta::default() });
         d.on_time += on_time;
         d.overdue += overdue;
     }
 }
 
 /// Applies tally changes (rows that net to zero are skipped).
-pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyKey, TallyDelta>) -> Result<()> {
-    let rows: Vec<(&TallyKey, &TallyDelta)> = deltas.iter().filter(|(_, d)| d.on_time != 0 || d.overdue != 0).collect();
+pub async fn apply_tally(tx: &mut Tx, tally: &Tally) -> Result<()> {
+    let rows: Vec<(&TallyKey, &TallyDelta)> =
+        tally.cases.iter().filter(|(_, d)| d.on_time != 0 || d.overdue != 0).collect();
     bulk::write_rows(
         tx,
         "case_tally (period, venue_code, department_code, item_code, level, on_time, overdue)",
@@ -336,8 +438,51 @@ pub async fn apply_tally(tx: &mut Tx, deltas: &std::collections::BTreeMap<TallyK
         },
     )
     .await?;
+    let zero = RatingDelta::default();
+    let rows: Vec<(&TallyKey, &RatingDelta)> = tally.ratings.iter().filter(|(_, d)| **d != zero).collect();
+    let sums: Vec<String> =
+        RATING_TALLY_COUNTS.iter().map(|c| format!("{c} = rating_tally.{c} + excluded.{c}")).collect();
+    bulk::write_rows(
+        tx,
+        &format!("rating_tally (period, venue_code, department_code, item_code, {})", RATING_TALLY_COUNTS.join(", ")),
+        &format!("ON CONFLICT (period, venue_code, department_code, item_code) DO UPDATE SET {}", sums.join(", ")),
+        &rows,
+        |(k, d)| {
+            [
+                Cell::Text(Some(&k.period)),
+                Cell::Text(Some(&k.venue_code)),
+                Cell::Text(Some(&k.department_code)),
+                Cell::Text(Some(&k.item_code)),
+                Cell::Big(Some(d.completed)),
+                Cell::Big(Some(d.rated)),
+                Cell::Big(Some(d.active)),
+                Cell::Big(Some(d.levels[0])),
+                Cell::Big(Some(d.levels[1])),
+                Cell::Big(Some(d.levels[2])),
+                Cell::Big(Some(d.levels[3])),
+                Cell::Big(Some(d.levels[4])),
+                Cell::Big(Some(d.set_aside)),
+                Cell::Big(Some(d.bad_rectified_on_time)),
+            ]
+        },
+    )
+    .await?;
     Ok(())
 }
+
+/// The count columns of `rating_tally`, in the order of [`RatingDelta`]'s fields.
+const RATING_TALLY_COUNTS: [&str; 10] = [
+    "completed",
+    "rated",
+    "active",
+    "level1",
+    "level2",
+    "level3",
+    "level4",
+    "level5",
+    "set_aside",
+    "bad_rectified_on_time",
+];
 
 /// Recounts the tallies from case_record (after bulk loads that bypass ingestion).
 pub async fn rebuild_tally(db: &Db) -> Result<()> {
@@ -361,7 +506,104 @@ pub async fn rebuild_tally(db: &Db) -> Result<()> {
         )
         .await?;
     }
+    let (month, day) = match db.backend() {
+        crate::Backend::Sqlite => ("substr(ended_on, 1, 7)", "CAST(ended_on AS TEXT)"),
+        crate::Backend::Postgres => ("to_char(ended_on, 'YYYY-MM')", "to_char(ended_on, 'YYYY-MM-DD')"),
+    };
+    crate::execute_raw(db, "DELETE FROM rating_tally").await?;
+    // A bad rating set aside counts in set_aside alone (RatingCounts::add).
+    let kept = "rating_level IS NOT NULL AND NOT (rating_level <= 2 AND rating_standing = 'set_aside')";
+    for period in [month, day] {
+        crate::execute_raw(
+            db,
+            &format!(
+                "INSERT INTO rating_tally (period, venue_code, department_code, item_code, {counts})
+                 SELECT {period}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, ''),
+                   COUNT(*),
+                   SUM(CASE WHEN {kept} THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {kept} AND NOT rating_default THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {kept} AND rating_level = 1 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN {kept} AND rating_level = 2 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN rating_level = 3 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN rating_level = 4 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN rating_level = 5 THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN rating_level <= 2 AND rating_standing = 'set_aside' THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN rating_level <= 2 AND rating_standing = 'rectified_on_time' THEN 1 ELSE 0 END)
+                 FROM case_record WHERE status IN ('approved', 'rejected') AND ended_on IS NOT NULL
+                 GROUP BY {period}, COALESCE(venue_code, ''), COALESCE(department_code, ''), COALESCE(item_code, '')",
+                counts = RATING_TALLY_COUNTS.join(", ")
+            ),
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// The ratings of the cases completed between `from` and `to` (both included), per group (the
+/// key empty without grouping): whole months from the monthly tally rows, the days at the ends
+/// from the daily ones, as [`settled_counts`] does.
+pub async fn rating_counts(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    group: Option<GroupBy>,
+) -> Result<Vec<(Option<String>, RatingDelta)>> {
+    let key = match group {
+        None | Some(GroupBy::Level) => "CAST(NULL AS TEXT)",
+        Some(GroupBy::Venue) => "NULLIF(venue_code, '')",
+        Some(GroupBy::Department) => "NULLIF(department_code, '')",
+        Some(GroupBy::Item) => "NULLIF(item_code, '')",
+    };
+    let tally_scope = ScopeFilter::any_unit(scope, TALLY_OWNERS, 7);
+    let (month_from, month_to, span_from, span_to) = match whole_months(from, to) {
+        Some((a, b)) => (a.format("%Y-%m").to_string(), b.format("%Y-%m").to_string(), a, b),
+        None => ("9999-99".to_string(), "0000-00".to_string(), to.succ_opt().unwrap_or(to), to),
+    };
+    let columns = RATING_TALLY_COUNTS.join(", ");
+    let sums: Vec<String> =
+        RATING_TALLY_COUNTS.iter().map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT) AS {c}")).collect();
+    let sql = format!(
+        "SELECT key, {sums}
+         FROM (
+           SELECT {key} AS key, {columns} FROM rating_tally
+           WHERE period >= $1 AND period <= $2 AND length(period) = 7 AND {scope}
+           UNION ALL
+           SELECT {key} AS key, {columns} FROM rating_tally
+           WHERE ((period >= $3 AND period < $4) OR (period > $5 AND period <= $6)) AND length(period) = 10 AND {scope}
+         ) counted
+         GROUP BY key",
+        sums = sums.join(", "),
+        scope = tally_scope.sql
+    );
+    type Row = (Option<String>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(month_from)
+            .bind(month_to)
+            .bind(from.to_string())
+            .bind(span_from.to_string())
+            .bind(span_to.to_string())
+            .bind(to.to_string());
+        for b in &tally_scope.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(key, completed, rated, active, l1, l2, l3, l4, l5, set_aside, rectified)| {
+            let delta = RatingDelta {
+                completed,
+                rated,
+                active,
+                levels: [l1, l2, l3, l4, l5],
+                set_aside,
+                bad_rectified_on_time: rectified,
+            };
+            (key, delta)
+        })
+        .collect())
 }
 
 /// What a report groups by.

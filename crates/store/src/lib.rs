@@ -21,6 +21,7 @@ pub mod meetings;
 pub mod network;
 pub mod orders;
 pub mod outbox;
+pub mod ratings;
 mod scope;
 pub mod supervision;
 pub mod tasks;

@@ -8,7 +8,7 @@ mod report;
 mod view;
 
 pub use ingest::{IngestReport, ingest, ingest_as, ingest_stream};
-pub use project::{Reporting, reproject_unsettled};
+pub use project::{Reporting, reproject_unrated, reproject_unsettled};
 pub(crate) use report::group_names;
 pub use report::{
     CaseGroup, CaseReport, CaseTotals, Compare, ComparedReport, audit_export, case_report, compared_report,

@@ -59,7 +59,7 @@ pub enum Reporting {
     Historical,
 }
 
-pub(super) type Tally = std::collections::BTreeMap<store::TallyKey, store::TallyDelta>;
+pub(super) type Tally = store::Tally;
 impl Reporting {
     /// When a batch arriving at `now` was reported (`None`: each event when it happened).
     pub(super) fn at(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -93,6 +93,8 @@ pub(super) struct Projection<'a> {
     pub(super) records: Vec<CaseRecord>,
     pub(super) alerts: Vec<oversight_store::supervision::AlertRow>,
     pub(super) tally: Tally,
+    /// Cases whose bad rating a later one replaced: their follow-ups close.
+    no_longer_bad: Vec<String>,
 }
 
 impl<'a> Projection<'a> {
@@ -104,7 +106,17 @@ impl<'a> Projection<'a> {
         reporting: Reporting,
         tally: Tally,
     ) -> Projection<'a> {
-        Projection { app, lookup, calendar, now, reporting, records: Vec::new(), alerts: Vec::new(), tally }
+        Projection {
+            app,
+            lookup,
+            calendar,
+            now,
+            reporting,
+            records: Vec::new(),
+            alerts: Vec::new(),
+            tally,
+            no_longer_bad: Vec::new(),
+        }
     }
 
     /// Projects one case; its stored record's contribution, if any, comes out of the tallies.
@@ -116,10 +128,16 @@ impl<'a> Projection<'a> {
     ) -> Result<(), AppError> {
         let (record, state) = project_record(self.app, self.lookup, self.calendar, case_no, events, self.now)?;
         self.alerts.extend(self.reporting.alerts(&record, &state, self.now));
-        store::add_to_tally(&mut self.tally, 1, &record);
+        let mut record = record;
         if let Some(old) = stored {
+            // What a bad rating's follow-up made of it is the office's, not the events'.
+            record.rating_standing = old.rating_standing.clone();
+            if old.has_bad_rating() && !record.has_bad_rating() {
+                self.no_longer_bad.push(record.case_no.clone());
+            }
             store::add_to_tally(&mut self.tally, -1, old);
         }
+        store::add_to_tally(&mut self.tally, 1, &record);
         self.records.push(record);
         Ok(())
     }
@@ -130,6 +148,18 @@ impl<'a> Projection<'a> {
         store::upsert_cases(tx, &self.records).await?;
         store::apply_tally(tx, &self.tally).await?;
         store_alerts::insert_alerts(tx, &self.alerts).await?;
+        // Every bad rating has a follow-up; a history being loaded needs none.
+        if self.reporting == Reporting::Live {
+            let opened: Vec<_> = self
+                .records
+                .iter()
+                .filter(|r| r.has_bad_rating())
+                .filter_map(|r| crate::ratings::new_follow_up(self.app, r, self.calendar, self.now))
+                .collect();
+            oversight_store::ratings::open(tx, &opened).await?;
+        }
+        let closed: Vec<&str> = self.no_longer_bad.iter().map(String::as_str).collect();
+        oversight_store::ratings::supersede(tx, &closed, self.now).await?;
         Ok(())
     }
 }
@@ -141,11 +171,30 @@ impl<'a> Projection<'a> {
 /// figures follow it. A settled case keeps the outcome it was settled with. Returns how many
 /// cases were projected.
 pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
+    let ended = CaseStatus::ENDED_UNDECIDED.map(CaseStatus::as_str);
+    let case_nos = store::unsettled_case_nos(&app.db, &ended).await?;
+    reproject(app, &case_nos).await?;
+    app.monitor_wake.notify_one();
+    Ok(case_nos.len())
+}
+
+/// Projects again the cases stored before their records kept a rating (a database from before
+/// ratings had tallies and follow-ups): those with a `rated` event and no rating. Cases whose
+/// every rating came from a system outside their venue are among them, and are few.
+pub async fn reproject_unrated(app: &App) -> Result<usize, AppError> {
+    let case_nos = store::rated_without_rating(&app.db).await?;
+    reproject(app, &case_nos).await?;
+    Ok(case_nos.len())
+}
+
+/// Projects these cases again from their stored events, in transactions of 2,000.
+async fn reproject(app: &App, case_nos: &[String]) -> Result<(), AppError> {
+    if case_nos.is_empty() {
+        return Ok(());
+    }
     let lookup = Lookup::load(app).await?;
     let calendar = app.calendar().await?;
     let now = app.now();
-    let ended = CaseStatus::ENDED_UNDECIDED.map(CaseStatus::as_str);
-    let case_nos = store::unsettled_case_nos(&app.db, &ended).await?;
     for part in case_nos.chunks(2_000) {
         let keys: Vec<&str> = part.iter().map(String::as_str).collect();
         let mut tx = app.db.begin().await?;
@@ -162,8 +211,7 @@ pub async fn reproject_unsettled(app: &App) -> Result<usize, AppError> {
         out.store(&mut tx).await?;
         tx.commit().await?;
     }
-    app.monitor_wake.notify_one();
-    Ok(case_nos.len())
+    Ok(())
 }
 
 /// Rebuilds a stored event into the domain's form (its content was checked when it arrived).
@@ -231,6 +279,10 @@ pub(super) fn project_record(
         red_on: plan.red_on,
         plan_target: plan.target.as_str().to_string(),
         signal_due: if open { plan.next_change_after(today).map(|d| app.start_of(d)) } else { None },
+        rating_level: state.rating.as_ref().map(|r| i32::from(r.level)),
+        rating_default: state.rating.as_ref().is_some_and(|r| r.default),
+        rated_on: state.rated_on,
+        rating_standing: String::new(),
     };
     Ok((record, state))
 }

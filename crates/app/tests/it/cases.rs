@@ -3,13 +3,14 @@
 //! suspensions, supplements, late extensions, forwarding, withdrawals, open cases, duplicates and
 //! bad lines; then the same events in another order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use oversight_app::cases::{self, CaseReport};
-use oversight_app::{Actor, App, ManualClock, demo};
+use oversight_app::{Actor, App, ManualClock, demo, ratings};
 use oversight_domain::case::Outcome;
 use oversight_domain::org::Level;
+use oversight_domain::rating::Standing;
 use oversight_domain::supervision::{Subject, SubjectKind};
 use oversight_store::cases::GroupBy;
 use oversight_testkit::model::{self, Action, Life, Step};
@@ -827,6 +828,45 @@ async fn the_ratings_report_matches_a_recount(app: App) {
     }
     let report = ingest_all(&app, &lines).await;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    // Every bad rating opened a follow-up; the office and the departments work some of them:
+    // appeals upheld (set aside), rectifications reported in time or late, then verified.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2011, 6, 1, 2, 0, 0).unwrap());
+    let worked = app.with_clock(clock.clone());
+    let cli = Actor::cli();
+    let noon = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(4, 0, 0).unwrap());
+    // Per case: what its follow-up made of the rating.
+    let mut standing: HashMap<String, Standing> = HashMap::new();
+    let mut opened = 0;
+    for (n, t) in truth.iter().enumerate() {
+        let case_no = format!("RT-{n}");
+        let follow_up = oversight_store::ratings::follow_up(&app.db, &case_no).await.unwrap();
+        assert_eq!(follow_up.is_some(), t.3.is_some_and(|(l, _)| l <= 2), "{case_no}: a follow-up for a bad rating");
+        let Some(f) = follow_up else { continue };
+        opened += 1;
+        let take = |step: &'static str, on: NaiveDate| {
+            clock.set(noon(on));
+            let (worked, cli, case_no) = (worked.clone(), cli.clone(), case_no.clone());
+            async move { ratings::take_step(&worked, &cli, &case_no, step, "已办", "").await.unwrap() }
+        };
+        match r.next(4) {
+            0 => {}
+            1 => {
+                take("appeal", f.rated_on).await;
+                take("uphold", f.rated_on + Days::new(1)).await;
+                standing.insert(case_no, Standing::SetAside);
+            }
+            k => {
+                take("contact", f.rated_on).await;
+                let reply = if k == 2 { f.rectify_due } else { f.rectify_due + Days::new(1) };
+                take("reply", reply).await;
+                take("verify", reply + Days::new(7)).await;
+                if k == 2 {
+                    standing.insert(case_no, Standing::RectifiedOnTime);
+                }
+            }
+        }
+    }
+    assert!(opened > 20 && standing.values().filter(|s| **s == Standing::SetAside).count() > 3, "{opened}");
     for (from, to) in [("2011-03-01", "2011-03-31"), ("2011-04-01", "2011-04-15"), ("2011-03-10", "2011-05-31")] {
         let (from, to) = (cases::parse_date(from, "from").unwrap(), cases::parse_date(to, "to").unwrap());
         let got =
@@ -834,17 +874,29 @@ async fn the_ratings_report_matches_a_recount(app: App) {
         let got = serde_json::to_value(&got).unwrap();
         // The recount: plain filters over what was generated.
         let recount = |keep: &dyn Fn(&str) -> bool| {
-            let done: Vec<_> =
-                truth.iter().filter(|t| t.2.is_some_and(|d| from <= d && d <= to) && keep(t.1)).collect();
-            let rated: Vec<(u8, bool)> = done.iter().filter_map(|t| t.3).collect();
+            let done: Vec<_> = truth
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.2.is_some_and(|d| from <= d && d <= to) && keep(t.1))
+                .map(|(n, t)| (standing.get(&format!("RT-{n}")).copied().unwrap_or_default(), t))
+                .collect();
+            let set_aside = done.iter().filter(|(s, _)| *s == Standing::SetAside).count();
+            let rated: Vec<(u8, bool, Standing)> = done
+                .iter()
+                .filter(|(s, _)| *s != Standing::SetAside)
+                .filter_map(|(s, t)| t.3.map(|r| (r.0, r.1, *s)))
+                .collect();
             let level = |l: u8| rated.iter().filter(|r| r.0 == l).count();
             json!({
                 "completed": done.len(), "rated": rated.len(), "active": rated.iter().filter(|r| !r.1).count(),
                 "by_level": {"1": level(1), "2": level(2), "3": level(3), "4": level(4), "5": level(5)},
                 "good": level(4) + level(5), "fair": level(3), "bad": level(1) + level(2),
+                "set_aside": set_aside,
+                "bad_rectified_on_time": rated.iter().filter(|r| r.2 == Standing::RectifiedOnTime).count(),
             })
         };
-        let fields = ["completed", "rated", "active", "by_level", "good", "fair", "bad"];
+        let fields =
+            ["completed", "rated", "active", "by_level", "good", "fair", "bad", "set_aside", "bad_rectified_on_time"];
         let pick = |v: &serde_json::Value| fields.iter().map(|f| v[*f].clone()).collect::<Vec<_>>();
         let want = recount(&|_| true);
         assert_eq!(pick(&got["total"]), pick(&want), "{from}..{to}");
