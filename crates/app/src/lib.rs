@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod evaluation;
 pub mod exchange;
+pub mod export;
 pub mod hotline;
 mod intake;
 pub mod meetings;

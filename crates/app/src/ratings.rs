@@ -104,6 +104,84 @@ pub async fn rating_report(
     Ok(RatingReport { from, to, total: total.into(), groups })
 }
 
+/// The ratings report of a period beside its comparison.
+#[derive(Debug, Clone)]
+pub struct ComparedRatings {
+    pub current: RatingReport,
+    pub previous: Option<RatingReport>,
+    /// (key, name, current, previous) for every group of either period.
+    pub rows: Vec<(String, String, Option<RatingGroup>, Option<RatingGroup>)>,
+    pub group_by: Option<GroupBy>,
+}
+
+pub async fn compared_rating_report(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+    group_by: Option<GroupBy>,
+    compare: crate::cases::Compare,
+) -> Result<ComparedRatings, AppError> {
+    let current = rating_report(app, actor, from, to, group_by).await?;
+    let previous = match compare.period(from, to) {
+        Some((a, b)) => Some(rating_report(app, actor, a, b, group_by).await?),
+        None => None,
+    };
+    let rows =
+        crate::cases::side_by_side(&current.groups, previous.as_ref().map(|p| &p.groups[..]), |g| (&g.key, &g.name));
+    Ok(ComparedRatings { current, previous, rows, group_by })
+}
+
+/// The figures of a report line in the order pages and exports show them.
+pub fn rating_figures(f: &RatingFigures) -> [(&'static str, crate::tickets::Figure); 10] {
+    use crate::tickets::Figure::{Count, Rate};
+    let c = &f.counts;
+    [
+        ("办结", Count(c.completed)),
+        ("已评价", Count(c.rated)),
+        ("主动评价率", Rate(f.active_rate)),
+        ("好评", Count(c.good)),
+        ("一般", Count(c.fair)),
+        ("差评", Count(c.bad)),
+        ("好评率", Rate(f.good_rate)),
+        ("差评按期整改", Count(c.bad_rectified_on_time)),
+        ("差评整改率", Rate(f.bad_rectification_rate)),
+        ("申诉撤销", Count(c.set_aside)),
+    ]
+}
+
+/// The report as an XLSX workbook; every export is audited.
+pub async fn export_ratings_xlsx(app: &App, actor: &Actor, r: &ComparedRatings) -> Result<Vec<u8>, AppError> {
+    use crate::export::Line;
+    let period = |t: &RatingReport| format!("{} 至 {}", t.from, t.to);
+    let figures = |f: &RatingFigures| rating_figures(f).into_iter().map(|(_, x)| x).collect::<Vec<_>>();
+    let header: Vec<&str> = rating_figures(&r.current.total).iter().map(|(label, _)| *label).collect();
+    let zero: RatingFigures = RatingCounts::default().into();
+    let mut lines = vec![Line {
+        key: String::new(),
+        name: "合计".into(),
+        current: figures(&r.current.total),
+        previous: r.previous.as_ref().map(|p| figures(&p.total)),
+    }];
+    lines.extend(r.rows.iter().map(|(key, name, c, p)| Line {
+        key: key.clone(),
+        name: name.clone(),
+        current: figures(c.as_ref().map_or(&zero, |g| &g.figures)),
+        previous: r.previous.as_ref().map(|_| figures(p.as_ref().map_or(&zero, |g| &g.figures))),
+    }));
+    let bytes = crate::export::compared_xlsx(
+        "好差评",
+        "政务服务好差评统计",
+        &format!("{}（按办结日期）", period(&r.current)),
+        r.previous.as_ref().map(period).as_deref(),
+        &header,
+        &lines,
+    )?;
+    let detail = json!({ "from": r.current.from, "to": r.current.to, "format": "xlsx" });
+    crate::cases::audit_export(app, actor, "ratings", detail).await?;
+    Ok(bytes)
+}
+
 /// The follow-up a case's bad rating opens, its limits counted on `calendar` from the day of
 /// the rating (none for a case without one).
 pub(crate) fn new_follow_up(
@@ -217,6 +295,12 @@ pub async fn follow_ups(
     Ok(rating_store::follow_ups(&app.db, &actor.scope(), filter, limit).await?)
 }
 
+/// How many follow-ups in the actor's scope stand in each state: (state, owed step past due
+/// today, count).
+pub async fn state_counts(app: &App, actor: &Actor) -> Result<Vec<(String, bool, i64)>, AppError> {
+    Ok(rating_store::state_counts(&app.db, &actor.scope(), app.today()).await?)
+}
+
 /// The longest note a step takes, and the most evidence names.
 const MAX_NOTE: usize = 2000;
 const MAX_EVIDENCE: usize = 20;
@@ -325,4 +409,12 @@ pub fn note_label(step: FollowUpStep) -> &'static str {
         FollowUpStep::Uphold | FollowUpStep::Reject => "裁定理由",
         _ => "核实意见",
     }
+}
+
+/// The names of every department, venue and item, by code (the follow-ups' pages name them).
+pub async fn unit_and_item_names(app: &App) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let mut names = crate::cases::group_names(app, GroupBy::Department).await?;
+    names.extend(crate::cases::group_names(app, GroupBy::Venue).await?);
+    names.extend(crate::cases::group_names(app, GroupBy::Item).await?);
+    Ok(names.into_iter().collect())
 }

@@ -140,6 +140,8 @@ pub struct FollowUpFilter {
     /// Only those whose owed step (contact, rectification) is past its due day on this day.
     pub overdue_on: Option<NaiveDate>,
     pub department_code: Option<String>,
+    pub venue_code: Option<String>,
+    pub item_code: Option<String>,
 }
 
 /// The follow-ups in the scope (the case's venue or the item's department), the oldest rating
@@ -157,10 +159,16 @@ pub async fn follow_ups(db: &Db, scope: &Scope, filter: &FollowUpFilter, limit: 
     if filter.appeal_pending {
         conditions.push("appeal = 'pending'".to_string());
     }
-    if let Some(code) = &filter.department_code {
-        conditions.push(format!("department_code = ${next}"));
-        next += 1;
-        texts.push(code.clone());
+    for (column, code) in [
+        ("department_code", &filter.department_code),
+        ("venue_code", &filter.venue_code),
+        ("item_code", &filter.item_code),
+    ] {
+        if let Some(code) = code {
+            conditions.push(format!("{column} = ${next}"));
+            next += 1;
+            texts.push(code.clone());
+        }
     }
     let overdue = filter.overdue_on.is_some();
     if overdue {

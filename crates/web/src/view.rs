@@ -74,6 +74,7 @@ impl Layout {
             item("/supervision", "预警与督办", false),
             item("/hotline", "效能投诉", false),
             item("/tasks", "督察督办", false),
+            item("/ratings", "好差评", false),
             item("/inspections", "明察暗访", true),
             item("/evaluation", "绩效考评", true),
             item("/reports", "统计报表", false),

@@ -675,62 +675,30 @@ pub fn task_figures(f: &TaskFigures) -> [(&'static str, crate::tickets::Figure);
 
 /// The tasks report as an Excel workbook; the export is audited.
 pub async fn export_tasks_xlsx(app: &App, actor: &Actor, r: &ComparedTasks) -> Result<Vec<u8>, AppError> {
-    use crate::tickets::Figure;
-    use rust_xlsxwriter::{Format, Workbook};
-    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal("building the XLSX file failed", e);
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("重点工作").map_err(fail)?;
-    let bold = Format::new().set_bold();
-    let percent = Format::new().set_num_format("0.0%");
     let period = |t: &TaskReport| format!("{} 至 {}", t.from, t.to);
-    sheet.write_string_with_format(0, 0, "重点工作督办统计", &bold).map_err(fail)?;
-    sheet.write_string(1, 0, format!("统计期：{}（在办与灯色为期末当日）", period(&r.current))).map_err(fail)?;
-    if let Some(p) = &r.previous {
-        sheet.write_string(2, 0, format!("对比期：{}", period(p))).map_err(fail)?;
-    }
-    let write = |sheet: &mut rust_xlsxwriter::Worksheet, row: u32, col: u16, f: Figure| -> Result<(), AppError> {
-        match f {
-            Figure::Count(n) => sheet.write_number(row, col, n as f64).map(|_| ()).map_err(fail),
-            Figure::Rate(Some(x)) => sheet.write_number_with_format(row, col, x, &percent).map(|_| ()).map_err(fail),
-            Figure::Rate(None) => sheet.write_string(row, col, "—").map(|_| ()).map_err(fail),
-        }
-    };
-    let mut row = 4u32;
     let header: Vec<&str> = task_figures(&r.current.total).iter().map(|(label, _)| *label).collect();
-    sheet.write_string_with_format(row, 0, "分组", &bold).map_err(fail)?;
-    sheet.write_string_with_format(row, 1, "名称", &bold).map_err(fail)?;
-    sheet.write_string_with_format(row, 2, "期间", &bold).map_err(fail)?;
-    for (i, h) in header.iter().enumerate() {
-        sheet.write_string_with_format(row, 3 + i as u16, *h, &bold).map_err(fail)?;
-    }
-    let mut lines: Vec<(String, String, Option<TaskFigures>, Option<TaskFigures>)> = vec![(
-        String::new(),
-        "合计".into(),
-        Some(r.current.total.clone()),
-        r.previous.as_ref().map(|p| p.total.clone()),
-    )];
-    lines.extend(r.rows.iter().map(|(k, n, c, p)| {
-        (k.clone(), n.clone(), c.as_ref().map(|g| g.figures.clone()), p.as_ref().map(|g| g.figures.clone()))
+    let figures = |f: &TaskFigures| task_figures(f).into_iter().map(|(_, x)| x).collect::<Vec<_>>();
+    let zero: TaskFigures = TaskCounts::default().into();
+    let mut lines = vec![crate::export::Line {
+        key: String::new(),
+        name: "合计".into(),
+        current: figures(&r.current.total),
+        previous: r.previous.as_ref().map(|p| figures(&p.total)),
+    }];
+    lines.extend(r.rows.iter().map(|(key, name, c, p)| crate::export::Line {
+        key: key.clone(),
+        name: name.clone(),
+        current: figures(c.as_ref().map_or(&zero, |g| &g.figures)),
+        previous: r.previous.as_ref().map(|_| figures(p.as_ref().map_or(&zero, |g| &g.figures))),
     }));
-    for (key, name, current, previous) in lines {
-        for (which, figures) in [("统计期", current), ("对比期", previous)] {
-            if which == "对比期" && r.previous.is_none() {
-                continue;
-            }
-            row += 1;
-            sheet.write_string(row, 0, &key).map_err(fail)?;
-            sheet.write_string(row, 1, &name).map_err(fail)?;
-            sheet.write_string(row, 2, which).map_err(fail)?;
-            let figures = figures.unwrap_or_else(|| TaskCounts::default().into());
-            for (i, (_, f)) in task_figures(&figures).into_iter().enumerate() {
-                write(sheet, row, 3 + i as u16, f)?;
-            }
-        }
-    }
-    sheet.set_column_width(0, 14).map_err(fail)?;
-    sheet.set_column_width(1, 24).map_err(fail)?;
-    let bytes = book.save_to_buffer().map_err(fail)?;
+    let bytes = crate::export::compared_xlsx(
+        "重点工作",
+        "重点工作督办统计",
+        &format!("{}（在办与灯色为期末当日）", period(&r.current)),
+        r.previous.as_ref().map(period).as_deref(),
+        &header,
+        &lines,
+    )?;
     let detail = json!({ "from": r.current.from, "to": r.current.to, "format": "xlsx" });
     crate::cases::audit_export(app, actor, "tasks", detail).await?;
     Ok(bytes)

@@ -9,6 +9,7 @@ mod hotline;
 mod meetings;
 mod network;
 pub mod public;
+mod ratings;
 mod reports;
 mod supervision;
 mod tasks;
@@ -64,6 +65,8 @@ pub fn routes() -> Routes {
         .route("/reports/tickets.xlsx", post(reports::tickets_xlsx))
         .route("/reports/tasks", get(reports::tasks_report))
         .route("/reports/tasks.xlsx", post(reports::tasks_xlsx))
+        .route("/reports/ratings", get(reports::ratings_report))
+        .route("/reports/ratings.xlsx", post(reports::ratings_xlsx))
         // the efficiency hotline: staff, and the citizen's pages (no account)
         .route("/hotline", get(hotline::queues))
         .route("/hotline/new", get(hotline::intake_form).post(hotline::caller_lookup))
@@ -88,6 +91,10 @@ pub fn routes() -> Routes {
         .route("/tasks/{task_no}", get(tasks::task))
         .route("/tasks/{task_no}/steps", post(tasks::step))
         .route("/tasks/{task_no}/flag", post(tasks::flag))
+        // 好差评: the follow-ups of bad ratings
+        .route("/ratings", get(ratings::list))
+        .route("/ratings/{case_no}", get(ratings::follow_up))
+        .route("/ratings/{case_no}/steps", post(ratings::step))
         // capabilities still being built
         .route("/inspections", get(coming::inspections))
         .route("/evaluation", get(coming::evaluation))

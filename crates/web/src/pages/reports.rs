@@ -8,10 +8,12 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use oversight_app::cases::{self, CaseGroup, Compare, ComparedReport};
+use oversight_app::ratings::{self, ComparedRatings, RatingGroup};
 use oversight_app::tasks::{self, ComparedTasks, TaskGroup, TaskGroupBy};
 use oversight_app::tickets::{self, ComparedTickets, Figure};
 use oversight_app::{App, AppError};
 use oversight_domain::org::Level;
+use oversight_domain::rating::RatingCounts;
 use oversight_domain::task::TaskCounts;
 use oversight_store::cases::GroupBy;
 use oversight_store::tickets::TicketGroup;
@@ -500,4 +502,131 @@ fn xlsx(file_name: String, bytes: Vec<u8>) -> impl IntoResponse {
         ],
         bytes,
     )
+}
+
+/// 好差评: a period beside its comparison, by venue, department or item.
+fn rating_params(app: &App, q: &GroupedQuery) -> Result<GroupedParams<GroupBy>, AppError> {
+    grouped_params(app, q, "department", ratings::parse_group_by)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/ratings.html")]
+struct RatingReportPage {
+    l: Layout,
+    r: ComparedRatings,
+    chart: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    compare: &'static str,
+    group_word: String,
+    query: String,
+    /// The groups with the lowest good rates this period (末位), by key.
+    bottom: Vec<String>,
+}
+
+impl RatingReportPage {
+    /// (label, current, compared) of the totals.
+    fn headline(&self) -> Vec<(&'static str, String, String)> {
+        let previous: Vec<String> = match &self.r.previous {
+            Some(p) => ratings::rating_figures(&p.total).iter().map(|(_, f)| figure(f)).collect(),
+            None => vec![String::new(); 10],
+        };
+        ratings::rating_figures(&self.r.current.total)
+            .into_iter()
+            .zip(previous)
+            .map(|((name, f), prev)| (name, figure(&f), prev))
+            .collect()
+    }
+    /// A line's figures, or zeros for a group absent from that period.
+    fn line(&self, g: &Option<RatingGroup>) -> Vec<String> {
+        let figures = g.as_ref().map(|g| g.figures.clone()).unwrap_or_else(|| RatingCounts::default().into());
+        ratings::rating_figures(&figures).iter().map(|(_, f)| figure(f)).collect()
+    }
+    /// The bad ratings' follow-ups of a group.
+    fn follow_ups(&self, key: &str) -> String {
+        follow_ups_href(self.r.group_by, key)
+    }
+    fn is_bottom(&self, key: &str) -> bool {
+        self.bottom.iter().any(|k| k == key)
+    }
+}
+
+/// The follow-ups of a group's bad ratings (as they stand today).
+fn follow_ups_href(group: Option<GroupBy>, key: &str) -> String {
+    let name = match group {
+        Some(GroupBy::Venue) => "venue",
+        Some(GroupBy::Department) => "department",
+        Some(GroupBy::Item) => "item",
+        _ => return "/ratings".into(),
+    };
+    format!("/ratings?{}", serde_urlencoded::to_string([(name, key)]).unwrap_or_default())
+}
+
+/// How many groups at the bottom of the good rates are marked (末位), among those rated.
+const BOTTOM: usize = 3;
+
+pub async fn ratings_report(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<GroupedQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = rating_params(&app, &q)?;
+    let r = ratings::compared_rating_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let period = |t: &ratings::RatingReport| format!("{} 至 {}", t.from, t.to);
+    let mut bars = vec![Bar {
+        label: "合计".into(),
+        value: r.current.total.good_rate,
+        href: "/ratings".into(),
+        compare: r.previous.as_ref().and_then(|x| x.total.good_rate),
+        compare_href: None,
+    }];
+    for (key, name, c, prev) in r.rows.iter().take(40) {
+        bars.push(Bar {
+            label: if name.is_empty() { key.clone() } else { name.clone() },
+            value: c.as_ref().and_then(|g| g.figures.good_rate),
+            href: follow_ups_href(p.group, key),
+            compare: prev.as_ref().and_then(|g| g.figures.good_rate),
+            compare_href: None,
+        });
+    }
+    let chart =
+        chart::rate_bars("好评率", "无评价", &period(&r.current), r.previous.as_ref().map(period).as_deref(), &bars);
+    let mut rated: Vec<(f64, &String)> = r
+        .rows
+        .iter()
+        .filter_map(|(key, _, c, _)| c.as_ref().and_then(|g| g.figures.good_rate).map(|x| (x, key)))
+        .collect();
+    rated.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    // Only a ranking of several groups has a bottom.
+    let bottom =
+        if rated.len() > BOTTOM { rated.iter().take(BOTTOM).map(|(_, k)| (*k).clone()).collect() } else { Vec::new() };
+    let query = serde_urlencoded::to_string([
+        ("from", p.from.to_string()),
+        ("to", p.to.to_string()),
+        ("compare", p.compare.as_str().to_string()),
+        ("group_by", p.group_word.clone()),
+    ])
+    .unwrap_or_default();
+    Ok(RatingReportPage {
+        l: Layout::new(&s, "/reports", "好差评统计"),
+        chart,
+        from: p.from,
+        to: p.to,
+        compare: p.compare.as_str(),
+        group_word: p.group_word,
+        query,
+        bottom,
+        r,
+    })
+}
+
+pub async fn ratings_xlsx(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<GroupedQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = rating_params(&app, &q)?;
+    let r = ratings::compared_rating_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let bytes = ratings::export_ratings_xlsx(&app, &s.actor, &r).await?;
+    Ok(xlsx(format!("ratings-{}-{}.xlsx", p.from, p.to), bytes))
 }

@@ -58,6 +58,36 @@ pub(super) async fn ratings_report(k: &mut Check<'_>, c: &Ctx<'_>) {
     let report: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["total"]["completed"], 1, "only 秀英区's completed case: {report}");
     assert_no_outside("ratings report", &body);
+    // Both completed cases are rated badly: each opens a follow-up, seen only in its district.
+    let Ctx { app, xy, xy_csrf, .. } = c;
+    let rated = |id: &str, case: &str| {
+        format!(
+            r#"{{"event_id":"{id}","case_no":"{case}","type":"rated","at":"2011-03-28T09:00:00+08:00","level":1,"channel":"sms"}}"#
+        )
+    };
+    let lines = [rated("lhr", "LH-1"), rated("xyr", "XY-1")];
+    let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    oversight_app::cases::ingest(app, &Actor::cli(), numbered, |_| {}).await.unwrap();
+    let (st, body) = k.get(xy, "/ratings", "/ratings").await;
+    assert_eq!(st, 200);
+    assert!(body.contains("XY-1") && !body.contains("LH-1"), "{body}");
+    assert_no_outside("follow-ups", &body);
+    assert_eq!(k.get(xy, "/ratings/{case_no}", "/ratings/LH-1").await.0, 404);
+    let (st, body) = k.get(xy, "/ratings/{case_no}", "/ratings/XY-1").await;
+    assert_eq!(st, 200, "{body}");
+    let form = [("csrf", xy_csrf.as_str()), ("step", "contact"), ("note", "已回访")];
+    assert_eq!(k.post(xy, "/ratings/{case_no}/steps", "/ratings/LH-1/steps", &form).await.0, 404);
+    // A supervisor verifies; contacting the applicant is the department's.
+    assert_eq!(k.post(xy, "/ratings/{case_no}/steps", "/ratings/XY-1/steps", &form).await.0, 403);
+    let page = "/reports/ratings?from=2011-03-01&to=2011-03-31&group_by=venue&compare=previous";
+    let (st, body) = k.get(xy, "/reports/ratings", page).await;
+    assert_eq!(st, 200);
+    assert!(body.contains("460105-V"), "{body}");
+    assert_no_outside("ratings report page", &body);
+    let export = "/reports/ratings.xlsx?from=2011-03-01&to=2011-03-31&group_by=venue";
+    let (st, body) = k.post(xy, "/reports/ratings.xlsx", export, &[("csrf", xy_csrf.as_str())]).await;
+    assert_eq!(st, 200);
+    assert_no_outside("ratings export", &body);
 }
 
 pub(super) async fn evaluation(k: &mut Check<'_>, c: &Ctx<'_>) {
