@@ -211,6 +211,27 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
             };
             if let Some(end) = end.filter(|e| *e < today) {
                 push(end, 400, 9, json!({ "type": "completed", "result": "approved" }));
+                // Most applicants rate the service (好差评) by the next day, at the window's
+                // device or by SMS; the platform records a default for some who do not.
+                let rating = rng(100);
+                if rating < 75 {
+                    let rated_on = end.succ_opt().unwrap_or(end).min(today);
+                    let level = match rng(100) {
+                        0..=54 => 5,
+                        55..=79 => 4,
+                        80..=89 => 3,
+                        90..=95 => 2,
+                        _ => 1,
+                    };
+                    let channel = ["window", "device", "sms", "app", "web"][rng(5) as usize];
+                    let mut body = json!({ "type": "rated", "level": level, "channel": channel });
+                    if rating < 8 {
+                        body = json!({ "type": "rated", "level": 5, "channel": "web", "default": true });
+                    } else if level <= 2 {
+                        body["comment"] = json!(BAD_COMMENTS[rng(BAD_COMMENTS.len() as u64) as usize]);
+                    }
+                    push(rated_on, 420 + rng(120), 10, body);
+                }
             }
             cases += 1;
         }
@@ -227,6 +248,90 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
         crate::supervision::monitor_pass(&at_day, "demo").await?;
     }
     Ok(cases)
+}
+
+/// What applicants write beside a bad rating in the demo.
+const BAD_COMMENTS: [&str; 5] = [
+    "窗口人员态度生硬，问两句就不耐烦",
+    "材料要求前后不一，跑了三趟才受理",
+    "排队一个多小时，叫号窗口只开了一个",
+    "超过承诺时限没有任何告知",
+    "一次性告知不到位，补正材料又退回",
+];
+
+/// The follow-ups of the demo's bad ratings worked as the departments and the office would
+/// have: the oldest verified (some in time, some late), one set aside on appeal and one appeal
+/// rejected, others returned, awaiting verification, rectification or the first call, and one
+/// appeal waiting for the office. Returns how many follow-ups there are.
+pub async fn work_rating_follow_ups(app: &App) -> Result<usize, AppError> {
+    use crate::ratings::take_step;
+    let today = app.today();
+    let all = oversight_store::ratings::follow_ups(
+        &app.db,
+        &oversight_domain::access::Scope::All,
+        &Default::default(),
+        10_000,
+    )
+    .await?;
+    let tz = app.config.tz();
+    let clock = crate::ManualClock::new(app.now());
+    let at_day = app.with_clock(clock.clone());
+    let cli = Actor::cli();
+    for (i, f) in all.iter().enumerate() {
+        // Each step at 10:00 on its day, never after today.
+        let step = |kind: &'static str, on: NaiveDate, note: &'static str| {
+            let on = on.min(today);
+            let at = tz.from_local_datetime(&on.and_hms_opt(10, 0, 0).unwrap_or_default()).earliest();
+            if let Some(at) = at {
+                clock.set(at.with_timezone(&Utc));
+            }
+            let (at_day, cli, case_no) = (at_day.clone(), cli.clone(), f.case_no.clone());
+            async move { take_step(&at_day, &cli, &case_no, kind, note, "").await }
+        };
+        let age = (today - f.rated_on).num_days();
+        let contacted = f.rated_on.succ_opt().unwrap_or(f.rated_on);
+        let rectified = f.rectify_due.pred_opt().unwrap_or(f.rectify_due).max(contacted);
+        if age < 2 {
+            continue;
+        }
+        if age < 8 {
+            step("contact", contacted, "已电话回访申请人，致歉并了解情况").await?;
+            if i % 2 == 0 {
+                step("reply", rectified, "已对窗口人员批评教育，调整叫号安排").await?;
+            }
+            if i % 5 == 1 {
+                step("appeal", contacted, "申请人评价的是其他部门窗口，非本部门办件").await?;
+            }
+            continue;
+        }
+        match i % 6 {
+            0 => {
+                step("appeal", contacted, "经核实申请人评价时误点，已电话确认并留存录音").await?;
+                step("uphold", contacted + chrono::Days::new(1), "录音证实为误评，申诉成立").await?;
+            }
+            1 => {
+                step("appeal", contacted, "申请人对法定收费标准不满，非服务问题").await?;
+                step("reject", contacted + chrono::Days::new(1), "申请人反映的是告知不到位，属服务问题").await?;
+                step("contact", contacted + chrono::Days::new(1), "已回访申请人并致歉").await?;
+            }
+            2 => {
+                step("contact", contacted, "已电话回访申请人，致歉并了解情况").await?;
+                step("reply", rectified, "已对窗口人员批评教育，重新培训一次性告知").await?;
+                step("return", rectified + chrono::Days::new(1), "整改措施未落实到人，请补充").await?;
+            }
+            3 => {
+                step("contact", f.contact_due + chrono::Days::new(2), "已回访申请人").await?;
+            }
+            _ => {
+                step("contact", contacted, "已电话回访申请人，致歉并了解情况").await?;
+                // One in two rectified in time; the others reported after the limit.
+                let reported = if i % 2 == 0 { rectified } else { f.rectify_due + chrono::Days::new(3) };
+                step("reply", reported, "已调整窗口排班，公示一次性告知清单").await?;
+                step("verify", reported + chrono::Days::new(1), "回访申请人确认已整改").await?;
+            }
+        }
+    }
+    Ok(all.len())
 }
 
 /// What citizens bring to the hotline in the demo: (type, summary, department).

@@ -497,11 +497,12 @@ async fn serve(app: App, listen: String, load_demo: bool) -> Result<()> {
         if demo::is_empty(&app).await? {
             let accounts = demo::load(&app).await?;
             let cases = demo::load_cases(&app, 30, 20).await?;
+            let follow_ups = demo::work_rating_follow_ups(&app).await?;
             let orders = demo::load_orders(&app, 30).await?;
             let tasks = demo::load_tasks(&app).await?;
             let meetings = demo::load_meetings(&app).await?;
             println!(
-                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件、{orders} 件效能投诉工单、{tasks} 项督办任务和 {meetings} 次联席会议。"
+                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件（{follow_ups} 件差评整改）、{orders} 件效能投诉工单、{tasks} 项督办任务和 {meetings} 次联席会议。"
             );
             println!("演示账号（密码只显示这一次）：");
             for a in &accounts {

@@ -571,3 +571,75 @@ async fn a_leader_flags_a_task_and_reads_the_tasks_report() {
     c.set_window_size(390, 844).await.unwrap();
     screenshot(&c, "report-tasks-phone").await;
 }
+
+/// 好差评: an applicant rates a completed case 非常不满意; the department's liaison finds the
+/// follow-up in its queue, is told beside the field what a contact needs, records the call and
+/// the rectification with its evidence; the office verifies it, and the ratings report counts
+/// the bad rating as rectified in time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_rating_is_followed_up_to_a_verified_rectification() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let yesterday = s.app.today().pred_opt().unwrap();
+    let received = yesterday - chrono::Days::new(6);
+    let mut lines = case_lines("HP-1", "460100-V", &received.to_string());
+    let at = |d: chrono::NaiveDate, time: &str| format!("{d}T{time}+08:00");
+    lines.push(
+        serde_json::json!({"event_id": "HP-1-c", "case_no": "HP-1", "type": "completed",
+            "at": at(received + chrono::Days::new(1), "15:00:00"), "result": "approved"})
+        .to_string(),
+    );
+    lines.push(
+        serde_json::json!({"event_id": "HP-1-s", "case_no": "HP-1", "type": "rated", "at": at(yesterday, "20:00:00"),
+            "level": 1, "channel": "sms", "comment": "材料要求前后不一，跑了三趟"})
+        .to_string(),
+    );
+    ingest(&s, &lines).await;
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "fgw", &common::password(&s, "fgw")).await;
+    c.goto(&format!("{}/ratings", s.base)).await.unwrap();
+    let queue = text_of(&c, "#follow-ups").await;
+    assert!(
+        queue.contains("企业投资项目核准") && queue.contains("非常不满意") && queue.contains("回访期限"),
+        "{queue}"
+    );
+    screenshot(&c, "ratings-queue").await;
+    c.find(Locator::LinkText("HP-1")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#form-contact")).await.unwrap();
+    assert!(text_of(&c, "#rating").await.contains("跑了三趟"));
+    c.find(Locator::Css("#form-contact button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#contact-note-error")).await.unwrap();
+    assert!(text_of(&c, "#contact-note-error").await.contains("请填写回访情况"));
+    c.find(Locator::Css("#contact-note"))
+        .await
+        .unwrap()
+        .send_keys("已电话回访申请人，致歉并说明补正要求")
+        .await
+        .unwrap();
+    submit(&c, "#form-contact button").await;
+    assert_eq!(text_of(&c, "#follow-up-state").await, "待整改");
+    c.find(Locator::Css("#reply-note")).await.unwrap().send_keys("公示一次性告知清单，窗口人员重新培训").await.unwrap();
+    c.find(Locator::Css("#reply-evidence")).await.unwrap().send_keys("告知清单.pdf\n培训签到表.jpg").await.unwrap();
+    submit(&c, "#form-reply button").await;
+    assert_eq!(text_of(&c, "#follow-up-state").await, "待核实");
+    let history = text_of(&c, "#follow-up-history").await;
+    assert!(history.contains("培训签到表.jpg") && history.contains("市发改委联络员 李明"), "{history}");
+    assert!(c.find(Locator::Css("#form-verify")).await.is_err(), "verifying is the office's");
+    screenshot(&c, "rating-follow-up-replied").await;
+    sign_out(&c).await;
+
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(&format!("{}/ratings?show=replied", s.base)).await.unwrap();
+    c.find(Locator::LinkText("HP-1")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#form-verify")).await.unwrap();
+    submit(&c, "#form-verify button").await;
+    assert_eq!(text_of(&c, "#follow-up-state").await, "已核实办结");
+    c.goto(&format!("{}/reports/ratings?compare=none&group_by=department", s.base)).await.unwrap();
+    let headline = text_of(&c, "#headline").await;
+    let line = |label: &str| headline.lines().find(|l| l.starts_with(label)).unwrap_or_default().to_string();
+    assert_eq!(line("差评 "), "差评 1", "{headline}");
+    assert_eq!(line("差评按期整改"), "差评按期整改 1", "{headline}");
+    assert_eq!(line("差评整改率"), "差评整改率 100.0%", "{headline}");
+    assert!(text_of(&c, "#report-table").await.contains("市发展和改革委员会"));
+    screenshot(&c, "report-ratings").await;
+}
