@@ -10,6 +10,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod evaluation;
+pub mod inspection;
 pub mod item;
 pub mod meeting;
 pub mod message;

@@ -120,6 +120,9 @@ enum Command {
         /// Only the key tasks' figures (import, report, monitor).
         #[arg(long)]
         tasks_only: bool,
+        /// Only the ratings report over `--report-cases` completed cases.
+        #[arg(long)]
+        ratings_only: bool,
         /// Instead of the figures above: the server under a steady mixed load (case events,
         /// orders through the API and Open311, page views) for this many minutes, its memory
         /// and errors printed each minute.
@@ -351,6 +354,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         year_orders,
         tasks,
         tasks_only,
+        ratings_only,
         soak_minutes,
     } = cli.command
     {
@@ -361,7 +365,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         let hotline = bench_hotline::HotlineArgs { api_orders, import_orders, year_orders };
-        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases, hotline, tasks, tasks_only };
+        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases, hotline, tasks, tasks_only, ratings_only };
         bench::run(url, args).await?;
         return Ok(ExitCode::SUCCESS);
     }

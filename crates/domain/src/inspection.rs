@@ -1,0 +1,250 @@
+//! Inspections (明察暗访): rounds whose venues are drawn by lot in a way anyone can check, and
+//! the checklists inspectors walk a service hall with.
+//!
+//! The draw: when a round is planned the server makes a random seed and publishes only its
+//! commitment, `SHA-256(seed)` in hex. For each level in the order city, district, town, village,
+//! the candidates of that level are ranked by `SHA-256(seed + ":" + venue code)` in hex, and the
+//! first as many as the round's quota for that level are drawn. Once the round ends the seed is
+//! published: anyone holding it and the published list of candidates can re-run the draw, and
+//! check the seed against the commitment.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::org::Level;
+
+crate::words! {
+    /// Whether the venues know the inspectors are coming.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RoundKind as "检查方式" {
+        Open = "open" / "明察",
+        Covert = "covert" / "暗访",
+    }
+}
+
+/// A venue that may be drawn: its code and level.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Candidate {
+    pub code: String,
+    pub level: Level,
+}
+
+/// The commitment to a seed: its SHA-256, in lower-case hex.
+pub fn commitment(seed: &str) -> String {
+    hex::encode(Sha256::digest(seed.as_bytes()))
+}
+
+/// A candidate's place in the lot: `SHA-256(seed + ":" + code)` in lower-case hex.
+pub fn lot(seed: &str, code: &str) -> String {
+    hex::encode(Sha256::digest(format!("{seed}:{code}").as_bytes()))
+}
+
+/// Why a round's draw cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DrawError {
+    #[error("{level}只有 {available} 个候选场所，少于要抽取的 {wanted} 个")]
+    TooFew { level: &'static str, available: usize, wanted: u32 },
+    #[error("至少要抽取 1 个场所")]
+    Nothing,
+}
+
+/// Draws the venues of a round: per level (city first), the candidates with the smallest lots,
+/// as many as the quota of that level. The same seed and candidates give the same venues, in
+/// whatever order the candidates are listed.
+pub fn draw(seed: &str, candidates: &[Candidate], quotas: &BTreeMap<Level, u32>) -> Result<Vec<String>, DrawError> {
+    if quotas.values().all(|q| *q == 0) {
+        return Err(DrawError::Nothing);
+    }
+    let mut drawn = Vec::new();
+    for level in Level::ALL {
+        let wanted = quotas.get(&level).copied().unwrap_or(0);
+        if wanted == 0 {
+            continue;
+        }
+        let mut ranked: Vec<(String, &str)> =
+            candidates.iter().filter(|c| c.level == level).map(|c| (lot(seed, &c.code), c.code.as_str())).collect();
+        ranked.sort();
+        ranked.dedup_by(|a, b| a.1 == b.1);
+        if ranked.len() < wanted as usize {
+            return Err(DrawError::TooFew { level: level.label(), available: ranked.len(), wanted });
+        }
+        drawn.extend(ranked.into_iter().take(wanted as usize).map(|(_, code)| code.to_string()));
+    }
+    Ok(drawn)
+}
+
+crate::words! {
+    /// How serious a finding is: it sets the rectification's limit.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Severity as "问题性质" {
+        Minor = "minor" / "一般问题",
+        Serious = "serious" / "严重问题",
+    }
+}
+
+/// One item a checklist has the inspector look at.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    pub code: String,
+    pub name: String,
+    /// What to look for, shown beside the item.
+    #[serde(default)]
+    pub guide: String,
+}
+
+/// A checklist for one kind of venue. A change is a new version: visits keep the version they
+/// were made with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    pub name: String,
+    #[serde(rename = "item", default)]
+    pub items: Vec<ChecklistItem>,
+}
+
+/// Why a checklist's text is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ChecklistError(pub String);
+
+impl Checklist {
+    /// Reads a checklist from its TOML text (`name`, then `[[item]]` tables with `code`, `name`,
+    /// `guide`): at least one item, codes unique, nothing empty.
+    pub fn parse(text: &str) -> Result<Checklist, ChecklistError> {
+        let list: Checklist = toml::from_str(text).map_err(|e| ChecklistError(format!("检查表格式有误：{}", e.message())))?;
+        if list.name.trim().is_empty() {
+            return Err(ChecklistError("检查表缺少名称（name）".into()));
+        }
+        if list.items.is_empty() {
+            return Err(ChecklistError("检查表至少要有一个检查项（[[item]]）".into()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, item) in list.items.iter().enumerate() {
+            if item.code.trim().is_empty() || item.name.trim().is_empty() {
+                return Err(ChecklistError(format!("第 {} 个检查项缺少编码（code）或名称（name）", i + 1)));
+            }
+            if !seen.insert(item.code.trim()) {
+                return Err(ChecklistError(format!("检查项编码“{}”重复", item.code)));
+            }
+        }
+        Ok(list)
+    }
+
+    /// The default checklist for service halls: the items Haikou's office inspects.
+    pub fn service_hall() -> Checklist {
+        Checklist::parse(SERVICE_HALL).expect("the shipped checklist is valid")
+    }
+}
+
+/// The shipped checklist for service halls (政务服务中心、便民服务中心).
+pub const SERVICE_HALL: &str = r#"name = "政务服务大厅明察暗访检查表"
+
+[[item]]
+code = "duty"
+name = "在岗在位、遵守作息"
+guide = "无迟到早退、脱岗离岗；工作时间无玩游戏、网购、看视频、闲聊"
+
+[[item]]
+code = "dress"
+name = "着装规范、佩戴工牌"
+guide = "统一着装，工作牌（桌牌）佩戴摆放规范"
+
+[[item]]
+code = "attitude"
+name = "服务态度"
+guide = "文明用语，耐心解答，无推诿、刁难、态度生硬"
+
+[[item]]
+code = "signage"
+name = "标识指引"
+guide = "窗口标识、功能分区、导办指引清晰准确"
+
+[[item]]
+code = "posting"
+name = "公开公示"
+guide = "办事指南、收费标准、承诺时限等按要求公示且为最新"
+
+[[item]]
+code = "first_contact"
+name = "首问负责"
+guide = "首位接待人员负责解答或引导，不以“不归我管”推脱"
+
+[[item]]
+code = "one_time"
+name = "一次性告知"
+guide = "材料不全时一次性书面告知需补正的全部内容"
+
+[[item]]
+code = "time_limit"
+name = "限时办结"
+guide = "在承诺时限内办结，超时有说明"
+
+[[item]]
+code = "complaint_channel"
+name = "投诉渠道"
+guide = "投诉电话、意见箱、评价器等投诉评价渠道醒目可用"
+
+[[item]]
+code = "environment"
+name = "办事环境"
+guide = "大厅整洁，便民设施（座椅、饮水、填单台、老年人服务）齐全可用"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates() -> Vec<Candidate> {
+        let mut out = vec![Candidate { code: "460100-V".into(), level: Level::City }];
+        for d in ["460105", "460106", "460107", "460108"] {
+            out.push(Candidate { code: format!("{d}-V"), level: Level::District });
+            for t in 1..=10 {
+                out.push(Candidate { code: format!("{d}{t:03}-V"), level: Level::Town });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_draw_is_the_published_rule_and_ignores_the_candidates_order() {
+        let seed = "5d41402abc4b2a76b9719d911017c592";
+        let quotas = BTreeMap::from([(Level::District, 2), (Level::Town, 3)]);
+        let drawn = draw(seed, &candidates(), &quotas).unwrap();
+        // The rule re-run by hand: the two districts and three towns with the smallest lots.
+        let smallest = |level: Level, n: usize| {
+            let mut lots: Vec<(String, String)> =
+                candidates().into_iter().filter(|c| c.level == level).map(|c| (lot(seed, &c.code), c.code)).collect();
+            lots.sort();
+            lots.into_iter().take(n).map(|(_, c)| c).collect::<Vec<_>>()
+        };
+        assert_eq!(drawn, [smallest(Level::District, 2), smallest(Level::Town, 3)].concat());
+        let mut shuffled = candidates();
+        shuffled.reverse();
+        assert_eq!(draw(seed, &shuffled, &quotas).unwrap(), drawn);
+        assert_ne!(draw("another seed", &candidates(), &quotas).unwrap(), drawn, "the seed decides");
+        assert_eq!(commitment("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn a_quota_beyond_the_candidates_is_refused() {
+        let quotas = BTreeMap::from([(Level::District, 5)]);
+        assert!(matches!(draw("s", &candidates(), &quotas), Err(DrawError::TooFew { available: 4, wanted: 5, .. })));
+        assert_eq!(draw("s", &candidates(), &BTreeMap::new()), Err(DrawError::Nothing));
+    }
+
+    #[test]
+    fn the_shipped_checklist_covers_the_haikou_items_and_bad_ones_are_named() {
+        let list = Checklist::service_hall();
+        let codes: Vec<&str> = list.items.iter().map(|i| i.code.as_str()).collect();
+        for code in ["duty", "dress", "attitude", "signage", "posting", "first_contact", "one_time", "time_limit", "complaint_channel", "environment"] {
+            assert!(codes.contains(&code), "{code}");
+        }
+        let dup = "name = \"x\"\n[[item]]\ncode = \"a\"\nname = \"A\"\n[[item]]\ncode = \"a\"\nname = \"B\"\n";
+        assert_eq!(Checklist::parse(dup).unwrap_err().0, "检查项编码“a”重复");
+        assert!(Checklist::parse("name = \"x\"\n").unwrap_err().0.contains("[[item]]"));
+    }
+}
