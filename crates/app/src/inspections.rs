@@ -1,0 +1,402 @@
+//! Inspections (明察暗访): rounds planned by the office, their venues drawn by lot in a way
+//! anyone can check afterwards (docs/decisions/0029), open or covert; and the checklists.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use oversight_domain::RowError;
+use oversight_domain::access::{Action, Scope};
+use oversight_domain::inspection::{self, Candidate, Checklist, RoundKind};
+use oversight_domain::org::{Level, OrgPath};
+use oversight_store::audit::{self, NewAudit};
+use oversight_store::inspections::{self as store, ChecklistRow, RoundRow, TargetRow};
+use oversight_store::network as network_store;
+use serde_json::json;
+
+use crate::{Actor, App, AppError};
+
+/// A round as the office's form gives it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewRound {
+    /// `YYYY-MM`.
+    #[serde(default)]
+    pub month: String,
+    #[serde(default)]
+    pub kind: String,
+    /// The inspectors' user names.
+    #[serde(default)]
+    pub inspectors: Vec<String>,
+    /// How many venues of each level (`city`, `district`, `town`, `village`), as typed.
+    #[serde(default)]
+    pub quotas: BTreeMap<String, String>,
+}
+
+/// The most venues of one level a round may draw.
+const MAX_QUOTA: u32 = 200;
+
+/// The inspectors a round may name: (user name, display name).
+pub async fn inspectors(app: &App) -> Result<Vec<(String, String)>, AppError> {
+    let mut out: Vec<(String, String)> =
+        store::inspectors(&app.db).await?.into_iter().map(|(u, name, _)| (u, name)).collect();
+    out.dedup();
+    Ok(out)
+}
+
+/// The office plans a round: the month, open or covert, its inspectors and how many venues of
+/// each level. The server makes the seed, publishes its commitment, and draws at once from the
+/// venues in the office's area (the published candidates); the plan and the commitment go to
+/// the audit log, so a round cannot be drawn again unseen. Returns the round's id.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn plan_round(app: &App, actor: &Actor, input: &NewRound) -> Result<String, AppError> {
+    let path = office_path(actor)?;
+    let today = app.today();
+    let mut errors = Vec::new();
+    let month = match NaiveDate::parse_from_str(&format!("{}-01", input.month.trim()), "%Y-%m-%d") {
+        Ok(first) if (first.year(), first.month()) < (today.year(), today.month()) => {
+            errors.push(RowError::new(0, "month", "不能安排已过去的月份"));
+            None
+        }
+        Ok(first) => Some(first),
+        Err(_) => {
+            errors.push(RowError::new(0, "month", "请选择月份"));
+            None
+        }
+    };
+    let kind = RoundKind::parse(input.kind.trim());
+    if kind.is_none() {
+        errors.push(RowError::new(0, "kind", "请选择明察或暗访"));
+    }
+    let known = inspectors(app).await?;
+    let mut chosen: Vec<String> = input.inspectors.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    chosen.sort();
+    chosen.dedup();
+    if chosen.is_empty() {
+        errors.push(RowError::new(0, "inspectors", "请至少选择一名检查人员"));
+    } else if let Some(unknown) = chosen.iter().find(|u| !known.iter().any(|(k, _)| k == *u)) {
+        errors.push(RowError::new(0, "inspectors", format!("“{unknown}”不是在用的监督专员账号")));
+    }
+    let mut quotas: BTreeMap<Level, u32> = BTreeMap::new();
+    for level in Level::ALL {
+        let typed = input.quotas.get(level.as_str()).map(|s| s.trim()).unwrap_or("");
+        if typed.is_empty() {
+            continue;
+        }
+        match typed.parse::<u32>() {
+            Ok(n) if n <= MAX_QUOTA => {
+                if n > 0 {
+                    quotas.insert(level, n);
+                }
+            }
+            _ => errors.push(RowError::new(
+                0,
+                &format!("quota_{}", level.as_str()),
+                format!("应为 0 到 {MAX_QUOTA} 之间的整数"),
+            )),
+        }
+    }
+    if quotas.is_empty() && errors.iter().all(|e| !e.field.starts_with("quota_")) {
+        errors.push(RowError::new(0, "quota_district", "至少要抽取 1 个场所"));
+    }
+    let candidates = candidates_in(app, &path, &quotas).await?;
+    let seed = {
+        let mut buf = [0u8; 32];
+        rand::fill(&mut buf[..]);
+        hex::encode(buf)
+    };
+    let drawn = if errors.is_empty() {
+        match inspection::draw(&seed, &candidates, &quotas) {
+            Ok(d) => d,
+            Err(e) => {
+                let level = quotas.keys().next().copied().unwrap_or(Level::District);
+                errors.push(RowError::new(0, &format!("quota_{}", level.as_str()), e.to_string()));
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let (Some(month), Some(kind)) = (month, kind) else { return Err(AppError::Invalid(errors)) };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let now = app.now();
+    let id = crate::new_id();
+    let quota_json: BTreeMap<&str, u32> = quotas.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+    let candidate_json: Vec<serde_json::Value> =
+        candidates.iter().map(|c| json!({"code": c.code, "level": c.level.as_str()})).collect();
+    let round = RoundRow {
+        id: id.clone(),
+        title: format!("{}年{}月{}", month.year(), month.month(), kind.label()),
+        month: month.format("%Y-%m").to_string(),
+        kind: kind.as_str().to_string(),
+        inspectors: chosen.join(" "),
+        quotas: serde_json::to_string(&quota_json).map_err(|e| AppError::internal("quotas as JSON", e))?,
+        candidates: serde_json::to_string(&candidate_json).map_err(|e| AppError::internal("candidates as JSON", e))?,
+        commitment: inspection::commitment(&seed),
+        seed,
+        path: path.as_str().to_string(),
+        created_by: actor.label.clone(),
+        created_at: now,
+        ended_at: None,
+    };
+    let paths = venue_paths(app).await?;
+    let targets: Vec<TargetRow> = drawn
+        .iter()
+        .enumerate()
+        .map(|(i, code)| TargetRow {
+            round_id: id.clone(),
+            seq: i as i64,
+            venue_code: code.clone(),
+            path: paths.get(code).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let mut tx = app.db.begin().await?;
+    store::insert_round(&mut tx, &round, &targets).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "inspection.plan",
+            target: &round.title,
+            path: &round.path,
+            detail: json!({
+                "round": id, "month": round.month, "kind": round.kind, "inspectors": chosen,
+                "quotas": quota_json, "candidates": candidates.len(), "commitment": round.commitment,
+            }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The subtree an office plans for: the first where the actor supervises.
+fn office_path(actor: &Actor) -> Result<OrgPath, AppError> {
+    if actor.everything {
+        return Err(AppError::Forbidden("检查轮次由效能办督查员安排".into()));
+    }
+    match actor.scope_for(Action::Supervise) {
+        Scope::Subtrees(roots) if !roots.is_empty() => Ok(roots[0].clone()),
+        _ => Err(AppError::Forbidden("您没有安排明察暗访的权限".into())),
+    }
+}
+
+/// The venues under `path` at the levels with a quota, by code: the published candidates.
+async fn candidates_in(app: &App, path: &OrgPath, quotas: &BTreeMap<Level, u32>) -> Result<Vec<Candidate>, AppError> {
+    let mut out: Vec<Candidate> = network_store::all_units(&app.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind.is_venue() && u.path.as_str().starts_with(path.as_str()))
+        .filter_map(|u| {
+            let level = u.level?;
+            quotas.contains_key(&level).then(|| Candidate { code: u.code.as_str().to_string(), level })
+        })
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(out)
+}
+
+async fn venue_paths(app: &App) -> Result<BTreeMap<String, String>, AppError> {
+    Ok(network_store::all_units(&app.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.kind.is_venue())
+        .map(|u| (u.code.as_str().to_string(), u.path.as_str().to_string()))
+        .collect())
+}
+
+/// A round as its page shows it.
+#[derive(Debug, Clone)]
+pub struct RoundView {
+    pub row: RoundRow,
+    pub kind: RoundKind,
+    /// The round's month is over, or the office ended it: the seed is shown.
+    pub ended: bool,
+    /// The venues drawn, with their names and levels; `None` while a covert round's targets
+    /// are hidden from this viewer.
+    pub targets: Option<Vec<(String, String, Option<Level>)>>,
+    pub candidates: Vec<(Candidate, String)>,
+    pub quotas: Vec<(Level, u32)>,
+    /// (user name, display name).
+    pub inspectors: Vec<(String, String)>,
+    /// The seed, once the round has ended; and whether re-running the draw from it and the
+    /// published candidates gives the venues stored (checked here, as anyone can).
+    pub seed: Option<String>,
+    pub verified: Option<bool>,
+    pub may_end: bool,
+}
+
+fn is_inspector(actor: &Actor, row: &RoundRow) -> bool {
+    actor.label.strip_prefix("user:").is_some_and(|me| row.inspectors.split(' ').any(|u| u == me))
+}
+
+/// Whether the round's month is over (the day after its last day has come).
+fn month_over(row: &RoundRow, today: NaiveDate) -> bool {
+    let Ok(first) = NaiveDate::parse_from_str(&format!("{}-01", row.month), "%Y-%m-%d") else { return false };
+    first.checked_add_months(chrono::Months::new(1)).is_some_and(|next| today >= next)
+}
+
+/// The candidates and quotas as published with the round.
+pub fn published(row: &RoundRow) -> Result<(Vec<Candidate>, BTreeMap<Level, u32>), AppError> {
+    let bad = |what: &str| AppError::fault(format!("检查轮次 {} 的{what}无法读取", row.id));
+    let list: Vec<serde_json::Value> = serde_json::from_str(&row.candidates).map_err(|_| bad("候选名单"))?;
+    let candidates = list
+        .iter()
+        .map(|v| {
+            let code = v["code"].as_str().ok_or_else(|| bad("候选名单"))?.to_string();
+            let level = v["level"].as_str().and_then(Level::parse).ok_or_else(|| bad("候选名单"))?;
+            Ok(Candidate { code, level })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let quotas: BTreeMap<String, u32> = serde_json::from_str(&row.quotas).map_err(|_| bad("抽取数量"))?;
+    let quotas = quotas.into_iter().filter_map(|(l, n)| Level::parse(&l).map(|l| (l, n))).collect();
+    Ok((candidates, quotas))
+}
+
+pub async fn round_view(app: &App, actor: &Actor, id: &str) -> Result<RoundView, AppError> {
+    let what = "检查轮次";
+    let row = store::round(&app.db, id).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    let inspector = is_inspector(actor, &row);
+    if !inspector {
+        actor.require(Action::View, &OrgPath::from_stored(row.path.clone()), what)?;
+    }
+    let kind = RoundKind::parse(&row.kind).ok_or_else(|| AppError::fault(format!("检查轮次 {id} 的方式无法识别")))?;
+    let ended = row.ended_at.is_some() || month_over(&row, app.today());
+    let units = network_store::all_units(&app.db).await?;
+    let name_of = |code: &str| units.iter().find(|u| u.code.as_str() == code).map(|u| (u.name.clone(), u.level));
+    let (candidates, quotas) = published(&row)?;
+    let stored: Vec<String> = store::targets(&app.db, id).await?.into_iter().map(|t| t.venue_code).collect();
+    let targets = (kind == RoundKind::Open || inspector || ended).then(|| {
+        stored
+            .iter()
+            .map(|c| {
+                let (name, level) = name_of(c).unwrap_or_else(|| (c.clone(), None));
+                (c.clone(), name, level)
+            })
+            .collect()
+    });
+    let seed = ended.then(|| row.seed.clone());
+    let verified = seed.as_ref().map(|s| {
+        inspection::commitment(s) == row.commitment && inspection::draw(s, &candidates, &quotas).ok() == Some(stored.clone())
+    });
+    let names = inspectors(app).await?;
+    let inspectors = row
+        .inspectors
+        .split(' ')
+        .filter(|u| !u.is_empty())
+        .map(|u| (u.to_string(), names.iter().find(|(k, _)| k == u).map_or_else(|| u.to_string(), |(_, n)| n.clone())))
+        .collect();
+    let may_end = !ended && actor.may(Action::Supervise, &OrgPath::from_stored(row.path.clone()));
+    let candidates = candidates
+        .into_iter()
+        .map(|c| {
+            let name = name_of(&c.code).map_or_else(|| c.code.clone(), |(n, _)| n);
+            (c, name)
+        })
+        .collect();
+    Ok(RoundView {
+        kind,
+        ended,
+        targets,
+        candidates,
+        quotas: quotas.into_iter().collect(),
+        inspectors,
+        seed,
+        verified,
+        may_end,
+        row,
+    })
+}
+
+/// The rounds the actor may see (those planned in its area, and those it inspects), the latest
+/// first, each with whether it has ended.
+pub async fn rounds(app: &App, actor: &Actor) -> Result<Vec<(RoundRow, bool)>, AppError> {
+    let mut rows = store::rounds(&app.db, &actor.scope(), 200).await?;
+    if !actor.everything {
+        for r in store::rounds(&app.db, &Scope::All, 200).await? {
+            if is_inspector(actor, &r) && !rows.iter().any(|x| x.id == r.id) {
+                rows.push(r);
+            }
+        }
+        rows.sort_by(|a, b| b.month.cmp(&a.month).then(b.created_at.cmp(&a.created_at)));
+    }
+    let today = app.today();
+    Ok(rows.into_iter().map(|r| {
+        let ended = r.ended_at.is_some() || month_over(&r, today);
+        (r, ended)
+    }).collect())
+}
+
+/// The office ends a round before its month is over: its seed is shown from then on.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn end_round(app: &App, actor: &Actor, id: &str) -> Result<(), AppError> {
+    let row = store::round(&app.db, id).await?.ok_or_else(|| AppError::NotFound("检查轮次".into()))?;
+    actor.require(Action::Supervise, &OrgPath::from_stored(row.path.clone()), "结束检查轮次")?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if !store::end_round(&mut tx, id, now).await? {
+        return Err(AppError::Conflict("本轮检查已结束".into()));
+    }
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "inspection.end",
+            target: &row.title,
+            path: &row.path,
+            detail: json!({ "round": id, "seed": row.seed, "commitment": row.commitment }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The checklist in use for a venue type: the latest version the office wrote, or the shipped
+/// one for service halls (version 0).
+pub async fn checklist(app: &App, venue_type: &str) -> Result<(i64, Checklist), AppError> {
+    match store::current_checklist(&app.db, venue_type).await? {
+        Some(row) => {
+            let list = Checklist::parse(&row.body)
+                .map_err(|e| AppError::fault(format!("检查表 {} 第 {} 版无法读取：{e}", row.venue_type, row.version)))?;
+            Ok((row.version, list))
+        }
+        None => Ok((0, Checklist::service_hall())),
+    }
+}
+
+/// The office saves a new version of a venue type's checklist from its TOML text; visits made
+/// before keep the version they were made with. Returns the new version.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn save_checklist(app: &App, actor: &Actor, venue_type: &str, body: &str) -> Result<i64, AppError> {
+    actor.require_somewhere(Action::Supervise, "修改检查表")?;
+    let list = Checklist::parse(body).map_err(|e| AppError::field("body", e.0))?;
+    let now = app.now();
+    let mut row = ChecklistRow {
+        id: crate::new_id(),
+        venue_type: venue_type.to_string(),
+        version: 0,
+        name: list.name.clone(),
+        body: body.to_string(),
+        created_by: actor.label.clone(),
+        created_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    row.version = store::insert_checklist(&mut tx, &row).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "checklist.save",
+            target: &format!("{} 第 {} 版", list.name, row.version),
+            path: "/",
+            detail: json!({ "venue_type": venue_type, "version": row.version, "items": list.items.len() }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.version)
+}
