@@ -26,7 +26,7 @@ CREATE INDEX inspection_round_month ON inspection_round(month);
 
 CREATE TABLE inspection_target (
     round_id    TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
+    seq         BIGINT NOT NULL,
     venue_code  TEXT NOT NULL,
     path        TEXT NOT NULL,
     PRIMARY KEY (round_id, seq)
@@ -36,7 +36,7 @@ CREATE INDEX inspection_target_venue ON inspection_target(venue_code);
 CREATE TABLE checklist (
     id          TEXT PRIMARY KEY,
     venue_type  TEXT NOT NULL,
-    version     INTEGER NOT NULL,
+    version     BIGINT NOT NULL,
     name        TEXT NOT NULL,
     -- The checklist's TOML text, as the office wrote it.
     body        TEXT NOT NULL,

@@ -250,6 +250,29 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
     Ok(cases)
 }
 
+/// The demo's inspection rounds of this month: an open one over district and town centres,
+/// already ended (its seed shown, the draw re-checkable), and a covert one under way whose
+/// venues only its inspector sees. Returns how many rounds.
+pub async fn load_inspections(app: &App, accounts: &[DemoAccount]) -> Result<usize, AppError> {
+    use crate::inspections::{NewRound, end_round, plan_round};
+    let office =
+        accounts::actor_of(app, "xiaoneng").await?.ok_or_else(|| AppError::fault("演示账号 xiaoneng 不存在"))?;
+    if !accounts.iter().any(|a| a.username == "jiancha") {
+        return Ok(0);
+    }
+    let month = app.today().format("%Y-%m").to_string();
+    let plan = |kind: &str, quotas: [(&str, &str); 2]| NewRound {
+        month: month.clone(),
+        kind: kind.into(),
+        inspectors: vec!["jiancha".into()],
+        quotas: quotas.into_iter().map(|(l, n)| (l.to_string(), n.to_string())).collect(),
+    };
+    let open = plan_round(app, &office, &plan("open", [("district", "2"), ("town", "4")])).await?;
+    end_round(app, &office, &open).await?;
+    plan_round(app, &office, &plan("covert", [("district", "1"), ("town", "3")])).await?;
+    Ok(2)
+}
+
 /// What applicants write beside a bad rating in the demo.
 const BAD_COMMENTS: [&str; 5] = [
     "窗口人员态度生硬，问两句就不耐烦",

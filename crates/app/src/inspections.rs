@@ -67,7 +67,8 @@ pub async fn plan_round(app: &App, actor: &Actor, input: &NewRound) -> Result<St
         errors.push(RowError::new(0, "kind", "请选择明察或暗访"));
     }
     let known = inspectors(app).await?;
-    let mut chosen: Vec<String> = input.inspectors.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let mut chosen: Vec<String> =
+        input.inspectors.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     chosen.sort();
     chosen.dedup();
     if chosen.is_empty() {
@@ -278,7 +279,8 @@ pub async fn round_view(app: &App, actor: &Actor, id: &str) -> Result<RoundView,
     });
     let seed = ended.then(|| row.seed.clone());
     let verified = seed.as_ref().map(|s| {
-        inspection::commitment(s) == row.commitment && inspection::draw(s, &candidates, &quotas).ok() == Some(stored.clone())
+        inspection::commitment(s) == row.commitment
+            && inspection::draw(s, &candidates, &quotas).ok() == Some(stored.clone())
     });
     let names = inspectors(app).await?;
     let inspectors = row
@@ -322,10 +324,13 @@ pub async fn rounds(app: &App, actor: &Actor) -> Result<Vec<(RoundRow, bool)>, A
         rows.sort_by(|a, b| b.month.cmp(&a.month).then(b.created_at.cmp(&a.created_at)));
     }
     let today = app.today();
-    Ok(rows.into_iter().map(|r| {
-        let ended = r.ended_at.is_some() || month_over(&r, today);
-        (r, ended)
-    }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ended = r.ended_at.is_some() || month_over(&r, today);
+            (r, ended)
+        })
+        .collect())
 }
 
 /// The office ends a round before its month is over: its seed is shown from then on.
@@ -359,8 +364,9 @@ pub async fn end_round(app: &App, actor: &Actor, id: &str) -> Result<(), AppErro
 pub async fn checklist(app: &App, venue_type: &str) -> Result<(i64, Checklist), AppError> {
     match store::current_checklist(&app.db, venue_type).await? {
         Some(row) => {
-            let list = Checklist::parse(&row.body)
-                .map_err(|e| AppError::fault(format!("检查表 {} 第 {} 版无法读取：{e}", row.venue_type, row.version)))?;
+            let list = Checklist::parse(&row.body).map_err(|e| {
+                AppError::fault(format!("检查表 {} 第 {} 版无法读取：{e}", row.venue_type, row.version))
+            })?;
             Ok((row.version, list))
         }
         None => Ok((0, Checklist::service_hall())),
@@ -371,7 +377,10 @@ pub async fn checklist(app: &App, venue_type: &str) -> Result<(i64, Checklist), 
 /// before keep the version they were made with. Returns the new version.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn save_checklist(app: &App, actor: &Actor, venue_type: &str, body: &str) -> Result<i64, AppError> {
-    actor.require_somewhere(Action::Supervise, "修改检查表")?;
+    // One checklist serves the whole city, as its calendar does.
+    if !actor.may_city_wide(Action::Supervise) {
+        return Err(AppError::Forbidden("检查表由市效能办修改".into()));
+    }
     let list = Checklist::parse(body).map_err(|e| AppError::field("body", e.0))?;
     let now = app.now();
     let mut row = ChecklistRow {

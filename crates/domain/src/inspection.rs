@@ -115,7 +115,8 @@ impl Checklist {
     /// Reads a checklist from its TOML text (`name`, then `[[item]]` tables with `code`, `name`,
     /// `guide`): at least one item, codes unique, nothing empty.
     pub fn parse(text: &str) -> Result<Checklist, ChecklistError> {
-        let list: Checklist = toml::from_str(text).map_err(|e| ChecklistError(format!("检查表格式有误：{}", e.message())))?;
+        let list: Checklist =
+            toml::from_str(text).map_err(|e| ChecklistError(format!("检查表格式有误：{}", e.message())))?;
         if list.name.trim().is_empty() {
             return Err(ChecklistError("检查表缺少名称（name）".into()));
         }
@@ -240,7 +241,18 @@ mod tests {
     fn the_shipped_checklist_covers_the_haikou_items_and_bad_ones_are_named() {
         let list = Checklist::service_hall();
         let codes: Vec<&str> = list.items.iter().map(|i| i.code.as_str()).collect();
-        for code in ["duty", "dress", "attitude", "signage", "posting", "first_contact", "one_time", "time_limit", "complaint_channel", "environment"] {
+        for code in [
+            "duty",
+            "dress",
+            "attitude",
+            "signage",
+            "posting",
+            "first_contact",
+            "one_time",
+            "time_limit",
+            "complaint_channel",
+            "environment",
+        ] {
             assert!(codes.contains(&code), "{code}");
         }
         let dup = "name = \"x\"\n[[item]]\ncode = \"a\"\nname = \"A\"\n[[item]]\ncode = \"a\"\nname = \"B\"\n";

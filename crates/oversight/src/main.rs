@@ -365,7 +365,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         let hotline = bench_hotline::HotlineArgs { api_orders, import_orders, year_orders };
-        let args = bench::BenchArgs { import_cases, http_cases, open_cases, report_cases, hotline, tasks, tasks_only, ratings_only };
+        let args = bench::BenchArgs {
+            import_cases,
+            http_cases,
+            open_cases,
+            report_cases,
+            hotline,
+            tasks,
+            tasks_only,
+            ratings_only,
+        };
         bench::run(url, args).await?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -505,8 +514,9 @@ async fn serve(app: App, listen: String, load_demo: bool) -> Result<()> {
             let orders = demo::load_orders(&app, 30).await?;
             let tasks = demo::load_tasks(&app).await?;
             let meetings = demo::load_meetings(&app).await?;
+            let rounds = demo::load_inspections(&app, &accounts).await?;
             println!(
-                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件（{follow_ups} 件差评整改）、{orders} 件效能投诉工单、{tasks} 项督办任务和 {meetings} 次联席会议。"
+                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件（{follow_ups} 件差评整改）、{orders} 件效能投诉工单、{tasks} 项督办任务、{meetings} 次联席会议和 {rounds} 轮明察暗访。"
             );
             println!("演示账号（密码只显示这一次）：");
             for a in &accounts {

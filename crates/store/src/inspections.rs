@@ -101,21 +101,20 @@ pub async fn rounds(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<RoundRow>>
 }
 
 pub async fn targets(db: &Db, round_id: &str) -> Result<Vec<TargetRow>> {
-    let sql = format!(
-        "SELECT {} FROM inspection_target WHERE round_id = $1 ORDER BY seq",
-        TARGET_COLUMN_NAMES.join(", ")
-    );
+    let sql =
+        format!("SELECT {} FROM inspection_target WHERE round_id = $1 ORDER BY seq", TARGET_COLUMN_NAMES.join(", "));
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(round_id).fetch_all(c).await?))
 }
 
 /// Ends a round (its seed is then shown); false when it had ended already.
 pub async fn end_round(tx: &mut Tx, id: &str, at: DateTime<Utc>) -> Result<bool> {
-    let changed = on_tx!(tx, |c| sqlx::query("UPDATE inspection_round SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
-        .bind(at)
-        .bind(id)
-        .execute(c)
-        .await?
-        .rows_affected());
+    let changed =
+        on_tx!(tx, |c| sqlx::query("UPDATE inspection_round SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected());
     Ok(changed > 0)
 }
 
@@ -146,9 +145,7 @@ const CHECKLIST_COLUMNS: &str = "id, venue_type, version, name, body, created_by
 
 /// The latest version of the checklist for a venue type.
 pub async fn current_checklist(db: &Db, venue_type: &str) -> Result<Option<ChecklistRow>> {
-    let sql = format!(
-        "SELECT {CHECKLIST_COLUMNS} FROM checklist WHERE venue_type = $1 ORDER BY version DESC LIMIT 1"
-    );
+    let sql = format!("SELECT {CHECKLIST_COLUMNS} FROM checklist WHERE venue_type = $1 ORDER BY version DESC LIMIT 1");
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(venue_type).fetch_optional(c).await?))
 }
 

@@ -75,7 +75,7 @@ impl Layout {
             item("/hotline", "效能投诉", false),
             item("/tasks", "督察督办", false),
             item("/ratings", "好差评", false),
-            item("/inspections", "明察暗访", true),
+            item("/inspections", "明察暗访", false),
             item("/evaluation", "绩效考评", true),
             item("/reports", "统计报表", false),
         ];
@@ -143,6 +143,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "order" => "工单已受理。",
         "contacts" => "通知联系方式已保存。",
         "order-step" => "已办理，办理过程已记录。",
+        "planned" => "检查轮次已安排，检查对象已按公开规则抽取；种子的承诺值已公布，本轮结束后公布种子。",
+        "ended" => "本轮检查已结束，种子已公布，任何人都可据此复核抽取结果。",
+        "saved" => "检查表新版本已保存，此后的检查使用新版本，以前的检查记录不变。",
         _ => return None,
     })
 }

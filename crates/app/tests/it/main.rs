@@ -4,6 +4,7 @@
 mod cases;
 mod evaluation;
 mod hotline;
+mod inspections;
 mod notify;
 mod schema;
 mod suite;

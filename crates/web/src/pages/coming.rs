@@ -25,15 +25,6 @@ fn page(
     ComingPage { l: Layout::new(s, section, heading), heading, points }
 }
 
-pub async fn inspections(CurrentUser(s): CurrentUser) -> impl IntoResponse {
-    page(
-        &s,
-        "/inspections",
-        "明察暗访",
-        &["检查清单与现场记录", "问题认定、整改期限与复查", "窗口服务好差评的跟踪整改"],
-    )
-}
-
 pub async fn evaluation(CurrentUser(s): CurrentUser) -> impl IntoResponse {
     page(
         &s,

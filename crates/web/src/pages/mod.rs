@@ -6,6 +6,7 @@ mod calendar;
 mod cases;
 mod coming;
 mod hotline;
+mod inspections;
 mod meetings;
 mod network;
 pub mod public;
@@ -95,8 +96,15 @@ pub fn routes() -> Routes {
         .route("/ratings", get(ratings::list))
         .route("/ratings/{case_no}", get(ratings::follow_up))
         .route("/ratings/{case_no}/steps", post(ratings::step))
+        // inspections (明察暗访)
+        .route("/inspections", get(inspections::list))
+        .route("/inspections/rounds", post(inspections::plan))
+        .route("/inspections/rounds/new", get(inspections::new_round))
+        .route("/inspections/rounds/{id}", get(inspections::round))
+        .route("/inspections/rounds/{id}/end", post(inspections::end))
+        .route("/inspections/rounds/{id}/draw.json", get(inspections::draw_json))
+        .route("/inspections/checklist", get(inspections::checklist).post(inspections::save_checklist))
         // capabilities still being built
-        .route("/inspections", get(coming::inspections))
         .route("/evaluation", get(coming::evaluation))
 }
 

@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod cases;
 mod hotline;
+mod inspections;
 mod keys;
 mod network;
 mod public;
@@ -147,6 +148,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     cases::case_events(k, &c).await;
     tasks::key_tasks(k, &c).await;
     cases::ratings_report(k, &c).await;
+    inspections::rounds(k, &c).await;
     cases::evaluation(k, &c).await;
     cases::case_pages(k, &c).await;
     hotline::ticket_report(k, &c).await;

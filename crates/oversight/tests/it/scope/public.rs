@@ -8,7 +8,7 @@ pub(super) async fn coming_capabilities(k: &mut Check<'_>, c: &Ctx<'_>) {
     let Ctx { xy, anon, .. } = c;
     // The coming capabilities show no data yet, and need a login.
     assert_eq!(k.get(anon, "/cases", "/cases").await.0, 303);
-    for route in ["/hotline", "/tasks", "/inspections", "/evaluation"] {
+    for route in ["/hotline", "/tasks", "/evaluation"] {
         assert_eq!(k.get(xy, route, route).await.0, 200);
         assert_eq!(k.get(anon, route, route).await.0, 303);
     }

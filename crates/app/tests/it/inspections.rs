@@ -1,0 +1,122 @@
+//! Inspection rounds: the draw by lot re-run from its revealed seed, covert targets hidden from
+//! all but the round's inspectors, bad plans refused field by field; checklists versioned.
+
+use std::collections::BTreeMap;
+
+use oversight_app::inspections::{self, NewRound};
+use oversight_app::{App, AppError, demo};
+use oversight_domain::inspection;
+use oversight_testkit::{login, on_both_backends};
+
+on_both_backends!(
+    a_round_is_drawn_by_lot_and_anyone_can_re_run_it_once_it_ends,
+    a_bad_plan_is_refused_beside_each_field,
+    a_checklist_change_is_a_new_version
+);
+
+fn round(month: &str, kind: &str, inspectors: &[&str], quotas: &[(&str, &str)]) -> NewRound {
+    NewRound {
+        month: month.into(),
+        kind: kind.into(),
+        inspectors: inspectors.iter().map(|s| s.to_string()).collect(),
+        quotas: quotas.iter().map(|(l, n)| (l.to_string(), n.to_string())).collect::<BTreeMap<_, _>>(),
+    }
+}
+
+fn this_month(app: &App) -> String {
+    app.today().format("%Y-%m").to_string()
+}
+
+async fn a_round_is_drawn_by_lot_and_anyone_can_re_run_it_once_it_ends(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let inspector = login(&app, &accounts, "jiancha").await;
+    let district = login(&app, &accounts, "xiuying").await;
+    let plan = round(&this_month(&app), "covert", &["jiancha"], &[("district", "2"), ("town", "3")]);
+    let id = inspections::plan_round(&app, &office, &plan).await.unwrap();
+
+    // The inspector sees the five venues; the office that planned the covert round does not,
+    // and no seed shows before the round ends.
+    let seen = inspections::round_view(&app, &inspector, &id).await.unwrap();
+    let targets: Vec<String> = seen.targets.clone().unwrap().into_iter().map(|(code, _, _)| code).collect();
+    assert_eq!(targets.len(), 5, "{targets:?}");
+    let levels: Vec<_> = seen.targets.unwrap().into_iter().map(|(_, _, l)| l.unwrap().as_str()).collect();
+    assert_eq!(levels, ["district", "district", "town", "town", "town"]);
+    assert!(seen.seed.is_none() && seen.verified.is_none());
+    let planner = inspections::round_view(&app, &office, &id).await.unwrap();
+    assert!(planner.targets.is_none(), "covert: only the round's inspectors");
+    assert!(planner.candidates.len() > 40, "every district and town centre of the city: {}", planner.candidates.len());
+    // A district office does not see the city's round at all.
+    assert!(matches!(inspections::round_view(&app, &district, &id).await, Err(AppError::NotFound(_))));
+    assert!(matches!(
+        inspections::end_round(&app, &inspector, &id).await,
+        Err(AppError::NotFound(_) | AppError::Forbidden(_))
+    ));
+
+    inspections::end_round(&app, &office, &id).await.unwrap();
+    let ended = inspections::round_view(&app, &district.clone(), &id).await;
+    assert!(ended.is_err(), "ending shows the seed, not the round to other districts");
+    let after = inspections::round_view(&app, &office, &id).await.unwrap();
+    let seed = after.seed.clone().expect("the seed once ended");
+    assert_eq!(after.verified, Some(true));
+    // Re-run from what was published: the seed matches the commitment, and the rule over the
+    // published candidates gives the venues drawn.
+    assert_eq!(inspection::commitment(&seed), after.row.commitment);
+    let (candidates, quotas) = inspections::published(&after.row).unwrap();
+    assert_eq!(inspection::draw(&seed, &candidates, &quotas).unwrap(), targets);
+    let shown: Vec<String> = after.targets.unwrap().into_iter().map(|(code, _, _)| code).collect();
+    assert_eq!(shown, targets, "the targets show to all once the round ends");
+    assert!(matches!(inspections::end_round(&app, &office, &id).await, Err(AppError::Conflict(_))));
+    // The plan and its commitment are in the audit log before anyone could see the seed.
+    let audit = oversight_store::audit::recent(&app.db, &oversight_domain::access::Scope::All, None, 50).await.unwrap();
+    let planned = audit.iter().find(|e| e.action == "inspection.plan").expect("the plan audited");
+    assert!(planned.detail.contains(&after.row.commitment));
+    // A second round draws with its own seed.
+    let other = inspections::plan_round(&app, &office, &plan).await.unwrap();
+    let other = inspections::round_view(&app, &inspector, &other).await.unwrap();
+    assert_ne!(other.row.commitment, after.row.commitment);
+}
+
+async fn a_bad_plan_is_refused_beside_each_field(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let fields = |e: AppError| match e {
+        AppError::Invalid(errors) => errors.into_iter().map(|e| (e.field, e.reason)).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let bad = round("2011-01", "loud", &["nobody"], &[("town", "many")]);
+    let got = fields(inspections::plan_round(&app, &office, &bad).await.unwrap_err());
+    let names: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(names, ["month", "kind", "inspectors", "quota_town"], "{got:?}");
+    assert!(got[2].1.contains("nobody"), "{got:?}");
+    // More district centres than the city has.
+    let too_many = round(&this_month(&app), "open", &["jiancha"], &[("district", "9")]);
+    let got = fields(inspections::plan_round(&app, &office, &too_many).await.unwrap_err());
+    assert_eq!(got[0].0, "quota_district");
+    assert!(got[0].1.contains("少于要抽取的 9 个"), "{got:?}");
+    let none = round(&this_month(&app), "open", &["jiancha"], &[]);
+    assert_eq!(fields(inspections::plan_round(&app, &office, &none).await.unwrap_err())[0].0, "quota_district");
+    assert!(inspections::rounds(&app, &office).await.unwrap().is_empty(), "nothing stored");
+    // Only the office plans.
+    let inspector = login(&app, &accounts, "jiancha").await;
+    let fine = round(&this_month(&app), "open", &["jiancha"], &[("district", "1")]);
+    assert!(matches!(inspections::plan_round(&app, &inspector, &fine).await, Err(AppError::Forbidden(_))));
+}
+
+async fn a_checklist_change_is_a_new_version(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let (version, shipped) = inspections::checklist(&app, "service_hall").await.unwrap();
+    assert_eq!((version, shipped.items.len()), (0, 10));
+    let body = "name = \"便民服务中心检查表\"\n[[item]]\ncode = \"duty\"\nname = \"在岗在位\"\n";
+    assert_eq!(inspections::save_checklist(&app, &office, "service_hall", body).await.unwrap(), 1);
+    assert_eq!(inspections::save_checklist(&app, &office, "service_hall", body).await.unwrap(), 2);
+    let (version, list) = inspections::checklist(&app, "service_hall").await.unwrap();
+    assert_eq!((version, list.name.as_str()), (2, "便民服务中心检查表"));
+    let refused = inspections::save_checklist(&app, &office, "service_hall", "name = \"x\"\n").await.unwrap_err();
+    assert!(
+        matches!(&refused, AppError::Invalid(e) if e[0].field == "body" && e[0].reason.contains("[[item]]")),
+        "{refused:?}"
+    );
+    assert_eq!(inspections::checklist(&app, "service_hall").await.unwrap().0, 2, "nothing stored");
+}

@@ -1,0 +1,58 @@
+//! Inspections: a district office plans and sees its own rounds only, over its own venues.
+
+use super::{Check, Ctx, assert_no_outside};
+use oversight_app::inspections::{self, NewRound};
+
+pub(super) async fn rounds(k: &mut Check<'_>, c: &Ctx<'_>) {
+    let Ctx { s, app, xy, xy_csrf, anon, .. } = c;
+    let month = app.today().format("%Y-%m").to_string();
+    let office = oversight_testkit::login(app, &s.accounts, "xiaoneng").await;
+    let plan = NewRound {
+        month: month.clone(),
+        kind: "open".into(),
+        inspectors: vec!["jiancha".into()],
+        quotas: [("district".to_string(), "2".to_string())].into_iter().collect(),
+    };
+    let city = inspections::plan_round(app, &office, &plan).await.unwrap();
+    let (st, body) = k.get(xy, "/inspections", "/inspections").await;
+    assert_eq!(st, 200);
+    assert!(!body.contains(&city), "the city's round is not the district's");
+    assert_eq!(k.get(anon, "/inspections", "/inspections").await.0, 303);
+    assert_eq!(k.get(xy, "/inspections/rounds/{id}", &format!("/inspections/rounds/{city}")).await.0, 404);
+    assert_eq!(
+        k.get(xy, "/inspections/rounds/{id}/draw.json", &format!("/inspections/rounds/{city}/draw.json")).await.0,
+        404
+    );
+    let end = [("csrf", xy_csrf.as_str())];
+    assert_eq!(
+        k.post(xy, "/inspections/rounds/{id}/end", &format!("/inspections/rounds/{city}/end"), &end).await.0,
+        404
+    );
+    // The district plans its own: the candidates and the venues drawn are its own.
+    assert_eq!(k.get(xy, "/inspections/rounds/new", "/inspections/rounds/new").await.0, 200);
+    let form = [
+        ("csrf", xy_csrf.as_str()),
+        ("month", month.as_str()),
+        ("kind", "open"),
+        ("inspectors", "jiancha"),
+        ("quota_town", "2"),
+    ];
+    let (st, body) = k.post(xy, "/inspections/rounds", "/inspections/rounds", &form).await;
+    assert_eq!(st, 303, "{body}");
+    let rounds = inspections::rounds(app, &office).await.unwrap();
+    let own = rounds.iter().find(|(r, _)| r.path.contains("460105")).map(|(r, _)| r.id.clone()).unwrap();
+    let (st, page) = k.get(xy, "/inspections/rounds/{id}", &format!("/inspections/rounds/{own}")).await;
+    assert_eq!(st, 200);
+    assert_no_outside("a district's round", &page);
+    let (st, json) =
+        k.get(xy, "/inspections/rounds/{id}/draw.json", &format!("/inspections/rounds/{own}/draw.json")).await;
+    assert_eq!(st, 200);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let codes: Vec<&str> = json["candidates"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert!(!codes.is_empty() && codes.iter().all(|c| c.starts_with("460105")), "{codes:?}");
+    assert_eq!(k.get(xy, "/inspections/checklist", "/inspections/checklist").await.0, 200);
+    // The checklist is the city's: a district office reads it and cannot change it.
+    let body = [("csrf", xy_csrf.as_str()), ("body", "name = \"区\"\n[[item]]\ncode = \"a\"\nname = \"A\"\n")];
+    assert_eq!(k.post(xy, "/inspections/checklist", "/inspections/checklist", &body).await.0, 403);
+    assert_eq!(inspections::checklist(app, "service_hall").await.unwrap().0, 0, "unchanged");
+}

@@ -1,0 +1,276 @@
+//! Inspections (明察暗访): the rounds with their fair draw, a round's page, and the checklists.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use oversight_app::inspections::{self, NewRound, RoundView};
+use oversight_app::{App, AppError};
+use oversight_domain::access::Action;
+use oversight_domain::inspection::{Checklist, RoundKind};
+use oversight_domain::org::Level;
+use oversight_store::inspections::RoundRow;
+
+use super::Done;
+use crate::error::PageError;
+use crate::session::{CurrentUser, SessionInfo};
+use crate::view::{FieldErrors, Layout};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspections/list.html")]
+struct ListPage {
+    l: Layout,
+    rounds: Vec<(RoundRow, bool)>,
+    may_plan: bool,
+}
+
+impl ListPage {
+    fn kind_label(&self, r: &RoundRow) -> &'static str {
+        RoundKind::parse(&r.kind).map_or("—", |k| k.label())
+    }
+}
+
+/// The rounds the viewer may see, the latest month first.
+pub async fn list(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<impl IntoResponse, PageError> {
+    let rounds = inspections::rounds(&app, &s.actor).await?;
+    let may_plan = s.actor.may_somewhere(Action::Supervise);
+    Ok(ListPage { l: Layout::new(&s, "/inspections", "明察暗访"), rounds, may_plan })
+}
+
+/// The plan form as typed (quotas by level word, checked inspectors).
+#[derive(Debug, Clone, Default)]
+pub struct RoundForm {
+    month: String,
+    kind: String,
+    inspectors: Vec<String>,
+    quota_city: String,
+    quota_district: String,
+    quota_town: String,
+    quota_village: String,
+}
+
+impl RoundForm {
+    /// The form from its fields in order: `inspectors` repeats, one per box ticked.
+    fn from_pairs(pairs: Vec<(String, String)>) -> RoundForm {
+        let mut f = RoundForm::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "month" => f.month = v,
+                "kind" => f.kind = v,
+                "inspectors" => f.inspectors.push(v),
+                "quota_city" => f.quota_city = v,
+                "quota_district" => f.quota_district = v,
+                "quota_town" => f.quota_town = v,
+                "quota_village" => f.quota_village = v,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    fn input(&self) -> NewRound {
+        let quotas = [
+            ("city", &self.quota_city),
+            ("district", &self.quota_district),
+            ("town", &self.quota_town),
+            ("village", &self.quota_village),
+        ]
+        .into_iter()
+        .map(|(l, v)| (l.to_string(), v.clone()))
+        .collect();
+        NewRound { month: self.month.clone(), kind: self.kind.clone(), inspectors: self.inspectors.clone(), quotas }
+    }
+
+    fn quota(&self, level: &Level) -> &str {
+        match level {
+            Level::City => &self.quota_city,
+            Level::District => &self.quota_district,
+            Level::Town => &self.quota_town,
+            Level::Village => &self.quota_village,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspections/new.html")]
+struct NewPage {
+    l: Layout,
+    f: RoundForm,
+    errors: FieldErrors,
+    inspectors: Vec<(String, String)>,
+    kinds: [RoundKind; 2],
+    levels: [Level; 4],
+}
+
+impl NewPage {
+    fn checked(&self, username: &str) -> bool {
+        self.f.inspectors.iter().any(|u| u == username)
+    }
+    fn quota_field(&self, level: &Level) -> String {
+        format!("quota_{}", level.as_str())
+    }
+}
+
+async fn new_page(app: &App, s: &SessionInfo, f: RoundForm, errors: FieldErrors) -> Result<Response, PageError> {
+    s.actor.require_somewhere(Action::Supervise, "安排明察暗访")?;
+    let inspectors = inspections::inspectors(app).await?;
+    let status =
+        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let page = NewPage {
+        l: Layout::new(s, "/inspections", "安排检查轮次"),
+        f,
+        errors,
+        inspectors,
+        kinds: [RoundKind::Open, RoundKind::Covert],
+        levels: Level::ALL,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn new_round(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
+    use chrono::Datelike;
+    let today = app.today();
+    let f = RoundForm {
+        month: format!("{}-{:02}", today.year(), today.month()),
+        kind: "covert".into(),
+        quota_district: "1".into(),
+        quota_town: "3".into(),
+        ..RoundForm::default()
+    };
+    new_page(&app, &s, f, FieldErrors::default()).await
+}
+
+/// Plans the round and draws it; refused, the form again with each message beside its field.
+pub async fn plan(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = RoundForm::from_pairs(pairs);
+    match inspections::plan_round(&app, &s.actor, &f.input()).await {
+        Ok(id) => Ok(Redirect::to(&format!("/inspections/rounds/{id}?done=planned")).into_response()),
+        Err(AppError::Invalid(errors)) => new_page(&app, &s, f, FieldErrors(errors)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspections/round.html")]
+struct RoundPage {
+    l: Layout,
+    v: RoundView,
+}
+
+impl RoundPage {
+    fn level_label(&self, level: &Option<Level>) -> &'static str {
+        level.map_or("—", |l| l.label())
+    }
+}
+
+pub async fn round(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<impl IntoResponse, PageError> {
+    let v = inspections::round_view(&app, &s.actor, &id).await?;
+    let l = Layout::new(&s, "/inspections", v.row.title.clone()).with_notice(done.done.as_deref());
+    Ok(RoundPage { l, v })
+}
+
+/// The office ends the round now: its seed is shown.
+pub async fn end(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    inspections::end_round(&app, &s.actor, &id).await?;
+    Ok(Redirect::to(&format!("/inspections/rounds/{id}?done=ended")).into_response())
+}
+
+/// What anyone who may see the round needs to re-run its draw: the commitment, the quotas and
+/// the published candidates; the seed and the venues once it has ended (or when visible).
+pub async fn draw_json(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, PageError> {
+    let v = inspections::round_view(&app, &s.actor, &id).await?;
+    let quotas: serde_json::Map<String, serde_json::Value> =
+        v.quotas.iter().map(|(l, n)| (l.as_str().to_string(), (*n).into())).collect();
+    Ok(Json(serde_json::json!({
+        "round": v.row.id,
+        "title": v.row.title,
+        "rule": "each level in the order city, district, town, village: the candidates of that level ranked by lower-case hex SHA-256 of seed + \":\" + code, the first as many as the quota",
+        "commitment": v.row.commitment,
+        "seed": v.seed,
+        "quotas": quotas,
+        "candidates": v.candidates.iter().map(|(c, _)| serde_json::json!({"code": c.code, "level": c.level.as_str()})).collect::<Vec<_>>(),
+        "drawn": v.targets.as_ref().map(|t| t.iter().map(|(code, _, _)| code.clone()).collect::<Vec<_>>()),
+    })))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspections/checklist.html")]
+struct ChecklistPage {
+    l: Layout,
+    version: i64,
+    list: Checklist,
+    body: String,
+    errors: FieldErrors,
+    may_edit: bool,
+}
+
+/// The service halls' checklist in use, and (for the office) a form for its next version.
+pub async fn checklist(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(done): Query<Done>,
+) -> Result<Response, PageError> {
+    checklist_page(&app, &s, None, FieldErrors::default(), done.done.as_deref()).await
+}
+
+async fn checklist_page(
+    app: &App,
+    s: &SessionInfo,
+    typed: Option<String>,
+    errors: FieldErrors,
+    done: Option<&str>,
+) -> Result<Response, PageError> {
+    let (version, list) = inspections::checklist(app, HALL).await?;
+    let body = match typed {
+        Some(t) => t,
+        None => oversight_store::inspections::current_checklist(&app.db, HALL)
+            .await
+            .map_err(AppError::from)?
+            .map_or_else(|| oversight_domain::inspection::SERVICE_HALL.to_string(), |r| r.body),
+    };
+    let status =
+        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let may_edit = s.actor.may_city_wide(Action::Supervise);
+    let l = Layout::new(s, "/inspections", "检查表").with_notice(done);
+    Ok((status, ChecklistPage { l, version, list, body, errors, may_edit }).into_response())
+}
+
+/// The venue type the checklist pages edit: service halls (政务服务中心、便民服务中心).
+const HALL: &str = "service_hall";
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ChecklistForm {
+    #[serde(default)]
+    body: String,
+}
+
+pub async fn save_checklist(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Form(f): Form<ChecklistForm>,
+) -> Result<Response, PageError> {
+    match inspections::save_checklist(&app, &s.actor, HALL, &f.body).await {
+        Ok(_) => Ok(Redirect::to("/inspections/checklist?done=saved").into_response()),
+        Err(AppError::Invalid(errors)) => checklist_page(&app, &s, Some(f.body), FieldErrors(errors), None).await,
+        Err(e) => Err(e.into()),
+    }
+}
