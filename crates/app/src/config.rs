@@ -44,6 +44,9 @@ pub struct Config {
     /// Working days a department has to contact the applicant of a bad rating and to report its
     /// rectification (`[ratings]`: `contact_days`, `rectify_days`).
     pub ratings: oversight_domain::rating::FollowUpLimits,
+    /// Findings of inspections (`[inspections]`): `minor_days`, `serious_days` to rectify,
+    /// `repeat_days` within which the same finding at the same venue is a repeat.
+    pub inspections: oversight_domain::inspection::InspectionRules,
     /// Where notifications go (`[notify]`): SMTP and the SMS gateway, retries.
     pub notify: crate::notify::NotifyConfig,
 }
@@ -65,6 +68,7 @@ impl Default for Config {
             hotline: Default::default(),
             public_orders_per_hour: 10,
             ratings: Default::default(),
+            inspections: Default::default(),
             notify: Default::default(),
         }
     }
@@ -134,6 +138,7 @@ impl fmt::Debug for Config {
             .field("hotline", &self.hotline)
             .field("public_orders_per_hour", &self.public_orders_per_hour)
             .field("ratings", &self.ratings)
+            .field("inspections", &self.inspections)
             .field("notify", &self.notify)
             .finish()
     }

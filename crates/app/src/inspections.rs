@@ -9,7 +9,7 @@ use oversight_domain::access::{Action, Scope};
 use oversight_domain::inspection::{self, Candidate, Checklist, RoundKind};
 use oversight_domain::org::{Level, OrgPath};
 use oversight_store::audit::{self, NewAudit};
-use oversight_store::inspections::{self as store, ChecklistRow, RoundRow, TargetRow};
+use oversight_store::inspections::{self as store, ChecklistRow, FindingRow, RoundRow, TargetRow, VisitRow};
 use oversight_store::network as network_store;
 use serde_json::json;
 
@@ -226,6 +226,8 @@ pub struct RoundView {
     pub seed: Option<String>,
     pub verified: Option<bool>,
     pub may_end: bool,
+    /// The viewer is one of the round's inspectors and the round is under way.
+    pub may_visit: bool,
 }
 
 fn is_inspector(actor: &Actor, row: &RoundRow) -> bool {
@@ -307,6 +309,7 @@ pub async fn round_view(app: &App, actor: &Actor, id: &str) -> Result<RoundView,
         seed,
         verified,
         may_end,
+        may_visit: inspector && !ended,
         row,
     })
 }
@@ -408,4 +411,265 @@ pub async fn save_checklist(app: &App, actor: &Actor, venue_type: &str, body: &s
     .await?;
     tx.commit().await?;
     Ok(row.version)
+}
+
+/// A visit as its page shows it.
+#[derive(Debug, Clone)]
+pub struct VisitView {
+    pub visit: VisitRow,
+    pub round: RoundRow,
+    pub venue_name: String,
+    /// The checklist as it stood when the visit began.
+    pub checklist: Checklist,
+    pub findings: Vec<FindingRow>,
+    /// The departments a finding may name: those stationed in the venue's area, (code, name).
+    pub departments: Vec<(String, String)>,
+    /// The viewer is the visit's inspector and the visit is open: findings may be recorded.
+    pub may_record: bool,
+}
+
+/// The inspector starts the visit of a venue drawn for the round (or comes back to it): the
+/// checklist in use is kept with the visit. Returns the visit's id.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn start_visit(app: &App, actor: &Actor, round_id: &str, venue_code: &str) -> Result<String, AppError> {
+    let row = store::round(&app.db, round_id).await?.ok_or_else(|| AppError::NotFound("检查轮次".into()))?;
+    if !is_inspector(actor, &row) {
+        actor.require(Action::View, &OrgPath::from_stored(row.path.clone()), "检查轮次")?;
+        return Err(AppError::Forbidden("只有本轮的检查人员可以开始检查".into()));
+    }
+    if row.ended_at.is_some() || month_over(&row, app.today()) {
+        return Err(AppError::Conflict("本轮检查已结束，不能再开始检查".into()));
+    }
+    let target = store::targets(&app.db, round_id)
+        .await?
+        .into_iter()
+        .find(|t| t.venue_code == venue_code.trim())
+        .ok_or_else(|| AppError::field("venue_code", format!("“{}”不在本轮检查对象中", venue_code.trim())))?;
+    let (version, _) = checklist(app, HALL).await?;
+    let body = match store::current_checklist(&app.db, HALL).await? {
+        Some(r) => r.body,
+        None => inspection::SERVICE_HALL.to_string(),
+    };
+    let now = app.now();
+    let visit = VisitRow {
+        id: crate::new_id(),
+        round_id: round_id.to_string(),
+        venue_code: target.venue_code.clone(),
+        path: target.path.clone(),
+        inspector: actor.label.clone(),
+        inspector_name: actor.display_name.clone(),
+        checklist_version: version,
+        checklist: body,
+        started_at: now,
+        closed_at: None,
+    };
+    let mut tx = app.db.begin().await?;
+    let stored = store::start_visit(&mut tx, &visit).await?;
+    if stored.id == visit.id {
+        audit::append(
+            &mut tx,
+            NewAudit {
+                actor: &actor.label,
+                action: "inspection.visit",
+                target: &target.venue_code,
+                path: &row.path,
+                detail: json!({ "round": round_id, "visit": stored.id, "checklist_version": version }),
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(stored.id)
+}
+
+/// The venue type visits use: service halls (政务服务中心、便民服务中心).
+pub const HALL: &str = "service_hall";
+
+/// Who may see a visit: its inspector, and those who see its round once its venues show to
+/// them (an open round, or a covert one that has ended).
+async fn visible_visit(app: &App, actor: &Actor, id: &str) -> Result<(VisitRow, RoundRow), AppError> {
+    let what = "检查记录";
+    let visit = store::visit(&app.db, id).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    let round = store::round(&app.db, &visit.round_id).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    if visit.inspector == actor.label || is_inspector(actor, &round) {
+        return Ok((visit, round));
+    }
+    actor.require(Action::View, &OrgPath::from_stored(round.path.clone()), what)?;
+    let shown = round.kind == RoundKind::Open.as_str() || round.ended_at.is_some() || month_over(&round, app.today());
+    if !shown {
+        return Err(AppError::NotFound(what.into()));
+    }
+    Ok((visit, round))
+}
+
+pub async fn visit_view(app: &App, actor: &Actor, id: &str) -> Result<VisitView, AppError> {
+    let (visit, round) = visible_visit(app, actor, id).await?;
+    let checklist = Checklist::parse(&visit.checklist)
+        .map_err(|e| AppError::fault(format!("检查记录 {id} 的检查表无法读取：{e}")))?;
+    let findings = store::findings_of_visit(&app.db, id).await?;
+    let units = network_store::all_units(&app.db).await?;
+    let venue = units.iter().find(|u| u.code.as_str() == visit.venue_code);
+    let venue_name = venue.map_or_else(|| visit.venue_code.clone(), |u| u.name.clone());
+    // The departments of the venue's jurisdiction (and the city's, whose windows sit in every
+    // centre of the city level).
+    let area = venue.and_then(|v| v.parent.clone());
+    let mut departments: Vec<(String, String)> = units
+        .iter()
+        .filter(|u| u.kind == oversight_domain::org::OrgKind::Department)
+        .filter(|u| area.is_none() || u.parent == area)
+        .map(|u| (u.code.as_str().to_string(), u.name.clone()))
+        .collect();
+    departments.sort();
+    let may_record = visit.closed_at.is_none() && visit.inspector == actor.label;
+    Ok(VisitView { visit, round, venue_name, checklist, findings, departments, may_record })
+}
+
+/// A finding as the visit's page gives it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewFinding {
+    #[serde(default)]
+    pub item_code: String,
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub department_code: String,
+    #[serde(default)]
+    pub window_name: String,
+    #[serde(default)]
+    pub staff_name: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The inspector records one finding (saved at once, so that nothing typed before is lost if
+/// the connection drops): an item of the visit's checklist, its severity, the department and
+/// window or staff if known, and what was seen. A finding of the same item at the same venue
+/// within the repeat window says it repeats the earlier one.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn record_finding(app: &App, actor: &Actor, visit_id: &str, f: &NewFinding) -> Result<FindingRow, AppError> {
+    let (visit, round) = visible_visit(app, actor, visit_id).await?;
+    if visit.inspector != actor.label {
+        return Err(AppError::Forbidden("只有本次检查的检查人员可以记录问题".into()));
+    }
+    if visit.closed_at.is_some() {
+        return Err(AppError::Conflict("本次检查已结束，不能再记录问题".into()));
+    }
+    let checklist = Checklist::parse(&visit.checklist)
+        .map_err(|e| AppError::fault(format!("检查记录 {visit_id} 的检查表无法读取：{e}")))?;
+    let mut errors = Vec::new();
+    let item = checklist.items.iter().find(|i| i.code == f.item_code.trim());
+    if item.is_none() {
+        errors.push(RowError::new(0, "item_code", "请选择检查表中的检查项"));
+    }
+    let severity = inspection::Severity::parse(f.severity.trim());
+    if severity.is_none() {
+        errors.push(RowError::new(0, "severity", "请选择一般问题或严重问题"));
+    }
+    let note = f.note.trim();
+    if note.is_empty() {
+        errors.push(RowError::new(0, "note", "请写明发现的问题"));
+    } else if note.chars().count() > 1000 {
+        errors.push(RowError::new(0, "note", "不超过 1000 字"));
+    }
+    for (field, text) in [("window_name", &f.window_name), ("staff_name", &f.staff_name)] {
+        if text.trim().chars().count() > 50 {
+            errors.push(RowError::new(0, field, "不超过 50 字"));
+        }
+    }
+    let units = network_store::all_units(&app.db).await?;
+    let department = match f.department_code.trim() {
+        "" => None,
+        code => {
+            match units.iter().find(|u| u.code.as_str() == code && u.kind == oversight_domain::org::OrgKind::Department)
+            {
+                Some(u) => Some(u),
+                None => {
+                    errors.push(RowError::new(0, "department_code", format!("“{code}”不是部门编码")));
+                    None
+                }
+            }
+        }
+    };
+    let (Some(item), Some(severity)) = (item, severity) else { return Err(AppError::Invalid(errors)) };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let now = app.now();
+    let today = app.local_date(now);
+    let since = today - chrono::Days::new(u64::from(app.config.inspections.repeat_days));
+    let mut tx = app.db.begin().await?;
+    let repeat_of = store::earlier_finding(&mut tx, &visit.venue_code, &item.code, since).await?;
+    let finding = FindingRow {
+        id: crate::new_id(),
+        visit_id: visit.id.clone(),
+        venue_code: visit.venue_code.clone(),
+        path: visit.path.clone(),
+        item_code: item.code.clone(),
+        item_name: item.name.clone(),
+        severity: severity.as_str().to_string(),
+        department_code: department.map(|d| d.code.as_str().to_string()),
+        department_path: department.map_or_else(|| visit.path.clone(), |d| d.path.as_str().to_string()),
+        window_name: f.window_name.trim().to_string(),
+        staff_name: f.staff_name.trim().to_string(),
+        note: note.to_string(),
+        found_on: today,
+        repeat_of,
+        created_by: actor.label.clone(),
+        created_at: now,
+    };
+    store::insert_finding(&mut tx, &finding).await?;
+    // The log names no staff: the finding itself is where that is kept.
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "inspection.finding",
+            target: &visit.venue_code,
+            path: &round.path,
+            detail: json!({ "visit": visit.id, "finding": finding.id, "item": item.code, "severity": finding.severity,
+                "repeat": finding.repeat_of.is_some() }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(finding)
+}
+
+/// The inspector ends the visit: no finding may be added after.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn close_visit(app: &App, actor: &Actor, visit_id: &str) -> Result<(), AppError> {
+    let (visit, round) = visible_visit(app, actor, visit_id).await?;
+    if visit.inspector != actor.label {
+        return Err(AppError::Forbidden("只有本次检查的检查人员可以结束检查".into()));
+    }
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    if !store::close_visit(&mut tx, visit_id, now).await? {
+        return Err(AppError::Conflict("本次检查已结束".into()));
+    }
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "inspection.close_visit",
+            target: &visit.venue_code,
+            path: &round.path,
+            detail: json!({ "visit": visit.id }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The visits of a round the actor may see.
+pub async fn visits_of_round(app: &App, actor: &Actor, round_id: &str) -> Result<Vec<VisitRow>, AppError> {
+    let view = round_view(app, actor, round_id).await?;
+    if view.targets.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(store::visits_of_round(&app.db, round_id).await?)
 }

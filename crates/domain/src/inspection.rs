@@ -85,6 +85,23 @@ crate::words! {
     }
 }
 
+/// The office's limits for findings (`[inspections]` in the configuration): working days to
+/// rectify by severity, and how many days back an earlier finding of the same item at the same
+/// venue makes a new one a repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InspectionRules {
+    pub minor_days: u32,
+    pub serious_days: u32,
+    pub repeat_days: u32,
+}
+
+impl Default for InspectionRules {
+    fn default() -> Self {
+        InspectionRules { minor_days: 10, serious_days: 5, repeat_days: 90 }
+    }
+}
+
 /// One item a checklist has the inspector look at.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

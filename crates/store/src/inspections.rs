@@ -177,3 +177,162 @@ pub async fn insert_checklist(tx: &mut Tx, row: &ChecklistRow) -> Result<i64> {
         .rows_affected());
     Ok(next)
 }
+
+/// A visit to a venue of a round.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VisitRow {
+    pub id: String,
+    pub round_id: String,
+    pub venue_code: String,
+    pub path: String,
+    /// The inspector's actor label, and name.
+    pub inspector: String,
+    pub inspector_name: String,
+    pub checklist_version: i64,
+    /// The checklist's TOML text as it stood when the visit began.
+    pub checklist: String,
+    pub started_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+columns! {
+    fn visit_cells(r: &VisitRow) -> VISIT_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "round_id" => Cell::Text(Some(&r.round_id)),
+        "venue_code" => Cell::Text(Some(&r.venue_code)),
+        "path" => Cell::Text(Some(&r.path)),
+        "inspector" => Cell::Text(Some(&r.inspector)),
+        "inspector_name" => Cell::Text(Some(&r.inspector_name)),
+        "checklist_version" => Cell::Big(Some(r.checklist_version)),
+        "checklist" => Cell::Text(Some(&r.checklist)),
+        "started_at" => Cell::Time(Some(r.started_at)),
+        "closed_at" => Cell::Time(r.closed_at),
+    }
+}
+
+/// Starts a visit unless the venue of that round has one; returns the round's visit there.
+pub async fn start_visit(tx: &mut Tx, visit: &VisitRow) -> Result<VisitRow> {
+    bulk::write_rows(
+        tx,
+        &format!("inspection_visit ({})", VISIT_COLUMN_NAMES.join(", ")),
+        "ON CONFLICT (round_id, venue_code) DO NOTHING",
+        &[visit],
+        |r| visit_cells(r),
+    )
+    .await?;
+    let sql = format!(
+        "SELECT {} FROM inspection_visit WHERE round_id = $1 AND venue_code = $2",
+        VISIT_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql))
+        .bind(&visit.round_id)
+        .bind(&visit.venue_code)
+        .fetch_one(c)
+        .await?))
+}
+
+pub async fn visit(db: &Db, id: &str) -> Result<Option<VisitRow>> {
+    let sql = format!("SELECT {} FROM inspection_visit WHERE id = $1", VISIT_COLUMN_NAMES.join(", "));
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// The visits of a round, by venue.
+pub async fn visits_of_round(db: &Db, round_id: &str) -> Result<Vec<VisitRow>> {
+    let sql = format!(
+        "SELECT {} FROM inspection_visit WHERE round_id = $1 ORDER BY venue_code",
+        VISIT_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(round_id).fetch_all(c).await?))
+}
+
+/// Closes a visit; false when it was closed already.
+pub async fn close_visit(tx: &mut Tx, id: &str, at: DateTime<Utc>) -> Result<bool> {
+    let changed =
+        on_tx!(tx, |c| sqlx::query("UPDATE inspection_visit SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected());
+    Ok(changed > 0)
+}
+
+/// A finding of a visit.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FindingRow {
+    pub id: String,
+    pub visit_id: String,
+    pub venue_code: String,
+    pub path: String,
+    pub item_code: String,
+    pub item_name: String,
+    /// A `Severity` word.
+    pub severity: String,
+    /// The department whose window or staff the finding names, if known; its path (or the
+    /// venue's when none is named) decides who sees it.
+    pub department_code: Option<String>,
+    pub department_path: String,
+    pub window_name: String,
+    pub staff_name: String,
+    pub note: String,
+    pub found_on: chrono::NaiveDate,
+    /// The earlier finding of the same item at the same venue this one repeats.
+    pub repeat_of: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+columns! {
+    fn finding_cells(r: &FindingRow) -> FINDING_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "visit_id" => Cell::Text(Some(&r.visit_id)),
+        "venue_code" => Cell::Text(Some(&r.venue_code)),
+        "path" => Cell::Text(Some(&r.path)),
+        "item_code" => Cell::Text(Some(&r.item_code)),
+        "item_name" => Cell::Text(Some(&r.item_name)),
+        "severity" => Cell::Text(Some(&r.severity)),
+        "department_code" => Cell::Text(r.department_code.as_deref()),
+        "department_path" => Cell::Text(Some(&r.department_path)),
+        "window_name" => Cell::Text(Some(&r.window_name)),
+        "staff_name" => Cell::Text(Some(&r.staff_name)),
+        "note" => Cell::Text(Some(&r.note)),
+        "found_on" => Cell::Date(Some(r.found_on)),
+        "repeat_of" => Cell::Text(r.repeat_of.as_deref()),
+        "created_by" => Cell::Text(Some(&r.created_by)),
+        "created_at" => Cell::Time(Some(r.created_at)),
+    }
+}
+
+pub async fn insert_finding(tx: &mut Tx, f: &FindingRow) -> Result<()> {
+    bulk::write_rows(tx, &format!("inspection_finding ({})", FINDING_COLUMN_NAMES.join(", ")), "", &[f], |r| {
+        finding_cells(r)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn findings_of_visit(db: &Db, visit_id: &str) -> Result<Vec<FindingRow>> {
+    let sql = format!(
+        "SELECT {} FROM inspection_finding WHERE visit_id = $1 ORDER BY created_at, id",
+        FINDING_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(visit_id).fetch_all(c).await?))
+}
+
+/// The latest finding of `item_code` at `venue_code` found on or after `since`, if any.
+pub async fn earlier_finding(
+    tx: &mut Tx,
+    venue_code: &str,
+    item_code: &str,
+    since: chrono::NaiveDate,
+) -> Result<Option<String>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM inspection_finding WHERE venue_code = $1 AND item_code = $2 AND found_on >= $3
+         ORDER BY found_on DESC, created_at DESC LIMIT 1"
+    )
+    .bind(venue_code)
+    .bind(item_code)
+    .bind(since)
+    .fetch_optional(c)
+    .await?))
+}

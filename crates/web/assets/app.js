@@ -36,3 +36,44 @@
     }
   });
 })();
+
+(function () {
+  "use strict";
+  // Forms with data-draft="KEY" keep what is typed in this browser until it is saved: a phone
+  // that loses its connection in a service hall loses nothing. The draft of the form submitted
+  // last is dropped once the server confirms it (?done=… on the page that follows).
+  var store;
+  try { store = window.localStorage; } catch (e) { return; }
+  if (!store) { return; }
+  var saved = null;
+  try { saved = window.sessionStorage.getItem("draft-submitted"); } catch (e) {}
+  if (saved && /[?&]done=/.test(window.location.search)) {
+    store.removeItem(saved);
+    try { window.sessionStorage.removeItem("draft-submitted"); } catch (e) {}
+  }
+  var forms = document.querySelectorAll("form[data-draft]");
+  Array.prototype.forEach.call(forms, function (form) {
+    var key = "draft:" + form.getAttribute("data-draft");
+    var fields = form.querySelectorAll("textarea, input[type=text], input:not([type]), select, input[type=radio]");
+    var draft = null;
+    try { draft = JSON.parse(store.getItem(key) || "null"); } catch (e) {}
+    if (draft) {
+      Array.prototype.forEach.call(fields, function (f) {
+        if (!(f.name in draft)) { return; }
+        if (f.type === "radio") { f.checked = f.value === draft[f.name]; } else if (!f.value) { f.value = draft[f.name]; }
+      });
+      var details = form.closest && form.closest("details");
+      if (details) { details.open = true; }
+    }
+    form.addEventListener("input", function () {
+      var values = {};
+      Array.prototype.forEach.call(fields, function (f) {
+        if (f.type === "radio") { if (f.checked) { values[f.name] = f.value; } } else { values[f.name] = f.value; }
+      });
+      store.setItem(key, JSON.stringify(values));
+    });
+    form.addEventListener("submit", function () {
+      try { window.sessionStorage.setItem("draft-submitted", key); } catch (e) {}
+    });
+  });
+})();

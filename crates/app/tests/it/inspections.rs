@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use oversight_app::inspections::{self, NewRound};
+use oversight_app::inspections::{self, NewFinding, NewRound};
 use oversight_app::{App, AppError, demo};
 use oversight_domain::inspection;
 use oversight_testkit::{login, on_both_backends};
@@ -11,7 +11,8 @@ use oversight_testkit::{login, on_both_backends};
 on_both_backends!(
     a_round_is_drawn_by_lot_and_anyone_can_re_run_it_once_it_ends,
     a_bad_plan_is_refused_beside_each_field,
-    a_checklist_change_is_a_new_version
+    a_checklist_change_is_a_new_version,
+    an_inspector_records_findings_step_by_step_and_a_repeat_says_so
 );
 
 fn round(month: &str, kind: &str, inspectors: &[&str], quotas: &[(&str, &str)]) -> NewRound {
@@ -119,4 +120,57 @@ async fn a_checklist_change_is_a_new_version(app: App) {
         "{refused:?}"
     );
     assert_eq!(inspections::checklist(&app, "service_hall").await.unwrap().0, 2, "nothing stored");
+}
+
+async fn an_inspector_records_findings_step_by_step_and_a_repeat_says_so(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let inspector = login(&app, &accounts, "jiancha").await;
+    let plan = round(&this_month(&app), "covert", &["jiancha"], &[("city", "1")]);
+    let id = inspections::plan_round(&app, &office, &plan).await.unwrap();
+    // Only a venue of the round, only by its inspector.
+    let refused = inspections::start_visit(&app, &inspector, &id, "460105-V").await.unwrap_err();
+    assert!(matches!(&refused, AppError::Invalid(e) if e[0].field == "venue_code"), "{refused:?}");
+    assert!(matches!(inspections::start_visit(&app, &office, &id, "460100-V").await, Err(AppError::Forbidden(_))));
+    let visit = inspections::start_visit(&app, &inspector, &id, "460100-V").await.unwrap();
+    assert_eq!(
+        inspections::start_visit(&app, &inspector, &id, "460100-V").await.unwrap(),
+        visit,
+        "the same visit again"
+    );
+    // The office changes the checklist now: the visit keeps the version it began with.
+    let body = "name = \"新表\"\n[[item]]\ncode = \"new\"\nname = \"新项\"\n";
+    inspections::save_checklist(&app, &office, "service_hall", body).await.unwrap();
+    let finding = |item: &str, severity: &str, note: &str| NewFinding {
+        item_code: item.into(),
+        severity: severity.into(),
+        department_code: "460100-D04".into(),
+        window_name: "社保窗口".into(),
+        staff_name: "王某".into(),
+        note: note.into(),
+    };
+    let bad = inspections::record_finding(&app, &inspector, &visit, &finding("new", "grave", "")).await.unwrap_err();
+    let AppError::Invalid(errors) = bad else { panic!("{bad:?}") };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["item_code", "severity", "note"], "the visit's own checklist: {errors:?}");
+    let first = inspections::record_finding(&app, &inspector, &visit, &finding("duty", "minor", "工作时间玩手机"))
+        .await
+        .unwrap();
+    assert_eq!((first.repeat_of.as_deref(), first.department_path.as_str()), (None, "/460100/460100-D04/"));
+    let again =
+        inspections::record_finding(&app, &inspector, &visit, &finding("duty", "serious", "再次玩手机")).await.unwrap();
+    assert_eq!(again.repeat_of.as_deref(), Some(first.id.as_str()), "the same item at the same venue within 90 days");
+    // The office sees the covert round's visit only once the round ends.
+    assert!(matches!(inspections::visit_view(&app, &office, &visit).await, Err(AppError::NotFound(_))));
+    let seen = inspections::visit_view(&app, &inspector, &visit).await.unwrap();
+    assert_eq!((seen.findings.len(), seen.checklist.items.len(), seen.may_record), (2, 10, true));
+    inspections::close_visit(&app, &inspector, &visit).await.unwrap();
+    let late = inspections::record_finding(&app, &inspector, &visit, &finding("dress", "minor", "未佩戴工牌")).await;
+    assert!(matches!(late, Err(AppError::Conflict(_))), "a finding on a closed visit");
+    inspections::end_round(&app, &office, &id).await.unwrap();
+    let office_view = inspections::visit_view(&app, &office, &visit).await.unwrap();
+    assert_eq!((office_view.findings.len(), office_view.may_record), (2, false));
+    // A district office does not see the city's visit.
+    let district = login(&app, &accounts, "xiuying").await;
+    assert!(matches!(inspections::visit_view(&app, &district, &visit).await, Err(AppError::NotFound(_))));
 }

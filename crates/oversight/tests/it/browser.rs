@@ -674,3 +674,55 @@ async fn the_office_plans_an_inspection_round_drawn_by_lot() {
     c.goto(&format!("{}/inspections/checklist", s.base)).await.unwrap();
     assert!(text_of(&c, "#checklist").await.contains("一次性告知"));
 }
+
+/// An inspector on a phone: starts the visit of the venue drawn, records a finding (told beside
+/// the field what is missing), and a half-typed finding survives a reload of the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inspector_records_a_visit_on_a_phone() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let office = oversight_testkit::login(&s.app, &s.accounts, "xiaoneng").await;
+    let plan = oversight_app::inspections::NewRound {
+        month: s.app.today().format("%Y-%m").to_string(),
+        kind: "covert".into(),
+        inspectors: vec!["jiancha".into()],
+        quotas: [("city".to_string(), "1".to_string())].into_iter().collect(),
+    };
+    oversight_app::inspections::plan_round(&s.app, &office, &plan).await.unwrap();
+    let Some((c, _driver)) = browser().await else { return };
+    c.set_window_size(390, 844).await.unwrap();
+    sign_in(&c, &s.base, "jiancha", &common::password(&s, "jiancha")).await;
+    c.goto(&format!("{}/inspections", s.base)).await.unwrap();
+    c.find(Locator::Css("#rounds a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#targets button")).await.unwrap();
+    assert!(text_of(&c, "#targets").await.contains("海口市政务服务中心"));
+    c.find(Locator::Css("#targets button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#item-duty")).await.unwrap();
+    c.find(Locator::Css("#item-duty summary")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#item-duty input[value=serious]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#duty-window")).await.unwrap().send_keys("社保窗口").await.unwrap();
+    c.find(Locator::Css("#item-duty button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#duty-note-error")).await.unwrap();
+    assert!(text_of(&c, "#duty-note-error").await.contains("请写明发现的问题"));
+    assert_eq!(
+        c.find(Locator::Css("#duty-window")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("社保窗口")
+    );
+    c.find(Locator::Css("#duty-note")).await.unwrap().send_keys("9:40 窗口无人，工作人员在休息区玩手机").await.unwrap();
+    submit(&c, "#item-duty button").await;
+    let findings = text_of(&c, "#findings").await;
+    assert!(
+        findings.contains("在岗在位") && findings.contains("严重问题") && findings.contains("玩手机"),
+        "{findings}"
+    );
+    // Half a finding typed, then the page reloads (a dropped connection): it is still there.
+    c.find(Locator::Css("#item-dress summary")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#dress-note")).await.unwrap().send_keys("未佩戴工牌").await.unwrap();
+    c.refresh().await.unwrap();
+    c.wait().for_element(Locator::Css("#dress-note")).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Css("#dress-note")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("未佩戴工牌")
+    );
+    screenshot(&c, "inspection-visit-phone").await;
+}

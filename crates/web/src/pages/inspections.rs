@@ -6,10 +6,10 @@ use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use oversight_app::inspections::{self, NewRound, RoundView};
+use oversight_app::inspections::{self, NewFinding, NewRound, RoundView, VisitView};
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
-use oversight_domain::inspection::{Checklist, RoundKind};
+use oversight_domain::inspection::{Checklist, RoundKind, Severity};
 use oversight_domain::org::Level;
 use oversight_store::inspections::RoundRow;
 
@@ -161,9 +161,14 @@ pub async fn plan(
 struct RoundPage {
     l: Layout,
     v: RoundView,
+    /// The visits made, by venue code: (venue code, visit id, closed).
+    visits: Vec<(String, String, bool)>,
 }
 
 impl RoundPage {
+    fn visit_of(&self, code: &str) -> Option<&(String, String, bool)> {
+        self.visits.iter().find(|(c, _, _)| c == code)
+    }
     fn level_label(&self, level: &Option<Level>) -> &'static str {
         level.map_or("—", |l| l.label())
     }
@@ -176,8 +181,13 @@ pub async fn round(
     Query(done): Query<Done>,
 ) -> Result<impl IntoResponse, PageError> {
     let v = inspections::round_view(&app, &s.actor, &id).await?;
+    let visits = inspections::visits_of_round(&app, &s.actor, &id)
+        .await?
+        .into_iter()
+        .map(|v| (v.venue_code, v.id, v.closed_at.is_some()))
+        .collect();
     let l = Layout::new(&s, "/inspections", v.row.title.clone()).with_notice(done.done.as_deref());
-    Ok(RoundPage { l, v })
+    Ok(RoundPage { l, v, visits })
 }
 
 /// The office ends the round now: its seed is shown.
@@ -255,7 +265,7 @@ async fn checklist_page(
 }
 
 /// The venue type the checklist pages edit: service halls (政务服务中心、便民服务中心).
-const HALL: &str = "service_hall";
+const HALL: &str = inspections::HALL;
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ChecklistForm {
@@ -273,4 +283,103 @@ pub async fn save_checklist(
         Err(AppError::Invalid(errors)) => checklist_page(&app, &s, Some(f.body), FieldErrors(errors), None).await,
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct VisitForm {
+    #[serde(default)]
+    venue_code: String,
+}
+
+/// The inspector starts (or goes back to) the visit of a venue of the round.
+pub async fn start_visit(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<VisitForm>,
+) -> Result<Response, PageError> {
+    let visit = inspections::start_visit(&app, &s.actor, &id, &f.venue_code).await?;
+    Ok(Redirect::to(&format!("/inspections/visits/{visit}")).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspections/visit.html")]
+struct VisitPage {
+    l: Layout,
+    v: VisitView,
+    tried: NewFinding,
+    errors: FieldErrors,
+    refused: Option<String>,
+    severities: [Severity; 2],
+}
+
+impl VisitPage {
+    fn tried(&self, item: &str) -> bool {
+        self.tried.item_code == item && !self.errors.is_empty()
+    }
+    fn severity_label(&self, word: &str) -> &'static str {
+        Severity::parse(word).map_or("—", |s| s.label())
+    }
+    fn department_name(&self, code: &Option<String>) -> String {
+        match code {
+            Some(c) => self.v.departments.iter().find(|(k, _)| k == c).map_or_else(|| c.clone(), |(_, n)| n.clone()),
+            None => "—".into(),
+        }
+    }
+}
+
+pub async fn visit(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, PageError> {
+    visit_page(&app, &s, &id, NewFinding::default(), FieldErrors::default(), None, done.done.as_deref()).await
+}
+
+async fn visit_page(
+    app: &App,
+    s: &SessionInfo,
+    id: &str,
+    tried: NewFinding,
+    errors: FieldErrors,
+    refused: Option<String>,
+    done: Option<&str>,
+) -> Result<Response, PageError> {
+    let v = inspections::visit_view(app, &s.actor, id).await?;
+    let status = if errors.is_empty() && refused.is_none() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let l = Layout::new(s, "/inspections", format!("检查记录：{}", v.venue_name)).with_notice(done);
+    let page = VisitPage { l, v, tried, errors, refused, severities: [Severity::Minor, Severity::Serious] };
+    Ok((status, page).into_response())
+}
+
+/// One finding, saved at once; refused, the visit's page again with the item's form open, what
+/// was typed kept and each message beside its field.
+pub async fn finding(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NewFinding>,
+) -> Result<Response, PageError> {
+    match inspections::record_finding(&app, &s.actor, &id, &f).await {
+        Ok(_) => Ok(Redirect::to(&format!("/inspections/visits/{id}?done=finding#findings")).into_response()),
+        Err(AppError::Invalid(errors)) => visit_page(&app, &s, &id, f, FieldErrors(errors), None, None).await,
+        Err(AppError::Conflict(reason)) => {
+            visit_page(&app, &s, &id, f, FieldErrors::default(), Some(reason), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn close_visit(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    inspections::close_visit(&app, &s.actor, &id).await?;
+    Ok(Redirect::to(&format!("/inspections/visits/{id}?done=visit-closed")).into_response())
 }

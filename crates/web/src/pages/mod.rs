@@ -103,6 +103,10 @@ pub fn routes() -> Routes {
         .route("/inspections/rounds/{id}", get(inspections::round))
         .route("/inspections/rounds/{id}/end", post(inspections::end))
         .route("/inspections/rounds/{id}/draw.json", get(inspections::draw_json))
+        .route("/inspections/rounds/{id}/visits", post(inspections::start_visit))
+        .route("/inspections/visits/{id}", get(inspections::visit))
+        .route("/inspections/visits/{id}/findings", post(inspections::finding))
+        .route("/inspections/visits/{id}/close", post(inspections::close_visit))
         .route("/inspections/checklist", get(inspections::checklist).post(inspections::save_checklist))
         // capabilities still being built
         .route("/evaluation", get(coming::evaluation))

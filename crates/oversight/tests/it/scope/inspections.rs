@@ -28,6 +28,19 @@ pub(super) async fn rounds(k: &mut Check<'_>, c: &Ctx<'_>) {
         k.post(xy, "/inspections/rounds/{id}/end", &format!("/inspections/rounds/{city}/end"), &end).await.0,
         404
     );
+    // The city's visits: none of the district's business, whatever it asks.
+    let inspector = oversight_testkit::login(app, &s.accounts, "jiancha").await;
+    let target = inspections::round_view(app, &inspector, &city).await.unwrap().targets.unwrap()[0].0.clone();
+    let visit = inspections::start_visit(app, &inspector, &city, &target).await.unwrap();
+    let start = [("csrf", xy_csrf.as_str()), ("venue_code", target.as_str())];
+    let url = format!("/inspections/rounds/{city}/visits");
+    assert_eq!(k.post(xy, "/inspections/rounds/{id}/visits", &url, &start).await.0, 404);
+    assert_eq!(k.get(xy, "/inspections/visits/{id}", &format!("/inspections/visits/{visit}")).await.0, 404);
+    let finding = [("csrf", xy_csrf.as_str()), ("item_code", "duty"), ("severity", "minor"), ("note", "x")];
+    let url = format!("/inspections/visits/{visit}/findings");
+    assert_eq!(k.post(xy, "/inspections/visits/{id}/findings", &url, &finding).await.0, 404);
+    let url = format!("/inspections/visits/{visit}/close");
+    assert_eq!(k.post(xy, "/inspections/visits/{id}/close", &url, &end).await.0, 404);
     // The district plans its own: the candidates and the venues drawn are its own.
     assert_eq!(k.get(xy, "/inspections/rounds/new", "/inspections/rounds/new").await.0, 200);
     let form = [

@@ -1,0 +1,40 @@
+-- A visit of an inspector to a venue drawn for a round, with the checklist as it stood when the
+-- visit began (its text kept with the visit, so a later version never rewrites it), and the
+-- findings recorded one by one as the inspector goes (nothing typed is lost when the connection
+-- drops between them). A finding repeats an earlier one of the same item at the same venue
+-- within the repeat window (repeat_of).
+-- Kept in step with migrations/sqlite/0026_inspection_visits.sql.
+CREATE TABLE inspection_visit (
+    id                TEXT PRIMARY KEY,
+    round_id          TEXT NOT NULL,
+    venue_code        TEXT NOT NULL,
+    path              TEXT NOT NULL,
+    inspector         TEXT NOT NULL,
+    inspector_name    TEXT NOT NULL,
+    checklist_version BIGINT NOT NULL,
+    checklist         TEXT NOT NULL,
+    started_at        TIMESTAMPTZ NOT NULL,
+    closed_at         TIMESTAMPTZ,
+    UNIQUE (round_id, venue_code)
+);
+
+CREATE TABLE inspection_finding (
+    id              TEXT PRIMARY KEY,
+    visit_id        TEXT NOT NULL,
+    venue_code      TEXT NOT NULL,
+    path            TEXT NOT NULL,
+    item_code       TEXT NOT NULL,
+    item_name       TEXT NOT NULL,
+    severity        TEXT NOT NULL,
+    department_code TEXT,
+    department_path TEXT NOT NULL,
+    window_name     TEXT NOT NULL,
+    staff_name      TEXT NOT NULL,
+    note            TEXT NOT NULL,
+    found_on        DATE NOT NULL,
+    repeat_of       TEXT,
+    created_by      TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX inspection_finding_visit ON inspection_finding(visit_id);
+CREATE INDEX inspection_finding_venue ON inspection_finding(venue_code, item_code, found_on);
