@@ -2,7 +2,7 @@
 -- visit began (its text kept with the visit, so a later version never rewrites it), and the
 -- findings recorded one by one as the inspector goes (nothing typed is lost when the connection
 -- drops between them). A finding repeats an earlier one of the same item at the same venue
--- within the repeat window (repeat_of).
+-- within the repeat window (repeat_of). Each finding's rectification is kept on its row.
 -- Kept in step with migrations/sqlite/0026_inspection_visits.sql.
 CREATE TABLE inspection_visit (
     id                TEXT PRIMARY KEY,
@@ -34,7 +34,29 @@ CREATE TABLE inspection_finding (
     found_on        DATE NOT NULL,
     repeat_of       TEXT,
     created_by      TEXT NOT NULL,
-    created_at      TIMESTAMPTZ NOT NULL
+    created_at      TIMESTAMPTZ NOT NULL,
+    -- The rectification (整改通知), opened when the visit ends: due by working days per
+    -- severity; the department replies, the office verifies (how) or returns it.
+    rect_state      TEXT NOT NULL,
+    rect_due        DATE,
+    replied_on      DATE,
+    verified_on     DATE,
+    verify_method   TEXT
 );
+CREATE INDEX inspection_finding_rect ON inspection_finding(rect_state, rect_due);
+CREATE INDEX inspection_finding_department ON inspection_finding(department_path);
 CREATE INDEX inspection_finding_visit ON inspection_finding(visit_id);
 CREATE INDEX inspection_finding_venue ON inspection_finding(venue_code, item_code, found_on);
+
+-- What was done on a rectification, by whom, with the text and the evidence's names.
+CREATE TABLE inspection_step (
+    id         TEXT PRIMARY KEY,
+    finding_id TEXT NOT NULL,
+    step       TEXT NOT NULL,
+    at         TIMESTAMPTZ NOT NULL,
+    actor      TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
+    note       TEXT NOT NULL,
+    evidence   TEXT NOT NULL
+);
+CREATE INDEX inspection_step_finding ON inspection_step(finding_id, at);

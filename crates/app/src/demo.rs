@@ -251,8 +251,9 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
 }
 
 /// The demo's inspection rounds of this month: an open one over district and town centres,
-/// already ended (its seed shown, the draw re-checkable), and a covert one under way whose
-/// venues only its inspector sees. Returns how many rounds.
+/// with visits, findings and their rectifications in every state, already ended (its seed
+/// shown, the draw re-checkable); and a covert one under way whose venues only its inspector
+/// sees. Returns how many rounds.
 pub async fn load_inspections(app: &App, accounts: &[DemoAccount]) -> Result<usize, AppError> {
     use crate::inspections::{NewRound, end_round, plan_round};
     let office =
@@ -268,6 +269,57 @@ pub async fn load_inspections(app: &App, accounts: &[DemoAccount]) -> Result<usi
         quotas: quotas.into_iter().map(|(l, n)| (l.to_string(), n.to_string())).collect(),
     };
     let open = plan_round(app, &office, &plan("open", [("district", "2"), ("town", "4")])).await?;
+    // The inspector visits three of its venues; their findings go through rectification into
+    // every state (still to rectify, awaiting verification, returned, verified).
+    let inspector =
+        accounts::actor_of(app, "jiancha").await?.ok_or_else(|| AppError::fault("演示账号 jiancha 不存在"))?;
+    let cli = Actor::cli();
+    let targets = crate::inspections::round_view(app, &inspector, &open).await?.targets.unwrap_or_default();
+    let found = [
+        ("duty", "serious", "上午 10:20 不动产登记窗口无人，工作人员在休息区玩手机"),
+        ("one_time", "minor", "申请人补正材料第二次被退回，前次未一次性告知"),
+        ("posting", "minor", "公示的收费标准为 2019 年版本"),
+        ("dress", "minor", "两名窗口人员未佩戴工作牌"),
+    ];
+    let mut n = 0;
+    for (venue, _, _) in targets.iter().take(3) {
+        let visit = crate::inspections::start_visit(app, &inspector, &open, venue).await?;
+        let view = crate::inspections::visit_view(app, &inspector, &visit).await?;
+        let Some((department, _)) = view.departments.first().cloned() else { continue };
+        let mut ids = Vec::new();
+        for (item, severity, note) in found.iter().skip(n % 2).take(2) {
+            let f = crate::inspections::NewFinding {
+                item_code: item.to_string(),
+                severity: severity.to_string(),
+                department_code: department.clone(),
+                window_name: "综合受理窗口".into(),
+                staff_name: String::new(),
+                note: note.to_string(),
+            };
+            ids.push(crate::inspections::record_finding(app, &inspector, &visit, &f).await?.id);
+        }
+        crate::inspections::close_visit(app, &inspector, &visit).await?;
+        for id in ids {
+            let step = |s: &'static str, note: &'static str, method: &'static str| {
+                crate::inspections::rectification_step(app, &cli, &id, s, note, "", method)
+            };
+            match n % 4 {
+                0 => {}
+                1 => {
+                    step("reply", "已调整窗口排班并通报批评", "").await?;
+                }
+                2 => {
+                    step("reply", "已更新公示内容", "").await?;
+                    step("return", "现场复查仍有旧版公示", "").await?;
+                }
+                _ => {
+                    step("reply", "已组织全员培训一次性告知制度", "").await?;
+                    step("verify", "复查时窗口已整改", "reinspection").await?;
+                }
+            }
+            n += 1;
+        }
+    }
     end_round(app, &office, &open).await?;
     plan_round(app, &office, &plan("covert", [("district", "1"), ("town", "3")])).await?;
     Ok(2)

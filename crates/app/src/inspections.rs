@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use oversight_domain::RowError;
 use oversight_domain::access::{Action, Scope};
-use oversight_domain::inspection::{self, Candidate, Checklist, RoundKind};
+use oversight_domain::inspection::{self, Candidate, Checklist, RectState, RectStep, RoundKind, VerifyMethod};
 use oversight_domain::org::{Level, OrgPath};
 use oversight_store::audit::{self, NewAudit};
-use oversight_store::inspections::{self as store, ChecklistRow, FindingRow, RoundRow, TargetRow, VisitRow};
+use oversight_store::inspections::{
+    self as store, ChecklistRow, FindingRow, RectFilter, RoundRow, StepRow, TargetRow, VisitRow,
+};
 use oversight_store::network as network_store;
 use serde_json::json;
 
@@ -511,16 +513,20 @@ pub async fn visit_view(app: &App, actor: &Actor, id: &str) -> Result<VisitView,
     let units = network_store::all_units(&app.db).await?;
     let venue = units.iter().find(|u| u.code.as_str() == visit.venue_code);
     let venue_name = venue.map_or_else(|| visit.venue_code.clone(), |u| u.name.clone());
-    // The departments of the venue's jurisdiction (and the city's, whose windows sit in every
-    // centre of the city level).
-    let area = venue.and_then(|v| v.parent.clone());
-    let mut departments: Vec<(String, String)> = units
+    // The departments of the jurisdictions the venue lies in (its own, the district's, the
+    // city's), the nearest first: a town centre's windows belong to the district's departments.
+    let under = |d: &oversight_domain::org::OrgUnit| {
+        let path = d.path.as_str().trim_end_matches('/');
+        let parent = &path[..path.rfind('/').unwrap_or(0) + 1];
+        visit.path.starts_with(parent).then_some(parent.len())
+    };
+    let mut departments: Vec<(usize, String, String)> = units
         .iter()
         .filter(|u| u.kind == oversight_domain::org::OrgKind::Department)
-        .filter(|u| area.is_none() || u.parent == area)
-        .map(|u| (u.code.as_str().to_string(), u.name.clone()))
+        .filter_map(|u| under(u).map(|depth| (usize::MAX - depth, u.code.as_str().to_string(), u.name.clone())))
         .collect();
     departments.sort();
+    let departments = departments.into_iter().map(|(_, code, name)| (code, name)).collect();
     let may_record = visit.closed_at.is_none() && visit.inspector == actor.label;
     Ok(VisitView { visit, round, venue_name, checklist, findings, departments, may_record })
 }
@@ -579,7 +585,10 @@ pub async fn record_finding(app: &App, actor: &Actor, visit_id: &str, f: &NewFin
     }
     let units = network_store::all_units(&app.db).await?;
     let department = match f.department_code.trim() {
-        "" => None,
+        "" => {
+            errors.push(RowError::new(0, "department_code", "请选择责任部门：整改通知发给该部门"));
+            None
+        }
         code => {
             match units.iter().find(|u| u.code.as_str() == code && u.kind == oversight_domain::org::OrgKind::Department)
             {
@@ -617,6 +626,11 @@ pub async fn record_finding(app: &App, actor: &Actor, visit_id: &str, f: &NewFin
         repeat_of,
         created_by: actor.label.clone(),
         created_at: now,
+        rect_state: RectState::Draft.as_str().to_string(),
+        rect_due: None,
+        replied_on: None,
+        verified_on: None,
+        verify_method: None,
     };
     store::insert_finding(&mut tx, &finding).await?;
     // The log names no staff: the finding itself is where that is kept.
@@ -645,9 +659,20 @@ pub async fn close_visit(app: &App, actor: &Actor, visit_id: &str) -> Result<(),
         return Err(AppError::Forbidden("只有本次检查的检查人员可以结束检查".into()));
     }
     let now = app.now();
+    let today = app.local_date(now);
+    let calendar = app.calendar().await?;
+    let findings = store::findings_of_visit(&app.db, visit_id).await?;
     let mut tx = app.db.begin().await?;
     if !store::close_visit(&mut tx, visit_id, now).await? {
         return Err(AppError::Conflict("本次检查已结束".into()));
+    }
+    // The visit over, each finding becomes a rectification notice to its department, due in
+    // working days by its severity.
+    for mut f in findings {
+        let severity = inspection::Severity::parse(&f.severity).unwrap_or(inspection::Severity::Serious);
+        f.rect_state = RectState::Open.as_str().to_string();
+        f.rect_due = Some(calendar.deadline_or_estimate(today, app.config.inspections.days(severity)).0);
+        store::save_rectification(&mut tx, &f).await?;
     }
     audit::append(
         &mut tx,
@@ -672,4 +697,165 @@ pub async fn visits_of_round(app: &App, actor: &Actor, round_id: &str) -> Result
         return Ok(Vec::new());
     }
     Ok(store::visits_of_round(&app.db, round_id).await?)
+}
+
+/// A finding with its rectification, as its page shows it.
+#[derive(Debug, Clone)]
+pub struct FindingView {
+    pub finding: FindingRow,
+    pub state: RectState,
+    pub venue_name: String,
+    pub department_name: String,
+    pub steps: Vec<StepRow>,
+    /// The steps this viewer may take now.
+    pub may: Vec<RectStep>,
+    pub today: NaiveDate,
+}
+
+fn finding_owners(f: &FindingRow) -> [OrgPath; 2] {
+    [OrgPath::from_stored(f.department_path.clone()), OrgPath::from_stored(f.path.clone())]
+}
+
+/// Whether the actor may take `step` on the rectification by role and place: the reply is the
+/// department's liaison's, the others a supervisor's over the department or the venue.
+fn may_rectify(actor: &Actor, f: &FindingRow, step: RectStep) -> bool {
+    let [department, venue] = finding_owners(f);
+    if step.by_office() {
+        actor.may(Action::Supervise, &department) || actor.may(Action::Supervise, &venue)
+    } else {
+        actor.may(Action::Respond, &department)
+    }
+}
+
+/// A finding sent for rectification (never one of a visit still going on), to those who see
+/// its department or venue.
+pub async fn finding_view(app: &App, actor: &Actor, id: &str) -> Result<FindingView, AppError> {
+    let what = "整改通知";
+    let finding = store::finding(&app.db, id).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    let state = RectState::parse(&finding.rect_state).unwrap_or(RectState::Draft);
+    let [department, venue] = finding_owners(&finding);
+    actor.require_any(Action::View, &[&department, &venue], what)?;
+    if state == RectState::Draft {
+        return Err(AppError::NotFound(what.into()));
+    }
+    let units = network_store::all_units(&app.db).await?;
+    let name = |code: &str| {
+        units.iter().find(|u| u.code.as_str() == code).map_or_else(|| code.to_string(), |u| u.name.clone())
+    };
+    let may = [RectStep::Reply, RectStep::Verify, RectStep::Return]
+        .into_iter()
+        .filter(|s| may_rectify(actor, &finding, *s) && s.after(state).is_ok())
+        .collect();
+    Ok(FindingView {
+        venue_name: name(&finding.venue_code),
+        department_name: finding.department_code.as_deref().map_or_else(|| "—".to_string(), name),
+        steps: store::steps(&app.db, id).await?,
+        state,
+        may,
+        today: app.today(),
+        finding,
+    })
+}
+
+/// The rectifications in the actor's scope matching `filter`, the earliest due first.
+pub async fn rectifications(app: &App, actor: &Actor, filter: &RectFilter) -> Result<Vec<FindingRow>, AppError> {
+    Ok(store::rectifications(&app.db, &actor.scope(), filter, 500).await?)
+}
+
+/// A step on a finding's rectification: the department reports what it did (with the names of
+/// its evidence); the office verifies it (saying how: re-inspection, a call, the records) or
+/// returns it. Every step but a verification needs a note.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn rectification_step(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    step: &str,
+    note: &str,
+    evidence: &str,
+    method: &str,
+) -> Result<RectState, AppError> {
+    let step = RectStep::parse(step.trim()).ok_or_else(|| AppError::field("step", "不是可办理的步骤"))?;
+    let note = note.trim();
+    let mut errors = Vec::new();
+    if note.is_empty() && step != RectStep::Verify {
+        let label = if step == RectStep::Reply { "整改情况" } else { "退回原因" };
+        errors.push(RowError::new(0, "note", format!("请填写{label}")));
+    } else if note.chars().count() > 2000 {
+        errors.push(RowError::new(0, "note", "不超过 2000 字"));
+    }
+    let method = if step == RectStep::Verify {
+        let m = VerifyMethod::parse(method.trim());
+        if m.is_none() {
+            errors.push(RowError::new(0, "method", "请选择核实方式：复查、电话核实或查阅记录"));
+        }
+        m
+    } else {
+        None
+    };
+    let evidence: Vec<&str> = evidence.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if evidence.len() > 20 || evidence.iter().any(|e| e.chars().count() > 200) {
+        errors.push(RowError::new(0, "evidence", "至多 20 个附件名，每个不超过 200 字"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let what = "整改通知";
+    let now = app.now();
+    let today = app.local_date(now);
+    let mut tx = app.db.begin().await?;
+    let mut f = store::finding_in(&mut tx, id).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    let [department, venue] = finding_owners(&f);
+    actor.require_any(Action::View, &[&department, &venue], what)?;
+    let state = RectState::parse(&f.rect_state).unwrap_or(RectState::Draft);
+    if state == RectState::Draft {
+        return Err(AppError::NotFound(what.into()));
+    }
+    if !may_rectify(actor, &f, step) {
+        return Err(AppError::Forbidden(format!("您没有{}的权限", step.label())));
+    }
+    let next = step.after(state).map_err(AppError::Conflict)?;
+    f.rect_state = next.as_str().to_string();
+    match step {
+        RectStep::Reply => f.replied_on = Some(today),
+        RectStep::Return => f.replied_on = None,
+        RectStep::Verify => {
+            f.verified_on = Some(today);
+            f.verify_method = method.map(|m| m.as_str().to_string());
+        }
+    }
+    store::save_rectification(&mut tx, &f).await?;
+    let shown = match method {
+        Some(m) if note.is_empty() => m.label().to_string(),
+        Some(m) => format!("{}：{note}", m.label()),
+        None => note.to_string(),
+    };
+    store::insert_step(
+        &mut tx,
+        &StepRow {
+            id: crate::new_id(),
+            finding_id: id.to_string(),
+            step: step.as_str().to_string(),
+            at: now,
+            actor: actor.label.clone(),
+            actor_name: actor.display_name.clone(),
+            note: shown,
+            evidence: evidence.join("\n"),
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: &format!("inspection.rectification.{}", step.as_str()),
+            target: id,
+            path: &f.department_path,
+            detail: json!({ "state": f.rect_state, "method": f.verify_method, "evidence": evidence }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(next)
 }

@@ -102,6 +102,71 @@ impl Default for InspectionRules {
     }
 }
 
+crate::words! {
+    /// Where a finding's rectification (整改通知) stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RectState as "整改状态" {
+        /// The visit is still going on: the finding is the inspector's.
+        Draft = "draft" / "检查中",
+        Open = "open" / "待整改",
+        Replied = "replied" / "待核实",
+        Verified = "verified" / "已核实销号",
+    }
+}
+
+crate::words! {
+    /// A step of a rectification: the department's reply, the office's verification or return.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RectStep as "整改步骤" {
+        Reply = "reply" / "整改反馈",
+        Verify = "verify" / "核实销号",
+        Return = "return" / "退回重新整改",
+    }
+}
+
+crate::words! {
+    /// How the office verified a rectification.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum VerifyMethod as "核实方式" {
+        Reinspection = "reinspection" / "复查",
+        Call = "call" / "电话核实",
+        Records = "records" / "查阅记录",
+    }
+}
+
+impl RectStep {
+    /// The office's steps (the reply is the department's).
+    pub fn by_office(self) -> bool {
+        self != RectStep::Reply
+    }
+
+    /// The state after this step from `state`, or why it cannot be taken.
+    pub fn after(self, state: RectState) -> Result<RectState, String> {
+        match (self, state) {
+            (_, RectState::Draft) => Err("检查尚未结束，整改通知还未发出".into()),
+            (_, RectState::Verified) => Err("本项整改已核实销号".into()),
+            (RectStep::Reply, RectState::Open) => Ok(RectState::Replied),
+            (RectStep::Reply, _) => Err("整改反馈已提交，等待核实".into()),
+            (RectStep::Verify, RectState::Replied) => Ok(RectState::Verified),
+            (RectStep::Return, RectState::Replied) => Ok(RectState::Open),
+            (_, _) => Err("部门尚未提交整改反馈".into()),
+        }
+    }
+}
+
+impl InspectionRules {
+    /// Working days to rectify a finding of this severity.
+    pub fn days(&self, severity: Severity) -> u32 {
+        match severity {
+            Severity::Minor => self.minor_days,
+            Severity::Serious => self.serious_days,
+        }
+    }
+}
+
 /// One item a checklist has the inspector look at.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +310,17 @@ mod tests {
         assert_eq!(draw(seed, &shuffled, &quotas).unwrap(), drawn);
         assert_ne!(draw("another seed", &candidates(), &quotas).unwrap(), drawn, "the seed decides");
         assert_eq!(commitment("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn a_rectification_goes_reply_then_verify_or_back() {
+        assert_eq!(RectStep::Reply.after(RectState::Open), Ok(RectState::Replied));
+        assert_eq!(RectStep::Return.after(RectState::Replied), Ok(RectState::Open));
+        assert_eq!(RectStep::Verify.after(RectState::Replied), Ok(RectState::Verified));
+        assert!(RectStep::Verify.after(RectState::Open).is_err());
+        assert!(RectStep::Reply.after(RectState::Draft).is_err());
+        assert!(RectStep::Reply.after(RectState::Verified).is_err());
+        assert_eq!(InspectionRules::default().days(Severity::Serious), 5);
     }
 
     #[test]

@@ -280,6 +280,13 @@ pub struct FindingRow {
     pub repeat_of: Option<String>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// A `RectState` word, the due day, and how far it got.
+    pub rect_state: String,
+    pub rect_due: Option<chrono::NaiveDate>,
+    pub replied_on: Option<chrono::NaiveDate>,
+    pub verified_on: Option<chrono::NaiveDate>,
+    /// A `VerifyMethod` word, once verified.
+    pub verify_method: Option<String>,
 }
 
 columns! {
@@ -300,6 +307,11 @@ columns! {
         "repeat_of" => Cell::Text(r.repeat_of.as_deref()),
         "created_by" => Cell::Text(Some(&r.created_by)),
         "created_at" => Cell::Time(Some(r.created_at)),
+        "rect_state" => Cell::Text(Some(&r.rect_state)),
+        "rect_due" => Cell::Date(r.rect_due),
+        "replied_on" => Cell::Date(r.replied_on),
+        "verified_on" => Cell::Date(r.verified_on),
+        "verify_method" => Cell::Text(r.verify_method.as_deref()),
     }
 }
 
@@ -335,4 +347,120 @@ pub async fn earlier_finding(
     .bind(since)
     .fetch_optional(c)
     .await?))
+}
+
+pub async fn finding(db: &Db, id: &str) -> Result<Option<FindingRow>> {
+    let sql = format!("SELECT {} FROM inspection_finding WHERE id = $1", FINDING_COLUMN_NAMES.join(", "));
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn finding_in(tx: &mut Tx, id: &str) -> Result<Option<FindingRow>> {
+    let sql = format!("SELECT {} FROM inspection_finding WHERE id = $1", FINDING_COLUMN_NAMES.join(", "));
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// Stores a finding's rectification (state, due day, reply, verification).
+pub async fn save_rectification(tx: &mut Tx, f: &FindingRow) -> Result<()> {
+    bulk::update(
+        tx,
+        "inspection_finding",
+        (
+            &["rect_state", "rect_due", "replied_on", "verified_on", "verify_method"],
+            &[
+                Cell::Text(Some(&f.rect_state)),
+                Cell::Date(f.rect_due),
+                Cell::Date(f.replied_on),
+                Cell::Date(f.verified_on),
+                Cell::Text(f.verify_method.as_deref()),
+            ],
+        ),
+        "",
+        (&["id"], &[Cell::Text(Some(&f.id))]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Which rectifications to list: `RectState` words (empty: any sent), or those past due.
+#[derive(Debug, Clone, Default)]
+pub struct RectFilter {
+    pub states: Vec<String>,
+    pub overdue_on: Option<chrono::NaiveDate>,
+}
+
+/// The rectifications sent to the departments or venues in the scope, the earliest due first.
+pub async fn rectifications(db: &Db, scope: &Scope, filter: &RectFilter, limit: i64) -> Result<Vec<FindingRow>> {
+    let mut conditions = vec!["rect_state <> 'draft'".to_string()];
+    let mut next = 2;
+    if !filter.states.is_empty() {
+        let marks: Vec<String> = (0..filter.states.len()).map(|i| format!("${}", next + i)).collect();
+        conditions.push(format!("rect_state IN ({})", marks.join(", ")));
+        next += filter.states.len();
+    }
+    if filter.overdue_on.is_some() {
+        conditions.push(format!("rect_state = 'open' AND rect_due < ${next}"));
+        next += 1;
+    }
+    let scope_filter = ScopeFilter::any(scope, &["department_path", "path"], next);
+    conditions.push(scope_filter.sql.clone());
+    let sql = format!(
+        "SELECT {} FROM inspection_finding WHERE {} ORDER BY rect_due, id LIMIT $1",
+        FINDING_COLUMN_NAMES.join(", "),
+        conditions.join(" AND ")
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(limit);
+        for s in &filter.states {
+            q = q.bind(s.clone());
+        }
+        if let Some(day) = filter.overdue_on {
+            q = q.bind(day);
+        }
+        for b in &scope_filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// A step taken on a rectification.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StepRow {
+    pub id: String,
+    pub finding_id: String,
+    /// A `RectStep` word.
+    pub step: String,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_name: String,
+    pub note: String,
+    /// The evidence's names, one per line.
+    pub evidence: String,
+}
+
+columns! {
+    fn step_cells(r: &StepRow) -> STEP_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "finding_id" => Cell::Text(Some(&r.finding_id)),
+        "step" => Cell::Text(Some(&r.step)),
+        "at" => Cell::Time(Some(r.at)),
+        "actor" => Cell::Text(Some(&r.actor)),
+        "actor_name" => Cell::Text(Some(&r.actor_name)),
+        "note" => Cell::Text(Some(&r.note)),
+        "evidence" => Cell::Text(Some(&r.evidence)),
+    }
+}
+
+pub async fn insert_step(tx: &mut Tx, step: &StepRow) -> Result<()> {
+    bulk::write_rows(tx, &format!("inspection_step ({})", STEP_COLUMN_NAMES.join(", ")), "", &[step], |r| {
+        step_cells(r)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn steps(db: &Db, finding_id: &str) -> Result<Vec<StepRow>> {
+    let sql =
+        format!("SELECT {} FROM inspection_step WHERE finding_id = $1 ORDER BY at, id", STEP_COLUMN_NAMES.join(", "));
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(finding_id).fetch_all(c).await?))
 }

@@ -144,7 +144,7 @@ async fn an_inspector_records_findings_step_by_step_and_a_repeat_says_so(app: Ap
     let finding = |item: &str, severity: &str, note: &str| NewFinding {
         item_code: item.into(),
         severity: severity.into(),
-        department_code: "460100-D04".into(),
+        department_code: "460100-D01".into(),
         window_name: "社保窗口".into(),
         staff_name: "王某".into(),
         note: note.into(),
@@ -156,7 +156,7 @@ async fn an_inspector_records_findings_step_by_step_and_a_repeat_says_so(app: Ap
     let first = inspections::record_finding(&app, &inspector, &visit, &finding("duty", "minor", "工作时间玩手机"))
         .await
         .unwrap();
-    assert_eq!((first.repeat_of.as_deref(), first.department_path.as_str()), (None, "/460100/460100-D04/"));
+    assert_eq!((first.repeat_of.as_deref(), first.department_path.as_str()), (None, "/460100/460100-D01/"));
     let again =
         inspections::record_finding(&app, &inspector, &visit, &finding("duty", "serious", "再次玩手机")).await.unwrap();
     assert_eq!(again.repeat_of.as_deref(), Some(first.id.as_str()), "the same item at the same venue within 90 days");
@@ -170,6 +170,36 @@ async fn an_inspector_records_findings_step_by_step_and_a_repeat_says_so(app: Ap
     inspections::end_round(&app, &office, &id).await.unwrap();
     let office_view = inspections::visit_view(&app, &office, &visit).await.unwrap();
     assert_eq!((office_view.findings.len(), office_view.may_record), (2, false));
+
+    // Closing the visit sent each finding to 市发改委 for rectification: 10 working days for a
+    // minor one, 5 for a serious one.
+    let calendar = app.calendar().await.unwrap();
+    let sent = inspections::finding_view(&app, &office, &first.id).await.unwrap();
+    assert_eq!(sent.finding.rect_due, Some(calendar.deadline(app.today(), 10).unwrap()));
+    let serious = inspections::finding_view(&app, &office, &again.id).await.unwrap();
+    assert_eq!(serious.finding.rect_due, Some(calendar.deadline(app.today(), 5).unwrap()));
+    let liaison = login(&app, &accounts, "fgw").await;
+    let step = |who: &oversight_app::Actor, step: &str, note: &str, method: &str| {
+        let (app, who, id, step, note, method) =
+            (app.clone(), who.clone(), first.id.clone(), step.to_string(), note.to_string(), method.to_string());
+        async move { inspections::rectification_step(&app, &who, &id, &step, &note, "整改照片.jpg", &method).await }
+    };
+    assert!(matches!(step(&office, "verify", "", "call").await, Err(AppError::Conflict(_))), "nothing to verify yet");
+    assert!(
+        matches!(step(&office, "reply", "x", "").await, Err(AppError::Forbidden(_))),
+        "the reply is the department's"
+    );
+    step(&liaison, "reply", "已对当事人批评教育并调整排班", "").await.unwrap();
+    step(&office, "return", "未见排班表", "").await.unwrap();
+    step(&liaison, "reply", "补充排班表", "").await.unwrap();
+    let missing = step(&office, "verify", "", "").await.unwrap_err();
+    assert!(matches!(&missing, AppError::Invalid(e) if e[0].field == "method"), "{missing:?}");
+    assert_eq!(step(&office, "verify", "复查已整改", "reinspection").await.unwrap().as_str(), "verified");
+    let done = inspections::finding_view(&app, &liaison, &first.id).await.unwrap();
+    assert_eq!((done.finding.verify_method.as_deref(), done.steps.len()), (Some("reinspection"), 4));
+    assert!(done.may.is_empty());
+    let open = inspections::rectifications(&app, &liaison, &Default::default()).await.unwrap();
+    assert_eq!(open.len(), 2, "both findings are the department's");
     // A district office does not see the city's visit.
     let district = login(&app, &accounts, "xiuying").await;
     assert!(matches!(inspections::visit_view(&app, &district, &visit).await, Err(AppError::NotFound(_))));

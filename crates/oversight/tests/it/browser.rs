@@ -676,9 +676,10 @@ async fn the_office_plans_an_inspection_round_drawn_by_lot() {
 }
 
 /// An inspector on a phone: starts the visit of the venue drawn, records a finding (told beside
-/// the field what is missing), and a half-typed finding survives a reload of the page.
+/// the field what is missing), a half-typed finding survives a reload of the page; the visit
+/// ends, the department reports its rectification and the office verifies it by re-inspection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_inspector_records_a_visit_on_a_phone() {
+async fn an_inspector_records_a_visit_on_a_phone_and_the_finding_is_rectified() {
     let t = oversight_testkit::sqlite().await;
     let s = common::spawn(&t).await;
     let office = oversight_testkit::login(&s.app, &s.accounts, "xiaoneng").await;
@@ -708,6 +709,8 @@ async fn an_inspector_records_a_visit_on_a_phone() {
         c.find(Locator::Css("#duty-window")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("社保窗口")
     );
+    assert!(text_of(&c, "#duty-department-error").await.contains("请选择责任部门"));
+    c.find(Locator::Css("#duty-department option[value='460100-D01']")).await.unwrap().click().await.unwrap();
     c.find(Locator::Css("#duty-note")).await.unwrap().send_keys("9:40 窗口无人，工作人员在休息区玩手机").await.unwrap();
     submit(&c, "#item-duty button").await;
     let findings = text_of(&c, "#findings").await;
@@ -725,4 +728,34 @@ async fn an_inspector_records_a_visit_on_a_phone() {
         Some("未佩戴工牌")
     );
     screenshot(&c, "inspection-visit-phone").await;
+    // The visit ends (the browser asks first); the finding goes to 市发改委 for rectification.
+    c.find(Locator::Css("#close-visit button")).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    c.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    assert!(text_of(&c, "#visit-state").await.starts_with("已结束"));
+    sign_out(&c).await;
+    sign_in(&c, &s.base, "fgw", &common::password(&s, "fgw")).await;
+    c.goto(&format!("{}/inspections/rectifications", s.base)).await.unwrap();
+    c.find(Locator::LinkText("在岗在位、遵守作息")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#form-reply")).await.unwrap();
+    c.find(Locator::Css("#reply-note"))
+        .await
+        .unwrap()
+        .send_keys("当事人已调离窗口岗位，全员重申考勤纪律")
+        .await
+        .unwrap();
+    submit(&c, "#form-reply button").await;
+    assert_eq!(text_of(&c, "#rect-state").await, "待核实");
+    sign_out(&c).await;
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(&format!("{}/inspections/rectifications?show=replied", s.base)).await.unwrap();
+    c.find(Locator::LinkText("在岗在位、遵守作息")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#form-verify")).await.unwrap();
+    c.find(Locator::Css("#form-verify button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#verify-method-error")).await.unwrap();
+    c.find(Locator::Css("input[name=method][value=reinspection]")).await.unwrap().click().await.unwrap();
+    submit(&c, "#form-verify button").await;
+    assert_eq!(text_of(&c, "#rect-state").await, "已核实销号");
+    assert!(text_of(&c, "#rect-history").await.contains("复查"));
+    screenshot(&c, "inspection-rectification-verified").await;
 }

@@ -6,10 +6,10 @@ use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use oversight_app::inspections::{self, NewFinding, NewRound, RoundView, VisitView};
+use oversight_app::inspections::{self, FindingView, NewFinding, NewRound, RoundView, VisitView};
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
-use oversight_domain::inspection::{Checklist, RoundKind, Severity};
+use oversight_domain::inspection::{Checklist, RectState, RectStep, RoundKind, Severity, VerifyMethod};
 use oversight_domain::org::Level;
 use oversight_store::inspections::RoundRow;
 
@@ -382,4 +382,146 @@ pub async fn close_visit(
 ) -> Result<Response, PageError> {
     inspections::close_visit(&app, &s.actor, &id).await?;
     Ok(Redirect::to(&format!("/inspections/visits/{id}?done=visit-closed")).into_response())
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RectQuery {
+    /// `open`, `replied`, `verified`, `overdue`; empty: those not verified.
+    #[serde(default)]
+    show: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspections/rectifications.html")]
+struct RectPage {
+    l: Layout,
+    show: String,
+    rows: Vec<oversight_store::inspections::FindingRow>,
+    names: std::collections::HashMap<String, String>,
+    today: chrono::NaiveDate,
+}
+
+impl RectPage {
+    fn name(&self, code: &Option<String>) -> String {
+        code.as_ref().map_or_else(|| "—".into(), |c| self.code_name(c))
+    }
+    fn code_name(&self, code: &str) -> String {
+        self.names.get(code).cloned().unwrap_or_else(|| code.to_string())
+    }
+    fn state_label(&self, word: &str) -> &'static str {
+        RectState::parse(word).map_or("—", |s| s.label())
+    }
+    fn severity_label(&self, word: &str) -> &'static str {
+        Severity::parse(word).map_or("—", |s| s.label())
+    }
+    fn overdue(&self, f: &oversight_store::inspections::FindingRow) -> bool {
+        f.rect_state == "open" && f.rect_due.is_some_and(|d| d < self.today)
+    }
+}
+
+/// The rectification notices of the departments and venues in the viewer's scope.
+pub async fn rectifications(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<RectQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let today = app.today();
+    let mut filter = oversight_store::inspections::RectFilter::default();
+    match q.show.as_str() {
+        "" => filter.states = vec!["open".into(), "replied".into()],
+        "overdue" => filter.overdue_on = Some(today),
+        word => {
+            let state = RectState::parse(word).filter(|s| *s != RectState::Draft).ok_or_else(|| {
+                AppError::field("show", format!("“{word}”无效，应为 open、replied、verified 或 overdue"))
+            })?;
+            filter.states = vec![state.as_str().to_string()];
+        }
+    }
+    let rows = inspections::rectifications(&app, &s.actor, &filter).await?;
+    let names = oversight_app::ratings::unit_and_item_names(&app).await?;
+    Ok(RectPage { l: Layout::new(&s, "/inspections", "整改通知"), show: q.show, rows, names, today })
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct RectForm {
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    evidence: String,
+    #[serde(default)]
+    method: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inspections/finding.html")]
+struct FindingPage {
+    l: Layout,
+    v: FindingView,
+    tried: RectForm,
+    errors: FieldErrors,
+    refused: Option<String>,
+    methods: [VerifyMethod; 3],
+}
+
+impl FindingPage {
+    fn may(&self, step: &str) -> bool {
+        self.v.may.iter().any(|s| s.as_str() == step)
+    }
+    fn tried(&self, step: &str) -> bool {
+        self.tried.step == step
+    }
+    fn severity_label(&self) -> &'static str {
+        Severity::parse(&self.v.finding.severity).map_or("—", |s| s.label())
+    }
+    fn step_label(&self, word: &str) -> &'static str {
+        RectStep::parse(word).map_or("—", |s| s.label())
+    }
+}
+
+pub async fn finding_page_get(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, PageError> {
+    finding_page(&app, &s, &id, RectForm::default(), FieldErrors::default(), None, done.done.as_deref()).await
+}
+
+async fn finding_page(
+    app: &App,
+    s: &SessionInfo,
+    id: &str,
+    tried: RectForm,
+    errors: FieldErrors,
+    refused: Option<String>,
+    done: Option<&str>,
+) -> Result<Response, PageError> {
+    let v = inspections::finding_view(app, &s.actor, id).await?;
+    let status = if errors.is_empty() && refused.is_none() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let l = Layout::new(s, "/inspections", format!("整改通知：{}", v.finding.item_name)).with_notice(done);
+    let methods = [VerifyMethod::Reinspection, VerifyMethod::Call, VerifyMethod::Records];
+    Ok((status, FindingPage { l, v, tried, errors, refused, methods }).into_response())
+}
+
+/// A step on a rectification; refused, the page again with the reason beside the field.
+pub async fn rectification_step(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<RectForm>,
+) -> Result<Response, PageError> {
+    match inspections::rectification_step(&app, &s.actor, &id, &f.step, &f.note, &f.evidence, &f.method).await {
+        Ok(_) => Ok(Redirect::to(&format!("/inspections/findings/{id}?done=step")).into_response()),
+        Err(AppError::Invalid(errors)) => finding_page(&app, &s, &id, f, FieldErrors(errors), None, None).await,
+        Err(AppError::Conflict(reason)) => {
+            finding_page(&app, &s, &id, f, FieldErrors::default(), Some(reason), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -107,6 +107,9 @@ pub fn routes() -> Routes {
         .route("/inspections/visits/{id}", get(inspections::visit))
         .route("/inspections/visits/{id}/findings", post(inspections::finding))
         .route("/inspections/visits/{id}/close", post(inspections::close_visit))
+        .route("/inspections/rectifications", get(inspections::rectifications))
+        .route("/inspections/findings/{id}", get(inspections::finding_page_get))
+        .route("/inspections/findings/{id}/steps", post(inspections::rectification_step))
         .route("/inspections/checklist", get(inspections::checklist).post(inspections::save_checklist))
         // capabilities still being built
         .route("/evaluation", get(coming::evaluation))

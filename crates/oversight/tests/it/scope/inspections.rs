@@ -30,7 +30,10 @@ pub(super) async fn rounds(k: &mut Check<'_>, c: &Ctx<'_>) {
     );
     // The city's visits: none of the district's business, whatever it asks.
     let inspector = oversight_testkit::login(app, &s.accounts, "jiancha").await;
-    let target = inspections::round_view(app, &inspector, &city).await.unwrap().targets.unwrap()[0].0.clone();
+    // (Two of the four district centres are drawn: at least one is another district's. A
+    // finding at 秀英区's own centre is the district's business, whatever department it names.)
+    let targets = inspections::round_view(app, &inspector, &city).await.unwrap().targets.unwrap();
+    let target = targets.into_iter().map(|t| t.0).find(|code| !code.starts_with("460105")).unwrap();
     let visit = inspections::start_visit(app, &inspector, &city, &target).await.unwrap();
     let start = [("csrf", xy_csrf.as_str()), ("venue_code", target.as_str())];
     let url = format!("/inspections/rounds/{city}/visits");
@@ -41,6 +44,24 @@ pub(super) async fn rounds(k: &mut Check<'_>, c: &Ctx<'_>) {
     assert_eq!(k.post(xy, "/inspections/visits/{id}/findings", &url, &finding).await.0, 404);
     let url = format!("/inspections/visits/{visit}/close");
     assert_eq!(k.post(xy, "/inspections/visits/{id}/close", &url, &end).await.0, 404);
+    // The city's finding, sent to a city department: not the district's either.
+    let found = inspections::NewFinding {
+        item_code: "duty".into(),
+        severity: "minor".into(),
+        department_code: "460100-D01".into(),
+        note: "脱岗".into(),
+        ..Default::default()
+    };
+    let finding = inspections::record_finding(app, &inspector, &visit, &found).await.unwrap();
+    inspections::close_visit(app, &inspector, &visit).await.unwrap();
+    let (st, body) = k.get(xy, "/inspections/rectifications", "/inspections/rectifications?show=open").await;
+    assert_eq!(st, 200);
+    assert!(!body.contains(&finding.id) && !body.contains("脱岗"), "{body}");
+    let url = format!("/inspections/findings/{}", finding.id);
+    assert_eq!(k.get(xy, "/inspections/findings/{id}", &url).await.0, 404);
+    let reply = [("csrf", xy_csrf.as_str()), ("step", "verify"), ("method", "call")];
+    let url = format!("/inspections/findings/{}/steps", finding.id);
+    assert_eq!(k.post(xy, "/inspections/findings/{id}/steps", &url, &reply).await.0, 404);
     // The district plans its own: the candidates and the venues drawn are its own.
     assert_eq!(k.get(xy, "/inspections/rounds/new", "/inspections/rounds/new").await.0, 200);
     let form = [
