@@ -60,3 +60,17 @@ CREATE TABLE inspection_step (
     evidence   TEXT NOT NULL
 );
 CREATE INDEX inspection_step_finding ON inspection_step(finding_id, at);
+
+-- Photos of a finding, as stored after shrinking and re-encoding (no EXIF, so no location),
+-- named by the SHA-256 of what is stored.
+CREATE TABLE inspection_photo (
+    id         TEXT PRIMARY KEY,
+    finding_id TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    content    BYTEA NOT NULL,
+    width      BIGINT NOT NULL,
+    height     BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX inspection_photo_finding ON inspection_photo(finding_id);

@@ -10,7 +10,7 @@ use oversight_domain::inspection::{self, Candidate, Checklist, RectState, RectSt
 use oversight_domain::org::{Level, OrgPath};
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::inspections::{
-    self as store, ChecklistRow, FindingRow, RectFilter, RoundRow, StepRow, TargetRow, VisitRow,
+    self as store, ChecklistRow, FindingRow, PhotoMeta, RectFilter, RoundRow, StepRow, TargetRow, VisitRow,
 };
 use oversight_store::network as network_store;
 use serde_json::json;
@@ -428,6 +428,8 @@ pub struct VisitView {
     pub departments: Vec<(String, String)>,
     /// The viewer is the visit's inspector and the visit is open: findings may be recorded.
     pub may_record: bool,
+    /// The photos of its findings.
+    pub photos: Vec<PhotoMeta>,
 }
 
 /// The inspector starts the visit of a venue drawn for the round (or comes back to it): the
@@ -528,7 +530,9 @@ pub async fn visit_view(app: &App, actor: &Actor, id: &str) -> Result<VisitView,
     departments.sort();
     let departments = departments.into_iter().map(|(_, code, name)| (code, name)).collect();
     let may_record = visit.closed_at.is_none() && visit.inspector == actor.label;
-    Ok(VisitView { visit, round, venue_name, checklist, findings, departments, may_record })
+    let ids: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
+    let photos = store::photos_of(&app.db, &ids).await?;
+    Ok(VisitView { visit, round, venue_name, checklist, findings, departments, may_record, photos })
 }
 
 /// A finding as the visit's page gives it.
@@ -710,6 +714,7 @@ pub struct FindingView {
     /// The steps this viewer may take now.
     pub may: Vec<RectStep>,
     pub today: NaiveDate,
+    pub photos: Vec<PhotoMeta>,
 }
 
 fn finding_owners(f: &FindingRow) -> [OrgPath; 2] {
@@ -750,6 +755,7 @@ pub async fn finding_view(app: &App, actor: &Actor, id: &str) -> Result<FindingV
         venue_name: name(&finding.venue_code),
         department_name: finding.department_code.as_deref().map_or_else(|| "—".to_string(), name),
         steps: store::steps(&app.db, id).await?,
+        photos: store::photos_of(&app.db, &[id.to_string()]).await?,
         state,
         may,
         today: app.today(),
@@ -858,4 +864,65 @@ pub async fn rectification_step(
     .await?;
     tx.commit().await?;
     Ok(next)
+}
+
+/// The largest photo accepted, before shrinking (a phone camera's is 3–12 MB).
+pub const MAX_PHOTO_BYTES: usize = 15 << 20;
+
+/// The inspector adds a photo to a finding of an open visit: refused if it is not a photo, too
+/// big, or a decompression bomb (before it is decoded); otherwise turned upright, shrunk, written
+/// again without EXIF (so without location) and stored under the SHA-256 of what is stored.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn add_photo(app: &App, actor: &Actor, finding_id: &str, bytes: Vec<u8>) -> Result<PhotoMeta, AppError> {
+    let finding = store::finding(&app.db, finding_id).await?.ok_or_else(|| AppError::NotFound("问题记录".into()))?;
+    let (visit, round) = visible_visit(app, actor, &finding.visit_id).await?;
+    if visit.inspector != actor.label {
+        return Err(AppError::Forbidden("只有本次检查的检查人员可以添加照片".into()));
+    }
+    if visit.closed_at.is_some() {
+        return Err(AppError::Conflict("本次检查已结束，不能再添加照片".into()));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::field("photo", "请选择或拍摄照片"));
+    }
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(AppError::field("photo", format!("照片不能超过 {} MB", MAX_PHOTO_BYTES >> 20)));
+    }
+    let shrunk = crate::photos::shrink(bytes).await?.map_err(|e| AppError::field("photo", e.0))?;
+    let now = app.now();
+    let meta = PhotoMeta {
+        id: crate::new_id(),
+        finding_id: finding_id.to_string(),
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&shrunk.jpeg)),
+        width: i64::from(shrunk.width),
+        height: i64::from(shrunk.height),
+        created_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    store::insert_photo(&mut tx, &meta, &shrunk.jpeg, &actor.label).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "inspection.photo",
+            target: &visit.venue_code,
+            path: &round.path,
+            detail: json!({ "finding": finding_id, "photo": meta.id, "sha256": meta.sha256 }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(meta)
+}
+
+/// A photo's JPEG, to whoever may see its finding: through the visit (its inspector, the office
+/// once a covert round ends), or through the rectification (the department, the venue).
+pub async fn photo(app: &App, actor: &Actor, id: &str) -> Result<Vec<u8>, AppError> {
+    let (finding_id, content) = store::photo(&app.db, id).await?.ok_or_else(|| AppError::NotFound("照片".into()))?;
+    let finding = store::finding(&app.db, &finding_id).await?.ok_or_else(|| AppError::NotFound("照片".into()))?;
+    if visible_visit(app, actor, &finding.visit_id).await.is_err() {
+        finding_view(app, actor, &finding_id).await.map_err(|_| AppError::NotFound("照片".into()))?;
+    }
+    Ok(content)
 }

@@ -19,6 +19,7 @@ pub mod meetings;
 pub mod metrics;
 pub mod network;
 pub mod notify;
+pub mod photos;
 pub mod ratings;
 pub mod supervision;
 pub mod tasks;

@@ -464,3 +464,61 @@ pub async fn steps(db: &Db, finding_id: &str) -> Result<Vec<StepRow>> {
         format!("SELECT {} FROM inspection_step WHERE finding_id = $1 ORDER BY at, id", STEP_COLUMN_NAMES.join(", "));
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(finding_id).fetch_all(c).await?))
 }
+
+/// A photo as listed (without its content).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PhotoMeta {
+    pub id: String,
+    pub finding_id: String,
+    pub sha256: String,
+    pub width: i64,
+    pub height: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_photo(tx: &mut Tx, meta: &PhotoMeta, content: &[u8], created_by: &str) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO inspection_photo (id, finding_id, sha256, content, width, height, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(&meta.id)
+    .bind(&meta.finding_id)
+    .bind(&meta.sha256)
+    .bind(content)
+    .bind(meta.width)
+    .bind(meta.height)
+    .bind(created_by)
+    .bind(meta.created_at)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+/// The photos of these findings, in the order taken.
+pub async fn photos_of(db: &Db, finding_ids: &[String]) -> Result<Vec<PhotoMeta>> {
+    if finding_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=finding_ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, finding_id, sha256, width, height, created_at FROM inspection_photo
+         WHERE finding_id IN ({}) ORDER BY created_at, id",
+        marks.join(", ")
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for id in finding_ids {
+            q = q.bind(id.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// A photo's finding and content.
+pub async fn photo(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+    Ok(on_db!(db, |c| sqlx::query_as("SELECT finding_id, content FROM inspection_photo WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}

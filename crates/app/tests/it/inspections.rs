@@ -12,7 +12,8 @@ on_both_backends!(
     a_round_is_drawn_by_lot_and_anyone_can_re_run_it_once_it_ends,
     a_bad_plan_is_refused_beside_each_field,
     a_checklist_change_is_a_new_version,
-    an_inspector_records_findings_step_by_step_and_a_repeat_says_so
+    an_inspector_records_findings_step_by_step_and_a_repeat_says_so,
+    a_photo_is_shrunk_stored_by_its_hash_and_shown_to_who_sees_the_finding
 );
 
 fn round(month: &str, kind: &str, inspectors: &[&str], quotas: &[(&str, &str)]) -> NewRound {
@@ -203,4 +204,51 @@ async fn an_inspector_records_findings_step_by_step_and_a_repeat_says_so(app: Ap
     // A district office does not see the city's visit.
     let district = login(&app, &accounts, "xiuying").await;
     assert!(matches!(inspections::visit_view(&app, &district, &visit).await, Err(AppError::NotFound(_))));
+}
+
+async fn a_photo_is_shrunk_stored_by_its_hash_and_shown_to_who_sees_the_finding(app: App) {
+    let accounts = demo::load(&app).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let inspector = login(&app, &accounts, "jiancha").await;
+    let liaison = login(&app, &accounts, "fgw").await;
+    let id =
+        inspections::plan_round(&app, &office, &round(&this_month(&app), "covert", &["jiancha"], &[("city", "1")]))
+            .await
+            .unwrap();
+    let visit = inspections::start_visit(&app, &inspector, &id, "460100-V").await.unwrap();
+    let finding = NewFinding {
+        item_code: "environment".into(),
+        severity: "minor".into(),
+        department_code: "460100-D01".into(),
+        note: "填单台缺笔".into(),
+        ..Default::default()
+    };
+    let f = inspections::record_finding(&app, &inspector, &visit, &finding).await.unwrap();
+    let camera = {
+        let picture = image::RgbImage::from_fn(3000, 4000, |x, y| image::Rgb([(x % 200) as u8, (y % 180) as u8, 70]));
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92).encode_image(&picture).unwrap();
+        out
+    };
+    let refused = inspections::add_photo(&app, &inspector, &f.id, b"GIF89a not really".to_vec()).await.unwrap_err();
+    assert!(matches!(&refused, AppError::Invalid(e) if e[0].field == "photo"), "{refused:?}");
+    let too_big = inspections::add_photo(&app, &inspector, &f.id, vec![0xFF; inspections::MAX_PHOTO_BYTES + 1]).await;
+    assert!(matches!(&too_big, Err(AppError::Invalid(e)) if e[0].reason.contains("MB")), "{too_big:?}");
+    assert!(matches!(
+        inspections::add_photo(&app, &office, &f.id, camera.clone()).await,
+        Err(AppError::NotFound(_) | AppError::Forbidden(_))
+    ));
+    let meta = inspections::add_photo(&app, &inspector, &f.id, camera).await.unwrap();
+    assert_eq!((meta.width, meta.height), (1200, 1600));
+    let stored = inspections::photo(&app, &inspector, &meta.id).await.unwrap();
+    assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&stored)), meta.sha256);
+    // Before the visit ends the department knows nothing of it; after, it sees the photo.
+    assert!(matches!(inspections::photo(&app, &liaison, &meta.id).await, Err(AppError::NotFound(_))));
+    inspections::close_visit(&app, &inspector, &visit).await.unwrap();
+    assert_eq!(inspections::photo(&app, &liaison, &meta.id).await.unwrap(), stored);
+    assert_eq!(inspections::finding_view(&app, &liaison, &f.id).await.unwrap().photos.len(), 1);
+    let late = inspections::add_photo(&app, &inspector, &f.id, stored.clone()).await;
+    assert!(matches!(late, Err(AppError::Conflict(_))), "a closed visit takes no photo");
+    let district = login(&app, &accounts, "xiuying").await;
+    assert!(matches!(inspections::photo(&app, &district, &meta.id).await, Err(AppError::NotFound(_))));
 }

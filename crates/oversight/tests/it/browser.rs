@@ -727,6 +727,28 @@ async fn an_inspector_records_a_visit_on_a_phone_and_the_finding_is_rectified() 
         c.find(Locator::Css("#dress-note")).await.unwrap().prop("value").await.unwrap().as_deref(),
         Some("未佩戴工牌")
     );
+    // A photo from the camera (a file here): shrunk, and shown beside the finding.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("现场.jpg");
+    image::RgbImage::from_fn(2400, 1800, |x, y| image::Rgb([(x % 255) as u8, (y % 255) as u8, 120]))
+        .save(&path)
+        .unwrap();
+    c.find(Locator::Css(".photo-form input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    submit(&c, ".photo-form button").await;
+    let mut width = serde_json::Value::Null;
+    for _ in 0..40 {
+        width = c.execute("return document.querySelector('#findings .photos img').naturalWidth", vec![]).await.unwrap();
+        if width.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(width.as_u64(), Some(1600), "the stored photo is the shrunk one");
     screenshot(&c, "inspection-visit-phone").await;
     // The visit ends (the browser asks first); the finding goes to 市发改委 for rectification.
     c.find(Locator::Css("#close-visit button")).await.unwrap().click().await.unwrap();

@@ -320,6 +320,9 @@ impl VisitPage {
     fn severity_label(&self, word: &str) -> &'static str {
         Severity::parse(word).map_or("—", |s| s.label())
     }
+    fn photos_of(&self, finding: &str) -> Vec<&oversight_store::inspections::PhotoMeta> {
+        self.v.photos.iter().filter(|p| p.finding_id == finding).collect()
+    }
     fn department_name(&self, code: &Option<String>) -> String {
         match code {
             Some(c) => self.v.departments.iter().find(|(k, _)| k == c).map_or_else(|| c.clone(), |(_, n)| n.clone()),
@@ -524,4 +527,62 @@ pub async fn rectification_step(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A photo taken for a finding (multipart, field `photo`); refused, the visit's page again with
+/// the reason.
+pub async fn add_photo(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("上传失败：{e}"))
+    };
+    let mut bytes = Vec::new();
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        if field.name() == Some("photo") {
+            bytes = field.bytes().await.map_err(bad)?.to_vec();
+        }
+    }
+    let finding = oversight_store::inspections::finding(&app.db, &id).await.map_err(AppError::from)?;
+    let visit_id = finding.map(|f| f.visit_id).unwrap_or_default();
+    match inspections::add_photo(&app, &s.actor, &id, bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/inspections/visits/{visit_id}?done=photo#findings")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let reason = errors.into_iter().map(|e| e.reason).collect::<Vec<_>>().join("；");
+            visit_page(
+                &app,
+                &s,
+                &visit_id,
+                NewFinding::default(),
+                FieldErrors::default(),
+                Some(format!("照片未保存：{reason}")),
+                None,
+            )
+            .await
+        }
+        Err(AppError::Conflict(reason)) => {
+            visit_page(&app, &s, &visit_id, NewFinding::default(), FieldErrors::default(), Some(reason), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A photo, to whoever may see its finding.
+pub async fn photo(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let jpeg = inspections::photo(&app, &s.actor, &id).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        jpeg,
+    )
+        .into_response())
 }

@@ -107,6 +107,12 @@ pub fn routes() -> Routes {
         .route("/inspections/visits/{id}", get(inspections::visit))
         .route("/inspections/visits/{id}/findings", post(inspections::finding))
         .route("/inspections/visits/{id}/close", post(inspections::close_visit))
+        .route(
+            "/inspections/findings/{id}/photos",
+            post(inspections::add_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(oversight_app::inspections::MAX_PHOTO_BYTES + (1 << 20))),
+        )
+        .route("/inspections/photos/{id}", get(inspections::photo))
         .route("/inspections/rectifications", get(inspections::rectifications))
         .route("/inspections/findings/{id}", get(inspections::finding_page_get))
         .route("/inspections/findings/{id}/steps", post(inspections::rectification_step))

@@ -53,6 +53,20 @@ pub(super) async fn rounds(k: &mut Check<'_>, c: &Ctx<'_>) {
         ..Default::default()
     };
     let finding = inspections::record_finding(app, &inspector, &visit, &found).await.unwrap();
+    let picture = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(64, 48, image::Rgb([90, 90, 90]))
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .unwrap();
+        out.into_inner()
+    };
+    let photo = inspections::add_photo(app, &inspector, &finding.id, picture).await.unwrap();
+    assert_eq!(k.get(xy, "/inspections/photos/{id}", &format!("/inspections/photos/{}", photo.id)).await.0, 404);
+    k.cover("POST", "/inspections/findings/{id}/photos");
+    let upload = reqwest::multipart::Form::new()
+        .part("photo", reqwest::multipart::Part::bytes(vec![0xFF, 0xD8]).file_name("x.jpg"));
+    let url = format!("{}/inspections/findings/{}/photos?csrf={xy_csrf}", s.base, finding.id);
+    assert_eq!(xy.post(url).multipart(upload).send().await.unwrap().status(), 404);
     inspections::close_visit(app, &inspector, &visit).await.unwrap();
     let (st, body) = k.get(xy, "/inspections/rectifications", "/inspections/rectifications?show=open").await;
     assert_eq!(st, 200);
