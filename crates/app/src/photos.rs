@@ -1,7 +1,7 @@
 //! Inspectors' photos: checked before they are decoded, decoded within limits, turned upright,
 //! shrunk and written again as JPEG — which keeps no EXIF, so no location leaves the inspector's
-//! phone. At most two are decoded at once, so four arriving together do not need four times the
-//! memory of a camera's full-size picture.
+//! phone. One photo is read and decoded at a time ([`slot`]): four arriving together wait their
+//! turn, their bodies unread, instead of holding four camera pictures in memory at once.
 
 use std::io::Cursor;
 
@@ -27,11 +27,16 @@ pub struct Shrunk {
 #[error("{0}")]
 pub struct PhotoRefused(pub String);
 
-static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+static SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
-/// Shrinks `bytes` on a blocking thread, two at a time.
+/// The turn to read and shrink one photo: the server takes it before it reads an upload's body.
+pub async fn slot() -> Result<tokio::sync::SemaphorePermit<'static>, crate::AppError> {
+    SLOTS.acquire().await.map_err(|e| crate::AppError::internal("photo slots closed", e))
+}
+
+/// Shrinks `bytes` on a blocking thread (the caller holds a [`slot`] when photos may arrive
+/// together).
 pub async fn shrink(bytes: Vec<u8>) -> Result<Result<Shrunk, PhotoRefused>, crate::AppError> {
-    let _slot = SLOTS.acquire().await.map_err(|e| crate::AppError::internal("photo slots closed", e))?;
     tokio::task::spawn_blocking(move || shrink_now(&bytes))
         .await
         .map_err(|e| crate::AppError::internal("shrinking a photo", e))
@@ -72,7 +77,8 @@ pub fn shrink_now(bytes: &[u8]) -> Result<Shrunk, PhotoRefused> {
     let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| PhotoRefused(format!("图片无法读取：{e}")))?;
     picture.apply_orientation(orientation);
     if picture.width() > MAX_SIDE || picture.height() > MAX_SIDE {
-        picture = picture.resize(MAX_SIDE, MAX_SIDE, image::imageops::FilterType::Triangle);
+        // Area averaging in integers: no floating-point copy of the whole picture.
+        picture = picture.thumbnail(MAX_SIDE, MAX_SIDE);
     }
     let rgb = picture.to_rgb8();
     let mut jpeg = Vec::new();

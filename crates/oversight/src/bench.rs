@@ -34,6 +34,8 @@ pub struct BenchArgs {
     pub tasks_only: bool,
     /// Only the ratings report over `report_cases` completed cases.
     pub ratings_only: bool,
+    /// Only inspectors' photos.
+    pub photos_only: bool,
 }
 
 /// A small deterministic generator: the same load on every run.
@@ -155,6 +157,9 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     println!("network: {} venues, {} items", venues.len(), items.len());
     if args.tasks_only {
         return crate::bench_tasks::run(&app, &url, &clock, args.tasks).await;
+    }
+    if args.photos_only {
+        return crate::bench_photos::run(&app, &url).await;
     }
     if args.ratings_only {
         let t = Instant::now();
@@ -326,6 +331,7 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     }
 
     running.stop().await?;
+    crate::bench_photos::run(&app, &url).await?;
 
     // 6. Key tasks.
     crate::bench_tasks::run(&app, &url, &clock, args.tasks).await?;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_hotline;
+mod bench_photos;
 mod bench_tasks;
 mod soak;
 
@@ -123,6 +124,9 @@ enum Command {
         /// Only the ratings report over `--report-cases` completed cases.
         #[arg(long)]
         ratings_only: bool,
+        /// Only inspectors' photos: a camera's JPEG uploaded alone and four at once.
+        #[arg(long)]
+        photos_only: bool,
         /// Instead of the figures above: the server under a steady mixed load (case events,
         /// orders through the API and Open311, page views) for this many minutes, its memory
         /// and errors printed each minute.
@@ -355,6 +359,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         tasks,
         tasks_only,
         ratings_only,
+        photos_only,
         soak_minutes,
     } = cli.command
     {
@@ -374,6 +379,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             tasks,
             tasks_only,
             ratings_only,
+            photos_only,
         };
         bench::run(url, args).await?;
         return Ok(ExitCode::SUCCESS);

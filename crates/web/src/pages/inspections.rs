@@ -540,10 +540,12 @@ pub async fn add_photo(
     let bad = |e: axum::extract::multipart::MultipartError| {
         PageError::new(axum::http::StatusCode::BAD_REQUEST, format!("上传失败：{e}"))
     };
+    // One upload is read and shrunk at a time; the others wait with their bodies unread.
+    let _turn = oversight_app::photos::slot().await?;
     let mut bytes = Vec::new();
     while let Some(field) = form.next_field().await.map_err(bad)? {
         if field.name() == Some("photo") {
-            bytes = field.bytes().await.map_err(bad)?.to_vec();
+            bytes = Vec::from(field.bytes().await.map_err(bad)?);
         }
     }
     let finding = oversight_store::inspections::finding(&app.db, &id).await.map_err(AppError::from)?;
