@@ -71,10 +71,18 @@ pub fn shrink_now(bytes: &[u8]) -> Result<Shrunk, PhotoRefused> {
     limits.max_image_height = Some(MAX_DIMENSION);
     limits.max_alloc = Some(MAX_PIXELS * 4 + (16 << 20));
     let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|_| not_image())?;
+    let format = reader.format();
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|_| not_image())?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut picture = DynamicImage::from_decoder(decoder).map_err(|e| PhotoRefused(format!("图片无法读取：{e}")))?;
+    let mut picture = match format {
+        // A JPEG is decoded straight at the smallest scale that still covers MAX_SIDE.
+        Some(ImageFormat::Jpeg) => {
+            drop(decoder);
+            scaled_jpeg(bytes, width, height).map_err(|e| PhotoRefused(format!("图片无法读取：{e}")))?
+        }
+        _ => DynamicImage::from_decoder(decoder).map_err(|e| PhotoRefused(format!("图片无法读取：{e}")))?,
+    };
     picture.apply_orientation(orientation);
     if picture.width() > MAX_SIDE || picture.height() > MAX_SIDE {
         // Area averaging in integers: no floating-point copy of the whole picture.
@@ -86,6 +94,43 @@ pub fn shrink_now(bytes: &[u8]) -> Result<Shrunk, PhotoRefused> {
         .encode_image(&rgb)
         .map_err(|e| PhotoRefused(format!("图片无法保存：{e}")))?;
     Ok(Shrunk { jpeg, width: rgb.width(), height: rgb.height() })
+}
+
+/// Decodes a JPEG at 1/1, 1/2, 1/4 or 1/8 of its size, whichever is the smallest that keeps
+/// its longer side at least [`MAX_SIDE`] (so a 4000 × 3000 picture is decoded as 2000 × 1500).
+fn scaled_jpeg(bytes: &[u8], width: u32, height: u32) -> Result<DynamicImage, String> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(|e| e.to_string())?;
+    let longer = width.max(height).max(1);
+    let wanted =
+        |side: u32| ((u64::from(side) * u64::from(MAX_SIDE)).div_ceil(u64::from(longer))).min(u64::from(side)) as u16;
+    let (w, h) = decoder.scale(wanted(width), wanted(height)).map_err(|e| e.to_string())?;
+    let pixels = decoder.decode().map_err(|e| e.to_string())?;
+    let info = decoder.info().ok_or("no header")?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let bad = || "像素数据不完整".to_string();
+    Ok(match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, pixels).ok_or_else(bad)?)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, pixels).ok_or_else(bad)?)
+        }
+        jpeg_decoder::PixelFormat::L16 => {
+            let wide: Vec<u16> = pixels.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).collect();
+            DynamicImage::ImageLuma16(image::ImageBuffer::from_raw(w, h, wide).ok_or_else(bad)?)
+        }
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            let rgb: Vec<u8> = pixels
+                .chunks_exact(4)
+                .flat_map(|p| {
+                    let k = u16::from(255 - p[3]);
+                    [p[0], p[1], p[2]].map(|c| ((u16::from(255 - c) * k) / 255) as u8)
+                })
+                .collect();
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, rgb).ok_or_else(bad)?)
+        }
+    })
 }
 
 #[cfg(test)]
