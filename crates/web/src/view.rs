@@ -39,6 +39,16 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The status of a form page shown again: 422 when a field is wrong or the step was
+    /// refused (`refused`), 200 otherwise.
+    pub fn status(&self, refused: bool) -> axum::http::StatusCode {
+        if self.is_empty() && !refused {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
 }
 
 /// The frame of every signed-in page.

@@ -116,8 +116,7 @@ impl NewPage {
 async fn new_page(app: &App, s: &SessionInfo, f: RoundForm, errors: FieldErrors) -> Result<Response, PageError> {
     s.actor.require_somewhere(Action::Supervise, "安排明察暗访")?;
     let inspectors = inspections::inspectors(app).await?;
-    let status =
-        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status(false);
     let page = NewPage {
         l: Layout::new(s, "/inspections", "安排检查轮次"),
         f,
@@ -257,8 +256,7 @@ async fn checklist_page(
             .map_err(AppError::from)?
             .map_or_else(|| oversight_domain::inspection::SERVICE_HALL.to_string(), |r| r.body),
     };
-    let status =
-        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status(false);
     let may_edit = s.actor.may_city_wide(Action::Supervise);
     let l = Layout::new(s, "/inspections", "检查表").with_notice(done);
     Ok((status, ChecklistPage { l, version, list, body, errors, may_edit }).into_response())
@@ -350,11 +348,7 @@ async fn visit_page(
     done: Option<&str>,
 ) -> Result<Response, PageError> {
     let v = inspections::visit_view(app, &s.actor, id).await?;
-    let status = if errors.is_empty() && refused.is_none() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status(refused.is_some());
     let l = Layout::new(s, "/inspections", format!("检查记录：{}", v.venue_name)).with_notice(done);
     let page = VisitPage { l, v, tried, errors, refused, severities: [Severity::Minor, Severity::Serious] };
     Ok((status, page).into_response())
@@ -502,11 +496,7 @@ async fn finding_page(
     done: Option<&str>,
 ) -> Result<Response, PageError> {
     let v = inspections::finding_view(app, &s.actor, id).await?;
-    let status = if errors.is_empty() && refused.is_none() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status(refused.is_some());
     let l = Layout::new(s, "/inspections", format!("整改通知：{}", v.finding.item_name)).with_notice(done);
     let methods = [VerifyMethod::Reinspection, VerifyMethod::Call, VerifyMethod::Records];
     Ok((status, FindingPage { l, v, tried, errors, refused, methods }).into_response())

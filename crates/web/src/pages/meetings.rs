@@ -47,8 +47,7 @@ pub(super) async fn departments(app: &App) -> Result<Vec<(String, String)>, Page
 
 async fn list_page(app: &App, s: &SessionInfo, f: ScheduleForm, errors: FieldErrors) -> Result<Response, PageError> {
     let rows = meetings::meetings(app, &s.actor).await?;
-    let status =
-        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status(false);
     let page = ListPage {
         l: Layout::new(s, "/tasks", "联席会议"),
         rows,
@@ -127,8 +126,7 @@ async fn meeting_page(
 ) -> Result<Response, PageError> {
     let v = meetings::meeting_view(app, &s.actor, id).await?;
     let names = oversight_app::network::department_names(app).await?;
-    let status =
-        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status(false);
     let title = format!("第 {} 次{}", v.meeting.number, v.meeting.title);
     let l = Layout::new(s, "/tasks", title).with_notice(done);
     Ok((status, MeetingPage { l, v, names, departments: departments(app).await?, d, errors }).into_response())

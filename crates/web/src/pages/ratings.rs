@@ -220,11 +220,7 @@ async fn page(
     done: Option<&str>,
 ) -> Result<Response, PageError> {
     let v = ratings::follow_up_view(app, &s.actor, case_no).await?;
-    let status = if errors.is_empty() && refused.is_none() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status(refused.is_some());
     let l = Layout::new(s, "/ratings", format!("差评整改 {case_no}")).with_notice(done);
     Ok((status, FollowUpPage { l, v, tried, errors, refused }).into_response())
 }

@@ -241,6 +241,53 @@ fn grouped_params<G>(
     Ok(GroupedParams { from, to, compare, group, group_word })
 }
 
+impl<G> GroupedParams<G> {
+    /// The period, comparison and group as a query string (an export asks for the same).
+    fn query(&self) -> String {
+        serde_urlencoded::to_string([
+            ("from", self.from.to_string()),
+            ("to", self.to.to_string()),
+            ("compare", self.compare.as_str().to_string()),
+            ("group_by", self.group_word.clone()),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+/// A report's headline: each figure's label, its value this period and in the comparison
+/// (empty without one).
+fn beside<const N: usize>(
+    current: [(&'static str, Figure); N],
+    previous: Option<[(&'static str, Figure); N]>,
+) -> Vec<(&'static str, String, String)> {
+    let previous: Vec<String> = match previous {
+        Some(p) => p.iter().map(|(_, f)| figure(f)).collect(),
+        None => vec![String::new(); N],
+    };
+    current.into_iter().zip(previous).map(|((name, f), prev)| (name, figure(&f), prev)).collect()
+}
+
+/// A rate chart's bars: the total, then up to 40 groups, each beside its comparison and linked.
+fn group_bars<G>(
+    total: (Option<f64>, Option<f64>, String),
+    rows: &[(String, String, Option<G>, Option<G>)],
+    rate: impl Fn(&G) -> Option<f64>,
+    href: impl Fn(&str) -> String,
+) -> Vec<Bar> {
+    let mut bars =
+        vec![Bar { label: "合计".into(), value: total.0, href: total.2, compare: total.1, compare_href: None }];
+    for (key, name, c, prev) in rows.iter().take(40) {
+        bars.push(Bar {
+            label: if name.is_empty() { key.clone() } else { name.clone() },
+            value: c.as_ref().and_then(&rate),
+            href: href(key),
+            compare: prev.as_ref().and_then(&rate),
+            compare_href: None,
+        });
+    }
+    bars
+}
+
 /// The hotline's KPIs: a period beside its comparison, by type, channel or department.
 fn ticket_params(app: &App, q: &GroupedQuery) -> Result<GroupedParams<TicketGroup>, AppError> {
     grouped_params(app, q, "type", tickets::parse_group_by)
@@ -350,13 +397,7 @@ pub async fn tickets_report(
         r.previous.as_ref().map(period).as_deref(),
         &bars,
     );
-    let query = serde_urlencoded::to_string([
-        ("from", p.from.to_string()),
-        ("to", p.to.to_string()),
-        ("compare", p.compare.as_str().to_string()),
-        ("group_by", p.group_word.clone()),
-    ])
-    .unwrap_or_default();
+    let query = p.query();
     Ok(TicketPage {
         l: Layout::new(&s, "/reports", "效能投诉热线统计"),
         chart,
@@ -402,15 +443,10 @@ struct TaskReportPage {
 impl TaskReportPage {
     /// (label, current, compared) of the totals.
     fn headline(&self) -> Vec<(&'static str, String, String)> {
-        let previous: Vec<String> = match &self.r.previous {
-            Some(p) => tasks::task_figures(&p.total).iter().map(|(_, f)| figure(f)).collect(),
-            None => vec![String::new(); 8],
-        };
-        tasks::task_figures(&self.r.current.total)
-            .into_iter()
-            .zip(previous)
-            .map(|((name, f), prev)| (name, figure(&f), prev))
-            .collect()
+        beside(
+            tasks::task_figures(&self.r.current.total),
+            self.r.previous.as_ref().map(|p| tasks::task_figures(&p.total)),
+        )
     }
     /// A line's figures, or zeros for a group absent from that period.
     fn line(&self, g: &Option<TaskGroup>) -> Vec<String> {
@@ -440,22 +476,12 @@ pub async fn tasks_report(
     let p = task_params(&app, &q)?;
     let r = tasks::compared_task_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
     let period = |t: &tasks::TaskReport| format!("{} 至 {}", t.from, t.to);
-    let mut bars = vec![Bar {
-        label: "合计".into(),
-        value: r.current.total.on_time_rate,
-        href: "/tasks".into(),
-        compare: r.previous.as_ref().and_then(|x| x.total.on_time_rate),
-        compare_href: None,
-    }];
-    for (key, name, c, prev) in r.rows.iter().take(40) {
-        bars.push(Bar {
-            label: if name.is_empty() { key.clone() } else { name.clone() },
-            value: c.as_ref().and_then(|g| g.figures.on_time_rate),
-            href: board_href(p.group, key),
-            compare: prev.as_ref().and_then(|g| g.figures.on_time_rate),
-            compare_href: None,
-        });
-    }
+    let bars = group_bars(
+        (r.current.total.on_time_rate, r.previous.as_ref().and_then(|x| x.total.on_time_rate), "/tasks".into()),
+        &r.rows,
+        |g: &TaskGroup| g.figures.on_time_rate,
+        |key| board_href(p.group, key),
+    );
     let chart = chart::rate_bars(
         "按期办结率",
         "无核实办结的任务",
@@ -463,13 +489,7 @@ pub async fn tasks_report(
         r.previous.as_ref().map(period).as_deref(),
         &bars,
     );
-    let query = serde_urlencoded::to_string([
-        ("from", p.from.to_string()),
-        ("to", p.to.to_string()),
-        ("compare", p.compare.as_str().to_string()),
-        ("group_by", p.group_word.clone()),
-    ])
-    .unwrap_or_default();
+    let query = p.query();
     Ok(TaskReportPage {
         l: Layout::new(&s, "/reports", "重点工作督办统计"),
         chart,
@@ -527,15 +547,10 @@ struct RatingReportPage {
 impl RatingReportPage {
     /// (label, current, compared) of the totals.
     fn headline(&self) -> Vec<(&'static str, String, String)> {
-        let previous: Vec<String> = match &self.r.previous {
-            Some(p) => ratings::rating_figures(&p.total).iter().map(|(_, f)| figure(f)).collect(),
-            None => vec![String::new(); 10],
-        };
-        ratings::rating_figures(&self.r.current.total)
-            .into_iter()
-            .zip(previous)
-            .map(|((name, f), prev)| (name, figure(&f), prev))
-            .collect()
+        beside(
+            ratings::rating_figures(&self.r.current.total),
+            self.r.previous.as_ref().map(|p| ratings::rating_figures(&p.total)),
+        )
     }
     /// A line's figures, or zeros for a group absent from that period.
     fn line(&self, g: &Option<RatingGroup>) -> Vec<String> {
@@ -573,22 +588,12 @@ pub async fn ratings_report(
     let p = rating_params(&app, &q)?;
     let r = ratings::compared_rating_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
     let period = |t: &ratings::RatingReport| format!("{} 至 {}", t.from, t.to);
-    let mut bars = vec![Bar {
-        label: "合计".into(),
-        value: r.current.total.good_rate,
-        href: "/ratings".into(),
-        compare: r.previous.as_ref().and_then(|x| x.total.good_rate),
-        compare_href: None,
-    }];
-    for (key, name, c, prev) in r.rows.iter().take(40) {
-        bars.push(Bar {
-            label: if name.is_empty() { key.clone() } else { name.clone() },
-            value: c.as_ref().and_then(|g| g.figures.good_rate),
-            href: follow_ups_href(p.group, key),
-            compare: prev.as_ref().and_then(|g| g.figures.good_rate),
-            compare_href: None,
-        });
-    }
+    let bars = group_bars(
+        (r.current.total.good_rate, r.previous.as_ref().and_then(|x| x.total.good_rate), "/ratings".into()),
+        &r.rows,
+        |g: &RatingGroup| g.figures.good_rate,
+        |key| follow_ups_href(p.group, key),
+    );
     let chart =
         chart::rate_bars("好评率", "无评价", &period(&r.current), r.previous.as_ref().map(period).as_deref(), &bars);
     let mut rated: Vec<(f64, &String)> = r
@@ -600,13 +605,7 @@ pub async fn ratings_report(
     // Only a ranking of several groups has a bottom.
     let bottom =
         if rated.len() > BOTTOM { rated.iter().take(BOTTOM).map(|(_, k)| (*k).clone()).collect() } else { Vec::new() };
-    let query = serde_urlencoded::to_string([
-        ("from", p.from.to_string()),
-        ("to", p.to.to_string()),
-        ("compare", p.compare.as_str().to_string()),
-        ("group_by", p.group_word.clone()),
-    ])
-    .unwrap_or_default();
+    let query = p.query();
     Ok(RatingReportPage {
         l: Layout::new(&s, "/reports", "好差评统计"),
         chart,

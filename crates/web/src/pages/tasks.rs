@@ -273,11 +273,7 @@ async fn task_page(
     let v = tasks::task_view(app, &s.actor, task_no).await?;
     let steps = tasks::steps_of(&s.actor, &v);
     let names = oversight_app::network::department_names(app).await?;
-    let status = if errors.is_empty() && refused.is_none() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status(refused.is_some());
     let l = Layout::new(s, "/tasks", format!("督办任务 {task_no}")).with_notice(done);
     let may_flag = s.actor.may(Action::Flag, &oversight_domain::org::OrgPath::from_stored(v.record.path.clone()));
     let flagged_by_me = v.flags.iter().any(|f| f.leader == s.actor.label && f.lifted_at.is_none());
@@ -391,8 +387,7 @@ async fn new_task_page(app: &App, s: &SessionInfo, f: NewTaskForm, errors: Field
         return Err(PageError::new(axum::http::StatusCode::FORBIDDEN, "只有效能办可以交办督办任务"));
     }
     let departments = super::meetings::departments(app).await?;
-    let status =
-        if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    let status = errors.status(false);
     let l = Layout::new(s, "/tasks", "交办督办任务");
     Ok((status, NewTaskPage { l, f, errors, origins: Origin::ALL, departments }).into_response())
 }
