@@ -157,6 +157,12 @@ impl RectStep {
     }
 }
 
+/// Whether a rectification in `state`, due on `due`, is past its due day on `today`: only one
+/// still waiting for the department's reply is.
+pub fn rectification_overdue(state: RectState, due: Option<chrono::NaiveDate>, today: chrono::NaiveDate) -> bool {
+    state == RectState::Open && due.is_some_and(|d| d < today)
+}
+
 impl InspectionRules {
     /// Working days to rectify a finding of this severity.
     pub fn days(&self, severity: Severity) -> u32 {

@@ -412,7 +412,8 @@ impl RectPage {
         Severity::parse(word).map_or("—", |s| s.label())
     }
     fn overdue(&self, f: &oversight_store::inspections::FindingRow) -> bool {
-        f.rect_state == "open" && f.rect_due.is_some_and(|d| d < self.today)
+        let state = RectState::parse(&f.rect_state).unwrap_or(RectState::Draft);
+        oversight_domain::inspection::rectification_overdue(state, f.rect_due, self.today)
     }
 }
 
@@ -474,6 +475,9 @@ impl FindingPage {
     }
     fn step_label(&self, word: &str) -> &'static str {
         RectStep::parse(word).map_or("—", |s| s.label())
+    }
+    fn overdue(&self) -> bool {
+        oversight_domain::inspection::rectification_overdue(self.v.state, self.v.finding.rect_due, self.v.today)
     }
 }
 

@@ -63,16 +63,13 @@ impl ListPage {
     fn state_label(&self, r: &FollowUpRow) -> &'static str {
         FollowUpState::parse(&r.state).map_or("—", |s| s.label())
     }
-    /// What is owed and by when, with 逾期 once past.
+    /// What is owed and by when, with 逾期 once past (the domain's rule, on the stored row).
     fn owed(&self, r: &FollowUpRow) -> String {
-        let due = match r.state.as_str() {
-            "open" => Some(("回访", r.contact_due)),
-            "contacted" => Some(("整改反馈", r.rectify_due)),
-            _ => None,
-        };
-        match due {
-            Some((what, d)) if d < self.today => format!("{what}已逾期（期限 {d}）"),
-            Some((what, d)) => format!("{what}期限 {d}"),
+        let Ok(f) = ratings::follow_up_of(r) else { return "—".into() };
+        let what = |step: FollowUpStep| if step == FollowUpStep::Contact { "回访" } else { "整改反馈" };
+        match f.owed() {
+            Some((step, d)) if f.is_overdue(self.today) => format!("{}已逾期（期限 {d}）", what(step)),
+            Some((step, d)) => format!("{}期限 {d}", what(step)),
             None if r.appeal.as_deref() == Some("pending") => "申诉待裁定".into(),
             None => "—".into(),
         }
