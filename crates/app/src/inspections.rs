@@ -655,6 +655,9 @@ pub async fn record_finding(app: &App, actor: &Actor, visit_id: &str, f: &NewFin
     Ok(finding)
 }
 
+/// The kind of the message telling a department of its rectification notices.
+pub const RECTIFICATION_NOTICE: &str = "rectification_notice";
+
 /// The inspector ends the visit: no finding may be added after.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn close_visit(app: &App, actor: &Actor, visit_id: &str) -> Result<(), AppError> {
@@ -665,18 +668,50 @@ pub async fn close_visit(app: &App, actor: &Actor, visit_id: &str) -> Result<(),
     let now = app.now();
     let today = app.local_date(now);
     let calendar = app.calendar().await?;
-    let findings = store::findings_of_visit(&app.db, visit_id).await?;
+    let mut findings = store::findings_of_visit(&app.db, visit_id).await?;
+    // The visit over, each finding becomes a rectification notice to its department, due in
+    // working days by its severity; each department is told once, by e-mail and SMS where it
+    // has them, what it is to rectify by when.
+    for f in &mut findings {
+        let severity = inspection::Severity::parse(&f.severity).unwrap_or(inspection::Severity::Serious);
+        f.rect_state = RectState::Open.as_str().to_string();
+        f.rect_due = Some(calendar.deadline_or_estimate(today, app.config.inspections.days(severity)).0);
+    }
+    let venue =
+        network_store::unit(&app.db, &visit.venue_code).await?.map_or_else(|| visit.venue_code.clone(), |u| u.name);
+    let mut messages = Vec::new();
+    let mut departments: Vec<&str> = findings.iter().filter_map(|f| f.department_code.as_deref()).collect();
+    departments.sort_unstable();
+    departments.dedup();
+    for department in departments {
+        let items: Vec<String> = findings
+            .iter()
+            .filter(|f| f.department_code.as_deref() == Some(department))
+            .map(|f| {
+                format!(
+                    "{}（{}，{} 前整改反馈）",
+                    f.item_name,
+                    f.note,
+                    f.rect_due.map(|d| d.to_string()).unwrap_or_default()
+                )
+            })
+            .collect();
+        let subject = format!("【明察暗访】{venue}检查发现 {} 个问题，请按期整改", items.len());
+        let body = format!("{venue}检查发现以下问题，请按期整改并在平台提交整改反馈：{}。", items.join("；"));
+        let key = format!("rectification|{visit_id}|{department}");
+        messages.extend(
+            crate::notify::to_contacts(app, department, None, RECTIFICATION_NOTICE, &key, subject, body).await?,
+        );
+    }
     let mut tx = app.db.begin().await?;
     if !store::close_visit(&mut tx, visit_id, now).await? {
         return Err(AppError::Conflict("本次检查已结束".into()));
     }
-    // The visit over, each finding becomes a rectification notice to its department, due in
-    // working days by its severity.
-    for mut f in findings {
-        let severity = inspection::Severity::parse(&f.severity).unwrap_or(inspection::Severity::Serious);
-        f.rect_state = RectState::Open.as_str().to_string();
-        f.rect_due = Some(calendar.deadline_or_estimate(today, app.config.inspections.days(severity)).0);
-        store::save_rectification(&mut tx, &f).await?;
+    for f in &findings {
+        store::save_rectification(&mut tx, f).await?;
+    }
+    if crate::notify::enqueue(&mut tx, messages, now).await? > 0 {
+        app.notify_wake.notify_one();
     }
     audit::append(
         &mut tx,

@@ -165,7 +165,20 @@ async fn an_inspector_records_findings_step_by_step_and_a_repeat_says_so(app: Ap
     assert!(matches!(inspections::visit_view(&app, &office, &visit).await, Err(AppError::NotFound(_))));
     let seen = inspections::visit_view(&app, &inspector, &visit).await.unwrap();
     assert_eq!((seen.findings.len(), seen.checklist.items.len(), seen.may_record), (2, 10, true));
+    oversight_app::network::set_contacts(&app, &oversight_app::Actor::cli(), "460100-D01", "fgw@haikou.example", "")
+        .await
+        .unwrap();
     inspections::close_visit(&app, &inspector, &visit).await.unwrap();
+    // 市发改委 is told once of both notices, by e-mail (it has no phone on record).
+    let told: Vec<_> = oversight_store::outbox::messages(&app.db, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == inspections::RECTIFICATION_NOTICE)
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].subject.contains("检查发现 2 个问题") && told[0].body.contains("再次玩手机"), "{}", told[0].body);
+    assert_eq!(told[0].recipient, "fgw@haikou.example");
     let late = inspections::record_finding(&app, &inspector, &visit, &finding("dress", "minor", "未佩戴工牌")).await;
     assert!(matches!(late, Err(AppError::Conflict(_))), "a finding on a closed visit");
     inspections::end_round(&app, &office, &id).await.unwrap();
