@@ -23,6 +23,16 @@ pub async fn department_names(app: &App) -> Result<HashMap<String, String>, AppE
 }
 use crate::{Actor, App, AppError, new_id};
 
+/// The names of every unit (departments, venues, jurisdictions) and every item, by code: the
+/// queues of follow-ups and rectifications name all three.
+pub async fn unit_and_item_names(app: &App) -> Result<HashMap<String, String>, AppError> {
+    let mut names: HashMap<String, String> =
+        store::all_units(&app.db).await?.into_iter().map(|u| (u.code.as_str().to_string(), u.name)).collect();
+    let items = store::catalogue(&app.db, &oversight_domain::access::Scope::All, None, None).await?;
+    names.extend(items.into_iter().map(|e| (e.item.code.as_str().to_string(), e.item.name)));
+    Ok(names)
+}
+
 /// What an import did (spec/exchange.md §5: accepted, duplicate, rejected). A file of the
 /// network or the catalogue is applied whole or not at all: with any rejection nothing changed.
 #[derive(Debug, Clone, Default, serde::Serialize)]

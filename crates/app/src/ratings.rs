@@ -410,11 +410,3 @@ pub fn note_label(step: FollowUpStep) -> &'static str {
         _ => "核实意见",
     }
 }
-
-/// The names of every department, venue and item, by code (the follow-ups' pages name them).
-pub async fn unit_and_item_names(app: &App) -> Result<std::collections::HashMap<String, String>, AppError> {
-    let mut names = crate::cases::group_names(app, GroupBy::Department).await?;
-    names.extend(crate::cases::group_names(app, GroupBy::Venue).await?);
-    names.extend(crate::cases::group_names(app, GroupBy::Item).await?);
-    Ok(names.into_iter().collect())
-}

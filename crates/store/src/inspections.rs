@@ -349,14 +349,17 @@ pub async fn earlier_finding(
     .await?))
 }
 
-pub async fn finding(db: &Db, id: &str) -> Result<Option<FindingRow>> {
-    let sql = format!("SELECT {} FROM inspection_finding WHERE id = $1", FINDING_COLUMN_NAMES.join(", "));
-    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+fn finding_by_id() -> String {
+    format!("SELECT {} FROM inspection_finding WHERE id = $1", FINDING_COLUMN_NAMES.join(", "))
 }
 
+pub async fn finding(db: &Db, id: &str) -> Result<Option<FindingRow>> {
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(finding_by_id())).bind(id).fetch_optional(c).await?))
+}
+
+/// The finding, read inside a transaction that will change it.
 pub async fn finding_in(tx: &mut Tx, id: &str) -> Result<Option<FindingRow>> {
-    let sql = format!("SELECT {} FROM inspection_finding WHERE id = $1", FINDING_COLUMN_NAMES.join(", "));
-    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(finding_by_id())).bind(id).fetch_optional(c).await?))
 }
 
 /// Stores a finding's rectification (state, due day, reply, verification).

@@ -436,7 +436,7 @@ pub async fn rectifications(
         }
     }
     let rows = inspections::rectifications(&app, &s.actor, &filter).await?;
-    let names = oversight_app::ratings::unit_and_item_names(&app).await?;
+    let names = oversight_app::network::unit_and_item_names(&app).await?;
     Ok(RectPage { l: Layout::new(&s, "/inspections", "整改通知"), show: q.show, rows, names, today })
 }
 

@@ -133,7 +133,7 @@ pub async fn list(
         }
     }
     let rows = ratings::follow_ups(&app, &s.actor, &filter, LIST_LIMIT).await?;
-    let names = oversight_app::ratings::unit_and_item_names(&app).await?;
+    let names = oversight_app::network::unit_and_item_names(&app).await?;
     let narrowed = [&filter.department_code, &filter.venue_code, &filter.item_code]
         .into_iter()
         .find_map(|c| c.as_ref())
