@@ -635,6 +635,7 @@ pub async fn record_finding(app: &App, actor: &Actor, visit_id: &str, f: &NewFin
         replied_on: None,
         verified_on: None,
         verify_method: None,
+        alert_on: None,
     };
     store::insert_finding(&mut tx, &finding).await?;
     // The log names no staff: the finding itself is where that is kept.
@@ -676,6 +677,7 @@ pub async fn close_visit(app: &App, actor: &Actor, visit_id: &str) -> Result<(),
         let severity = inspection::Severity::parse(&f.severity).unwrap_or(inspection::Severity::Serious);
         f.rect_state = RectState::Open.as_str().to_string();
         f.rect_due = Some(calendar.deadline_or_estimate(today, app.config.inspections.days(severity)).0);
+        f.alert_on = inspection::rectification_alert_on(RectState::Open, f.rect_due);
     }
     let venue =
         network_store::unit(&app.db, &visit.venue_code).await?.map_or_else(|| visit.venue_code.clone(), |u| u.name);
@@ -865,6 +867,7 @@ pub async fn rectification_step(
             f.verify_method = method.map(|m| m.as_str().to_string());
         }
     }
+    f.alert_on = inspection::rectification_alert_on(next, f.rect_due);
     store::save_rectification(&mut tx, &f).await?;
     let shown = match method {
         Some(m) if note.is_empty() => m.label().to_string(),
@@ -960,4 +963,46 @@ pub async fn photo(app: &App, actor: &Actor, id: &str) -> Result<Vec<u8>, AppErr
         finding_view(app, actor, &finding_id).await.map_err(|_| AppError::NotFound("照片".into()))?;
     }
     Ok(content)
+}
+
+/// The alert kind of a rectification whose department did not reply by its due day.
+pub const RECTIFICATION_LATE: &str = "rectification_late";
+
+/// The monitor's look at the rectifications whose alert day has come: each still owed raises
+/// its alert (once per due day: a returned one past its day raises none again), and its alert
+/// day is forgotten. Its cost is the rectifications due, not the open ones. Returns the alerts.
+pub(crate) async fn monitor_rectifications(app: &App, now: chrono::DateTime<chrono::Utc>) -> Result<usize, AppError> {
+    use oversight_domain::supervision::{Subject, SubjectKind};
+    let today = app.local_date(now);
+    let mut raised = 0;
+    loop {
+        let mut tx = app.db.begin().await?;
+        let due = store::due_rectifications(&mut tx, today, 500).await?;
+        let alerts: Vec<_> = due
+            .iter()
+            .filter(|f| {
+                let state = RectState::parse(&f.rect_state).unwrap_or(RectState::Draft);
+                inspection::rectification_overdue(state, f.rect_due, today)
+            })
+            .map(|f| {
+                let owner = crate::supervision::AlertOwner {
+                    subject: Subject::new(SubjectKind::Finding, &f.id),
+                    venue_code: Some(&f.venue_code),
+                    venue_path: &f.path,
+                    department_code: f.department_code.as_deref(),
+                    department_path: &f.department_path,
+                };
+                let due = f.rect_due.map(|d| d.to_string()).unwrap_or_default();
+                let message = format!("整改通知逾期未反馈：{}（{}），整改期限 {due}", f.item_name, f.note);
+                owner.alert(RECTIFICATION_LATE, &due, &message, now)
+            })
+            .collect();
+        raised += oversight_store::supervision::insert_alerts(&mut tx, &alerts).await? as usize;
+        let ids: Vec<&str> = due.iter().map(|f| f.id.as_str()).collect();
+        store::alerted_rectifications(&mut tx, &ids).await?;
+        tx.commit().await?;
+        if due.len() < 500 {
+            return Ok(raised);
+        }
+    }
 }

@@ -211,6 +211,7 @@ pub(crate) fn new_follow_up(
         department_path: record.department_path.clone(),
         opened_at: now,
         updated_at: now,
+        alert_on: f.alert_on(),
     })
 }
 
@@ -356,6 +357,7 @@ pub async fn take_step(
     row.verified_on = follow_up.verified_on;
     row.appeal = follow_up.appeal.map(|a| a.as_str().to_string());
     row.updated_at = now;
+    row.alert_on = follow_up.alert_on();
     rating_store::save(&mut tx, &row).await?;
     rating_store::insert_steps(
         &mut tx,
@@ -408,5 +410,49 @@ pub fn note_label(step: FollowUpStep) -> &'static str {
         FollowUpStep::Return => "退回原因",
         FollowUpStep::Uphold | FollowUpStep::Reject => "裁定理由",
         _ => "核实意见",
+    }
+}
+
+/// The alert kinds of a follow-up whose department did not contact the applicant, or did not
+/// report its rectification, by the due day.
+pub const CONTACT_LATE: &str = "review_contact_late";
+pub const REPLY_LATE: &str = "review_reply_late";
+
+/// The monitor's look at the follow-ups whose alert day has come: each still owing a step past
+/// its due day raises its alert (once per step and due day), and its alert day is forgotten.
+/// Its cost is the follow-ups due, not the open ones. Returns the alerts raised.
+pub(crate) async fn monitor_follow_ups(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
+    use oversight_domain::supervision::{Subject, SubjectKind};
+    let today = app.local_date(now);
+    let mut raised = 0;
+    loop {
+        let mut tx = app.db.begin().await?;
+        let due = rating_store::due_follow_ups(&mut tx, today, 500).await?;
+        let mut alerts = Vec::new();
+        for row in &due {
+            let follow_up = follow_up_of(row)?;
+            let Some((step, by)) = follow_up.owed().filter(|_| follow_up.is_overdue(today)) else { continue };
+            let (kind, what) = match step {
+                FollowUpStep::Contact => (CONTACT_LATE, "回访期限"),
+                _ => (REPLY_LATE, "整改反馈期限"),
+            };
+            let owner = crate::supervision::AlertOwner {
+                subject: Subject::new(SubjectKind::Review, &row.case_no),
+                venue_code: row.venue_code.as_deref(),
+                venue_path: &row.path,
+                department_code: row.department_code.as_deref(),
+                department_path: &row.department_path,
+            };
+            let label = oversight_domain::supervision::alert_label(kind);
+            let message = format!("{label}：办件 {} 的差评（{} 星），{what} {by}", row.case_no, row.level);
+            alerts.push(owner.alert(kind, &by.to_string(), &message, now));
+        }
+        raised += oversight_store::supervision::insert_alerts(&mut tx, &alerts).await? as usize;
+        let case_nos: Vec<&str> = due.iter().map(|r| r.case_no.as_str()).collect();
+        rating_store::alerted(&mut tx, &case_nos).await?;
+        tx.commit().await?;
+        if due.len() < 500 {
+            return Ok(raised);
+        }
     }
 }

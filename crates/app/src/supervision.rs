@@ -169,6 +169,9 @@ pub async fn monitor_pass(app: &App, owner: &str) -> Result<MonitorPass, AppErro
     pass.due += tasks;
     pass.tasks = tasks;
     pass.alerts += alerts;
+    // Rectifications and bad ratings' follow-ups whose department is late.
+    pass.alerts += crate::inspections::monitor_rectifications(app, now).await?;
+    pass.alerts += crate::ratings::monitor_follow_ups(app, now).await?;
     Ok(pass)
 }
 

@@ -163,6 +163,12 @@ pub fn rectification_overdue(state: RectState, due: Option<chrono::NaiveDate>, t
     state == RectState::Open && due.is_some_and(|d| d < today)
 }
 
+/// The day a rectification in `state`, due on `due`, becomes overdue and raises its alert: the
+/// day after its due day while the department's reply is owed; none once replied or verified.
+pub fn rectification_alert_on(state: RectState, due: Option<chrono::NaiveDate>) -> Option<chrono::NaiveDate> {
+    due.filter(|_| state == RectState::Open).and_then(|d| d.succ_opt())
+}
+
 impl InspectionRules {
     /// Working days to rectify a finding of this severity.
     pub fn days(&self, severity: Severity) -> u32 {
@@ -170,6 +176,106 @@ impl InspectionRules {
             Severity::Minor => self.minor_days,
             Severity::Serious => self.serious_days,
         }
+    }
+}
+
+/// What the inspections report counts of one finding sent for rectification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingFacts {
+    pub severity: Severity,
+    /// Whether it repeats an earlier finding of the same item at the same venue.
+    pub repeat: bool,
+    pub state: RectState,
+    pub due: Option<chrono::NaiveDate>,
+    /// The department's last reply (the one verified, once verified).
+    pub replied_on: Option<chrono::NaiveDate>,
+}
+
+crate::words! {
+    /// A figure of the inspections report; each is a rule on one finding, so that a figure's
+    /// link lists exactly the findings it counts.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FindingFigure as "检查统计指标" {
+        Findings = "findings" / "发现问题",
+        Serious = "serious" / "严重问题",
+        Repeats = "repeats" / "重复发现",
+        Verified = "verified" / "已核实销号",
+        /// Verified, and the verified reply came by the due day.
+        OnTime = "on_time" / "按期整改",
+        /// Still waiting for the department's reply after its due day.
+        Overdue = "overdue" / "逾期未反馈",
+    }
+}
+
+impl FindingFigure {
+    /// Whether the finding counts in this figure on `today`.
+    pub fn holds(self, f: &FindingFacts, today: chrono::NaiveDate) -> bool {
+        match self {
+            FindingFigure::Findings => true,
+            FindingFigure::Serious => f.severity == Severity::Serious,
+            FindingFigure::Repeats => f.repeat,
+            FindingFigure::Verified => f.state == RectState::Verified,
+            FindingFigure::OnTime => {
+                f.state == RectState::Verified && matches!((f.replied_on, f.due), (Some(r), Some(d)) if r <= d)
+            }
+            FindingFigure::Overdue => rectification_overdue(f.state, f.due, today),
+        }
+    }
+}
+
+/// The counts of the inspections report for a set of findings (and the visits they came from).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct InspectionCounts {
+    /// Visits ended in the period.
+    pub visits: u64,
+    pub findings: u64,
+    pub serious: u64,
+    pub repeats: u64,
+    pub verified: u64,
+    pub on_time: u64,
+    pub overdue: u64,
+}
+
+impl InspectionCounts {
+    pub fn add(&mut self, f: &FindingFacts, today: chrono::NaiveDate) {
+        for figure in FindingFigure::ALL {
+            if figure.holds(f, today) {
+                *self.count_mut(figure) += 1;
+            }
+        }
+    }
+
+    pub fn count(&self, figure: FindingFigure) -> u64 {
+        match figure {
+            FindingFigure::Findings => self.findings,
+            FindingFigure::Serious => self.serious,
+            FindingFigure::Repeats => self.repeats,
+            FindingFigure::Verified => self.verified,
+            FindingFigure::OnTime => self.on_time,
+            FindingFigure::Overdue => self.overdue,
+        }
+    }
+
+    fn count_mut(&mut self, figure: FindingFigure) -> &mut u64 {
+        match figure {
+            FindingFigure::Findings => &mut self.findings,
+            FindingFigure::Serious => &mut self.serious,
+            FindingFigure::Repeats => &mut self.repeats,
+            FindingFigure::Verified => &mut self.verified,
+            FindingFigure::OnTime => &mut self.on_time,
+            FindingFigure::Overdue => &mut self.overdue,
+        }
+    }
+
+    /// 按期整改率: findings rectified on time (verified) of all findings; none without any.
+    pub fn on_time_rate(&self) -> Option<f64> {
+        (self.findings > 0).then(|| self.on_time as f64 / self.findings as f64)
+    }
+
+    /// 重复发现率: repeats of all findings.
+    pub fn repeat_rate(&self) -> Option<f64> {
+        (self.findings > 0).then(|| self.repeats as f64 / self.findings as f64)
     }
 }
 
@@ -327,6 +433,44 @@ mod tests {
         assert!(RectStep::Reply.after(RectState::Draft).is_err());
         assert!(RectStep::Reply.after(RectState::Verified).is_err());
         assert_eq!(InspectionRules::default().days(Severity::Serious), 5);
+    }
+
+    #[test]
+    fn the_report_counts_each_finding_by_the_rule_its_link_lists() {
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let facts = |severity, repeat, state, replied: Option<&str>| FindingFacts {
+            severity,
+            repeat,
+            state,
+            due: Some(day("2011-03-10")),
+            replied_on: replied.map(day),
+        };
+        let today = day("2011-03-20");
+        let all = [
+            facts(Severity::Serious, false, RectState::Verified, Some("2011-03-10")),
+            facts(Severity::Minor, true, RectState::Verified, Some("2011-03-11")),
+            facts(Severity::Minor, false, RectState::Open, None),
+            facts(Severity::Minor, true, RectState::Replied, Some("2011-03-09")),
+        ];
+        let mut c = InspectionCounts::default();
+        all.iter().for_each(|f| c.add(f, today));
+        let want = InspectionCounts { visits: 0, findings: 4, serious: 1, repeats: 2, verified: 2, on_time: 1, overdue: 1 };
+        assert_eq!(c, want, "on time only when the verified reply came by the due day; replied is not overdue");
+        assert_eq!((c.on_time_rate(), c.repeat_rate()), (Some(0.25), Some(0.5)));
+        for figure in FindingFigure::ALL {
+            assert_eq!(all.iter().filter(|f| figure.holds(f, today)).count() as u64, c.count(figure), "{figure:?}");
+        }
+    }
+
+    #[test]
+    fn an_open_rectification_alerts_the_day_after_its_due_day() {
+        let due = "2011-03-31".parse().ok();
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(rectification_alert_on(RectState::Open, due), Some(day("2011-04-01")));
+        assert!(!rectification_overdue(RectState::Open, due, day("2011-03-31")));
+        assert!(rectification_overdue(RectState::Open, due, day("2011-04-01")));
+        assert_eq!(rectification_alert_on(RectState::Replied, due), None, "the office's turn");
+        assert_eq!(rectification_alert_on(RectState::Draft, None), None);
     }
 
     #[test]

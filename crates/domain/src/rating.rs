@@ -332,6 +332,12 @@ impl FollowUp {
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
         self.owed().is_some_and(|(_, due)| due < today)
     }
+
+    /// The day what the department owes becomes overdue and raises its alert: the day after
+    /// its due day; none when nothing is owed.
+    pub fn alert_on(&self) -> Option<NaiveDate> {
+        self.owed().and_then(|(_, due)| due.succ_opt())
+    }
 }
 
 /// Whether a rating's level is a bad one (差评).
@@ -360,15 +366,18 @@ mod follow_up_tests {
         let cal = WorkCalendar::official();
         let mut f = FollowUp::open(d("2011-03-01"), FollowUpLimits::default(), &cal);
         assert!(f.apply(FollowUpStep::Reply, d("2011-03-02")).is_err(), "reply before contact");
+        assert_eq!(f.alert_on(), Some(d("2011-03-04")), "contact due 03-03");
         assert!(f.apply(FollowUpStep::Verify, d("2011-03-02")).is_err(), "nothing to verify");
         f.apply(FollowUpStep::Contact, d("2011-03-02")).unwrap();
         f.apply(FollowUpStep::Reply, d("2011-03-04")).unwrap();
         f.apply(FollowUpStep::Return, d("2011-03-07")).unwrap();
         assert_eq!((f.state, f.replied_on), (FollowUpState::Contacted, None));
         assert!(f.is_overdue(d("2011-03-09")), "rectify due 03-08, not reported again");
+        assert_eq!(f.alert_on(), Some(d("2011-03-09")), "the alert the day after the rectification's due day");
         f.apply(FollowUpStep::Reply, d("2011-03-10")).unwrap();
         f.apply(FollowUpStep::Verify, d("2011-03-11")).unwrap();
         assert_eq!(f.standing(), Standing::AsRated, "reported after 03-08: not on time");
+        assert_eq!(f.alert_on(), None, "nothing owed once verified");
         assert!(f.apply(FollowUpStep::Appeal, d("2011-03-12")).is_err(), "closed");
 
         let mut g = FollowUp::open(d("2011-03-01"), FollowUpLimits::default(), &cal);

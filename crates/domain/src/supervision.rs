@@ -159,6 +159,9 @@ pub fn alert_label(kind: &str) -> String {
         "order_reply_late" => "工单办理超期".into(),
         "order_visit_late" => "工单回访超期".into(),
         "task_red" => "重点工作亮红灯".into(),
+        "rectification_late" => "整改通知逾期未反馈".into(),
+        "review_contact_late" => "差评逾期未回访".into(),
+        "review_reply_late" => "差评逾期未报整改".into(),
         other => crate::case::AnomalyKind::parse(other).map_or_else(|| other.to_string(), |k| k.label().to_string()),
     }
 }

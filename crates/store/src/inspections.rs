@@ -245,6 +245,25 @@ pub async fn visits_of_round(db: &Db, round_id: &str) -> Result<Vec<VisitRow>> {
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(round_id).fetch_all(c).await?))
 }
 
+/// The venues of the visits ended in `[from, until)` at venues within the scope, one per
+/// visit; a covert round's only once the round has ended.
+pub async fn visits_ended(db: &Db, scope: &Scope, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<String>> {
+    let filter = ScopeFilter::any(scope, &["v.path"], 3);
+    let sql = format!(
+        "SELECT v.venue_code FROM inspection_visit v JOIN inspection_round r ON r.id = v.round_id
+         WHERE v.closed_at >= $1 AND v.closed_at < $2 AND (r.kind = 'open' OR r.ended_at IS NOT NULL) AND {}",
+        filter.sql
+    );
+    let rows: Vec<(String,)> = on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(until);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    });
+    Ok(rows.into_iter().map(|(v,)| v).collect())
+}
+
 /// Closes a visit; false when it was closed already.
 pub async fn close_visit(tx: &mut Tx, id: &str, at: DateTime<Utc>) -> Result<bool> {
     let changed =
@@ -287,6 +306,9 @@ pub struct FindingRow {
     pub verified_on: Option<chrono::NaiveDate>,
     /// A `VerifyMethod` word, once verified.
     pub verify_method: Option<String>,
+    /// The day the rectification becomes overdue and raises its alert (none when no reply is
+    /// owed, or once its alert is raised).
+    pub alert_on: Option<chrono::NaiveDate>,
 }
 
 columns! {
@@ -312,6 +334,7 @@ columns! {
         "replied_on" => Cell::Date(r.replied_on),
         "verified_on" => Cell::Date(r.verified_on),
         "verify_method" => Cell::Text(r.verify_method.as_deref()),
+        "alert_on" => Cell::Date(r.alert_on),
     }
 }
 
@@ -368,13 +391,14 @@ pub async fn save_rectification(tx: &mut Tx, f: &FindingRow) -> Result<()> {
         tx,
         "inspection_finding",
         (
-            &["rect_state", "rect_due", "replied_on", "verified_on", "verify_method"],
+            &["rect_state", "rect_due", "replied_on", "verified_on", "verify_method", "alert_on"],
             &[
                 Cell::Text(Some(&f.rect_state)),
                 Cell::Date(f.rect_due),
                 Cell::Date(f.replied_on),
                 Cell::Date(f.verified_on),
                 Cell::Text(f.verify_method.as_deref()),
+                Cell::Date(f.alert_on),
             ],
         ),
         "",
@@ -384,11 +408,31 @@ pub async fn save_rectification(tx: &mut Tx, f: &FindingRow) -> Result<()> {
     Ok(())
 }
 
+/// The rectifications whose alert day has come by `today`, the earliest first, at most `limit`.
+pub async fn due_rectifications(tx: &mut Tx, today: chrono::NaiveDate, limit: i64) -> Result<Vec<FindingRow>> {
+    let sql = format!(
+        "SELECT {} FROM inspection_finding WHERE alert_on <= $1 ORDER BY alert_on, id LIMIT $2",
+        FINDING_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(today).bind(limit).fetch_all(c).await?))
+}
+
+/// Forgets the alert day of these findings: their alerts are raised.
+pub async fn alerted_rectifications(tx: &mut Tx, ids: &[&str]) -> Result<()> {
+    for id in ids {
+        bulk::update(tx, "inspection_finding", (&["alert_on"], &[Cell::Date(None)]), "", (&["id"], &[Cell::Text(Some(id))]))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Which rectifications to list: `RectState` words (empty: any sent), or those past due.
 #[derive(Debug, Clone, Default)]
 pub struct RectFilter {
     pub states: Vec<String>,
     pub overdue_on: Option<chrono::NaiveDate>,
+    /// Only the findings made in this period (both days included).
+    pub found: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 /// The rectifications sent to the departments or venues in the scope, the earliest due first.
@@ -404,6 +448,10 @@ pub async fn rectifications(db: &Db, scope: &Scope, filter: &RectFilter, limit: 
         conditions.push(format!("rect_state = 'open' AND rect_due < ${next}"));
         next += 1;
     }
+    if filter.found.is_some() {
+        conditions.push(format!("found_on >= ${next} AND found_on <= ${}", next + 1));
+        next += 2;
+    }
     let scope_filter = ScopeFilter::any(scope, &["department_path", "path"], next);
     conditions.push(scope_filter.sql.clone());
     let sql = format!(
@@ -418,6 +466,9 @@ pub async fn rectifications(db: &Db, scope: &Scope, filter: &RectFilter, limit: 
         }
         if let Some(day) = filter.overdue_on {
             q = q.bind(day);
+        }
+        if let Some((from, to)) = filter.found {
+            q = q.bind(from).bind(to);
         }
         for b in &scope_filter.binds {
             q = q.bind(b.clone());

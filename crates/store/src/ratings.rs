@@ -31,6 +31,9 @@ pub struct FollowUpRow {
     pub department_path: String,
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The day what the department owes becomes overdue and raises its alert (none when
+    /// nothing is owed, or once its alert is raised).
+    pub alert_on: Option<NaiveDate>,
 }
 
 columns! {
@@ -52,6 +55,7 @@ columns! {
         "department_path" => Cell::Text(Some(&r.department_path)),
         "opened_at" => Cell::Time(Some(r.opened_at)),
         "updated_at" => Cell::Time(Some(r.updated_at)),
+        "alert_on" => Cell::Date(r.alert_on),
     }
 }
 
@@ -73,6 +77,7 @@ const REOPENED: &[&str] = &[
     "appeal",
     "opened_at",
     "updated_at",
+    "alert_on",
 ];
 
 /// Opens the follow-ups of these bad ratings: a case with one already keeps it, unless its
@@ -102,7 +107,10 @@ pub async fn supersede(tx: &mut Tx, case_nos: &[&str], now: DateTime<Utc>) -> Re
         bulk::update(
             tx,
             "rating_followup",
-            (&["state", "updated_at"], &[Cell::Text(Some("superseded")), Cell::Time(Some(now))]),
+            (
+                &["state", "updated_at", "alert_on"],
+                &[Cell::Text(Some("superseded")), Cell::Time(Some(now)), Cell::Date(None)],
+            ),
             "",
             (&["case_no"], &[Cell::Text(Some(case_no))]),
         )
@@ -127,6 +135,22 @@ pub async fn save(tx: &mut Tx, r: &FollowUpRow) -> Result<()> {
     let cells = follow_up_cells(r);
     bulk::update(tx, "rating_followup", (&FOLLOW_UP_COLUMN_NAMES[1..], &cells[1..]), "", (&["case_no"], &cells[..1]))
         .await?;
+    Ok(())
+}
+
+/// The follow-ups whose alert day has come by `today`, the earliest first, at most `limit`.
+pub async fn due_follow_ups(tx: &mut Tx, today: NaiveDate, limit: i64) -> Result<Vec<FollowUpRow>> {
+    let sql =
+        format!("SELECT {} FROM rating_followup WHERE alert_on <= $1 ORDER BY alert_on, case_no LIMIT $2", columns());
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(today).bind(limit).fetch_all(c).await?))
+}
+
+/// Forgets the alert day of these follow-ups: their alerts are raised.
+pub async fn alerted(tx: &mut Tx, case_nos: &[&str]) -> Result<()> {
+    for case_no in case_nos {
+        bulk::update(tx, "rating_followup", (&["alert_on"], &[Cell::Date(None)]), "", (&["case_no"], &[Cell::Text(Some(case_no))]))
+            .await?;
+    }
     Ok(())
 }
 

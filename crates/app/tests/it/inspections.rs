@@ -13,7 +13,8 @@ on_both_backends!(
     a_bad_plan_is_refused_beside_each_field,
     a_checklist_change_is_a_new_version,
     an_inspector_records_findings_step_by_step_and_a_repeat_says_so,
-    a_photo_is_shrunk_stored_by_its_hash_and_shown_to_who_sees_the_finding
+    a_photo_is_shrunk_stored_by_its_hash_and_shown_to_who_sees_the_finding,
+    a_late_rectification_or_follow_up_raises_one_alert_into_the_notice_flow
 );
 
 fn round(month: &str, kind: &str, inspectors: &[&str], quotas: &[(&str, &str)]) -> NewRound {
@@ -264,4 +265,99 @@ async fn a_photo_is_shrunk_stored_by_its_hash_and_shown_to_who_sees_the_finding(
     assert!(matches!(late, Err(AppError::Conflict(_))), "a closed visit takes no photo");
     let district = login(&app, &accounts, "xiuying").await;
     assert!(matches!(inspections::photo(&app, &district, &meta.id).await, Err(AppError::NotFound(_))));
+}
+
+async fn a_late_rectification_or_follow_up_raises_one_alert_into_the_notice_flow(app: App) {
+    use chrono::{Days, TimeZone, Utc};
+    use oversight_app::{Actor, ManualClock, cases, ratings, supervision};
+    use oversight_domain::supervision::SubjectKind;
+
+    // Tuesday 2026-12-01, 10:00 in Haikou.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap());
+    let app = app.with_clock(clock.clone());
+    let at = |day: chrono::NaiveDate| clock.set(app.start_of(day) + chrono::Duration::hours(10));
+    let accounts = demo::load(&app).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let inspector = login(&app, &accounts, "jiancha").await;
+    let liaison = login(&app, &accounts, "fgw").await;
+    let id = inspections::plan_round(&app, &office, &round("2026-12", "open", &["jiancha"], &[("city", "1")]))
+        .await
+        .unwrap();
+    let visit = inspections::start_visit(&app, &inspector, &id, "460100-V").await.unwrap();
+    let finding = |item: &str, severity: &str| NewFinding {
+        item_code: item.into(),
+        severity: severity.into(),
+        department_code: "460100-D01".into(),
+        window_name: String::new(),
+        staff_name: String::new(),
+        note: "未按规定公示".into(),
+    };
+    let serious = inspections::record_finding(&app, &inspector, &visit, &finding("signage", "serious")).await.unwrap();
+    let minor = inspections::record_finding(&app, &inspector, &visit, &finding("dress", "minor")).await.unwrap();
+    inspections::close_visit(&app, &inspector, &visit).await.unwrap();
+    let due = inspections::finding_view(&app, &office, &serious.id).await.unwrap().finding.rect_due.unwrap();
+
+    let late = |kind: &'static str| {
+        let app = app.clone();
+        async move {
+            let all = supervision::alerts(&app, &Actor::cli(), None, None).await.unwrap();
+            all.into_iter().filter(|a| a.kind == kind).collect::<Vec<_>>()
+        }
+    };
+    // On the due day nothing is late; the day after, the serious finding is (the minor one has
+    // 10 working days), and a second pass raises nothing more.
+    at(due);
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    assert!(late(inspections::RECTIFICATION_LATE).await.is_empty());
+    at(due + Days::new(1));
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    let alerts = late(inspections::RECTIFICATION_LATE).await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0].subject_kind, alerts[0].subject_id.as_str()), (SubjectKind::Finding, serious.id.as_str()));
+    assert_eq!(alerts[0].department_code.as_deref(), Some("460100-D01"));
+    assert!(alerts[0].subject_id != minor.id);
+    // A reply returned after its due day raises no second alert for the same due day.
+    let step = |who: &Actor, step: &str| {
+        let (app, who, id, step) = (app.clone(), who.clone(), serious.id.clone(), step.to_string());
+        async move { inspections::rectification_step(&app, &who, &id, &step, "说明", "", "").await.unwrap() }
+    };
+    step(&liaison, "reply").await;
+    step(&office, "return").await;
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    assert_eq!(late(inspections::RECTIFICATION_LATE).await.len(), 1);
+    // The office turns the alert into a supervision notice to the department, as for a case.
+    let notice = supervision::issue_notice(&app, &office, &alerts[0].id, "请立即整改并反馈", 3).await.unwrap();
+    assert_eq!((notice.subject_kind, notice.subject_id.as_str()), (SubjectKind::Finding, serious.id.as_str()));
+    let seen = supervision::notice_view(&app, &liaison, &notice.id).await;
+    assert!(seen.is_ok(), "the department sees the notice on its finding: {:?}", seen.err());
+
+    // A bad rating on a case of 市发改委's item: contact owed within 2 working days.
+    let today = app.today();
+    let line = |id: &str, rest: &str| format!(r#"{{"event_id":"{id}","case_no":"LATE1",{rest}}}"#);
+    let events = [
+        line("l1", &format!(r#""type":"received","at":"{today}T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{{"kind":"person","name":"王"}}"#)),
+        line("l2", &format!(r#""type":"accepted","at":"{today}T09:10:00+08:00""#)),
+        line("l3", &format!(r#""type":"completed","at":"{today}T09:20:00+08:00","result":"approved""#)),
+        line("l4", &format!(r#""type":"rated","at":"{today}T09:30:00+08:00","level":1,"channel":"window""#)),
+    ];
+    let numbered: Vec<(usize, &str)> = events.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    let report = cases::ingest(&app, &Actor::cli(), numbered, |_| {}).await.unwrap();
+    assert_eq!(report.accepted, 4, "{:?}", report.rejected);
+    let follow_up = oversight_store::ratings::follow_up(&app.db, "LATE1").await.unwrap().unwrap();
+    at(follow_up.contact_due);
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    assert!(late(ratings::CONTACT_LATE).await.is_empty(), "not before the day after the due day");
+    at(follow_up.contact_due + Days::new(1));
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    let contact = late(ratings::CONTACT_LATE).await;
+    assert_eq!(contact.len(), 1);
+    assert_eq!((contact[0].subject_kind, contact[0].subject_id.as_str()), (SubjectKind::Review, "LATE1"));
+    // Contacted late; the rectification's report is owed next, and late in its turn.
+    let department = login(&app, &accounts, "fgw").await;
+    ratings::take_step(&app, &department, "LATE1", "contact", "已电话联系申请人", "").await.unwrap();
+    at(follow_up.rectify_due + Days::new(1));
+    supervision::monitor_pass(&app, "m").await.unwrap();
+    assert_eq!(late(ratings::REPLY_LATE).await.len(), 1);
+    assert_eq!(late(ratings::CONTACT_LATE).await.len(), 1);
 }
