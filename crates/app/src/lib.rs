@@ -13,6 +13,7 @@ pub mod evaluation;
 pub mod exchange;
 pub mod export;
 pub mod hotline;
+pub mod inspection_report;
 pub mod inspections;
 mod intake;
 pub mod meetings;

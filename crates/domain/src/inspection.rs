@@ -454,7 +454,8 @@ mod tests {
         ];
         let mut c = InspectionCounts::default();
         all.iter().for_each(|f| c.add(f, today));
-        let want = InspectionCounts { visits: 0, findings: 4, serious: 1, repeats: 2, verified: 2, on_time: 1, overdue: 1 };
+        let want =
+            InspectionCounts { visits: 0, findings: 4, serious: 1, repeats: 2, verified: 2, on_time: 1, overdue: 1 };
         assert_eq!(c, want, "on time only when the verified reply came by the due day; replied is not overdue");
         assert_eq!((c.on_time_rate(), c.repeat_rate()), (Some(0.25), Some(0.5)));
         for figure in FindingFigure::ALL {

@@ -420,8 +420,14 @@ pub async fn due_rectifications(tx: &mut Tx, today: chrono::NaiveDate, limit: i6
 /// Forgets the alert day of these findings: their alerts are raised.
 pub async fn alerted_rectifications(tx: &mut Tx, ids: &[&str]) -> Result<()> {
     for id in ids {
-        bulk::update(tx, "inspection_finding", (&["alert_on"], &[Cell::Date(None)]), "", (&["id"], &[Cell::Text(Some(id))]))
-            .await?;
+        bulk::update(
+            tx,
+            "inspection_finding",
+            (&["alert_on"], &[Cell::Date(None)]),
+            "",
+            (&["id"], &[Cell::Text(Some(id))]),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -148,8 +148,14 @@ pub async fn due_follow_ups(tx: &mut Tx, today: NaiveDate, limit: i64) -> Result
 /// Forgets the alert day of these follow-ups: their alerts are raised.
 pub async fn alerted(tx: &mut Tx, case_nos: &[&str]) -> Result<()> {
     for case_no in case_nos {
-        bulk::update(tx, "rating_followup", (&["alert_on"], &[Cell::Date(None)]), "", (&["case_no"], &[Cell::Text(Some(case_no))]))
-            .await?;
+        bulk::update(
+            tx,
+            "rating_followup",
+            (&["alert_on"], &[Cell::Date(None)]),
+            "",
+            (&["case_no"], &[Cell::Text(Some(case_no))]),
+        )
+        .await?;
     }
     Ok(())
 }

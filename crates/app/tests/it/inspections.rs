@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::Datelike;
+
 use oversight_app::inspections::{self, NewFinding, NewRound};
 use oversight_app::{App, AppError, demo};
 use oversight_domain::inspection;
@@ -14,7 +16,8 @@ on_both_backends!(
     a_checklist_change_is_a_new_version,
     an_inspector_records_findings_step_by_step_and_a_repeat_says_so,
     a_photo_is_shrunk_stored_by_its_hash_and_shown_to_who_sees_the_finding,
-    a_late_rectification_or_follow_up_raises_one_alert_into_the_notice_flow
+    a_late_rectification_or_follow_up_raises_one_alert_into_the_notice_flow,
+    the_inspections_report_counts_what_its_links_list
 );
 
 fn round(month: &str, kind: &str, inspectors: &[&str], quotas: &[(&str, &str)]) -> NewRound {
@@ -336,7 +339,12 @@ async fn a_late_rectification_or_follow_up_raises_one_alert_into_the_notice_flow
     let today = app.today();
     let line = |id: &str, rest: &str| format!(r#"{{"event_id":"{id}","case_no":"LATE1",{rest}}}"#);
     let events = [
-        line("l1", &format!(r#""type":"received","at":"{today}T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{{"kind":"person","name":"王"}}"#)),
+        line(
+            "l1",
+            &format!(
+                r#""type":"received","at":"{today}T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{{"kind":"person","name":"王"}}"#
+            ),
+        ),
         line("l2", &format!(r#""type":"accepted","at":"{today}T09:10:00+08:00""#)),
         line("l3", &format!(r#""type":"completed","at":"{today}T09:20:00+08:00","result":"approved""#)),
         line("l4", &format!(r#""type":"rated","at":"{today}T09:30:00+08:00","level":1,"channel":"window""#)),
@@ -360,4 +368,69 @@ async fn a_late_rectification_or_follow_up_raises_one_alert_into_the_notice_flow
     supervision::monitor_pass(&app, "m").await.unwrap();
     assert_eq!(late(ratings::REPLY_LATE).await.len(), 1);
     assert_eq!(late(ratings::CONTACT_LATE).await.len(), 1);
+}
+
+async fn the_inspections_report_counts_what_its_links_list(app: App) {
+    use oversight_app::Actor;
+    use oversight_app::cases::Compare;
+    use oversight_app::inspection_report::{self as report, inspection_figures};
+    use oversight_domain::inspection::FindingFigure;
+    use oversight_store::cases::GroupBy;
+
+    let accounts = demo::load(&app).await.unwrap();
+    demo::load_inspections(&app, &accounts).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let today = app.today();
+    let from = today.with_day(1).unwrap();
+    // One more finding verified on time, so that every figure has something to count.
+    let all = inspections::rectifications(&app, &office, &Default::default()).await.unwrap();
+    let open = all.iter().find(|f| f.rect_state == "open").expect("the demo leaves some to rectify");
+    for (step, method) in [("reply", ""), ("verify", "call")] {
+        inspections::rectification_step(&app, &Actor::cli(), &open.id, step, "已整改", "", method).await.unwrap();
+    }
+
+    // The recount: the rules of the report's definition, written out again on the stored rows.
+    let rows = inspections::rectifications(&app, &office, &Default::default()).await.unwrap();
+    let count = |rule: &dyn Fn(&oversight_store::inspections::FindingRow) -> bool| {
+        rows.iter().filter(|f| f.found_on >= from && f.found_on <= today && rule(f)).count() as u64
+    };
+    let r = report::compared_inspection_report(&app, &office, from, today, Some(GroupBy::Department), Compare::None)
+        .await
+        .unwrap();
+    let t = r.current.total;
+    assert_eq!(t.visits, 3, "three venues visited in the demo's open round");
+    assert_eq!(t.findings, count(&|_| true));
+    assert_eq!(t.findings, 6);
+    assert_eq!(t.serious, count(&|f| f.severity == "serious"));
+    assert_eq!(t.repeats, count(&|f| f.repeat_of.is_some()));
+    assert_eq!(t.verified, count(&|f| f.rect_state == "verified"));
+    assert!(t.verified >= 1);
+    assert_eq!(t.on_time, count(&|f| f.rect_state == "verified" && f.replied_on <= f.rect_due));
+    assert_eq!(t.overdue, count(&|f| f.rect_state == "open" && f.rect_due.is_some_and(|d| d < today)));
+    // Each figure's list holds exactly what it counts, in total and per department.
+    let groups: u64 = r.current.groups.iter().map(|g| g.counts.findings).sum();
+    assert_eq!(groups, t.findings, "every finding in one department's group");
+    for figure in FindingFigure::ALL {
+        let listed = report::figure_findings(&app, &office, from, today, None, figure).await.unwrap();
+        assert_eq!(listed.len() as u64, t.count(figure), "{figure:?}");
+        for g in &r.current.groups {
+            let listed =
+                report::figure_findings(&app, &office, from, today, Some((GroupBy::Department, &g.key)), figure)
+                    .await
+                    .unwrap();
+            assert_eq!(listed.len() as u64, g.counts.count(figure), "{figure:?} of {}", g.key);
+        }
+    }
+    assert_eq!(inspection_figures(&t).len(), 9);
+    // A department sees only its own findings.
+    let department = &r.current.groups[0];
+    let liaison = oversight_app::accounts::actor_of(&app, "fgw").await.unwrap().unwrap();
+    let theirs = report::inspection_report(&app, &liaison, from, today, None).await.unwrap();
+    let fgw = r.current.groups.iter().find(|g| g.key == "460100-D01").map_or(0, |g| g.counts.findings);
+    assert_eq!(theirs.total.findings, fgw, "{department:?}");
+    // The export is a workbook, and audited.
+    let bytes = report::export_inspections_xlsx(&app, &office, &r).await.unwrap();
+    assert_eq!(&bytes[..2], b"PK");
+    let refused = report::inspection_report(&app, &office, today, from - chrono::Days::new(1), None).await;
+    assert!(matches!(refused, Err(AppError::Invalid(e)) if e[0].field == "to"));
 }

@@ -780,4 +780,13 @@ async fn an_inspector_records_a_visit_on_a_phone_and_the_finding_is_rectified() 
     assert_eq!(text_of(&c, "#rect-state").await, "已核实销号");
     assert!(text_of(&c, "#rect-history").await.contains("复查"));
     screenshot(&c, "inspection-rectification-verified").await;
+    // The inspections report counts it rectified on time, and the figure lists it.
+    c.goto(&format!("{}/reports/inspections?compare=none&group_by=department", s.base)).await.unwrap();
+    let headline = text_of(&c, "#headline").await;
+    assert!(headline.contains("按期整改"), "{headline}");
+    screenshot(&c, "inspection-report").await;
+    c.find(Locator::Css("#report-table a[href*='figure=on_time']")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#figure")).await.unwrap();
+    assert!(text_of(&c, "#figure").await.contains("按期整改"));
+    assert!(text_of(&c, "#rectifications").await.contains("在岗在位、遵守作息"));
 }

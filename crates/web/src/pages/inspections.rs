@@ -6,10 +6,11 @@ use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use oversight_app::inspection_report;
 use oversight_app::inspections::{self, FindingView, NewFinding, NewRound, RoundView, VisitView};
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
-use oversight_domain::inspection::{Checklist, RectState, RectStep, RoundKind, Severity, VerifyMethod};
+use oversight_domain::inspection::{Checklist, FindingFigure, RectState, RectStep, RoundKind, Severity, VerifyMethod};
 use oversight_domain::org::Level;
 use oversight_store::inspections::RoundRow;
 
@@ -386,6 +387,18 @@ pub struct RectQuery {
     /// `open`, `replied`, `verified`, `overdue`; empty: those not verified.
     #[serde(default)]
     show: String,
+    /// A figure of the inspections report (`FindingFigure`), with its period and group: the
+    /// list shows exactly the findings the figure counts.
+    #[serde(default)]
+    figure: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    group_by: String,
+    #[serde(default)]
+    key: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -393,6 +406,8 @@ pub struct RectQuery {
 struct RectPage {
     l: Layout,
     show: String,
+    /// What the list is, when it is a figure of the inspections report.
+    figure: Option<String>,
     rows: Vec<oversight_store::inspections::FindingRow>,
     names: std::collections::HashMap<String, String>,
     today: chrono::NaiveDate,
@@ -424,6 +439,31 @@ pub async fn rectifications(
     Query(q): Query<RectQuery>,
 ) -> Result<impl IntoResponse, PageError> {
     let today = app.today();
+    let names = oversight_app::network::unit_and_item_names(&app).await?;
+    if !q.figure.is_empty() {
+        let figure = FindingFigure::parse(q.figure.trim())
+            .ok_or_else(|| AppError::field("figure", format!("“{}”不是明察暗访统计的指标", q.figure.trim())))?;
+        let from = oversight_app::cases::parse_date(q.from.trim(), "from")?;
+        let to = oversight_app::cases::parse_date(q.to.trim(), "to")?;
+        let group = oversight_app::ratings::parse_group_by(&q.group_by)?;
+        let key = q.key.trim();
+        let rows =
+            inspection_report::figure_findings(&app, &s.actor, from, to, group.map(|g| (g, key)), figure).await?;
+        let of = match group {
+            Some(_) if key.is_empty() => "，未指明部门".to_string(),
+            Some(_) => format!("，{}", names.get(key).map_or(key, String::as_str)),
+            None => String::new(),
+        };
+        let title = format!("明察暗访统计：{}（{from} 至 {to}{of}）", figure.label());
+        return Ok(RectPage {
+            l: Layout::new(&s, "/inspections", "整改通知"),
+            show: q.show,
+            figure: Some(title),
+            rows,
+            names,
+            today,
+        });
+    }
     let mut filter = oversight_store::inspections::RectFilter::default();
     match q.show.as_str() {
         "" => filter.states = vec!["open".into(), "replied".into()],
@@ -436,8 +476,7 @@ pub async fn rectifications(
         }
     }
     let rows = inspections::rectifications(&app, &s.actor, &filter).await?;
-    let names = oversight_app::network::unit_and_item_names(&app).await?;
-    Ok(RectPage { l: Layout::new(&s, "/inspections", "整改通知"), show: q.show, rows, names, today })
+    Ok(RectPage { l: Layout::new(&s, "/inspections", "整改通知"), show: q.show, figure: None, rows, names, today })
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]

@@ -68,6 +68,8 @@ pub fn routes() -> Routes {
         .route("/reports/tasks.xlsx", post(reports::tasks_xlsx))
         .route("/reports/ratings", get(reports::ratings_report))
         .route("/reports/ratings.xlsx", post(reports::ratings_xlsx))
+        .route("/reports/inspections", get(reports::inspections_report))
+        .route("/reports/inspections.xlsx", post(reports::inspections_xlsx))
         // the efficiency hotline: staff, and the citizen's pages (no account)
         .route("/hotline", get(hotline::queues))
         .route("/hotline/new", get(hotline::intake_form).post(hotline::caller_lookup))

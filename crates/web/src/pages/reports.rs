@@ -8,10 +8,12 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use oversight_app::cases::{self, CaseGroup, Compare, ComparedReport};
+use oversight_app::inspection_report::{self, ComparedInspections, InspectionGroup, inspection_figures};
 use oversight_app::ratings::{self, ComparedRatings, RatingGroup};
 use oversight_app::tasks::{self, ComparedTasks, TaskGroup, TaskGroupBy};
 use oversight_app::tickets::{self, ComparedTickets, Figure};
 use oversight_app::{App, AppError};
+use oversight_domain::inspection::FindingFigure;
 use oversight_domain::org::Level;
 use oversight_domain::rating::RatingCounts;
 use oversight_domain::task::TaskCounts;
@@ -628,4 +630,123 @@ pub async fn ratings_xlsx(
     let r = ratings::compared_rating_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
     let bytes = ratings::export_ratings_xlsx(&app, &s.actor, &r).await?;
     Ok(xlsx(format!("ratings-{}-{}.xlsx", p.from, p.to), bytes))
+}
+
+/// 明察暗访: a period beside its comparison, by department, venue or checklist item.
+fn inspection_params(app: &App, q: &GroupedQuery) -> Result<GroupedParams<GroupBy>, AppError> {
+    grouped_params(app, q, "department", ratings::parse_group_by)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reports/inspections.html")]
+struct InspectionReportPage {
+    l: Layout,
+    r: ComparedInspections,
+    chart: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    compare: &'static str,
+    group_word: String,
+    query: String,
+}
+
+/// A figure of the inspections report as shown, with the link to the findings it counts.
+pub struct Cell {
+    pub value: String,
+    pub href: Option<String>,
+}
+
+impl InspectionReportPage {
+    /// (label, current, compared) of the totals.
+    fn headline(&self) -> Vec<(&'static str, Cell, String)> {
+        let previous = self.r.previous.as_ref().map(|p| inspection_figures(&p.total));
+        inspection_figures(&self.r.current.total)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (label, f, rule))| {
+                let prev = previous.as_ref().map(|p| figure(&p[i].1)).unwrap_or_default();
+                (label, self.cell(&f, rule, None), prev)
+            })
+            .collect()
+    }
+    /// A line's figures this period (linked) or in the comparison, zeros for a group absent.
+    fn line(&self, g: &Option<InspectionGroup>, key: &str, current: bool) -> Vec<Cell> {
+        let counts = g.as_ref().map(|g| g.counts).unwrap_or_default();
+        inspection_figures(&counts)
+            .into_iter()
+            .map(
+                |(_, f, rule)| {
+                    if current { self.cell(&f, rule, Some(key)) } else { Cell { value: figure(&f), href: None } }
+                },
+            )
+            .collect()
+    }
+    fn cell(&self, f: &Figure, rule: Option<FindingFigure>, key: Option<&str>) -> Cell {
+        let href = rule.filter(|_| matches!(f, Figure::Count(n) if *n > 0)).map(|rule| {
+            let mut pairs = vec![
+                ("from", self.from.to_string()),
+                ("to", self.to.to_string()),
+                ("figure", rule.as_str().to_string()),
+            ];
+            if let Some(key) = key {
+                pairs.push(("group_by", self.group_word.clone()));
+                pairs.push(("key", key.to_string()));
+            }
+            format!("/inspections/rectifications?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        });
+        Cell { value: figure(f), href }
+    }
+}
+
+pub async fn inspections_report(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<GroupedQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = inspection_params(&app, &q)?;
+    let r = inspection_report::compared_inspection_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let period = |t: &inspection_report::InspectionReport| format!("{} 至 {}", t.from, t.to);
+    let to_list = |key: Option<&str>| {
+        let mut pairs = vec![("from", p.from.to_string()), ("to", p.to.to_string()), ("figure", "on_time".into())];
+        if let Some(key) = key {
+            pairs.push(("group_by", p.group_word.clone()));
+            pairs.push(("key", key.to_string()));
+        }
+        format!("/inspections/rectifications?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    };
+    let bars = group_bars(
+        (r.current.total.on_time_rate(), r.previous.as_ref().and_then(|x| x.total.on_time_rate()), to_list(None)),
+        &r.rows,
+        |g: &InspectionGroup| g.counts.on_time_rate(),
+        |key| to_list(Some(key)),
+    );
+    let chart = chart::rate_bars(
+        "按期整改率",
+        "无发现问题",
+        &period(&r.current),
+        r.previous.as_ref().map(period).as_deref(),
+        &bars,
+    );
+    let query = p.query();
+    Ok(InspectionReportPage {
+        l: Layout::new(&s, "/reports", "明察暗访统计"),
+        chart,
+        from: p.from,
+        to: p.to,
+        compare: p.compare.as_str(),
+        group_word: p.group_word,
+        query,
+        r,
+    })
+}
+
+pub async fn inspections_xlsx(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<GroupedQuery>,
+) -> Result<impl IntoResponse, PageError> {
+    let p = inspection_params(&app, &q)?;
+    let r = inspection_report::compared_inspection_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let bytes = inspection_report::export_inspections_xlsx(&app, &s.actor, &r).await?;
+    Ok(xlsx(format!("inspections-{}-{}.xlsx", p.from, p.to), bytes))
 }

@@ -71,6 +71,20 @@ pub(super) async fn rounds(k: &mut Check<'_>, c: &Ctx<'_>) {
     let (st, body) = k.get(xy, "/inspections/rectifications", "/inspections/rectifications?show=open").await;
     assert_eq!(st, 200);
     assert!(!body.contains(&finding.id) && !body.contains("脱岗"), "{body}");
+    // Nor in the inspections report, its figures' lists or its export.
+    let today = app.today();
+    let period = format!("from={today}&to={today}&compare=none&group_by=department");
+    let (st, body) = k.get(xy, "/reports/inspections", &format!("/reports/inspections?{period}")).await;
+    assert_eq!(st, 200);
+    assert!(!body.contains("460100-D01"), "{body}");
+    assert_no_outside("inspections report page", &body);
+    let list = format!("/inspections/rectifications?from={today}&to={today}&figure=findings");
+    let (st, body) = k.get(xy, "/inspections/rectifications", &list).await;
+    assert_eq!(st, 200);
+    assert!(!body.contains(&finding.id) && !body.contains("脱岗"), "{body}");
+    let export = format!("/reports/inspections.xlsx?{period}");
+    let (st, body) = k.post(xy, "/reports/inspections.xlsx", &export, &[("csrf", xy_csrf.as_str())]).await;
+    assert_eq!((st, &body[..2]), (200, "PK"), "a workbook of the district's own findings");
     let url = format!("/inspections/findings/{}", finding.id);
     assert_eq!(k.get(xy, "/inspections/findings/{id}", &url).await.0, 404);
     let reply = [("csrf", xy_csrf.as_str()), ("step", "verify"), ("method", "call")];
