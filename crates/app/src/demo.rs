@@ -293,7 +293,7 @@ pub async fn load_inspections(app: &App, accounts: &[DemoAccount]) -> Result<usi
                 severity: severity.to_string(),
                 department_code: department.clone(),
                 window_name: "综合受理窗口".into(),
-                staff_name: String::new(),
+                staff_name: if *item == "duty" { DEMO_STAFF.into() } else { String::new() },
                 note: note.to_string(),
             };
             ids.push(crate::inspections::record_finding(app, &inspector, &visit, &f).await?.id);
@@ -323,6 +323,33 @@ pub async fn load_inspections(app: &App, accounts: &[DemoAccount]) -> Result<usi
     end_round(app, &office, &open).await?;
     plan_round(app, &office, &plan("covert", [("district", "1"), ("town", "3")])).await?;
     Ok(2)
+}
+
+/// The member of staff one of the demo's findings names: on the office's bulletin, never on the
+/// public one.
+const DEMO_STAFF: &str = "陈晓东";
+
+/// This month's inspection bulletin, drafted from the demo's findings, with the office's words
+/// of criticism naming the member of staff, approved and published. Returns its id.
+pub async fn load_bulletin(app: &App) -> Result<String, AppError> {
+    use crate::bulletins::{BulletinEdit, bulletin_step, bulletin_view, draft_bulletin, save_bulletin};
+    let office =
+        accounts::actor_of(app, "xiaoneng").await?.ok_or_else(|| AppError::fault("演示账号 xiaoneng 不存在"))?;
+    let id = draft_bulletin(app, &office, &app.today().format("%Y-%m").to_string()).await?;
+    let v = bulletin_view(app, &office, &id).await?;
+    let edit = BulletinEdit {
+        title: v.row.title.clone(),
+        intro: format!("{}\n对综合受理窗口{DEMO_STAFF}上班时间在休息区玩手机的问题予以通报批评。", v.row.intro),
+        closing: v.row.closing.clone(),
+        findings: v.candidates.iter().map(|(l, _)| l.finding_id.clone()).collect(),
+        photos: Vec::new(),
+        redraft: false,
+    };
+    save_bulletin(app, &office, &id, &edit).await?;
+    for step in [oversight_domain::bulletin::BulletinStep::Approve, oversight_domain::bulletin::BulletinStep::Publish] {
+        bulletin_step(app, &office, &id, step).await?;
+    }
+    Ok(id)
 }
 
 /// What applicants write beside a bad rating in the demo.

@@ -175,7 +175,7 @@ pub async fn plan_round(app: &App, actor: &Actor, input: &NewRound) -> Result<St
 }
 
 /// The subtree an office plans for: the first where the actor supervises.
-fn office_path(actor: &Actor) -> Result<OrgPath, AppError> {
+pub(crate) fn office_path(actor: &Actor) -> Result<OrgPath, AppError> {
     if actor.everything {
         return Err(AppError::Forbidden("检查轮次由效能办督查员安排".into()));
     }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod bulletins;
 pub mod calendar;
 pub mod cases;
 pub mod config;

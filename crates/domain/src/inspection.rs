@@ -77,7 +77,7 @@ pub fn draw(seed: &str, candidates: &[Candidate], quotas: &BTreeMap<Level, u32>)
 
 crate::words! {
     /// How serious a finding is: it sets the rectification's limit.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub enum Severity as "问题性质" {
         Minor = "minor" / "一般问题",
@@ -104,7 +104,7 @@ impl Default for InspectionRules {
 
 crate::words! {
     /// Where a finding's rectification (整改通知) stands.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case")]
     pub enum RectState as "整改状态" {
         /// The visit is still going on: the finding is the inspector's.

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod bulletin;
 pub mod calendar;
 pub mod case;
 pub mod evaluation;

@@ -582,3 +582,114 @@ pub async fn photo(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)>> {
         .fetch_optional(c)
         .await?))
 }
+
+/// A monthly inspection bulletin as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BulletinRow {
+    pub id: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The office's subtree: the findings it names are those in it.
+    pub path: String,
+    pub title: String,
+    pub intro: String,
+    pub closing: String,
+    /// A `BulletinState` word.
+    pub state: String,
+    /// The findings it names while a draft, space-separated.
+    pub finding_ids: String,
+    /// The photos it shows, space-separated.
+    pub photo_ids: String,
+    /// The findings as they stood when it was approved (JSON `BulletinLine`s); none while a draft.
+    pub lines: Option<String>,
+    /// Venues visited that month.
+    pub visits: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+columns! {
+    fn bulletin_cells(r: &BulletinRow) -> BULLETIN_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "month" => Cell::Text(Some(&r.month)),
+        "path" => Cell::Text(Some(&r.path)),
+        "title" => Cell::Text(Some(&r.title)),
+        "intro" => Cell::Text(Some(&r.intro)),
+        "closing" => Cell::Text(Some(&r.closing)),
+        "state" => Cell::Text(Some(&r.state)),
+        "finding_ids" => Cell::Text(Some(&r.finding_ids)),
+        "photo_ids" => Cell::Text(Some(&r.photo_ids)),
+        "lines" => Cell::Text(r.lines.as_deref()),
+        "visits" => Cell::Big(Some(r.visits)),
+        "created_by" => Cell::Text(Some(&r.created_by)),
+        "created_at" => Cell::Time(Some(r.created_at)),
+        "approved_by" => Cell::Text(r.approved_by.as_deref()),
+        "approved_at" => Cell::Time(r.approved_at),
+        "published_at" => Cell::Time(r.published_at),
+        "updated_at" => Cell::Time(Some(r.updated_at)),
+    }
+}
+
+/// Stores a new bulletin; false when the office has one for that month already.
+pub async fn insert_bulletin(tx: &mut Tx, b: &BulletinRow) -> Result<bool> {
+    let n = bulk::write_rows(
+        tx,
+        &format!("inspection_bulletin ({})", BULLETIN_COLUMN_NAMES.join(", ")),
+        "ON CONFLICT (path, month) DO NOTHING",
+        &[b],
+        |r| bulletin_cells(r),
+    )
+    .await?;
+    Ok(n > 0)
+}
+
+/// Stores a bulletin's new text, choices or state (every column but its id).
+pub async fn save_bulletin(tx: &mut Tx, b: &BulletinRow) -> Result<()> {
+    let cells = bulletin_cells(b);
+    bulk::update(tx, "inspection_bulletin", (&BULLETIN_COLUMN_NAMES[1..], &cells[1..]), "", (&["id"], &cells[..1]))
+        .await?;
+    Ok(())
+}
+
+fn bulletin_by_id() -> String {
+    format!("SELECT {} FROM inspection_bulletin WHERE id = $1", BULLETIN_COLUMN_NAMES.join(", "))
+}
+
+pub async fn bulletin(db: &Db, id: &str) -> Result<Option<BulletinRow>> {
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(bulletin_by_id())).bind(id).fetch_optional(c).await?))
+}
+
+/// The bulletin, read inside a transaction that will change it.
+pub async fn bulletin_in(tx: &mut Tx, id: &str) -> Result<Option<BulletinRow>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(bulletin_by_id())).bind(id).fetch_optional(c).await?))
+}
+
+/// The bulletins of offices within the scope, the latest month first.
+pub async fn bulletins(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<BulletinRow>> {
+    let filter = ScopeFilter::any(scope, &["path"], 2);
+    let sql = format!(
+        "SELECT {} FROM inspection_bulletin WHERE {} ORDER BY month DESC, path LIMIT $1",
+        BULLETIN_COLUMN_NAMES.join(", "),
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(limit);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// The published bulletins, the latest first: the public page's.
+pub async fn published_bulletins(db: &Db, limit: i64) -> Result<Vec<BulletinRow>> {
+    let sql = format!(
+        "SELECT {} FROM inspection_bulletin WHERE state = 'published' ORDER BY published_at DESC LIMIT $1",
+        BULLETIN_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(limit).fetch_all(c).await?))
+}

@@ -159,6 +159,11 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "photo" => "照片已保存（已压缩并去除位置信息）。",
         "visit-closed" => "本次检查已结束，记录不再修改。",
         "saved" => "检查表新版本已保存，此后的检查使用新版本，以前的检查记录不变。",
+        "bulletin" => "通报已据本月整改通知起草：可选择列入的问题和照片，修改文字后保存。",
+        "bulletin-saved" => "通报已保存。",
+        "bulletin-approve" => "通报已审核，所列问题及其整改情况已按此刻固定；公开发布前仍可撤回修改。",
+        "bulletin-withdraw" => "通报已撤回为草稿，所列问题重新按最新情况显示。",
+        "bulletin-publish" => "通报已在公开页面发布，公开版本不含工作人员姓名。",
         _ => return None,
     })
 }

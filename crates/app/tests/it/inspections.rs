@@ -17,7 +17,8 @@ on_both_backends!(
     an_inspector_records_findings_step_by_step_and_a_repeat_says_so,
     a_photo_is_shrunk_stored_by_its_hash_and_shown_to_who_sees_the_finding,
     a_late_rectification_or_follow_up_raises_one_alert_into_the_notice_flow,
-    the_inspections_report_counts_what_its_links_list
+    the_inspections_report_counts_what_its_links_list,
+    a_bulletin_is_frozen_at_approval_and_published_without_a_staff_name
 );
 
 fn round(month: &str, kind: &str, inspectors: &[&str], quotas: &[(&str, &str)]) -> NewRound {
@@ -433,4 +434,121 @@ async fn the_inspections_report_counts_what_its_links_list(app: App) {
     assert_eq!(&bytes[..2], b"PK");
     let refused = report::inspection_report(&app, &office, today, from - chrono::Days::new(1), None).await;
     assert!(matches!(refused, Err(AppError::Invalid(e)) if e[0].field == "to"));
+}
+
+async fn a_bulletin_is_frozen_at_approval_and_published_without_a_staff_name(app: App) {
+    use oversight_app::Actor;
+    use oversight_app::bulletins::{self, BulletinEdit};
+    use oversight_domain::bulletin::{BulletinState, BulletinStep};
+    use oversight_domain::inspection::RectState;
+
+    let accounts = demo::load(&app).await.unwrap();
+    demo::load_inspections(&app, &accounts).await.unwrap();
+    let office = login(&app, &accounts, "xiaoneng").await;
+    let inspector = login(&app, &accounts, "jiancha").await;
+    let liaison = login(&app, &accounts, "fgw").await;
+    let month = this_month(&app);
+    // One more finding this month that names a member of staff, with a photo.
+    let id =
+        inspections::plan_round(&app, &office, &round(&month, "open", &["jiancha"], &[("city", "1")])).await.unwrap();
+    let visit = inspections::start_visit(&app, &inspector, &id, "460100-V").await.unwrap();
+    let named = NewFinding {
+        item_code: "duty".into(),
+        severity: "serious".into(),
+        department_code: "460100-D01".into(),
+        window_name: "投资项目窗口".into(),
+        staff_name: "王小明".into(),
+        note: "王小明上班时间玩手机".into(),
+    };
+    let named = inspections::record_finding(&app, &inspector, &visit, &named).await.unwrap();
+    let jpeg = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(64, 48, image::Rgb([90, 90, 90]))
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .unwrap();
+        out.into_inner()
+    };
+    let photo = inspections::add_photo(&app, &inspector, &named.id, jpeg).await.unwrap();
+    inspections::close_visit(&app, &inspector, &visit).await.unwrap();
+
+    // The draft names every finding of the month in the office's area and counts them.
+    let b = bulletins::draft_bulletin(&app, &office, &month).await.unwrap();
+    let v = bulletins::bulletin_view(&app, &office, &b).await.unwrap();
+    assert_eq!(v.state, BulletinState::Draft);
+    assert_eq!(v.candidates.len(), 7, "the demo's six and this one");
+    assert!(v.candidates.iter().all(|(_, chosen)| *chosen));
+    assert_eq!(v.visits, 4, "three venues of the demo's round and this one");
+    assert!(v.row.intro.contains("对 4 个服务场所") && v.row.intro.contains("发现问题 7 个"), "{}", v.row.intro);
+    assert_eq!(v.photos.len(), 1);
+    assert!(!v.photos[0].1, "no photo is shown until the office chooses it");
+    let again = bulletins::draft_bulletin(&app, &office, &month).await;
+    assert!(matches!(&again, Err(AppError::Invalid(e)) if e[0].field == "month"), "{again:?}");
+    let next = (app.today().with_day(1).unwrap() + chrono::Months::new(1)).format("%Y-%m").to_string();
+    assert!(matches!(bulletins::draft_bulletin(&app, &office, &next).await, Err(AppError::Invalid(_))));
+    assert!(bulletins::draft_bulletin(&app, &liaison, "2011-03").await.is_err(), "a department drafts none");
+    assert!(bulletins::bulletin_view(&app, &liaison, &b).await.is_err(), "nor reads the office's draft");
+
+    // A bad edit is refused field by field, and nothing of it is kept.
+    let edit = |findings: Vec<String>, photos: Vec<String>, intro: &str| BulletinEdit {
+        title: v.row.title.clone(),
+        intro: intro.to_string(),
+        closing: v.row.closing.clone(),
+        findings,
+        photos,
+        redraft: false,
+    };
+    let refused =
+        bulletins::save_bulletin(&app, &office, &b, &edit(vec!["nope".into()], vec!["nope".into()], "")).await;
+    let Err(AppError::Invalid(errors)) = refused else { panic!("{refused:?}") };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["findings", "photos", "intro"]);
+    assert_eq!(bulletins::bulletin_view(&app, &office, &b).await.unwrap().lines.len(), 7, "unchanged");
+    assert!(matches!(
+        bulletins::bulletin_step(&app, &office, &b, BulletinStep::Publish).await,
+        Err(AppError::Conflict(_))
+    ));
+
+    // The office names two findings and the photo, redrafts the opening, and names the staff
+    // member in its own words.
+    let open = v.candidates.iter().find(|(l, _)| l.finding_id != named.id && l.state == RectState::Open).unwrap();
+    let two = vec![named.id.clone(), open.0.finding_id.clone()];
+    let redraft = BulletinEdit { redraft: true, ..edit(two.clone(), vec![photo.id.clone()], "") };
+    bulletins::save_bulletin(&app, &office, &b, &redraft).await.unwrap();
+    let v = bulletins::bulletin_view(&app, &office, &b).await.unwrap();
+    assert!(v.row.intro.contains("发现问题 2 个"), "{}", v.row.intro);
+    let intro = format!("{}对王小明予以通报批评。", v.row.intro);
+    bulletins::save_bulletin(&app, &office, &b, &edit(two, vec![photo.id.clone()], &intro)).await.unwrap();
+    assert!(matches!(bulletins::public_bulletin(&app, &b).await, Err(AppError::NotFound(_))), "not yet published");
+
+    // Approval freezes the findings as they stand: a later reply changes the rectification,
+    // not the bulletin; and an approved bulletin is not edited.
+    bulletins::bulletin_step(&app, &office, &b, BulletinStep::Approve).await.unwrap();
+    inspections::rectification_step(&app, &Actor::cli(), &open.0.finding_id, "reply", "已整改", "", "").await.unwrap();
+    let v = bulletins::bulletin_view(&app, &office, &b).await.unwrap();
+    assert_eq!(v.state, BulletinState::Approved);
+    let frozen = v.lines.iter().find(|l| l.finding_id == open.0.finding_id).unwrap();
+    assert_eq!(frozen.state, RectState::Open, "as it stood when approved");
+    assert_eq!(v.lines.len(), 2);
+    let refused = bulletins::save_bulletin(&app, &office, &b, &edit(vec![], vec![], "x")).await;
+    assert!(matches!(refused, Err(AppError::Conflict(_))), "{refused:?}");
+    let docx = bulletins::bulletin_docx(&v).unwrap();
+    assert_eq!(&docx[..2], b"PK");
+    bulletins::bulletin_step(&app, &office, &b, BulletinStep::Publish).await.unwrap();
+
+    // The public reads it without the staff member's name anywhere, and sees the chosen photo.
+    let public = bulletins::public_bulletin(&app, &b).await.unwrap();
+    let text = format!("{}{}{}{:?}", public.title, public.intro, public.closing, public.lines);
+    assert!(!text.contains("王小明"), "{text}");
+    assert!(public.intro.contains("对某工作人员予以通报批评"), "{}", public.intro);
+    assert!(public.lines.iter().any(|l| l.note == "某工作人员上班时间玩手机" && l.window == "投资项目窗口"));
+    assert_eq!(
+        bulletins::public_photo(&app, &b, &photo.id).await.unwrap(),
+        inspections::photo(&app, &office, &photo.id).await.unwrap()
+    );
+    assert!(bulletins::published(&app).await.unwrap().iter().any(|r| r.id == b));
+    // The office's own copy still names them; nothing changes a published bulletin.
+    assert!(bulletins::bulletin_view(&app, &office, &b).await.unwrap().lines.iter().any(|l| l.staff == "王小明"));
+    for step in BulletinStep::ALL {
+        assert!(matches!(bulletins::bulletin_step(&app, &office, &b, step).await, Err(AppError::Conflict(_))));
+    }
 }

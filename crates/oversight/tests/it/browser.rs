@@ -702,6 +702,7 @@ async fn an_inspector_records_a_visit_on_a_phone_and_the_finding_is_rectified() 
     c.find(Locator::Css("#item-duty summary")).await.unwrap().click().await.unwrap();
     c.find(Locator::Css("#item-duty input[value=serious]")).await.unwrap().click().await.unwrap();
     c.find(Locator::Css("#duty-window")).await.unwrap().send_keys("社保窗口").await.unwrap();
+    c.find(Locator::Css("#duty-staff")).await.unwrap().send_keys("赵一鸣").await.unwrap();
     c.find(Locator::Css("#item-duty button")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#duty-note-error")).await.unwrap();
     assert!(text_of(&c, "#duty-note-error").await.contains("请写明发现的问题"));
@@ -789,4 +790,40 @@ async fn an_inspector_records_a_visit_on_a_phone_and_the_finding_is_rectified() 
     c.wait().for_element(Locator::Css("#figure")).await.unwrap();
     assert!(text_of(&c, "#figure").await.contains("按期整改"));
     assert!(text_of(&c, "#rectifications").await.contains("在岗在位、遵守作息"));
+    // The month's bulletin: drafted from the finding, its photo chosen, the office's words
+    // naming the member of staff; approved, published, and read by the public without the name.
+    c.goto(&format!("{}/inspections/bulletins", s.base)).await.unwrap();
+    let month = c.find(Locator::Css("#month")).await.unwrap();
+    let this_month = s.app.today().format("%Y-%m").to_string();
+    c.execute(&format!("arguments[0].value = '{this_month}'"), vec![serde_json::to_value(&month).unwrap()])
+        .await
+        .unwrap();
+    submit(&c, "#draft-bulletin button").await;
+    assert!(text_of(&c, "#candidates").await.contains("赵一鸣"), "the office's draft names the staff member");
+    c.find(Locator::Css("#photo-choices input")).await.unwrap().click().await.unwrap();
+    let title = c.find(Locator::Css("#title")).await.unwrap();
+    title.clear().await.unwrap();
+    c.find(Locator::Css("#save-bulletin")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#title-error")).await.unwrap();
+    assert!(c.find(Locator::Css("#photo-choices input")).await.unwrap().is_selected().await.unwrap(), "kept as typed");
+    c.find(Locator::Css("#title")).await.unwrap().send_keys("明察暗访情况通报").await.unwrap();
+    c.find(Locator::Css("#intro"))
+        .await
+        .unwrap()
+        .send_keys("对社保窗口赵一鸣上班时间玩手机的问题予以通报批评。")
+        .await
+        .unwrap();
+    submit(&c, "#save-bulletin").await;
+    screenshot(&c, "bulletin-draft").await;
+    submit(&c, "#step-approve").await;
+    assert_eq!(text_of(&c, "#bulletin-state").await, "已审核待公开");
+    submit(&c, "#step-publish").await;
+    c.find(Locator::Css("#public-link")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#bulletin-lines")).await.unwrap();
+    let public = text_of(&c, "main").await;
+    assert!(public.contains("对社保窗口某工作人员上班时间玩手机") && public.contains("在岗在位"), "{public}");
+    assert!(!public.contains("赵一鸣"), "{public}");
+    let shown = c.execute("return document.querySelector('.photos img').naturalWidth", vec![]).await.unwrap();
+    assert!(shown.as_u64().is_some_and(|w| w > 0), "the chosen photo is public: {shown}");
+    screenshot(&c, "bulletin-public").await;
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod bulletins;
 mod calendar;
 mod cases;
 mod coming;
@@ -80,6 +81,9 @@ pub fn routes() -> Routes {
         .route("/hotline/orders/{no}/caller", post(hotline::reveal_caller))
         .route("/public/hotline", get(public::form).post(public::create))
         .route("/public/hotline/query", get(public::query_form).post(public::query))
+        .route("/public/bulletins", get(bulletins::public_list))
+        .route("/public/bulletins/{id}", get(bulletins::public_bulletin))
+        .route("/public/bulletins/{id}/photos/{photo}", get(bulletins::public_photo))
         // key tasks
         .route("/tasks", get(tasks::list).post(tasks::create_task))
         .route("/tasks/new", get(tasks::new_task))
@@ -119,6 +123,11 @@ pub fn routes() -> Routes {
         .route("/inspections/findings/{id}", get(inspections::finding_page_get))
         .route("/inspections/findings/{id}/steps", post(inspections::rectification_step))
         .route("/inspections/checklist", get(inspections::checklist).post(inspections::save_checklist))
+        .route("/inspections/bulletins", get(bulletins::list).post(bulletins::draft))
+        .route("/inspections/bulletins/{id}", get(bulletins::bulletin).post(bulletins::save))
+        .route("/inspections/bulletins/{id}/steps", post(bulletins::step))
+        .route("/inspections/bulletins/{id}/print", get(bulletins::print))
+        .route("/inspections/bulletins/{id}/docx", get(bulletins::docx))
         // capabilities still being built
         .route("/evaluation", get(coming::evaluation))
 }

@@ -118,3 +118,73 @@ pub(super) async fn rounds(k: &mut Check<'_>, c: &Ctx<'_>) {
     assert_eq!(k.post(xy, "/inspections/checklist", "/inspections/checklist", &body).await.0, 403);
     assert_eq!(inspections::checklist(app, "service_hall").await.unwrap().0, 0, "unchanged");
 }
+
+/// Bulletins: the city's is none of a district's business until it is published; the public
+/// reaches a published one and the photos it shows, nothing else.
+pub(super) async fn bulletins(k: &mut Check<'_>, c: &Ctx<'_>) {
+    use oversight_app::bulletins::{self, BulletinEdit};
+    use oversight_domain::bulletin::BulletinStep;
+
+    let Ctx { s, app, xy, xy_csrf, anon, .. } = c;
+    let month = app.today().format("%Y-%m").to_string();
+    let office = oversight_testkit::login(app, &s.accounts, "xiaoneng").await;
+    let city = bulletins::draft_bulletin(app, &office, &month).await.unwrap();
+    let v = bulletins::bulletin_view(app, &office, &city).await.unwrap();
+    // The city's round (above) left a finding with a photo this month: the bulletin shows it.
+    let photo = v.photos.first().map(|(p, _)| p.id.clone()).expect("a photo to choose");
+    let edit = BulletinEdit {
+        title: v.row.title.clone(),
+        intro: v.row.intro.clone(),
+        closing: v.row.closing.clone(),
+        findings: v.candidates.iter().map(|(l, _)| l.finding_id.clone()).collect(),
+        photos: vec![photo.clone()],
+        redraft: false,
+    };
+    bulletins::save_bulletin(app, &office, &city, &edit).await.unwrap();
+    let (st, body) = k.get(xy, "/inspections/bulletins", "/inspections/bulletins").await;
+    assert_eq!(st, 200);
+    assert!(!body.contains(&city), "the city's bulletin is not the district's");
+    assert_eq!(k.get(anon, "/inspections/bulletins", "/inspections/bulletins").await.0, 303);
+    for (route, url) in [
+        ("/inspections/bulletins/{id}", format!("/inspections/bulletins/{city}")),
+        ("/inspections/bulletins/{id}/print", format!("/inspections/bulletins/{city}/print")),
+        ("/inspections/bulletins/{id}/docx", format!("/inspections/bulletins/{city}/docx")),
+    ] {
+        assert_eq!(k.get(xy, route, &url).await.0, 404, "{url}");
+    }
+    let save = [("csrf", xy_csrf.as_str()), ("title", "改"), ("intro", "改"), ("closing", "改")];
+    let url = format!("/inspections/bulletins/{city}");
+    assert_eq!(k.post(xy, "/inspections/bulletins/{id}", &url, &save).await.0, 404);
+    let approve = [("csrf", xy_csrf.as_str()), ("step", "approve")];
+    let url = format!("/inspections/bulletins/{city}/steps");
+    assert_eq!(k.post(xy, "/inspections/bulletins/{id}/steps", &url, &approve).await.0, 404);
+    assert_eq!(bulletins::bulletin_view(app, &office, &city).await.unwrap().row.title, v.row.title, "unchanged");
+    // Unpublished, the public reaches neither the bulletin nor its photo.
+    let public = crate::common::client();
+    let url = format!("/public/bulletins/{city}");
+    assert_eq!(k.get(&public, "/public/bulletins/{id}", &url).await.0, 404);
+    let photo_url = format!("/public/bulletins/{city}/photos/{photo}");
+    assert_eq!(k.get(&public, "/public/bulletins/{id}/photos/{photo}", &photo_url).await.0, 404);
+    // The district drafts its own, from its own findings only.
+    let draft = [("csrf", xy_csrf.as_str()), ("month", month.as_str())];
+    let (st, body) = k.post(xy, "/inspections/bulletins", "/inspections/bulletins", &draft).await;
+    assert_eq!(st, 303, "{body}");
+    let own =
+        bulletins::bulletins(app, &office).await.unwrap().into_iter().find(|b| b.path.contains("460105")).unwrap();
+    let (st, page) = k.get(xy, "/inspections/bulletins/{id}", &format!("/inspections/bulletins/{}", own.id)).await;
+    assert_eq!(st, 200);
+    assert!(!page.contains("脱岗"), "the city's finding is not in the district's bulletin");
+    assert_no_outside("a district's bulletin", &page);
+    // Published, the city's bulletin and the photo it shows are the public's; no other photo is.
+    for step in [BulletinStep::Approve, BulletinStep::Publish] {
+        bulletins::bulletin_step(app, &office, &city, step).await.unwrap();
+    }
+    let (st, body) = k.get(&public, "/public/bulletins", "/public/bulletins").await;
+    assert!(st == 200 && body.contains(&city), "{body}");
+    assert_eq!(k.get(&public, "/public/bulletins/{id}", &url).await.0, 200);
+    assert_eq!(k.get(&public, "/public/bulletins/{id}/photos/{photo}", &photo_url).await.0, 200);
+    let other = format!("/public/bulletins/{city}/photos/{}", "0".repeat(32));
+    assert_eq!(k.get(&public, "/public/bulletins/{id}/photos/{photo}", &other).await.0, 404);
+    let (st, _) = k.get(xy, "/inspections/bulletins/{id}", &format!("/inspections/bulletins/{city}")).await;
+    assert_eq!(st, 404, "published, it is the public's, not the district's to open as staff");
+}

@@ -149,6 +149,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     tasks::key_tasks(k, &c).await;
     cases::ratings_report(k, &c).await;
     inspections::rounds(k, &c).await;
+    inspections::bulletins(k, &c).await;
     cases::evaluation(k, &c).await;
     cases::case_pages(k, &c).await;
     hotline::ticket_report(k, &c).await;
