@@ -298,6 +298,9 @@ pub async fn load_inspections(app: &App, accounts: &[DemoAccount]) -> Result<usi
             };
             ids.push(crate::inspections::record_finding(app, &inspector, &visit, &f).await?.id);
         }
+        if let Some(first) = ids.first() {
+            crate::inspections::add_photo(app, &inspector, first, demo_photo(n as u32)?).await?;
+        }
         crate::inspections::close_visit(app, &inspector, &visit).await?;
         for id in ids {
             let step = |s: &'static str, note: &'static str, method: &'static str| {
@@ -325,12 +328,32 @@ pub async fn load_inspections(app: &App, accounts: &[DemoAccount]) -> Result<usi
     Ok(2)
 }
 
+/// A picture standing in for an inspector's photo of a service hall: a wall, a counter and a
+/// window, in a shade that differs by `n`; as a JPEG.
+fn demo_photo(n: u32) -> Result<Vec<u8>, AppError> {
+    let tint = (n * 37 % 60) as u8;
+    let picture = image::RgbImage::from_fn(1200, 900, |x, y| {
+        if y > 620 {
+            image::Rgb([120 + tint, 90, 60]) // the counter
+        } else if (380..820).contains(&x) && (180..520).contains(&y) {
+            image::Rgb([40, 70 + tint, 110]) // the window's screen
+        } else {
+            let shade = 200 - (y / 8) as u8;
+            image::Rgb([shade, shade, shade - tint / 2]) // the wall
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Jpeg).map_err(|e| AppError::internal("the demo's photo", e))?;
+    Ok(out.into_inner())
+}
+
 /// The member of staff one of the demo's findings names: on the office's bulletin, never on the
 /// public one.
 const DEMO_STAFF: &str = "陈晓东";
 
-/// This month's inspection bulletin, drafted from the demo's findings, with the office's words
-/// of criticism naming the member of staff, approved and published. Returns its id.
+/// This month's inspection bulletin, drafted from the demo's findings, with two of their photos
+/// and the office's words of criticism naming the member of staff, approved and published.
+/// Returns its id.
 pub async fn load_bulletin(app: &App) -> Result<String, AppError> {
     use crate::bulletins::{BulletinEdit, bulletin_step, bulletin_view, draft_bulletin, save_bulletin};
     let office =
@@ -342,7 +365,7 @@ pub async fn load_bulletin(app: &App) -> Result<String, AppError> {
         intro: format!("{}\n对综合受理窗口{DEMO_STAFF}上班时间在休息区玩手机的问题予以通报批评。", v.row.intro),
         closing: v.row.closing.clone(),
         findings: v.candidates.iter().map(|(l, _)| l.finding_id.clone()).collect(),
-        photos: Vec::new(),
+        photos: v.photos.iter().take(2).map(|(p, _)| p.id.clone()).collect(),
         redraft: false,
     };
     save_bulletin(app, &office, &id, &edit).await?;

@@ -53,6 +53,14 @@ pub fn facts(f: &FindingRow) -> FindingFacts {
     }
 }
 
+/// How the inspections report may be split: by venue, department or checklist item.
+pub fn parse_group_by(s: &str) -> Result<Option<GroupBy>, AppError> {
+    match s.trim() {
+        "window" => Err(AppError::field("group_by", "明察暗访统计不按窗口分组，应为 venue、department 或 item")),
+        other => crate::ratings::parse_group_by(other),
+    }
+}
+
 /// The key of a finding's group (a venue, department or checklist item code).
 fn group_key(f: &FindingRow, group: GroupBy) -> &str {
     match group {

@@ -17,14 +17,16 @@ use serde_json::json;
 
 use crate::{Actor, App, AppError};
 
-/// How the ratings report may be split: by the case's venue, its item's department, its item.
+/// How the ratings report may be split: by the case's venue, its item's department, its item,
+/// or the department's windows at the venue.
 pub fn parse_group_by(s: &str) -> Result<Option<GroupBy>, AppError> {
     match s.trim() {
         "" => Ok(None),
         "venue" => Ok(Some(GroupBy::Venue)),
         "department" => Ok(Some(GroupBy::Department)),
         "item" => Ok(Some(GroupBy::Item)),
-        other => Err(AppError::field("group_by", format!("“{other}”无效，应为 venue、department 或 item"))),
+        "window" => Ok(Some(GroupBy::Window)),
+        other => Err(AppError::field("group_by", format!("“{other}”无效，应为 venue、department、item 或 window"))),
     }
 }
 
@@ -96,7 +98,10 @@ pub async fn rating_report(
     let groups = groups
         .into_iter()
         .map(|(key, counts)| RatingGroup {
-            name: names.get(&key).cloned().unwrap_or_else(|| key.clone()),
+            name: match group_by {
+                Some(GroupBy::Window) => crate::cases::window_name(&names, &key),
+                _ => names.get(&key).cloned().unwrap_or_else(|| key.clone()),
+            },
             key,
             figures: counts.into(),
         })

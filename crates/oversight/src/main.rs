@@ -209,7 +209,7 @@ enum ReportWhat {
         from: String,
         #[arg(long)]
         to: String,
-        /// venue, department or item.
+        /// venue, department, item or window (a department's windows at a venue: key VENUE/DEPARTMENT).
         #[arg(long = "group-by", default_value = "")]
         group_by: String,
         /// Only json is defined.

@@ -554,6 +554,7 @@ pub async fn rating_counts(
         Some(GroupBy::Venue) => "NULLIF(venue_code, '')",
         Some(GroupBy::Department) => "NULLIF(department_code, '')",
         Some(GroupBy::Item) => "NULLIF(item_code, '')",
+        Some(GroupBy::Window) => WINDOW_KEY_SQL,
     };
     let tally_scope = ScopeFilter::any_unit(scope, TALLY_OWNERS, 7);
     let (month_from, month_to, span_from, span_to) = match whole_months(from, to) {
@@ -614,7 +615,19 @@ pub enum GroupBy {
     Venue,
     Department,
     Item,
+    /// A department's windows at a venue (窗口): key `VENUE/DEPARTMENT`. A case's window is its
+    /// item's department's at its venue (docs/decisions/0031).
+    Window,
 }
+
+/// The key of a department's windows at a venue: `VENUE/DEPARTMENT`.
+pub fn window_key(venue_code: &str, department_code: &str) -> String {
+    format!("{venue_code}/{department_code}")
+}
+
+/// The SQL of [`window_key`] over a row's `venue_code` and `department_code` (NULL without both).
+const WINDOW_KEY_SQL: &str =
+    "CASE WHEN venue_code = '' OR department_code = '' THEN NULL ELSE venue_code || '/' || department_code END";
 
 /// One row of a case report: a group key (empty without grouping) and its counts.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -652,6 +665,7 @@ pub async fn settled_counts(
         Some(GroupBy::Venue) => ("NULLIF(venue_code, '')", "venue_code"),
         Some(GroupBy::Department) => ("NULLIF(department_code, '')", "department_code"),
         Some(GroupBy::Item) => ("NULLIF(item_code, '')", "item_code"),
+        Some(GroupBy::Window) => (WINDOW_KEY_SQL, WINDOW_KEY_SQL),
     };
     // Both filters bind the scope's roots from $10 on, so they share those parameters.
     let filter = ScopeFilter::any(scope, CASE_OWNERS, 10);

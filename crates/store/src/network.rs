@@ -185,6 +185,15 @@ pub struct Window {
     pub path: String,
 }
 
+/// Every window: (venue code, department code, name), by venue, department and name.
+pub async fn all_windows(db: &Db) -> Result<Vec<(String, String, String)>> {
+    Ok(on_db!(db, |c| sqlx::query_as(
+        "SELECT venue_code, department_code, name FROM service_window ORDER BY venue_code, department_code, name"
+    )
+    .fetch_all(c)
+    .await?))
+}
+
 /// Windows of a venue, or of a department in any venue, within the scope.
 pub async fn windows(db: &Db, scope: &Scope, venue_or_department: &str) -> Result<Vec<Window>> {
     let filter = ScopeFilter::new(scope, "w.path", 2);

@@ -309,6 +309,31 @@ pub async fn audit_export(app: &App, actor: &Actor, target: &str, detail: serde_
     Ok(())
 }
 
+/// The names a window grouping needs: each department's windows at each venue by
+/// `VENUE/DEPARTMENT` (their names joined), and every unit by code (see [`window_name`]).
+async fn window_names(app: &App) -> Result<HashMap<String, String>, AppError> {
+    let mut out: HashMap<String, String> =
+        network_store::all_units(&app.db).await?.into_iter().map(|u| (u.code.as_str().to_string(), u.name)).collect();
+    for (venue, department, name) in network_store::all_windows(&app.db).await? {
+        out.entry(oversight_store::cases::window_key(&venue, &department))
+            .and_modify(|names: &mut String| {
+                names.push('、');
+                names.push_str(&name);
+            })
+            .or_insert(name);
+    }
+    Ok(out)
+}
+
+/// A window group's name from [`window_names`]: `海口市政务服务中心 · 投资项目窗口`, or the
+/// department's name where it has no window entered at that venue.
+pub fn window_name(names: &HashMap<String, String>, key: &str) -> String {
+    let Some((venue, department)) = key.split_once('/') else { return key.to_string() };
+    let name = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
+    let windows = names.get(key).cloned().unwrap_or_else(|| format!("{}窗口", name(department)));
+    format!("{} · {windows}", name(venue))
+}
+
 pub(crate) async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String, String>, AppError> {
     Ok(match g {
         GroupBy::Level => Level::ALL.iter().map(|l| (l.as_str().to_string(), l.label().to_string())).collect(),
@@ -323,5 +348,6 @@ pub(crate) async fn group_names(app: &App, g: GroupBy) -> Result<HashMap<String,
             .into_iter()
             .map(|e| (e.item.code.as_str().to_string(), e.item.name))
             .collect(),
+        GroupBy::Window => window_names(app).await?,
     })
 }

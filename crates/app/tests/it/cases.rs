@@ -867,17 +867,24 @@ async fn the_ratings_report_matches_a_recount(app: App) {
         }
     }
     assert!(opened > 20 && standing.values().filter(|s| **s == Standing::SetAside).count() > 3, "{opened}");
+    let department_of: HashMap<String, String> =
+        oversight_store::network::catalogue(&app.db, &oversight_domain::access::Scope::All, None, None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.item.code.as_str().to_string(), e.item.department_code.as_str().to_string()))
+            .collect();
     for (from, to) in [("2011-03-01", "2011-03-31"), ("2011-04-01", "2011-04-15"), ("2011-03-10", "2011-05-31")] {
         let (from, to) = (cases::parse_date(from, "from").unwrap(), cases::parse_date(to, "to").unwrap());
         let got =
             oversight_app::ratings::rating_report(&app, &Actor::cli(), from, to, Some(GroupBy::Item)).await.unwrap();
         let got = serde_json::to_value(&got).unwrap();
         // The recount: plain filters over what was generated.
-        let recount = |keep: &dyn Fn(&str) -> bool| {
+        let recount = |keep: &dyn Fn(&str, &str) -> bool| {
             let done: Vec<_> = truth
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.2.is_some_and(|d| from <= d && d <= to) && keep(t.1))
+                .filter(|(_, t)| t.2.is_some_and(|d| from <= d && d <= to) && keep(t.0, t.1))
                 .map(|(n, t)| (standing.get(&format!("RT-{n}")).copied().unwrap_or_default(), t))
                 .collect();
             let set_aside = done.iter().filter(|(s, _)| *s == Standing::SetAside).count();
@@ -898,15 +905,29 @@ async fn the_ratings_report_matches_a_recount(app: App) {
         let fields =
             ["completed", "rated", "active", "by_level", "good", "fair", "bad", "set_aside", "bad_rectified_on_time"];
         let pick = |v: &serde_json::Value| fields.iter().map(|f| v[*f].clone()).collect::<Vec<_>>();
-        let want = recount(&|_| true);
+        let want = recount(&|_, _| true);
         assert_eq!(pick(&got["total"]), pick(&want), "{from}..{to}");
         let good_rate = want["good"].as_f64().unwrap() / want["rated"].as_f64().unwrap();
         assert_eq!(got["total"]["good_rate"].as_f64(), Some(good_rate));
         for g in got["groups"].as_array().unwrap() {
             let key = g["key"].as_str().unwrap().to_string();
-            assert_eq!(pick(g), pick(&recount(&|item| item == key)), "{key} {from}..{to}");
+            assert_eq!(pick(g), pick(&recount(&|_, item| item == key)), "{key} {from}..{to}");
         }
         assert_eq!(got["groups"].as_array().unwrap().len(), 4);
+        // By window: a department's windows at a venue, the item's department at the case's venue.
+        let by_window =
+            oversight_app::ratings::rating_report(&app, &Actor::cli(), from, to, Some(GroupBy::Window)).await.unwrap();
+        let mut completed = 0;
+        for g in &by_window.groups {
+            let (venue, department) = g.key.split_once('/').unwrap();
+            let want = recount(&|v, item| v == venue && department_of[item] == department);
+            assert_eq!(pick(&serde_json::to_value(g).unwrap()), pick(&want), "{} {from}..{to}", g.key);
+            let venue_name =
+                if venue == "460100-V" { "海口市政务服务中心" } else { "秀英区政务服务中心" };
+            assert!(g.name.starts_with(&format!("{venue_name} · ")), "{}", g.name);
+            completed += g.figures.counts.completed;
+        }
+        assert_eq!(completed, by_window.total.counts.completed, "every case in one window's group");
     }
 }
 

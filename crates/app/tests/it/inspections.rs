@@ -479,8 +479,8 @@ async fn a_bulletin_is_frozen_at_approval_and_published_without_a_staff_name(app
     assert!(v.candidates.iter().all(|(_, chosen)| *chosen));
     assert_eq!(v.visits, 4, "three venues of the demo's round and this one");
     assert!(v.row.intro.contains("对 4 个服务场所") && v.row.intro.contains("发现问题 7 个"), "{}", v.row.intro);
-    assert_eq!(v.photos.len(), 1);
-    assert!(!v.photos[0].1, "no photo is shown until the office chooses it");
+    assert_eq!(v.photos.len(), 4, "one of each of the demo's visits, and this one");
+    assert!(v.photos.iter().all(|(_, shown)| !shown), "no photo is shown until the office chooses it");
     let again = bulletins::draft_bulletin(&app, &office, &month).await;
     assert!(matches!(&again, Err(AppError::Invalid(e)) if e[0].field == "month"), "{again:?}");
     let next = (app.today().with_day(1).unwrap() + chrono::Months::new(1)).format("%Y-%m").to_string();

@@ -544,6 +544,8 @@ struct RatingReportPage {
     query: String,
     /// The groups with the lowest good rates this period (末位), by key.
     bottom: Vec<String>,
+    /// The rows are a ranking (windows, by good rate).
+    ranked: bool,
 }
 
 impl RatingReportPage {
@@ -574,6 +576,11 @@ fn follow_ups_href(group: Option<GroupBy>, key: &str) -> String {
         Some(GroupBy::Venue) => "venue",
         Some(GroupBy::Department) => "department",
         Some(GroupBy::Item) => "item",
+        Some(GroupBy::Window) => {
+            let Some((venue, department)) = key.split_once('/') else { return "/ratings".into() };
+            let pairs = [("venue", venue), ("department", department)];
+            return format!("/ratings?{}", serde_urlencoded::to_string(pairs).unwrap_or_default());
+        }
         _ => return "/ratings".into(),
     };
     format!("/ratings?{}", serde_urlencoded::to_string([(name, key)]).unwrap_or_default())
@@ -588,7 +595,15 @@ pub async fn ratings_report(
     Query(q): Query<GroupedQuery>,
 ) -> Result<impl IntoResponse, PageError> {
     let p = rating_params(&app, &q)?;
-    let r = ratings::compared_rating_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    let mut r = ratings::compared_rating_report(&app, &s.actor, p.from, p.to, p.group, p.compare).await?;
+    // Windows are ranked (窗口排名): the best good rate first, the unrated last.
+    let ranked = p.group == Some(GroupBy::Window);
+    if ranked {
+        let rate = |c: &Option<RatingGroup>| c.as_ref().and_then(|g| g.figures.good_rate);
+        r.rows.sort_by(|a, b| {
+            rate(&b.2).unwrap_or(-1.0).total_cmp(&rate(&a.2).unwrap_or(-1.0)).then_with(|| a.0.cmp(&b.0))
+        });
+    }
     let period = |t: &ratings::RatingReport| format!("{} 至 {}", t.from, t.to);
     let bars = group_bars(
         (r.current.total.good_rate, r.previous.as_ref().and_then(|x| x.total.good_rate), "/ratings".into()),
@@ -617,6 +632,7 @@ pub async fn ratings_report(
         group_word: p.group_word,
         query,
         bottom,
+        ranked,
         r,
     })
 }
@@ -634,7 +650,7 @@ pub async fn ratings_xlsx(
 
 /// 明察暗访: a period beside its comparison, by department, venue or checklist item.
 fn inspection_params(app: &App, q: &GroupedQuery) -> Result<GroupedParams<GroupBy>, AppError> {
-    grouped_params(app, q, "department", ratings::parse_group_by)
+    grouped_params(app, q, "department", inspection_report::parse_group_by)
 }
 
 #[derive(Template, WebTemplate)]

@@ -84,6 +84,13 @@ pub(super) async fn ratings_report(k: &mut Check<'_>, c: &Ctx<'_>) {
     assert_eq!(st, 200);
     assert!(body.contains("460105-V"), "{body}");
     assert_no_outside("ratings report page", &body);
+    // The windows' ranking: the district's own windows only.
+    let page = "/reports/ratings?from=2011-03-01&to=2011-03-31&group_by=window&compare=none";
+    let (st, body) = k.get(xy, "/reports/ratings", page).await;
+    assert_eq!(st, 200);
+    assert!(body.contains("460105-V/") && body.contains("class=\"rank\""), "{body}");
+    assert_no_outside("windows' ranking", &body);
+    assert!(!body.contains("460100-V/"), "no city window: {body}");
     let export = "/reports/ratings.xlsx?from=2011-03-01&to=2011-03-31&group_by=venue";
     let (st, body) = k.post(xy, "/reports/ratings.xlsx", export, &[("csrf", xy_csrf.as_str())]).await;
     assert_eq!(st, 200);
