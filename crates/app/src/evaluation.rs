@@ -136,7 +136,14 @@ pub async fn run(
         let source = if step == "red_card" { Source::SupervisionRedCards } else { Source::SupervisionYellowCards };
         set(dept.as_deref().unwrap_or_default(), source, count(n));
     }
-    // Inspections are not recorded yet: no finding, no rate.
+    // Findings naming the department, made in the period (the inspections report's).
+    let inspections =
+        crate::inspection_report::inspection_report(app, actor, from, to, Some(GroupBy::Department)).await?;
+    for g in &inspections.groups {
+        set(&g.key, Source::InspectionsFindings, count(g.counts.findings as i64));
+        set(&g.key, Source::InspectionsMajorFindings, count(g.counts.serious as i64));
+        set(&g.key, Source::InspectionsRectifiedOnTimeRate, g.counts.on_time_rate());
+    }
     let departments: Vec<(String, String)> = chosen.into_iter().map(|(c, n, _)| (c, n)).collect();
     Ok(EvaluationResult { scheme: scheme.name.clone(), from, to, departments: evaluate(scheme, &departments, &values) })
 }

@@ -7,7 +7,11 @@ use oversight_app::{Actor, App, demo, evaluation};
 use oversight_testkit::on_both_backends;
 use serde_json::json;
 
-on_both_backends!(an_evaluation_scores_every_department_from_its_records, a_bad_scheme_is_refused_whole);
+on_both_backends!(
+    an_evaluation_scores_every_department_from_its_records,
+    a_bad_scheme_is_refused_whole,
+    the_inspection_sources_are_the_inspections_report_by_department
+);
 
 const SCHEME: &str = r#"
 name = "2011 年一季度效能考评（测试）"
@@ -196,4 +200,55 @@ async fn a_bad_scheme_is_refused_whole(app: App) {
     let (from, to) = (cases::parse_date("2011-03-01", "from").unwrap(), cases::parse_date("2011-03-31", "to").unwrap());
     let err = evaluation::run(&app, &Actor::cli(), &scheme, from, to).await.unwrap_err();
     assert!(err.to_string().contains("460100-D99"), "{err}");
+}
+
+async fn the_inspection_sources_are_the_inspections_report_by_department(app: App) {
+    use oversight_store::cases::GroupBy;
+    let accounts = demo::load(&app).await.unwrap();
+    demo::load_inspections(&app, &accounts).await.unwrap();
+    let scheme = evaluation::parse_scheme(
+        r#"
+name = "明察暗访"
+departments = "all"
+[[indicator]]
+code = "I1"
+name = "发现问题"
+source = "inspections.findings"
+weight = 10
+score = { kind = "deduct", per = 1 }
+[[indicator]]
+code = "I2"
+name = "严重问题"
+source = "inspections.major_findings"
+weight = 10
+score = { kind = "deduct", per = 2 }
+[[indicator]]
+code = "I3"
+name = "按期整改率"
+source = "inspections.rectified_on_time_rate"
+weight = 10
+score = { kind = "linear", best = 1.0, worst = 0.0 }
+"#,
+    )
+    .unwrap();
+    let today = app.today();
+    let result = evaluation::run(&app, &Actor::cli(), &scheme, today, today).await.unwrap();
+    let report = oversight_app::inspection_report::inspection_report(
+        &app,
+        &Actor::cli(),
+        today,
+        today,
+        Some(GroupBy::Department),
+    )
+    .await
+    .unwrap();
+    assert!(report.groups.len() >= 2, "the demo's findings name several departments");
+    for d in &result.departments {
+        let g = report.groups.iter().find(|g| g.key == d.code).map(|g| g.counts).unwrap_or_default();
+        let values: Vec<Option<f64>> = d.indicators.iter().map(|i| i.value).collect();
+        assert_eq!(values, [Some(g.findings as f64), Some(g.serious as f64), g.on_time_rate()], "{}", d.code);
+    }
+    let named: u64 = report.groups.iter().filter(|g| !g.key.is_empty()).map(|g| g.counts.findings).sum();
+    let counted: f64 = result.departments.iter().filter_map(|d| d.indicators[0].value).sum();
+    assert_eq!(counted, named as f64, "every finding that names a department is one of its");
 }
