@@ -375,6 +375,18 @@ pub async fn load_bulletin(app: &App) -> Result<String, AppError> {
     Ok(id)
 }
 
+/// The example scheme saved by the office, and its result over the demo's month (the 30 days
+/// up to yesterday) published. Returns the result's id.
+pub async fn load_evaluation(app: &App) -> Result<String, AppError> {
+    let office =
+        accounts::actor_of(app, "xiaoneng").await?.ok_or_else(|| AppError::fault("演示账号 xiaoneng 不存在"))?;
+    let body = crate::evaluation::EXAMPLE_SCHEME.replace("年度机关效能考评", "近 30 天机关效能考评（演示）");
+    let scheme = crate::evaluation::save_scheme(app, &office, None, &body).await?;
+    let to = app.today().pred_opt().unwrap_or(app.today());
+    let from = to - chrono::Days::new(29);
+    crate::evaluation::publish(app, &office, &scheme.id, from, to).await
+}
+
 /// What applicants write beside a bad rating in the demo.
 const BAD_COMMENTS: [&str; 5] = [
     "窗口人员态度生硬，问两句就不耐烦",

@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
-use oversight_domain::access::Scope;
-use oversight_domain::evaluation::{DepartmentResult, Departments, Scheme, SchemeText, Source, evaluate};
+use oversight_domain::access::{Action, Grant, Grants, Role, Scope};
+use oversight_domain::evaluation::{DepartmentResult, Departments, Indicator, Scheme, SchemeText, Source, evaluate};
 use oversight_domain::org::{OrgKind, OrgPath};
 use oversight_domain::ticket::{TicketType, completion_rate, satisfaction_rate};
+use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::GroupBy;
+use oversight_store::evaluations::{self as store, ResultRow, SchemeRow};
 use oversight_store::tickets::TicketGroup;
 use oversight_store::{cases as case_store, network as network_store, supervision as supervision_store};
+use serde_json::json;
 
 use crate::tasks::TaskGroupBy;
 use crate::{Actor, App, AppError};
@@ -23,7 +26,7 @@ pub fn parse_scheme(text: &str) -> Result<Scheme, AppError> {
 }
 
 /// The result of a run.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvaluationResult {
     pub scheme: String,
     pub from: NaiveDate,
@@ -78,7 +81,7 @@ pub async fn run(
     // Every department starts at zero counts and rates without denominator.
     for (code, _, _) in &chosen {
         for (_, source) in Source::ALL {
-            set(code, source, if is_rate(source) || source == Source::Manual { None } else { Some(0.0) });
+            set(code, source, if source.is_rate() || source == Source::Manual { None } else { Some(0.0) });
         }
     }
     // Cases: the overdue report by the item's department.
@@ -148,7 +151,346 @@ pub async fn run(
     Ok(EvaluationResult { scheme: scheme.name.clone(), from, to, departments: evaluate(scheme, &departments, &values) })
 }
 
-/// Whether a source is a rate (null without a denominator).
-fn is_rate(source: Source) -> bool {
-    source.as_str().ends_with("_rate")
+/// The largest scheme accepted, in bytes (a real one is a few kilobytes).
+pub const MAX_SCHEME_BYTES: usize = 100_000;
+
+/// The office saves a scheme: a new family, or the next version of `family`. Refused whole,
+/// with each indicator's fault, when it is not a valid scheme; the earlier versions stay.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn save_scheme(app: &App, actor: &Actor, family: Option<&str>, body: &str) -> Result<SchemeRow, AppError> {
+    let (family, path) = match family {
+        Some(id) => {
+            let first = store::scheme(&app.db, id).await?.ok_or_else(|| AppError::NotFound("考评方案".into()))?;
+            actor.require(Action::Supervise, &OrgPath::from_stored(first.path.clone()), "考评方案")?;
+            (Some(first.family), first.path)
+        }
+        None => (
+            None,
+            crate::meetings::office_of(actor)
+                .ok_or_else(|| AppError::Forbidden("只有效能办可以编写考评方案".into()))?,
+        ),
+    };
+    if body.len() > MAX_SCHEME_BYTES {
+        return Err(AppError::field("scheme", format!("方案不能超过 {} KB", MAX_SCHEME_BYTES / 1000)));
+    }
+    let scheme = parse_scheme(body)?;
+    let now = app.now();
+    let id = crate::new_id();
+    let mut tx = app.db.begin().await?;
+    let family = family.unwrap_or_else(|| id.clone());
+    let version = store::latest_version(&mut tx, &family).await?.unwrap_or(0) + 1;
+    let row = SchemeRow {
+        id,
+        family,
+        version,
+        name: scheme.name.clone(),
+        body: body.to_string(),
+        path,
+        created_by: actor.label.clone(),
+        created_at: now,
+    };
+    if !store::insert_scheme(&mut tx, &row).await? {
+        return Err(AppError::Conflict("方案刚被他人修改，请刷新后再保存".into()));
+    }
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "evaluation.scheme",
+            target: &row.id,
+            path: &row.path,
+            detail: json!({ "family": row.family, "version": row.version, "name": row.name }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
+
+/// The latest version of each scheme the actor sees.
+pub async fn schemes(app: &App, actor: &Actor) -> Result<Vec<SchemeRow>, AppError> {
+    Ok(store::schemes(&app.db, &actor.scope()).await?)
+}
+
+/// A scheme version as its page shows it.
+#[derive(Debug, Clone)]
+pub struct SchemeView {
+    pub row: SchemeRow,
+    pub scheme: Scheme,
+    /// Every version of its family, the latest first.
+    pub versions: Vec<SchemeRow>,
+    /// The results published from any version of it, the latest first.
+    pub results: Vec<ResultRow>,
+    /// The office may save a new version and publish results.
+    pub may_edit: bool,
+}
+
+async fn visible_scheme(app: &App, actor: &Actor, id: &str) -> Result<SchemeRow, AppError> {
+    let row = store::scheme(&app.db, id).await?.ok_or_else(|| AppError::NotFound("考评方案".into()))?;
+    actor.require(Action::View, &OrgPath::from_stored(row.path.clone()), "考评方案")?;
+    Ok(row)
+}
+
+pub async fn scheme_view(app: &App, actor: &Actor, id: &str) -> Result<SchemeView, AppError> {
+    let row = visible_scheme(app, actor, id).await?;
+    let scheme = parse_scheme(&row.body)?;
+    let versions = store::versions(&app.db, &row.family).await?;
+    let results = store::results(&app.db, &actor.scope(), 500)
+        .await?
+        .into_iter()
+        .filter(|r| versions.iter().any(|v| v.id == r.scheme_id))
+        .collect();
+    Ok(SchemeView {
+        may_edit: actor.may(Action::Supervise, &OrgPath::from_stored(row.path.clone())),
+        row,
+        scheme,
+        versions,
+        results,
+    })
+}
+
+/// Who a scheme's runs are made as: its office, whoever asks, so that everyone who may see the
+/// scheme sees the same figures.
+fn office_actor(path: &str) -> Actor {
+    if path == "/" {
+        return Actor::cli();
+    }
+    Actor {
+        user_id: None,
+        label: "evaluation".into(),
+        display_name: "效能办".into(),
+        grants: Grants(vec![Grant { role: Role::Supervisor, path: OrgPath::from_stored(path.to_string()) }]),
+        everything: false,
+        key_purposes: None,
+    }
+}
+
+/// A run of a saved scheme over a period, as its office sees the records (a draft: nothing kept).
+pub async fn run_saved(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<EvaluationResult, AppError> {
+    let row = visible_scheme(app, actor, id).await?;
+    run(app, &office_actor(&row.path), &parse_scheme(&row.body)?, from, to).await
+}
+
+/// The office publishes the result of a scheme version over a period: the run's JSON is kept
+/// byte for byte with the version and period, and goes to the audit log by its SHA-256.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn publish(app: &App, actor: &Actor, id: &str, from: NaiveDate, to: NaiveDate) -> Result<String, AppError> {
+    let scheme = visible_scheme(app, actor, id).await?;
+    actor.require(Action::Supervise, &OrgPath::from_stored(scheme.path.clone()), "考评方案")?;
+    let result = run(app, &office_actor(&scheme.path), &parse_scheme(&scheme.body)?, from, to).await?;
+    let text = serde_json::to_string(&result).map_err(|e| AppError::internal("the result as JSON", e))?;
+    let now = app.now();
+    let row = ResultRow {
+        id: crate::new_id(),
+        scheme_id: scheme.id.clone(),
+        from_day: from,
+        to_day: to,
+        path: scheme.path.clone(),
+        result: text,
+        supersedes: None,
+        superseded: false,
+        published_by: actor.label.clone(),
+        published_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    store::insert_result(&mut tx, &row).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "evaluation.publish",
+            target: &row.id,
+            path: &row.path,
+            detail: json!({
+                "scheme": scheme.id, "version": scheme.version, "from": from, "to": to,
+                "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(row.result.as_bytes())),
+            }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.id)
+}
+
+/// What a re-run today would change in a published result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub department: String,
+    pub name: String,
+    /// The indicator's code; empty for the department's score and rank.
+    pub indicator: String,
+    pub was: Option<f64>,
+    pub now: Option<f64>,
+    pub points_was: f64,
+    pub points_now: f64,
+}
+
+/// A published result as its page shows it.
+#[derive(Debug, Clone)]
+pub struct ResultView {
+    pub row: ResultRow,
+    pub scheme: SchemeRow,
+    pub indicators: Vec<Indicator>,
+    pub result: EvaluationResult,
+    /// What re-running the same scheme over the same period on today's records gives that
+    /// differs, value by value; empty when it gives the same bytes.
+    pub changes: Vec<Change>,
+    /// Re-running gave exactly the published bytes.
+    pub same_bytes: bool,
+}
+
+fn stored_result(row: &ResultRow) -> Result<EvaluationResult, AppError> {
+    serde_json::from_str(&row.result).map_err(|e| AppError::internal(format!("考评结果 {} 无法读取", row.id), e))
+}
+
+/// A published result with what has changed in the records since (for the office and those who
+/// see its area), or for anyone when `actor` is `None` (the public page).
+pub async fn result_view(app: &App, actor: Option<&Actor>, id: &str) -> Result<ResultView, AppError> {
+    let what = "考评结果";
+    let row = store::result(&app.db, id).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    if let Some(actor) = actor {
+        actor.require(Action::View, &OrgPath::from_stored(row.path.clone()), what)?;
+    }
+    let scheme =
+        store::scheme(&app.db, &row.scheme_id).await?.ok_or_else(|| AppError::fault("考评结果的方案不存在"))?;
+    let parsed = parse_scheme(&scheme.body)?;
+    let result = stored_result(&row)?;
+    let (same_bytes, changes) = match actor {
+        Some(_) => {
+            let again = run(app, &office_actor(&row.path), &parsed, row.from_day, row.to_day).await?;
+            let text = serde_json::to_string(&again).map_err(|e| AppError::internal("the result as JSON", e))?;
+            (text == row.result, changes(&result, &again))
+        }
+        None => (true, Vec::new()),
+    };
+    Ok(ResultView { indicators: parsed.indicators, row, scheme, result, changes, same_bytes })
+}
+
+/// The values and points that differ between two runs, department by department.
+fn changes(was: &EvaluationResult, now: &EvaluationResult) -> Vec<Change> {
+    let mut out = Vec::new();
+    for d in &was.departments {
+        let Some(n) = now.departments.iter().find(|n| n.code == d.code) else { continue };
+        for (i, j) in d.indicators.iter().zip(&n.indicators) {
+            let differs =
+                i.value.map(f64::to_bits) != j.value.map(f64::to_bits) || i.points.to_bits() != j.points.to_bits();
+            if differs {
+                out.push(Change {
+                    department: d.code.clone(),
+                    name: d.name.clone(),
+                    indicator: i.code.clone(),
+                    was: i.value,
+                    now: j.value,
+                    points_was: i.points,
+                    points_now: j.points,
+                });
+            }
+        }
+        if d.rank != n.rank || d.score.to_bits() != n.score.to_bits() {
+            out.push(Change {
+                department: d.code.clone(),
+                name: d.name.clone(),
+                indicator: String::new(),
+                was: Some(d.rank as f64),
+                now: Some(n.rank as f64),
+                points_was: d.score,
+                points_now: n.score,
+            });
+        }
+    }
+    out
+}
+
+/// The results in force the actor sees, the latest first, with their scheme's name.
+pub async fn results(app: &App, actor: &Actor) -> Result<Vec<ResultRow>, AppError> {
+    Ok(store::results(&app.db, &actor.scope(), 200).await?)
+}
+
+/// The results in force of every office, for the public page.
+pub async fn published(app: &App) -> Result<Vec<ResultRow>, AppError> {
+    Ok(store::results(&app.db, &Scope::All, 200).await?)
+}
+
+/// A result as open data (CSV, UTF-8 with a byte-order mark so that Excel reads it): one line per
+/// department with its rank, score, tier and each indicator's value and points.
+pub fn result_csv(v: &ResultView) -> String {
+    let mut out = String::from("\u{feff}");
+    let mut header = vec!["rank".to_string(), "code".into(), "name".into(), "score".into(), "tier".into()];
+    for i in &v.indicators {
+        header.push(format!("{}.value", i.code));
+        header.push(format!("{}.points", i.code));
+    }
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    };
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for d in &v.result.departments {
+        let mut line = vec![d.rank.to_string(), quote(&d.code), quote(&d.name), d.score.to_string()];
+        line.push(quote(d.tier.as_deref().unwrap_or("")));
+        for i in &d.indicators {
+            line.push(i.value.map(|x| x.to_string()).unwrap_or_default());
+            line.push(i.points.to_string());
+        }
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// A scheme to start from: every kind of score, a tier with a quota.
+pub const EXAMPLE_SCHEME: &str = r#"name = "年度机关效能考评"
+departments = "all"
+
+[[indicator]]
+code = "A1"
+name = "办件超期率"
+source = "cases.overdue_rate"
+weight = 40
+score = { kind = "linear", best = 0.0, worst = 0.2 }
+
+[[indicator]]
+code = "A2"
+name = "效能投诉"
+source = "tickets.complaints"
+weight = 20
+score = { kind = "deduct", per = 2, cap = 20 }
+
+[[indicator]]
+code = "A3"
+name = "好评率"
+source = "ratings.good_rate"
+weight = 20
+score = { kind = "linear", best = 1.0, worst = 0.8 }
+
+[[indicator]]
+code = "A4"
+name = "明察暗访问题"
+source = "inspections.findings"
+weight = 20
+score = { kind = "deduct", per = 2 }
+
+[[indicator]]
+code = "B1"
+name = "督办任务按期销号"
+source = "tasks.verified"
+weight = 0
+score = { kind = "bonus", per = 0.5, cap = 3 }
+
+[[tier]]
+name = "优秀"
+min_score = 90
+max_share = 0.2
+
+[[tier]]
+name = "良好"
+min_score = 80
+"#;

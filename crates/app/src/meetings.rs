@@ -27,7 +27,7 @@ pub struct MeetingView {
 }
 
 /// The office that holds the actor's meetings: the widest subtree where it supervises.
-fn office_of(actor: &Actor) -> Option<String> {
+pub(crate) fn office_of(actor: &Actor) -> Option<String> {
     if actor.everything {
         return Some("/".into());
     }

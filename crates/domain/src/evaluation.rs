@@ -69,6 +69,40 @@ impl Source {
     pub fn as_str(self) -> &'static str {
         Self::ALL.iter().find(|(_, v)| *v == self).map_or("", |(k, _)| k)
     }
+
+    /// The source as office staff name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::CasesSettled => "办结（含超期）办件数",
+            Source::CasesOverdue => "超期办件数",
+            Source::CasesOverdueRate => "办件超期率",
+            Source::CasesAnomalies => "有异常的办件数",
+            Source::TicketsReceived => "效能投诉受理数",
+            Source::TicketsClosed => "效能投诉办结数",
+            Source::TicketsCompletionRate => "效能投诉办结率",
+            Source::TicketsComplaints => "被投诉数",
+            Source::TicketsSatisfactionRate => "投诉办理满意率",
+            Source::TasksVerified => "督办任务核实销号数",
+            Source::TasksOnTimeRate => "督办任务按期完成率",
+            Source::TasksRed => "期末红灯督办任务数",
+            Source::RatingsRated => "好差评评价数",
+            Source::RatingsGoodRate => "好评率",
+            Source::RatingsBad => "差评数",
+            Source::RatingsBadRectificationRate => "差评整改率",
+            Source::InspectionsFindings => "明察暗访发现问题数",
+            Source::InspectionsMajorFindings => "明察暗访严重问题数",
+            Source::InspectionsRectifiedOnTimeRate => "明察暗访按期整改率",
+            Source::SupervisionNotices => "督办通知数",
+            Source::SupervisionYellowCards => "黄牌数",
+            Source::SupervisionRedCards => "红牌数",
+            Source::Manual => "人工评分",
+        }
+    }
+
+    /// Whether the value is a rate (a share between 0 and 1; none without a denominator).
+    pub fn is_rate(self) -> bool {
+        self.as_str().ends_with("_rate")
+    }
 }
 
 /// What a rate without a denominator scores.
@@ -255,6 +289,35 @@ impl Scheme {
 }
 
 impl Indicator {
+    /// How the points are computed, in the office's words, e.g.
+    /// `得分 = 40 × (1 − 值) ÷ (1 − 0)，在 0 到 40 之间`.
+    pub fn formula(&self) -> String {
+        let n = |x: f64| {
+            let s = format!("{x:.4}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        let w = n(self.weight);
+        let text = match self.score {
+            Score::Linear { best, worst } => {
+                format!("得分 = {w} × (值 − {}) ÷ ({} − {})，在 0 到 {w} 之间", n(worst), n(best), n(worst))
+            }
+            Score::Deduct { per, cap } => {
+                format!("得分 = {w} − 值 × {}（最多扣 {} 分），不低于 0", n(per), n(cap.unwrap_or(self.weight)))
+            }
+            Score::Bonus { per, cap } => format!("加分 = 值 × {}，最多 {} 分", n(per), n(cap)),
+            Score::Manual => format!("效能办录入，0 到 {w} 分"),
+        };
+        if self.source.is_rate() && self.score != Score::Manual {
+            let none = match self.if_none {
+                IfNone::Full => "得满分",
+                IfNone::Zero => "得 0 分",
+            };
+            format!("{text}；无分母（无可计算的记录）时{none}")
+        } else {
+            text
+        }
+    }
+
     /// The points a value (`None`: a rate without denominator, or a manual indicator) scores;
     /// `entered` is the office's points for a manual indicator.
     pub fn points(&self, value: Option<f64>, entered: Option<f64>) -> f64 {
@@ -273,7 +336,7 @@ impl Indicator {
 }
 
 /// One department's values and points.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DepartmentResult {
     pub code: String,
     pub name: String,
@@ -283,7 +346,7 @@ pub struct DepartmentResult {
     pub indicators: Vec<IndicatorResult>,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IndicatorResult {
     pub code: String,
     pub value: Option<f64>,
@@ -406,6 +469,25 @@ mod tests {
         assert_eq!(s.indicators[0].points(Some(0.9), None), 10.0 * ((0.9 - 0.5) / (1.0 - 0.5)));
         assert_eq!(s.indicators[1].points(Some(3.0), None), 1.5);
         assert_eq!(s.indicators[1].points(Some(30.0), None), 2.0);
+    }
+
+    #[test]
+    fn each_formula_reads_as_the_office_writes_it() {
+        let s = scheme(
+            vec![
+                ind("A1", "cases.overdue_rate", 50.0, "linear", Some(0.0), Some(0.2)),
+                deduct("A3", "tasks.red", 20.0, 5.0, Some(12.0)),
+            ],
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(
+            s.indicators[0].formula(),
+            "得分 = 50 × (值 − 0.2) ÷ (0 − 0.2)，在 0 到 50 之间；无分母（无可计算的记录）时得满分"
+        );
+        assert_eq!(s.indicators[1].formula(), "得分 = 20 − 值 × 5（最多扣 12 分），不低于 0");
+        assert_eq!(Source::CasesOverdueRate.label(), "办件超期率");
+        assert!(Source::ALL.iter().all(|(_, s)| !s.label().is_empty()));
     }
 
     #[test]

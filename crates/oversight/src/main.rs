@@ -524,8 +524,9 @@ async fn serve(app: App, listen: String, load_demo: bool) -> Result<()> {
             if rounds > 0 {
                 demo::load_bulletin(&app).await?;
             }
+            demo::load_evaluation(&app).await?;
             println!(
-                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件（{follow_ups} 件差评整改）、{orders} 件效能投诉工单、{tasks} 项督办任务、{meetings} 次联席会议、{rounds} 轮明察暗访及其通报。"
+                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件（{follow_ups} 件差评整改）、{orders} 件效能投诉工单、{tasks} 项督办任务、{meetings} 次联席会议、{rounds} 轮明察暗访及其通报和一份已发布的绩效考评结果。"
             );
             println!("演示账号（密码只显示这一次）：");
             for a in &accounts {

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod bulk;
 pub mod calendar;
 pub mod cases;
+pub mod evaluations;
 pub mod inspections;
 pub mod meetings;
 pub mod network;

@@ -10,8 +10,6 @@ pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
     pub active: bool,
-    /// A capability still being built: shown, marked as coming.
-    pub coming: bool,
 }
 
 /// Times as pages show them: in the office's time zone, to the minute. The one place a page
@@ -68,36 +66,31 @@ pub struct Layout {
 impl Layout {
     pub fn new(session: &SessionInfo, section: &str, title: impl Into<String>) -> Layout {
         let actor = &session.actor;
-        let item = |href: &'static str, label: &'static str, coming: bool| NavItem {
-            href,
-            label,
-            active: section == href,
-            coming,
-        };
+        let item = |href: &'static str, label: &'static str| NavItem { href, label, active: section == href };
         let nav = vec![
-            item("/", "首页", false),
-            item("/network", "服务网络", false),
-            item("/catalogue", "事项目录", false),
-            item("/calendar", "工作日历", false),
-            item("/dashboard", "实时监控", false),
-            item("/cases", "电子监察", false),
-            item("/supervision", "预警与督办", false),
-            item("/hotline", "效能投诉", false),
-            item("/tasks", "督察督办", false),
-            item("/ratings", "好差评", false),
-            item("/inspections", "明察暗访", false),
-            item("/evaluation", "绩效考评", true),
-            item("/reports", "统计报表", false),
+            item("/", "首页"),
+            item("/network", "服务网络"),
+            item("/catalogue", "事项目录"),
+            item("/calendar", "工作日历"),
+            item("/dashboard", "实时监控"),
+            item("/cases", "电子监察"),
+            item("/supervision", "预警与督办"),
+            item("/hotline", "效能投诉"),
+            item("/tasks", "督察督办"),
+            item("/ratings", "好差评"),
+            item("/inspections", "明察暗访"),
+            item("/evaluation", "绩效考评"),
+            item("/reports", "统计报表"),
         ];
         let mut admin_nav = Vec::new();
         if actor.may_somewhere(Action::ManageUsers) {
-            admin_nav.push(item("/admin/users", "用户与角色", false));
+            admin_nav.push(item("/admin/users", "用户与角色"));
         }
         if actor.may_somewhere(Action::ManageApiKeys) {
-            admin_nav.push(item("/admin/api-keys", "接口密钥", false));
+            admin_nav.push(item("/admin/api-keys", "接口密钥"));
         }
         if actor.may_somewhere(Action::ViewAudit) {
-            admin_nav.push(item("/audit", "审计日志", false));
+            admin_nav.push(item("/audit", "审计日志"));
         }
         let mut roles: Vec<&str> = actor.grants.0.iter().map(|g| g.role.label()).collect();
         roles.dedup();
@@ -158,6 +151,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "finding" => "问题已保存。",
         "photo" => "照片已保存（已压缩并去除位置信息）。",
         "visit-closed" => "本次检查已结束，记录不再修改。",
+        "scheme" => "考评方案已保存（第 1 版）。可选择期间试算。",
+        "scheme-version" => "已保存为新版本；已发布的结果仍按原版本保留。",
+        "published" => "考评结果已发布，公开页面和开放数据已可访问。",
         "saved" => "检查表新版本已保存，此后的检查使用新版本，以前的检查记录不变。",
         "bulletin" => "通报已据本月整改通知起草：可选择列入的问题和照片，修改文字后保存。",
         "bulletin-saved" => "通报已保存。",

@@ -10,7 +10,8 @@ use serde_json::json;
 on_both_backends!(
     an_evaluation_scores_every_department_from_its_records,
     a_bad_scheme_is_refused_whole,
-    the_inspection_sources_are_the_inspections_report_by_department
+    the_inspection_sources_are_the_inspections_report_by_department,
+    a_published_result_re_runs_to_the_same_bytes_until_the_records_change
 );
 
 const SCHEME: &str = r#"
@@ -251,4 +252,55 @@ score = { kind = "linear", best = 1.0, worst = 0.0 }
     let named: u64 = report.groups.iter().filter(|g| !g.key.is_empty()).map(|g| g.counts.findings).sum();
     let counted: f64 = result.departments.iter().filter_map(|d| d.indicators[0].value).sum();
     assert_eq!(counted, named as f64, "every finding that names a department is one of its");
+}
+
+async fn a_published_result_re_runs_to_the_same_bytes_until_the_records_change(app: App) {
+    use oversight_app::AppError;
+    load_records(&app).await;
+    let office = oversight_app::accounts::actor_of(&app, "xiaoneng").await.unwrap().unwrap();
+    let liaison = oversight_app::accounts::actor_of(&app, "fgw").await.unwrap().unwrap();
+    // Saving: an invalid scheme is refused whole, a department writes none, each edit a version.
+    let bad = evaluation::save_scheme(&app, &office, None, &SCHEME.replace("per = 5", "per = \"五\"")).await;
+    assert!(matches!(bad, Err(AppError::Invalid(_))), "{bad:?}");
+    assert!(evaluation::save_scheme(&app, &liaison, None, SCHEME).await.is_err());
+    let v1 = evaluation::save_scheme(&app, &office, None, SCHEME).await.unwrap();
+    let v2 = evaluation::save_scheme(&app, &office, Some(&v1.id), &SCHEME.replace("weight = 40", "weight = 45"))
+        .await
+        .unwrap();
+    assert_eq!((v1.version, v2.version, &v2.family), (1, 2, &v1.id));
+    assert!(evaluation::save_scheme(&app, &liaison, Some(&v1.id), SCHEME).await.is_err(), "nor edits the office's");
+    let listed = evaluation::schemes(&app, &office).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), [v2.id.as_str()], "the latest version");
+
+    // Publishing keeps the run's bytes: the same as the command line's run of the scheme.
+    let from = cases::parse_date("2011-03-01", "from").unwrap();
+    let to = cases::parse_date("2011-03-31", "to").unwrap();
+    let id = evaluation::publish(&app, &office, &v1.id, from, to).await.unwrap();
+    let cli = evaluation::run(&app, &Actor::cli(), &evaluation::parse_scheme(SCHEME).unwrap(), from, to).await.unwrap();
+    let v = evaluation::result_view(&app, Some(&office), &id).await.unwrap();
+    assert_eq!(v.row.result, serde_json::to_string(&cli).unwrap());
+    assert!(v.same_bytes && v.changes.is_empty());
+    assert!(evaluation::result_view(&app, Some(&liaison), &id).await.is_err(), "the office's page, not a department's");
+    assert!(evaluation::published(&app).await.unwrap().iter().any(|r| r.id == id));
+    let csv = evaluation::result_csv(&v);
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,460100-D03,市民政局,"), "{csv}");
+
+    // A late case of March, overdue, for 市发改委: the published result does not change, its page
+    // says what a re-run would change.
+    let late = [
+        json!({"event_id": "E6-r", "case_no": "E6", "type": "received", "at": "2011-03-01T09:00:00+08:00",
+            "item_code": "SX001", "venue_code": "460100-V", "applicant": {"kind": "person", "name": "王"}}),
+        json!({"event_id": "E6-a", "case_no": "E6", "type": "accepted", "at": "2011-03-01T10:00:00+08:00"}),
+        json!({"event_id": "E6-c", "case_no": "E6", "type": "completed", "at": "2011-03-28T10:00:00+08:00", "result": "approved"}),
+    ];
+    let texts: Vec<String> = late.iter().map(|l| l.to_string()).collect();
+    let numbered: Vec<(usize, &str)> = texts.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    cases::ingest_as(&app, &Actor::cli(), Reporting::Historical, numbered, |_| {}).await.unwrap();
+    let after = evaluation::result_view(&app, Some(&office), &id).await.unwrap();
+    assert_eq!(after.result, v.result, "published, it stays");
+    assert!(!after.same_bytes);
+    let a1 = after.changes.iter().find(|c| c.department == "460100-D01" && c.indicator == "A1").unwrap();
+    assert_eq!((a1.was, a1.now), (Some(1.0 / 2.0), Some(2.0 / 3.0)));
+    assert!(after.changes.iter().all(|c| c.department == "460100-D01"), "{:?}", after.changes);
 }

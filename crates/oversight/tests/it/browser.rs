@@ -827,3 +827,55 @@ async fn an_inspector_records_a_visit_on_a_phone_and_the_finding_is_rectified() 
     assert!(shown.as_u64().is_some_and(|w| w > 0), "the chosen photo is public: {shown}");
     screenshot(&c, "bulletin-public").await;
 }
+
+/// The office writes an evaluation scheme (a mistake is shown beside it, what was typed kept),
+/// tries it over a period, publishes the result, reads a department's points explained, and
+/// finds the result on the public page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_writes_a_scheme_tries_it_and_publishes_the_result() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(&format!("{}/evaluation", s.base)).await.unwrap();
+    let example = c.find(Locator::Css("#scheme")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(example.contains("[[indicator]]"), "the form starts from an example");
+    let wrong = example.replace("source = \"tickets.complaints\"", "source = \"tickets.complaint\"");
+    let field = c.find(Locator::Css("#scheme")).await.unwrap();
+    c.execute("arguments[0].value = arguments[1]", vec![serde_json::to_value(&field).unwrap(), wrong.clone().into()])
+        .await
+        .unwrap();
+    c.find(Locator::Css("#new-scheme button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#form-errors")).await.unwrap();
+    assert!(text_of(&c, "#form-errors").await.contains("tickets.complaint"), "the source named");
+    let kept = c.find(Locator::Css("#scheme")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert_eq!(kept.trim_end(), wrong.trim_end(), "what was typed is kept");
+    let field = c.find(Locator::Css("#scheme")).await.unwrap();
+    c.execute("arguments[0].value = arguments[1]", vec![serde_json::to_value(&field).unwrap(), example.into()])
+        .await
+        .unwrap();
+    submit(&c, "#new-scheme button").await;
+    assert!(text_of(&c, "#indicators").await.contains("办件超期率"));
+    let today = s.app.today();
+    set_date(&c, "#try-form input[name=from]", today - chrono::Days::new(30)).await;
+    set_date(&c, "#try-form input[name=to]", today).await;
+    c.find(Locator::Css("#try-form button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#draft")).await.unwrap();
+    assert!(text_of(&c, "#draft").await.contains("市发展和改革委员会"));
+    screenshot(&c, "evaluation-draft").await;
+    c.find(Locator::Css("#publish")).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    c.wait().for_element(Locator::Css("#result")).await.unwrap();
+    assert!(text_of(&c, "#rerun").await.contains("逐字节一致"));
+    screenshot(&c, "evaluation-result").await;
+    c.find(Locator::Css("#result tbody a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#explained")).await.unwrap();
+    let explained = text_of(&c, "#explained").await;
+    assert!(explained.contains("办件超期率") && explained.contains("得分 = 40 × (值 − 0.2)"), "{explained}");
+    screenshot(&c, "evaluation-department").await;
+    c.goto(&format!("{}/public/evaluation", s.base)).await.unwrap();
+    c.find(Locator::Css("#results a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#result")).await.unwrap();
+    assert!(text_of(&c, "#result").await.contains("市发展和改革委员会"));
+    screenshot(&c, "evaluation-public").await;
+}

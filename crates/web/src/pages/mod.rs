@@ -5,7 +5,7 @@ mod auth;
 mod bulletins;
 mod calendar;
 mod cases;
-mod coming;
+mod evaluation;
 mod hotline;
 mod inspections;
 mod meetings;
@@ -128,8 +128,17 @@ pub fn routes() -> Routes {
         .route("/inspections/bulletins/{id}/steps", post(bulletins::step))
         .route("/inspections/bulletins/{id}/print", get(bulletins::print))
         .route("/inspections/bulletins/{id}/docx", get(bulletins::docx))
-        // capabilities still being built
-        .route("/evaluation", get(coming::evaluation))
+        // performance evaluation (绩效考评)
+        .route("/evaluation", get(evaluation::list))
+        .route("/evaluation/schemes", post(evaluation::create))
+        .route("/evaluation/schemes/{id}", get(evaluation::scheme).post(evaluation::save))
+        .route("/evaluation/schemes/{id}/publish", post(evaluation::publish))
+        .route("/evaluation/results/{id}", get(evaluation::result))
+        .route("/evaluation/results/{id}/departments/{code}", get(evaluation::department))
+        .route("/public/evaluation", get(evaluation::public_list))
+        .route("/public/evaluation/{id}", get(evaluation::public_result))
+        .route("/public/evaluation/{id}/result.json", get(evaluation::public_json))
+        .route("/public/evaluation/{id}/result.csv", get(evaluation::public_csv))
 }
 
 /// `?done=CODE` after a redirect.

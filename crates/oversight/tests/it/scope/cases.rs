@@ -115,6 +115,57 @@ pub(super) async fn evaluation(k: &mut Check<'_>, c: &Ctx<'_>) {
         result["departments"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert!(!codes.is_empty() && codes.iter().all(|c| c.starts_with("460105")), "{codes:?}");
     assert_no_outside("evaluation", &body);
+    evaluation_pages(k, c, scheme).await;
+}
+
+/// The city's schemes and results are none of a district's business in the office's pages;
+/// the district's own scheme runs over its own departments; the published result is public.
+async fn evaluation_pages(k: &mut Check<'_>, c: &Ctx<'_>, scheme: &str) {
+    let Ctx { s, app, xy, xy_csrf, anon, .. } = c;
+    let office = oversight_testkit::login(app, &s.accounts, "xiaoneng").await;
+    let city =
+        oversight_app::evaluation::save_scheme(app, &office, None, &scheme.replace("区考评", "市考评")).await.unwrap();
+    let (from, to) =
+        (chrono::NaiveDate::from_ymd_opt(2011, 1, 1).unwrap(), chrono::NaiveDate::from_ymd_opt(2011, 12, 31).unwrap());
+    let result = oversight_app::evaluation::publish(app, &office, &city.id, from, to).await.unwrap();
+    let (st, body) = k.get(xy, "/evaluation", "/evaluation").await;
+    assert_eq!(st, 200);
+    assert!(!body.contains("市考评") && !body.contains(&city.id), "{body}");
+    assert_eq!(k.get(anon, "/evaluation", "/evaluation").await.0, 303);
+    let url = format!("/evaluation/schemes/{}", city.id);
+    assert_eq!(k.get(xy, "/evaluation/schemes/{id}", &url).await.0, 404);
+    let form = [("csrf", xy_csrf.as_str()), ("scheme", scheme)];
+    assert_eq!(k.post(xy, "/evaluation/schemes/{id}", &url, &form).await.0, 404);
+    let publish = [("csrf", xy_csrf.as_str()), ("from", "2011-01-01"), ("to", "2011-12-31")];
+    let url = format!("/evaluation/schemes/{}/publish", city.id);
+    assert_eq!(k.post(xy, "/evaluation/schemes/{id}/publish", &url, &publish).await.0, 404);
+    let url = format!("/evaluation/results/{result}");
+    assert_eq!(k.get(xy, "/evaluation/results/{id}", &url).await.0, 404);
+    let url = format!("/evaluation/results/{result}/departments/460100-D01");
+    assert_eq!(k.get(xy, "/evaluation/results/{id}/departments/{code}", &url).await.0, 404);
+    // The district writes its own scheme; its draft run evaluates its own departments.
+    let (st, body) = k.post(xy, "/evaluation/schemes", "/evaluation/schemes", &form).await;
+    assert_eq!(st, 303, "{body}");
+    let own = oversight_app::evaluation::schemes(app, &office).await.unwrap();
+    let own = own.iter().find(|r| r.path.contains("460105")).expect("the district's scheme");
+    let url = format!("/evaluation/schemes/{}?from=2011-01-01&to=2011-12-31", own.id);
+    let (st, page) = k.get(xy, "/evaluation/schemes/{id}", &url).await;
+    assert_eq!(st, 200);
+    assert!(page.contains("id=\"draft\""), "{page}");
+    assert_no_outside("a district's draft evaluation", &page);
+    assert!(!page.contains("市发展和改革委员会"), "no city department in the district's run");
+    // The city's published result is public, as a page and as open data.
+    let public = crate::common::client();
+    let (st, body) = k.get(&public, "/public/evaluation", "/public/evaluation").await;
+    assert!(st == 200 && body.contains(&result), "{body}");
+    for (route, url) in [
+        ("/public/evaluation/{id}", format!("/public/evaluation/{result}")),
+        ("/public/evaluation/{id}/result.json", format!("/public/evaluation/{result}/result.json")),
+        ("/public/evaluation/{id}/result.csv", format!("/public/evaluation/{result}/result.csv")),
+    ] {
+        assert_eq!(k.get(&public, route, &url).await.0, 200, "{url}");
+    }
+    assert_eq!(k.get(&public, "/public/evaluation/{id}", "/public/evaluation/nope").await.0, 404);
 }
 
 pub(super) async fn case_pages(k: &mut Check<'_>, c: &Ctx<'_>) {

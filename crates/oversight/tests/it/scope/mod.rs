@@ -143,7 +143,7 @@ async fn no_route_leaks_outside_the_district(s: Spawned) {
     admin::users(k, &c).await;
     admin::api_keys(k, &c).await;
     admin::audit_log(k, &c).await;
-    public::coming_capabilities(k, &c).await;
+    public::sections_need_a_login(k, &c).await;
     api::reference_data(k, &c).await;
     cases::case_events(k, &c).await;
     tasks::key_tasks(k, &c).await;

@@ -4,11 +4,11 @@ use super::hotline::Orders;
 use super::{Check, Ctx};
 use crate::common::{self, client};
 
-pub(super) async fn coming_capabilities(k: &mut Check<'_>, c: &Ctx<'_>) {
+pub(super) async fn sections_need_a_login(k: &mut Check<'_>, c: &Ctx<'_>) {
     let Ctx { xy, anon, .. } = c;
-    // The coming capabilities show no data yet, and need a login.
+    // The sections' front pages need a login.
     assert_eq!(k.get(anon, "/cases", "/cases").await.0, 303);
-    for route in ["/hotline", "/tasks", "/evaluation"] {
+    for route in ["/hotline", "/tasks"] {
         assert_eq!(k.get(xy, route, route).await.0, 200);
         assert_eq!(k.get(anon, route, route).await.0, 303);
     }

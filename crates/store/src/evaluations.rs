@@ -1,0 +1,158 @@
+//! Evaluation schemes (versioned) and the results published from them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oversight_domain::access::Scope;
+use sqlx::AssertSqlSafe;
+
+use crate::bulk::{self, Cell, columns};
+use crate::{Db, Result, ScopeFilter, Tx, on_db, on_tx};
+
+/// A version of a scheme as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SchemeRow {
+    pub id: String,
+    /// The id of the family's first version: every edit is a new version of it.
+    pub family: String,
+    pub version: i64,
+    pub name: String,
+    /// The TOML as the office wrote it.
+    pub body: String,
+    /// The office's subtree.
+    pub path: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+columns! {
+    fn scheme_cells(r: &SchemeRow) -> SCHEME_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "family" => Cell::Text(Some(&r.family)),
+        "version" => Cell::Big(Some(r.version)),
+        "name" => Cell::Text(Some(&r.name)),
+        "body" => Cell::Text(Some(&r.body)),
+        "path" => Cell::Text(Some(&r.path)),
+        "created_by" => Cell::Text(Some(&r.created_by)),
+        "created_at" => Cell::Time(Some(r.created_at)),
+    }
+}
+
+/// Stores a version; false when the family has that version already (a concurrent edit).
+pub async fn insert_scheme(tx: &mut Tx, s: &SchemeRow) -> Result<bool> {
+    let n = bulk::write_rows(
+        tx,
+        &format!("evaluation_scheme ({})", SCHEME_COLUMN_NAMES.join(", ")),
+        "ON CONFLICT (family, version) DO NOTHING",
+        &[s],
+        |r| scheme_cells(r),
+    )
+    .await?;
+    Ok(n > 0)
+}
+
+pub async fn scheme(db: &Db, id: &str) -> Result<Option<SchemeRow>> {
+    let sql = format!("SELECT {} FROM evaluation_scheme WHERE id = $1", SCHEME_COLUMN_NAMES.join(", "));
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// The latest version of a family, read inside the transaction that adds the next.
+pub async fn latest_version(tx: &mut Tx, family: &str) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> =
+        on_tx!(tx, |c| sqlx::query_as("SELECT MAX(version) FROM evaluation_scheme WHERE family = $1")
+            .bind(family)
+            .fetch_optional(c)
+            .await?);
+    Ok(row.and_then(|r| r.0))
+}
+
+/// The versions of a family, the latest first.
+pub async fn versions(db: &Db, family: &str) -> Result<Vec<SchemeRow>> {
+    let sql = format!(
+        "SELECT {} FROM evaluation_scheme WHERE family = $1 ORDER BY version DESC",
+        SCHEME_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(family).fetch_all(c).await?))
+}
+
+/// The latest version of every family of the offices within the scope, the newest first.
+pub async fn schemes(db: &Db, scope: &Scope) -> Result<Vec<SchemeRow>> {
+    let filter = ScopeFilter::any(scope, &["s.path"], 1);
+    let columns: Vec<String> = SCHEME_COLUMN_NAMES.iter().map(|c| format!("s.{c}")).collect();
+    let sql = format!(
+        "SELECT {} FROM evaluation_scheme s
+         WHERE s.version = (SELECT MAX(v.version) FROM evaluation_scheme v WHERE v.family = s.family) AND {}
+         ORDER BY s.created_at DESC LIMIT 200",
+        columns.join(", "),
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// A published result as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResultRow {
+    pub id: String,
+    pub scheme_id: String,
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
+    /// The office's subtree: the departments it evaluated are those it sees.
+    pub path: String,
+    /// The run's JSON, byte for byte as it was printed.
+    pub result: String,
+    /// The result this one replaces (after an upheld appeal).
+    pub supersedes: Option<String>,
+    /// A later result replaces this one.
+    pub superseded: bool,
+    pub published_by: String,
+    pub published_at: DateTime<Utc>,
+}
+
+columns! {
+    fn result_cells(r: &ResultRow) -> RESULT_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "scheme_id" => Cell::Text(Some(&r.scheme_id)),
+        "from_day" => Cell::Date(Some(r.from_day)),
+        "to_day" => Cell::Date(Some(r.to_day)),
+        "path" => Cell::Text(Some(&r.path)),
+        "result" => Cell::Text(Some(&r.result)),
+        "supersedes" => Cell::Text(r.supersedes.as_deref()),
+        "superseded" => Cell::Bool(Some(r.superseded)),
+        "published_by" => Cell::Text(Some(&r.published_by)),
+        "published_at" => Cell::Time(Some(r.published_at)),
+    }
+}
+
+pub async fn insert_result(tx: &mut Tx, r: &ResultRow) -> Result<()> {
+    bulk::write_rows(tx, &format!("evaluation_result ({})", RESULT_COLUMN_NAMES.join(", ")), "", &[r], |r| {
+        result_cells(r)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn result(db: &Db, id: &str) -> Result<Option<ResultRow>> {
+    let sql = format!("SELECT {} FROM evaluation_result WHERE id = $1", RESULT_COLUMN_NAMES.join(", "));
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// The results in force (not superseded), the latest first; of the offices within the scope.
+pub async fn results(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<ResultRow>> {
+    let filter = ScopeFilter::any(scope, &["path"], 2);
+    let sql = format!(
+        "SELECT {} FROM evaluation_result WHERE superseded = FALSE AND {} ORDER BY published_at DESC LIMIT $1",
+        RESULT_COLUMN_NAMES.join(", "),
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(limit);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}

@@ -1,0 +1,401 @@
+//! Performance evaluation (绩效考评): the office's schemes (TOML, versioned), a draft run over a
+//! period, publication, a published result with every point explained down to its records and
+//! what has changed since; and the public pages and open data of the published results.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, NaiveDate};
+use oversight_app::evaluation::{self, EvaluationResult, ResultView, SchemeView};
+use oversight_app::{App, AppError};
+use oversight_domain::access::Action;
+use oversight_domain::evaluation::{DepartmentResult, Indicator, Source};
+use oversight_store::evaluations::{ResultRow, SchemeRow};
+
+use super::Done;
+use crate::error::PageError;
+use crate::session::{CurrentUser, SessionInfo};
+use crate::view::{FieldErrors, Layout, LocalTime};
+
+/// A number as pages show it: two decimals.
+fn two(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+/// An indicator's value as pages show it: a rate in per cent, a count as is, none as “—”.
+fn value_text(source: Source, v: Option<f64>) -> String {
+    match v {
+        None => "—".into(),
+        Some(x) if source.is_rate() => format!("{:.2}%", x * 100.0),
+        Some(x) if x.fract() == 0.0 => format!("{x:.0}"),
+        Some(x) => two(x),
+    }
+}
+
+/// The list of records behind an indicator's value for a department over the period, where the
+/// system has one.
+fn records_href(source: Source, department: &str, from: NaiveDate, to: NaiveDate) -> Option<String> {
+    let q = |pairs: &[(&str, &str)]| serde_urlencoded::to_string(pairs).unwrap_or_default();
+    let (f, t) = (from.to_string(), to.to_string());
+    let base = [("department", department), ("from", f.as_str()), ("to", t.as_str())];
+    Some(match source {
+        Source::CasesSettled => format!("/cases?{}", q(&base)),
+        Source::CasesOverdue | Source::CasesOverdueRate => {
+            format!("/cases?{}", q(&[base[0], base[1], base[2], ("outcome", "overdue")]))
+        }
+        Source::TicketsReceived | Source::TicketsCompletionRate | Source::TicketsSatisfactionRate => {
+            format!("/hotline/list?{}", q(&base))
+        }
+        Source::TicketsClosed => format!("/hotline/list?{}", q(&[base[0], base[1], base[2], ("closed", "1")])),
+        Source::TicketsComplaints => {
+            format!("/hotline/list?{}", q(&[base[0], base[1], base[2], ("type", "complaint")]))
+        }
+        Source::TasksVerified | Source::TasksOnTimeRate | Source::TasksRed => {
+            format!("/tasks?{}", q(&[("department", department)]))
+        }
+        Source::RatingsRated | Source::RatingsGoodRate => {
+            format!(
+                "/reports/ratings?{}",
+                q(&[("from", &f), ("to", &t), ("group_by", "department"), ("compare", "none")])
+            )
+        }
+        Source::RatingsBad | Source::RatingsBadRectificationRate => {
+            format!("/ratings?{}", q(&[("department", department), ("show", "closed")]))
+        }
+        Source::InspectionsFindings | Source::InspectionsMajorFindings | Source::InspectionsRectifiedOnTimeRate => {
+            let figure = match source {
+                Source::InspectionsMajorFindings => "serious",
+                Source::InspectionsRectifiedOnTimeRate => "on_time",
+                _ => "findings",
+            };
+            format!(
+                "/inspections/rectifications?{}",
+                q(&[("from", &f), ("to", &t), ("figure", figure), ("group_by", "department"), ("key", department)])
+            )
+        }
+        Source::CasesAnomalies
+        | Source::SupervisionNotices
+        | Source::SupervisionYellowCards
+        | Source::SupervisionRedCards
+        | Source::Manual => {
+            return None;
+        }
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "evaluation/list.html")]
+struct ListPage {
+    l: Layout,
+    schemes: Vec<SchemeRow>,
+    results: Vec<(ResultRow, String)>,
+    may_write: bool,
+    body: String,
+    errors: FieldErrors,
+}
+
+/// The name of the scheme a result was published from.
+async fn with_scheme_names(app: &App, rows: Vec<ResultRow>) -> Result<Vec<(ResultRow, String)>, AppError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name = oversight_store::evaluations::scheme(&app.db, &r.scheme_id)
+            .await?
+            .map_or_else(|| "—".to_string(), |s| format!("{}（第 {} 版）", s.name, s.version));
+        out.push((r, name));
+    }
+    Ok(out)
+}
+
+async fn list_page(app: &App, s: &SessionInfo, body: String, errors: FieldErrors) -> Result<Response, PageError> {
+    let schemes = evaluation::schemes(app, &s.actor).await?;
+    let results = with_scheme_names(app, evaluation::results(app, &s.actor).await?).await?;
+    let status = errors.status(false);
+    let page = ListPage {
+        l: Layout::new(s, "/evaluation", "绩效考评"),
+        schemes,
+        results,
+        may_write: s.actor.may_somewhere(Action::Supervise),
+        body,
+        errors,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn list(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
+    list_page(&app, &s, evaluation::EXAMPLE_SCHEME.to_string(), FieldErrors::default()).await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SchemeForm {
+    #[serde(default)]
+    scheme: String,
+}
+
+pub async fn create(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Form(f): Form<SchemeForm>,
+) -> Result<Response, PageError> {
+    match evaluation::save_scheme(&app, &s.actor, None, &f.scheme).await {
+        Ok(row) => Ok(Redirect::to(&format!("/evaluation/schemes/{}?done=scheme", row.id)).into_response()),
+        Err(AppError::Invalid(errors)) => list_page(&app, &s, f.scheme, FieldErrors(errors)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "evaluation/scheme.html")]
+struct SchemePage {
+    l: Layout,
+    v: SchemeView,
+    body: String,
+    errors: FieldErrors,
+    from: NaiveDate,
+    to: NaiveDate,
+    /// A draft run over the period, when asked for.
+    draft: Option<EvaluationResult>,
+}
+
+impl SchemePage {
+    fn score_kind(&self, i: &Indicator) -> String {
+        i.formula()
+    }
+    fn points(&self, x: impl std::borrow::Borrow<f64>) -> String {
+        two(*x.borrow())
+    }
+    fn value(&self, i: impl std::borrow::Borrow<usize>, v: &Option<f64>) -> String {
+        self.v.scheme.indicators.get(*i.borrow()).map_or_else(|| "—".into(), |ind| value_text(ind.source, *v))
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    done: Option<String>,
+}
+
+/// Last year, the period a scheme is usually tried on.
+fn last_year(app: &App) -> (NaiveDate, NaiveDate) {
+    let year = app.today().year() - 1;
+    (NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(), NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default())
+}
+
+fn period(app: &App, from: &str, to: &str) -> Result<(NaiveDate, NaiveDate), AppError> {
+    let (a, b) = last_year(app);
+    let from = if from.trim().is_empty() { a } else { oversight_app::cases::parse_date(from, "from")? };
+    let to = if to.trim().is_empty() { b } else { oversight_app::cases::parse_date(to, "to")? };
+    Ok((from, to))
+}
+
+async fn scheme_page(
+    app: &App,
+    s: &SessionInfo,
+    id: &str,
+    q: &PeriodQuery,
+    body: Option<String>,
+    errors: FieldErrors,
+) -> Result<Response, PageError> {
+    let v = evaluation::scheme_view(app, &s.actor, id).await?;
+    let (from, to) = period(app, &q.from, &q.to)?;
+    let draft = if q.from.is_empty() { None } else { Some(evaluation::run_saved(app, &s.actor, id, from, to).await?) };
+    let status = errors.status(false);
+    let title = format!("{}（第 {} 版）", v.row.name, v.row.version);
+    let l = Layout::new(s, "/evaluation", title).with_notice(q.done.as_deref());
+    let body = body.unwrap_or_else(|| v.row.body.clone());
+    Ok((status, SchemePage { l, v, body, errors, from, to, draft }).into_response())
+}
+
+pub async fn scheme(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, PageError> {
+    scheme_page(&app, &s, &id, &q, None, FieldErrors::default()).await
+}
+
+/// A new version of the scheme.
+pub async fn save(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<SchemeForm>,
+) -> Result<Response, PageError> {
+    match evaluation::save_scheme(&app, &s.actor, Some(&id), &f.scheme).await {
+        Ok(row) => Ok(Redirect::to(&format!("/evaluation/schemes/{}?done=scheme-version", row.id)).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            scheme_page(&app, &s, &id, &PeriodQuery::default(), Some(f.scheme), FieldErrors(errors)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+pub async fn publish(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<PublishForm>,
+) -> Result<Response, PageError> {
+    let (from, to) = period(&app, &f.from, &f.to)?;
+    let result = evaluation::publish(&app, &s.actor, &id, from, to).await?;
+    Ok(Redirect::to(&format!("/evaluation/results/{result}?done=published")).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "evaluation/result.html")]
+struct ResultPage {
+    l: Layout,
+    v: ResultView,
+}
+
+impl ResultPage {
+    fn points(&self, x: impl std::borrow::Borrow<f64>) -> String {
+        two(*x.borrow())
+    }
+    fn indicator_name(&self, code: &str) -> String {
+        if code.is_empty() {
+            return "总分（排名）".into();
+        }
+        self.v.indicators.iter().find(|i| i.code == code).map_or_else(|| code.to_string(), |i| i.name.clone())
+    }
+    fn change_value(&self, code: &str, v: &Option<f64>) -> String {
+        match self.v.indicators.iter().find(|i| i.code == code) {
+            Some(i) => value_text(i.source, *v),
+            None => v.map_or_else(|| "—".into(), |r| format!("第 {r:.0} 名")),
+        }
+    }
+}
+
+pub async fn result(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, PageError> {
+    let v = evaluation::result_view(&app, Some(&s.actor), &id).await?;
+    let l = Layout::new(&s, "/evaluation", format!("{}：{} 至 {}", v.scheme.name, v.row.from_day, v.row.to_day))
+        .with_notice(done.done.as_deref());
+    Ok(ResultPage { l, v }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "evaluation/department.html")]
+struct DepartmentPage {
+    l: Layout,
+    v: ResultView,
+    d: DepartmentResult,
+}
+
+impl DepartmentPage {
+    /// Each indicator of the department: (indicator, its value as shown, points, records link).
+    fn lines(&self) -> Vec<(&Indicator, String, String, Option<String>)> {
+        self.v
+            .indicators
+            .iter()
+            .zip(&self.d.indicators)
+            .map(|(i, r)| {
+                (
+                    i,
+                    value_text(i.source, r.value),
+                    two(r.points),
+                    records_href(i.source, &self.d.code, self.v.row.from_day, self.v.row.to_day),
+                )
+            })
+            .collect()
+    }
+    fn score(&self) -> String {
+        two(self.d.score)
+    }
+}
+
+/// A department's result: each indicator's value, formula and points, and its records.
+pub async fn department(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path((id, code)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let v = evaluation::result_view(&app, Some(&s.actor), &id).await?;
+    let d = v
+        .result
+        .departments
+        .iter()
+        .find(|d| d.code == code)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound("该部门的考评结果".into()))?;
+    let l = Layout::new(&s, "/evaluation", format!("{}：{}", v.scheme.name, d.name));
+    Ok(DepartmentPage { l, v, d }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/evaluations.html")]
+struct PublicListPage {
+    css: String,
+    rows: Vec<(ResultRow, String)>,
+    time: LocalTime,
+}
+
+/// The published results, for anyone.
+pub async fn public_list(State(app): State<App>) -> Result<Response, PageError> {
+    let rows = with_scheme_names(&app, evaluation::published(&app).await?).await?;
+    Ok(PublicListPage { css: crate::assets::url("app.css"), rows, time: LocalTime(app.config.tz()) }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/evaluation.html")]
+struct PublicPage {
+    css: String,
+    v: ResultView,
+    time: LocalTime,
+}
+
+impl PublicPage {
+    fn points(&self, x: impl std::borrow::Borrow<f64>) -> String {
+        two(*x.borrow())
+    }
+}
+
+/// A published result, for anyone: scores, ranks, tiers and each indicator's points.
+pub async fn public_result(State(app): State<App>, Path(id): Path<String>) -> Result<Response, PageError> {
+    let v = public_view(&app, &id).await?;
+    Ok(PublicPage { css: crate::assets::url("app.css"), v, time: LocalTime(app.config.tz()) }.into_response())
+}
+
+/// A result in force (a superseded one is not public any more).
+async fn public_view(app: &App, id: &str) -> Result<ResultView, AppError> {
+    let v = evaluation::result_view(app, None, id).await?;
+    if v.row.superseded {
+        return Err(AppError::NotFound("考评结果".into()));
+    }
+    Ok(v)
+}
+
+/// The result as open data: the JSON exactly as published.
+pub async fn public_json(State(app): State<App>, Path(id): Path<String>) -> Result<Response, PageError> {
+    let v = public_view(&app, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json; charset=utf-8")], v.row.result).into_response())
+}
+
+/// The result as open data: CSV.
+pub async fn public_csv(State(app): State<App>, Path(id): Path<String>) -> Result<Response, PageError> {
+    let v = public_view(&app, &id).await?;
+    let name = format!("attachment; filename=\"evaluation-{}-{}.csv\"", v.row.from_day, v.row.to_day);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)],
+        evaluation::result_csv(&v),
+    )
+        .into_response())
+}
