@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use oversight_domain::access::{Action, Grant, Grants, Role, Scope};
-use oversight_domain::evaluation::{DepartmentResult, Departments, Indicator, Scheme, SchemeText, Source, evaluate};
+use oversight_domain::evaluation::{
+    DepartmentResult, Departments, Indicator, Movement, Scheme, SchemeText, Source, evaluate, movements,
+};
 use oversight_domain::org::{OrgKind, OrgPath};
 use oversight_domain::ticket::{TicketType, completion_rate, satisfaction_rate};
 use oversight_store::audit::{self, NewAudit};
@@ -494,3 +496,26 @@ max_share = 0.2
 name = "良好"
 min_score = 80
 "#;
+
+/// What if: a saved scheme run as a draft over a published result's period, each department
+/// beside its rank, score and tier in that result, with the indicators that explain the move.
+pub async fn what_if(
+    app: &App,
+    actor: &Actor,
+    scheme_id: &str,
+    against: &str,
+) -> Result<(EvaluationResult, Vec<Movement>), AppError> {
+    let what = "考评结果";
+    let row = store::result(&app.db, against).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    actor.require(Action::View, &OrgPath::from_stored(row.path.clone()), what)?;
+    let published_scheme = store::scheme(&app.db, &row.scheme_id)
+        .await?
+        .ok_or_else(|| AppError::fault("考评结果的方案不存在"))
+        .and_then(|s| parse_scheme(&s.body))?;
+    let published = stored_result(&row)?;
+    let draft_row = visible_scheme(app, actor, scheme_id).await?;
+    let draft_scheme = parse_scheme(&draft_row.body)?;
+    let draft = run(app, &office_actor(&draft_row.path), &draft_scheme, row.from_day, row.to_day).await?;
+    let moves = movements((&draft_scheme, &draft.departments), (&published_scheme, &published.departments));
+    Ok((draft, moves))
+}

@@ -415,6 +415,83 @@ pub fn evaluate(
     out
 }
 
+/// How a department fares under a draft scheme beside a published result (what if).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Movement {
+    pub code: String,
+    pub name: String,
+    pub rank: usize,
+    /// Its rank and score in the published result; none when it was not evaluated there.
+    pub rank_before: Option<usize>,
+    pub score: f64,
+    pub score_before: Option<f64>,
+    pub tier: Option<String>,
+    pub tier_before: Option<String>,
+    /// Why: the indicators whose points differ most, by name, with the difference (draft −
+    /// published); an indicator only one of the schemes has counts whole.
+    pub reasons: Vec<(String, f64)>,
+}
+
+impl Movement {
+    /// Places moved up (positive) or down; none for a department new to the ranking.
+    pub fn moved(&self) -> Option<i64> {
+        self.rank_before.map(|before| before as i64 - self.rank as i64)
+    }
+}
+
+/// The most reasons a movement gives.
+const REASONS: usize = 3;
+
+/// Each department of a draft run beside the same department in a published run: ranks, scores,
+/// tiers, and the indicators that explain the difference (matched by code, else by source), the
+/// largest first. In the draft's order.
+pub fn movements(draft: (&Scheme, &[DepartmentResult]), published: (&Scheme, &[DepartmentResult])) -> Vec<Movement> {
+    let (draft_scheme, draft_results) = draft;
+    let (published_scheme, published_results) = published;
+    // The published indicator each draft indicator compares with.
+    let partner = |i: &Indicator| -> Option<usize> {
+        published_scheme
+            .indicators
+            .iter()
+            .position(|p| p.code == i.code)
+            .or_else(|| published_scheme.indicators.iter().position(|p| p.source == i.source))
+    };
+    let pairs: Vec<Option<usize>> = draft_scheme.indicators.iter().map(partner).collect();
+    draft_results
+        .iter()
+        .map(|d| {
+            let before = published_results.iter().find(|p| p.code == d.code);
+            let mut reasons: Vec<(String, f64)> = Vec::new();
+            if let Some(b) = before {
+                for (k, ind) in draft_scheme.indicators.iter().enumerate() {
+                    let now = d.indicators.get(k).map_or(0.0, |x| x.points);
+                    let was = pairs[k].and_then(|j| b.indicators.get(j)).map_or(0.0, |x| x.points);
+                    reasons.push((ind.name.clone(), now - was));
+                }
+                for (j, ind) in published_scheme.indicators.iter().enumerate() {
+                    if !pairs.contains(&Some(j)) {
+                        reasons.push((ind.name.clone(), -b.indicators.get(j).map_or(0.0, |x| x.points)));
+                    }
+                }
+            }
+            reasons.retain(|(_, delta)| delta.abs() >= TIE);
+            reasons.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
+            reasons.truncate(REASONS);
+            Movement {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                rank: d.rank,
+                rank_before: before.map(|b| b.rank),
+                score: d.score,
+                score_before: before.map(|b| b.score),
+                tier: d.tier.clone(),
+                tier_before: before.and_then(|b| b.tier.clone()),
+                reasons,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,6 +546,47 @@ mod tests {
         assert_eq!(s.indicators[0].points(Some(0.9), None), 10.0 * ((0.9 - 0.5) / (1.0 - 0.5)));
         assert_eq!(s.indicators[1].points(Some(3.0), None), 1.5);
         assert_eq!(s.indicators[1].points(Some(30.0), None), 2.0);
+    }
+
+    #[test]
+    fn a_draft_beside_the_published_says_who_moves_and_why() {
+        let published = scheme(
+            vec![
+                ind("A1", "cases.overdue_rate", 50.0, "linear", Some(0.0), Some(0.2)),
+                deduct("A2", "tickets.complaints", 50.0, 10.0, None),
+            ],
+            vec![],
+        )
+        .unwrap();
+        // The draft weighs complaints less and adds bad ratings.
+        let draft = scheme(
+            vec![
+                ind("A1", "cases.overdue_rate", 70.0, "linear", Some(0.0), Some(0.2)),
+                deduct("X", "tickets.complaints", 30.0, 10.0, None),
+                deduct("A3", "ratings.bad", 10.0, 1.0, None),
+            ],
+            vec![],
+        )
+        .unwrap();
+        let values: BTreeMap<String, BTreeMap<Source, Option<f64>>> = [
+            ("D1", [(Source::CasesOverdueRate, Some(0.1)), (Source::TicketsComplaints, Some(0.0))]),
+            ("D2", [(Source::CasesOverdueRate, Some(0.0)), (Source::TicketsComplaints, Some(3.0))]),
+        ]
+        .into_iter()
+        .map(|(c, v)| (c.to_string(), v.into_iter().collect()))
+        .collect();
+        let departments = [("D1".to_string(), "甲".to_string()), ("D2".to_string(), "乙".to_string())];
+        let before = evaluate(&published, &departments, &values);
+        let after = evaluate(&draft, &departments, &values);
+        // Published: D1 25 + 50 = 75, D2 50 + 20 = 70. Draft: D1 35 + 30 + 10 = 75, D2 70 + 0 + 10
+        // = 80 (no bad rating recorded: the whole 10).
+        let m = movements((&draft, &after), (&published, &before));
+        assert_eq!(m[0].code, "D2");
+        assert_eq!((m[0].rank, m[0].rank_before, m[0].moved()), (1, Some(2), Some(1)));
+        let reasons = |r: &[(String, f64)]| r.iter().map(|(n, d)| format!("{n}{d:+}")).collect::<Vec<_>>();
+        assert_eq!(reasons(&m[0].reasons), ["A1+20", "X-20", "A3+10"]);
+        assert_eq!((m[1].code.as_str(), m[1].moved()), ("D1", Some(-1)));
+        assert_eq!(reasons(&m[1].reasons), ["X-20", "A1+10", "A3+10"]);
     }
 
     #[test]

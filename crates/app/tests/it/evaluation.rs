@@ -282,6 +282,19 @@ async fn a_published_result_re_runs_to_the_same_bytes_until_the_records_change(a
     assert!(v.same_bytes && v.changes.is_empty());
     assert!(evaluation::result_view(&app, Some(&liaison), &id).await.is_err(), "the office's page, not a department's");
     assert!(evaluation::published(&app).await.unwrap().iter().any(|r| r.id == id));
+    // What if version 2 (A1 weighs 45, not 40) had been published: each department beside its
+    // published place, A1 the reason.
+    let (draft, moves) = evaluation::what_if(&app, &office, &v2.id, &id).await.unwrap();
+    assert_eq!((draft.from, draft.to), (from, to), "over the published result's period");
+    assert_eq!(moves.len(), 3);
+    for m in &moves {
+        let before = v.result.departments.iter().find(|d| d.code == m.code).unwrap();
+        assert_eq!((m.rank_before, m.score_before), (Some(before.rank), Some(before.score)));
+        assert_eq!(m.reasons.len(), 1, "{m:?}");
+        assert_eq!(m.reasons[0].0, "办件超期率");
+    }
+    let d03 = moves.iter().find(|m| m.code == "460100-D03").unwrap();
+    assert_eq!(d03.reasons[0].1, 5.0, "no settled case: the whole weight, 45 instead of 40");
     let csv = evaluation::result_csv(&v);
     assert_eq!(csv.lines().count(), 4, "{csv}");
     assert!(csv.lines().nth(1).unwrap().starts_with("1,460100-D03,市民政局,"), "{csv}");

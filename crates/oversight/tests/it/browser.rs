@@ -878,4 +878,14 @@ async fn the_office_writes_a_scheme_tries_it_and_publishes_the_result() {
     c.wait().for_element(Locator::Css("#result")).await.unwrap();
     assert!(text_of(&c, "#result").await.contains("市发展和改革委员会"));
     screenshot(&c, "evaluation-public").await;
+    // What if: the scheme set beside its own published result moves no one.
+    c.back().await.unwrap();
+    c.goto(&format!("{}/evaluation", s.base)).await.unwrap();
+    c.find(Locator::Css("#schemes a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#what-if-form")).await.unwrap();
+    c.find(Locator::Css("#what-if-form button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#what-if")).await.unwrap();
+    let moves = text_of(&c, "#what-if").await;
+    assert!(moves.contains("市发展和改革委员会") && moves.contains("第 1 名，100.00 分"), "{moves}");
+    screenshot(&c, "evaluation-what-if").await;
 }

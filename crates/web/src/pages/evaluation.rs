@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use oversight_app::evaluation::{self, EvaluationResult, ResultView, SchemeView};
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
-use oversight_domain::evaluation::{DepartmentResult, Indicator, Source};
+use oversight_domain::evaluation::{DepartmentResult, Indicator, Movement, Source};
 use oversight_store::evaluations::{ResultRow, SchemeRow};
 
 use super::Done;
@@ -157,6 +157,11 @@ struct SchemePage {
     to: NaiveDate,
     /// A draft run over the period, when asked for.
     draft: Option<EvaluationResult>,
+    /// The published results a draft may be set beside (what if), with their scheme's name.
+    published: Vec<(ResultRow, String)>,
+    /// The one it is set beside, and each department's move.
+    against: String,
+    movements: Option<Vec<Movement>>,
 }
 
 impl SchemePage {
@@ -165,6 +170,29 @@ impl SchemePage {
     }
     fn points(&self, x: impl std::borrow::Borrow<f64>) -> String {
         two(*x.borrow())
+    }
+    fn moved(&self, m: &Movement) -> String {
+        match m.moved() {
+            None => "新列入".into(),
+            Some(0) => "—".into(),
+            Some(n) if n > 0 => format!("↑ {n}"),
+            Some(n) => format!("↓ {}", -n),
+        }
+    }
+    /// `第 2 名，70.00 分，良好` of the published result, or “—”.
+    fn before(&self, m: &Movement) -> String {
+        let Some(rank) = m.rank_before else { return "—".into() };
+        let mut out = format!("第 {rank} 名");
+        if let Some(score) = m.score_before {
+            out.push_str(&format!("，{} 分", two(score)));
+        }
+        if let Some(tier) = &m.tier_before {
+            out.push_str(&format!("，{tier}"));
+        }
+        out
+    }
+    fn reasons(&self, m: &Movement) -> String {
+        m.reasons.iter().map(|(name, d)| format!("{name} {d:+.2}")).collect::<Vec<_>>().join("；")
     }
     fn value(&self, i: impl std::borrow::Borrow<usize>, v: &Option<f64>) -> String {
         self.v.scheme.indicators.get(*i.borrow()).map_or_else(|| "—".into(), |ind| value_text(ind.source, *v))
@@ -177,6 +205,9 @@ pub struct PeriodQuery {
     from: String,
     #[serde(default)]
     to: String,
+    /// A published result to set the draft beside (what if).
+    #[serde(default)]
+    against: String,
     done: Option<String>,
 }
 
@@ -202,13 +233,24 @@ async fn scheme_page(
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
     let v = evaluation::scheme_view(app, &s.actor, id).await?;
-    let (from, to) = period(app, &q.from, &q.to)?;
-    let draft = if q.from.is_empty() { None } else { Some(evaluation::run_saved(app, &s.actor, id, from, to).await?) };
+    let (mut from, mut to) = period(app, &q.from, &q.to)?;
+    let published = with_scheme_names(app, evaluation::results(app, &s.actor).await?).await?;
+    let (draft, movements) = if !q.against.is_empty() {
+        let (draft, moves) = evaluation::what_if(app, &s.actor, id, &q.against).await?;
+        (from, to) = (draft.from, draft.to);
+        (Some(draft), Some(moves))
+    } else if !q.from.is_empty() {
+        (Some(evaluation::run_saved(app, &s.actor, id, from, to).await?), None)
+    } else {
+        (None, None)
+    };
     let status = errors.status(false);
     let title = format!("{}（第 {} 版）", v.row.name, v.row.version);
     let l = Layout::new(s, "/evaluation", title).with_notice(q.done.as_deref());
     let body = body.unwrap_or_else(|| v.row.body.clone());
-    Ok((status, SchemePage { l, v, body, errors, from, to, draft }).into_response())
+    let against = q.against.clone();
+    let page = SchemePage { l, v, body, errors, from, to, draft, published, against, movements };
+    Ok((status, page).into_response())
 }
 
 pub async fn scheme(
