@@ -29,3 +29,20 @@ CREATE TABLE evaluation_result (
     published_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX evaluation_result_published ON evaluation_result(superseded, published_at);
+
+-- The points the office entered for a manual indicator (leaders' evaluation, a public survey)
+-- of a department, for a scheme's family over a period, with the reason and the evidence; a new
+-- entry replaces the last (each is in the audit log).
+CREATE TABLE evaluation_manual (
+    family          TEXT NOT NULL,
+    from_day        DATE NOT NULL,
+    to_day          DATE NOT NULL,
+    department_code TEXT NOT NULL,
+    indicator_code  TEXT NOT NULL,
+    points          DOUBLE PRECISION NOT NULL,
+    reason          TEXT NOT NULL,
+    evidence        TEXT NOT NULL,
+    entered_by      TEXT NOT NULL,
+    entered_at      TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (family, from_day, to_day, department_code, indicator_code)
+);

@@ -4,15 +4,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
+use oversight_domain::RowError;
 use oversight_domain::access::{Action, Grant, Grants, Role, Scope};
 use oversight_domain::evaluation::{
-    DepartmentResult, Departments, Indicator, Movement, Scheme, SchemeText, Source, evaluate, movements,
+    DepartmentResult, Departments, Entered, Indicator, Movement, Scheme, SchemeText, Source, evaluate, movements,
 };
 use oversight_domain::org::{OrgKind, OrgPath};
 use oversight_domain::ticket::{TicketType, completion_rate, satisfaction_rate};
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::GroupBy;
-use oversight_store::evaluations::{self as store, ResultRow, SchemeRow};
+use oversight_store::evaluations::{self as store, ManualRow, ResultRow, SchemeRow};
 use oversight_store::tickets::TicketGroup;
 use oversight_store::{cases as case_store, network as network_store, supervision as supervision_store};
 use serde_json::json;
@@ -38,14 +39,27 @@ pub struct EvaluationResult {
 
 type Values = BTreeMap<String, BTreeMap<Source, Option<f64>>>;
 
-/// Runs a scheme over the period for the departments it names (in the actor's scope).
-#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+/// Runs a scheme over the period for the departments it names (in the actor's scope); manual
+/// indicators score 0 (no points entered: the command line's and the API's run).
 pub async fn run(
     app: &App,
     actor: &Actor,
     scheme: &Scheme,
     from: NaiveDate,
     to: NaiveDate,
+) -> Result<EvaluationResult, AppError> {
+    run_entered(app, actor, scheme, from, to, &Entered::new()).await
+}
+
+/// Runs a scheme with the office's entered points for its manual indicators.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+async fn run_entered(
+    app: &App,
+    actor: &Actor,
+    scheme: &Scheme,
+    from: NaiveDate,
+    to: NaiveDate,
+    entered: &Entered,
 ) -> Result<EvaluationResult, AppError> {
     if to < from {
         return Err(AppError::field("to", "结束日期早于开始日期"));
@@ -150,7 +164,12 @@ pub async fn run(
         set(&g.key, Source::InspectionsRectifiedOnTimeRate, g.counts.on_time_rate());
     }
     let departments: Vec<(String, String)> = chosen.into_iter().map(|(c, n, _)| (c, n)).collect();
-    Ok(EvaluationResult { scheme: scheme.name.clone(), from, to, departments: evaluate(scheme, &departments, &values) })
+    Ok(EvaluationResult {
+        scheme: scheme.name.clone(),
+        from,
+        to,
+        departments: evaluate(scheme, &departments, &values, entered),
+    })
 }
 
 /// The largest scheme accepted, in bytes (a real one is a few kilobytes).
@@ -277,7 +296,26 @@ pub async fn run_saved(
     to: NaiveDate,
 ) -> Result<EvaluationResult, AppError> {
     let row = visible_scheme(app, actor, id).await?;
-    run(app, &office_actor(&row.path), &parse_scheme(&row.body)?, from, to).await
+    run_saved_row(app, &row, from, to).await
+}
+
+/// A saved scheme's run as its office, with the points entered for its family over the period.
+async fn run_saved_row(
+    app: &App,
+    row: &SchemeRow,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<EvaluationResult, AppError> {
+    let entered = entered(app, &row.family, from, to).await?;
+    run_entered(app, &office_actor(&row.path), &parse_scheme(&row.body)?, from, to, &entered).await
+}
+
+async fn entered(app: &App, family: &str, from: NaiveDate, to: NaiveDate) -> Result<Entered, AppError> {
+    Ok(store::manual(&app.db, family, from, to)
+        .await?
+        .into_iter()
+        .map(|m| ((m.department_code, m.indicator_code), m.points))
+        .collect())
 }
 
 /// The office publishes the result of a scheme version over a period: the run's JSON is kept
@@ -286,7 +324,7 @@ pub async fn run_saved(
 pub async fn publish(app: &App, actor: &Actor, id: &str, from: NaiveDate, to: NaiveDate) -> Result<String, AppError> {
     let scheme = visible_scheme(app, actor, id).await?;
     actor.require(Action::Supervise, &OrgPath::from_stored(scheme.path.clone()), "考评方案")?;
-    let result = run(app, &office_actor(&scheme.path), &parse_scheme(&scheme.body)?, from, to).await?;
+    let result = run_saved_row(app, &scheme, from, to).await?;
     let text = serde_json::to_string(&result).map_err(|e| AppError::internal("the result as JSON", e))?;
     let now = app.now();
     let row = ResultRow {
@@ -367,7 +405,7 @@ pub async fn result_view(app: &App, actor: Option<&Actor>, id: &str) -> Result<R
     let result = stored_result(&row)?;
     let (same_bytes, changes) = match actor {
         Some(_) => {
-            let again = run(app, &office_actor(&row.path), &parsed, row.from_day, row.to_day).await?;
+            let again = run_saved_row(app, &scheme, row.from_day, row.to_day).await?;
             let text = serde_json::to_string(&again).map_err(|e| AppError::internal("the result as JSON", e))?;
             (text == row.result, changes(&result, &again))
         }
@@ -515,7 +553,116 @@ pub async fn what_if(
     let published = stored_result(&row)?;
     let draft_row = visible_scheme(app, actor, scheme_id).await?;
     let draft_scheme = parse_scheme(&draft_row.body)?;
-    let draft = run(app, &office_actor(&draft_row.path), &draft_scheme, row.from_day, row.to_day).await?;
+    let draft = run_saved_row(app, &draft_row, row.from_day, row.to_day).await?;
     let moves = movements((&draft_scheme, &draft.departments), (&published_scheme, &published.departments));
     Ok((draft, moves))
+}
+
+/// The office's entry of a manual indicator's points, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ManualEntry {
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub indicator: String,
+    #[serde(default)]
+    pub points: String,
+    #[serde(default)]
+    pub reason: String,
+    /// What the points rest on (a meeting's minutes, a survey's report: names or references).
+    #[serde(default)]
+    pub evidence: String,
+}
+
+/// The entries of a saved scheme's family over a period.
+pub async fn manual_entries(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ManualRow>, AppError> {
+    let row = visible_scheme(app, actor, id).await?;
+    Ok(store::manual(&app.db, &row.family, from, to).await?)
+}
+
+/// The office enters a department's points for a manual indicator over a period: between 0 and
+/// the indicator's weight, with a reason; refused field by field, nothing stored. A new entry
+/// replaces the last; each goes to the audit log with the one it replaces.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn enter_points(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    e: &ManualEntry,
+) -> Result<(), AppError> {
+    let row = visible_scheme(app, actor, id).await?;
+    actor.require(Action::Supervise, &OrgPath::from_stored(row.path.clone()), "考评方案")?;
+    let scheme = parse_scheme(&row.body)?;
+    let mut errors = Vec::new();
+    let indicator = scheme.indicators.iter().find(|i| i.code == e.indicator.trim() && i.source == Source::Manual);
+    if indicator.is_none() {
+        errors.push(RowError::new(0, "indicator", "请选择本方案的人工评分指标"));
+    }
+    let evaluated = run_saved_row(app, &row, from, to).await?;
+    if !evaluated.departments.iter().any(|d| d.code == e.department.trim()) {
+        errors.push(RowError::new(0, "department", "请选择本方案考评的部门"));
+    }
+    let weight = indicator.map_or(0.0, |i| i.weight);
+    let points = match e.points.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && (0.0..=weight).contains(&p) => Some(p),
+        _ => {
+            errors.push(RowError::new(0, "points", format!("应为 0 到 {weight} 之间的分数")));
+            None
+        }
+    };
+    let reason = e.reason.trim();
+    if reason.is_empty() {
+        errors.push(RowError::new(0, "reason", "请写明评分理由"));
+    } else if reason.chars().count() > 1000 {
+        errors.push(RowError::new(0, "reason", "评分理由不超过 1000 字"));
+    }
+    if e.evidence.trim().chars().count() > 1000 {
+        errors.push(RowError::new(0, "evidence", "依据不超过 1000 字"));
+    }
+    let (Some(points), true) = (points, errors.is_empty()) else { return Err(AppError::Invalid(errors)) };
+    let before = store::manual(&app.db, &row.family, from, to)
+        .await?
+        .into_iter()
+        .find(|m| m.department_code == e.department.trim() && m.indicator_code == e.indicator.trim());
+    let now = app.now();
+    let entry = ManualRow {
+        family: row.family.clone(),
+        from_day: from,
+        to_day: to,
+        department_code: e.department.trim().to_string(),
+        indicator_code: e.indicator.trim().to_string(),
+        points,
+        reason: reason.to_string(),
+        evidence: e.evidence.trim().to_string(),
+        entered_by: actor.label.clone(),
+        entered_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    store::put_manual(&mut tx, &entry).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "evaluation.manual",
+            target: &entry.department_code,
+            path: &row.path,
+            detail: json!({
+                "scheme": row.family, "from": from, "to": to, "indicator": entry.indicator_code,
+                "points": points, "reason": entry.reason, "evidence": entry.evidence,
+                "replaces": before.map(|b| json!({"points": b.points, "reason": b.reason, "by": b.entered_by})),
+            }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

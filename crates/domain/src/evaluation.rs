@@ -356,7 +356,11 @@ pub struct IndicatorResult {
 /// Two scores closer than this are equal.
 const TIE: f64 = 1e-9;
 
-/// Scores every department from its values (`values[code][source]`), ranks them (equal scores
+/// The points the office entered for manual indicators, by (department code, indicator code).
+pub type Entered = BTreeMap<(String, String), f64>;
+
+/// Scores every department from its values (`values[code][source]`) and the office's entered
+/// points for manual indicators (`entered`; none entered scores 0), ranks them (equal scores
 /// share a rank and the next rank skips) and places them in tiers (best first; each tier takes
 /// at most its share of the departments, rounded down; a tie takes one tier together).
 /// Returns the departments by rank, then code.
@@ -364,6 +368,7 @@ pub fn evaluate(
     scheme: &Scheme,
     departments: &[(String, String)],
     values: &BTreeMap<String, BTreeMap<Source, Option<f64>>>,
+    entered: &Entered,
 ) -> Vec<DepartmentResult> {
     let mut out: Vec<DepartmentResult> = departments
         .iter()
@@ -374,7 +379,8 @@ pub fn evaluate(
                 .map(|ind| {
                     let value = values.get(code).and_then(|v| v.get(&ind.source)).copied().flatten();
                     let value = if ind.source == Source::Manual { None } else { value };
-                    IndicatorResult { code: ind.code.clone(), value, points: ind.points(value, None) }
+                    let typed = entered.get(&(code.clone(), ind.code.clone())).copied();
+                    IndicatorResult { code: ind.code.clone(), value, points: ind.points(value, typed) }
                 })
                 .collect();
             DepartmentResult {
@@ -576,8 +582,8 @@ mod tests {
         .map(|(c, v)| (c.to_string(), v.into_iter().collect()))
         .collect();
         let departments = [("D1".to_string(), "甲".to_string()), ("D2".to_string(), "乙".to_string())];
-        let before = evaluate(&published, &departments, &values);
-        let after = evaluate(&draft, &departments, &values);
+        let before = evaluate(&published, &departments, &values, &Entered::new());
+        let after = evaluate(&draft, &departments, &values, &Entered::new());
         // Published: D1 25 + 50 = 75, D2 50 + 20 = 70. Draft: D1 35 + 30 + 10 = 75, D2 70 + 0 + 10
         // = 80 (no bad rating recorded: the whole 10).
         let m = movements((&draft, &after), (&published, &before));
@@ -651,7 +657,7 @@ mod tests {
             .zip(rates)
             .map(|((c, _), r)| (c.clone(), [(Source::CasesOverdueRate, Some(r))].into_iter().collect()))
             .collect();
-        let result = evaluate(&s, &departments, &values);
+        let result = evaluate(&s, &departments, &values, &Entered::new());
         let got: Vec<(&str, usize, Option<&str>)> =
             result.iter().map(|d| (d.code.as_str(), d.rank, d.tier.as_deref())).collect();
         // 优秀 holds floor(0.2 × 10) = 2: D01, then D02 and D03 together (a tie takes one tier);

@@ -156,3 +156,61 @@ pub async fn results(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<ResultRow
         q.fetch_all(c).await?
     }))
 }
+
+/// Points the office entered for a manual indicator of a department, for a scheme's family over
+/// a period.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ManualRow {
+    pub family: String,
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
+    pub department_code: String,
+    pub indicator_code: String,
+    pub points: f64,
+    pub reason: String,
+    pub evidence: String,
+    pub entered_by: String,
+    pub entered_at: DateTime<Utc>,
+}
+
+columns! {
+    fn manual_cells(r: &ManualRow) -> MANUAL_COLUMN_NAMES {
+        "family" => Cell::Text(Some(&r.family)),
+        "from_day" => Cell::Date(Some(r.from_day)),
+        "to_day" => Cell::Date(Some(r.to_day)),
+        "department_code" => Cell::Text(Some(&r.department_code)),
+        "indicator_code" => Cell::Text(Some(&r.indicator_code)),
+        "points" => Cell::Float(Some(r.points)),
+        "reason" => Cell::Text(Some(&r.reason)),
+        "evidence" => Cell::Text(Some(&r.evidence)),
+        "entered_by" => Cell::Text(Some(&r.entered_by)),
+        "entered_at" => Cell::Time(Some(r.entered_at)),
+    }
+}
+
+/// Stores an entry, replacing the one before for the same department and indicator.
+pub async fn put_manual(tx: &mut Tx, r: &ManualRow) -> Result<()> {
+    let updates: Vec<String> = MANUAL_COLUMN_NAMES[5..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    bulk::write_rows(
+        tx,
+        &format!("evaluation_manual ({})", MANUAL_COLUMN_NAMES.join(", ")),
+        &format!(
+            "ON CONFLICT (family, from_day, to_day, department_code, indicator_code) DO UPDATE SET {}",
+            updates.join(", ")
+        ),
+        &[r],
+        |r| manual_cells(r),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The entries of a family over a period, by department and indicator.
+pub async fn manual(db: &Db, family: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<ManualRow>> {
+    let sql = format!(
+        "SELECT {} FROM evaluation_manual WHERE family = $1 AND from_day = $2 AND to_day = $3
+         ORDER BY department_code, indicator_code",
+        MANUAL_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(family).bind(from).bind(to).fetch_all(c).await?))
+}

@@ -11,7 +11,8 @@ on_both_backends!(
     an_evaluation_scores_every_department_from_its_records,
     a_bad_scheme_is_refused_whole,
     the_inspection_sources_are_the_inspections_report_by_department,
-    a_published_result_re_runs_to_the_same_bytes_until_the_records_change
+    a_published_result_re_runs_to_the_same_bytes_until_the_records_change,
+    the_office_enters_manual_points_with_a_reason
 );
 
 const SCHEME: &str = r#"
@@ -316,4 +317,63 @@ async fn a_published_result_re_runs_to_the_same_bytes_until_the_records_change(a
     let a1 = after.changes.iter().find(|c| c.department == "460100-D01" && c.indicator == "A1").unwrap();
     assert_eq!((a1.was, a1.now), (Some(1.0 / 2.0), Some(2.0 / 3.0)));
     assert!(after.changes.iter().all(|c| c.department == "460100-D01"), "{:?}", after.changes);
+}
+
+async fn the_office_enters_manual_points_with_a_reason(app: App) {
+    use oversight_app::AppError;
+    use oversight_app::evaluation::ManualEntry;
+    load_records(&app).await;
+    let office = oversight_app::accounts::actor_of(&app, "xiaoneng").await.unwrap().unwrap();
+    let liaison = oversight_app::accounts::actor_of(&app, "fgw").await.unwrap().unwrap();
+    let body = format!(
+        "{SCHEME}\n[[indicator]]\ncode = \"M1\"\nname = \"领导评价\"\nsource = \"manual\"\nweight = 10\nscore = {{ kind = \"manual\" }}\n"
+    );
+    let scheme = evaluation::save_scheme(&app, &office, None, &body).await.unwrap();
+    let from = cases::parse_date("2011-03-01", "from").unwrap();
+    let to = cases::parse_date("2011-03-31", "to").unwrap();
+    let entry = |department: &str, indicator: &str, points: &str, reason: &str| ManualEntry {
+        department: department.into(),
+        indicator: indicator.into(),
+        points: points.into(),
+        reason: reason.into(),
+        evidence: "2011 年 4 月 2 日领导测评记录".into(),
+    };
+    // Refused field by field: an unknown department, an indicator that is not manual, points
+    // above the weight, no reason; nothing stored.
+    let refused =
+        evaluation::enter_points(&app, &office, &scheme.id, from, to, &entry("460106-D01", "A1", "11", " ")).await;
+    let Err(AppError::Invalid(errors)) = refused else { panic!("{refused:?}") };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["indicator", "department", "points", "reason"]);
+    let over = entry("460100-D01", "M1", "10.5", "优");
+    let refused = evaluation::enter_points(&app, &office, &scheme.id, from, to, &over).await;
+    assert!(matches!(&refused, Err(AppError::Invalid(e)) if e[0].field == "points" && e[0].reason.contains("0 到 10")));
+    assert!(evaluation::manual_entries(&app, &office, &scheme.id, from, to).await.unwrap().is_empty());
+    let good = entry("460100-D01", "M1", "8.5", "年度领导测评良好");
+    assert!(evaluation::enter_points(&app, &liaison, &scheme.id, from, to, &good).await.is_err(), "the office's");
+    // Entered, the points count; unentered, 0; an entry again replaces the last.
+    evaluation::enter_points(&app, &office, &scheme.id, from, to, &good).await.unwrap();
+    let run = evaluation::run_saved(&app, &office, &scheme.id, from, to).await.unwrap();
+    let m1 = |r: &evaluation::EvaluationResult, code: &str| {
+        let d = r.departments.iter().find(|d| d.code == code).unwrap();
+        (d.indicators.last().unwrap().value, d.indicators.last().unwrap().points)
+    };
+    assert_eq!(m1(&run, "460100-D01"), (None, 8.5));
+    assert_eq!(m1(&run, "460100-D02"), (None, 0.0));
+    let id = evaluation::publish(&app, &office, &scheme.id, from, to).await.unwrap();
+    evaluation::enter_points(&app, &office, &scheme.id, from, to, &entry("460100-D01", "M1", "9", "复核后调整"))
+        .await
+        .unwrap();
+    let entries = evaluation::manual_entries(&app, &office, &scheme.id, from, to).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].points, entries[0].reason.as_str()), (9.0, "复核后调整"));
+    // The published result keeps 8.5; its page says a re-run would give 9.
+    let v = evaluation::result_view(&app, Some(&office), &id).await.unwrap();
+    assert_eq!(m1(&v.result, "460100-D01"), (None, 8.5));
+    let change = v.changes.iter().find(|c| c.indicator == "M1").unwrap();
+    assert_eq!((change.points_was, change.points_now), (8.5, 9.0));
+    // Another period has its own entries.
+    let april = cases::parse_date("2011-04-30", "to").unwrap();
+    let other = evaluation::run_saved(&app, &office, &scheme.id, from, april).await.unwrap();
+    assert_eq!(m1(&other, "460100-D01"), (None, 0.0));
 }

@@ -9,11 +9,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
-use oversight_app::evaluation::{self, EvaluationResult, ResultView, SchemeView};
+use oversight_app::evaluation::{self, EvaluationResult, ManualEntry, ResultView, SchemeView};
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
 use oversight_domain::evaluation::{DepartmentResult, Indicator, Movement, Source};
-use oversight_store::evaluations::{ResultRow, SchemeRow};
+use oversight_store::evaluations::{ManualRow, ResultRow, SchemeRow};
 
 use super::Done;
 use crate::error::PageError;
@@ -162,6 +162,11 @@ struct SchemePage {
     /// The one it is set beside, and each department's move.
     against: String,
     movements: Option<Vec<Movement>>,
+    /// The points entered for the manual indicators over the period, and an entry refused, as
+    /// typed, with its faults.
+    manual: Vec<ManualRow>,
+    entry: ManualEntry,
+    entry_errors: FieldErrors,
 }
 
 impl SchemePage {
@@ -170,6 +175,19 @@ impl SchemePage {
     }
     fn points(&self, x: impl std::borrow::Borrow<f64>) -> String {
         two(*x.borrow())
+    }
+    /// The scheme's manual indicators.
+    fn manual_indicators(&self) -> Vec<&Indicator> {
+        self.v.scheme.indicators.iter().filter(|i| i.source == Source::Manual).collect()
+    }
+    fn department_name(&self, code: &str) -> String {
+        self.draft
+            .as_ref()
+            .and_then(|r| r.departments.iter().find(|d| d.code == code))
+            .map_or_else(|| code.to_string(), |d| d.name.clone())
+    }
+    fn indicator_name(&self, code: &str) -> String {
+        self.v.scheme.indicators.iter().find(|i| i.code == code).map_or_else(|| code.to_string(), |i| i.name.clone())
     }
     fn moved(&self, m: &Movement) -> String {
         match m.moved() {
@@ -224,14 +242,23 @@ fn period(app: &App, from: &str, to: &str) -> Result<(NaiveDate, NaiveDate), App
     Ok((from, to))
 }
 
+/// A refused edit of the scheme, or a refused entry of points, shown again.
+#[derive(Default)]
+struct Refused {
+    body: Option<String>,
+    errors: FieldErrors,
+    entry: ManualEntry,
+    entry_errors: FieldErrors,
+}
+
 async fn scheme_page(
     app: &App,
     s: &SessionInfo,
     id: &str,
     q: &PeriodQuery,
-    body: Option<String>,
-    errors: FieldErrors,
+    refused: Refused,
 ) -> Result<Response, PageError> {
+    let Refused { body, errors, entry, entry_errors } = refused;
     let v = evaluation::scheme_view(app, &s.actor, id).await?;
     let (mut from, mut to) = period(app, &q.from, &q.to)?;
     let published = with_scheme_names(app, evaluation::results(app, &s.actor).await?).await?;
@@ -244,12 +271,15 @@ async fn scheme_page(
     } else {
         (None, None)
     };
-    let status = errors.status(false);
+    let manual =
+        if draft.is_some() { evaluation::manual_entries(app, &s.actor, id, from, to).await? } else { Vec::new() };
+    let status = if errors.is_empty() { entry_errors.status(false) } else { errors.status(false) };
     let title = format!("{}（第 {} 版）", v.row.name, v.row.version);
     let l = Layout::new(s, "/evaluation", title).with_notice(q.done.as_deref());
     let body = body.unwrap_or_else(|| v.row.body.clone());
     let against = q.against.clone();
-    let page = SchemePage { l, v, body, errors, from, to, draft, published, against, movements };
+    let page =
+        SchemePage { l, v, body, errors, from, to, draft, published, against, movements, manual, entry, entry_errors };
     Ok((status, page).into_response())
 }
 
@@ -259,7 +289,7 @@ pub async fn scheme(
     Path(id): Path<String>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    scheme_page(&app, &s, &id, &q, None, FieldErrors::default()).await
+    scheme_page(&app, &s, &id, &q, Refused::default()).await
 }
 
 /// A new version of the scheme.
@@ -272,7 +302,45 @@ pub async fn save(
     match evaluation::save_scheme(&app, &s.actor, Some(&id), &f.scheme).await {
         Ok(row) => Ok(Redirect::to(&format!("/evaluation/schemes/{}?done=scheme-version", row.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            scheme_page(&app, &s, &id, &PeriodQuery::default(), Some(f.scheme), FieldErrors(errors)).await
+            let refused = Refused { body: Some(f.scheme), errors: FieldErrors(errors), ..Refused::default() };
+            scheme_page(&app, &s, &id, &PeriodQuery::default(), refused).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ManualForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(flatten)]
+    entry: ManualEntry,
+}
+
+/// The office enters a department's points for a manual indicator over the period.
+pub async fn enter_points(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<ManualForm>,
+) -> Result<Response, PageError> {
+    let (from, to) = period(&app, &f.from, &f.to)?;
+    match evaluation::enter_points(&app, &s.actor, &id, from, to, &f.entry).await {
+        Ok(()) => {
+            let q = serde_urlencoded::to_string([
+                ("from", from.to_string()),
+                ("to", to.to_string()),
+                ("done", "manual".into()),
+            ])
+            .unwrap_or_default();
+            Ok(Redirect::to(&format!("/evaluation/schemes/{id}?{q}#manual")).into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let q = PeriodQuery { from: from.to_string(), to: to.to_string(), ..PeriodQuery::default() };
+            let refused = Refused { entry: f.entry, entry_errors: FieldErrors(errors), ..Refused::default() };
+            scheme_page(&app, &s, &id, &q, refused).await
         }
         Err(e) => Err(e.into()),
     }

@@ -133,6 +133,7 @@ pub fn routes() -> Routes {
         .route("/evaluation/schemes", post(evaluation::create))
         .route("/evaluation/schemes/{id}", get(evaluation::scheme).post(evaluation::save))
         .route("/evaluation/schemes/{id}/publish", post(evaluation::publish))
+        .route("/evaluation/schemes/{id}/manual", post(evaluation::enter_points))
         .route("/evaluation/results/{id}", get(evaluation::result))
         .route("/evaluation/results/{id}/departments/{code}", get(evaluation::department))
         .route("/public/evaluation", get(evaluation::public_list))

@@ -139,6 +139,17 @@ async fn evaluation_pages(k: &mut Check<'_>, c: &Ctx<'_>, scheme: &str) {
     let publish = [("csrf", xy_csrf.as_str()), ("from", "2011-01-01"), ("to", "2011-12-31")];
     let url = format!("/evaluation/schemes/{}/publish", city.id);
     assert_eq!(k.post(xy, "/evaluation/schemes/{id}/publish", &url, &publish).await.0, 404);
+    let manual = [
+        ("csrf", xy_csrf.as_str()),
+        ("from", "2011-01-01"),
+        ("to", "2011-12-31"),
+        ("department", "460100-D01"),
+        ("indicator", "A1"),
+        ("points", "1"),
+        ("reason", "x"),
+    ];
+    let url = format!("/evaluation/schemes/{}/manual", city.id);
+    assert_eq!(k.post(xy, "/evaluation/schemes/{id}/manual", &url, &manual).await.0, 404);
     let url = format!("/evaluation/results/{result}");
     assert_eq!(k.get(xy, "/evaluation/results/{id}", &url).await.0, 404);
     let url = format!("/evaluation/results/{result}/departments/460100-D01");
