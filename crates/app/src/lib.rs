@@ -13,6 +13,7 @@ pub mod error;
 pub mod evaluation;
 pub mod exchange;
 pub mod export;
+pub mod headline;
 pub mod hotline;
 pub mod inspection_report;
 pub mod inspections;

@@ -12,7 +12,8 @@ on_both_backends!(
     a_bad_scheme_is_refused_whole,
     the_inspection_sources_are_the_inspections_report_by_department,
     a_published_result_re_runs_to_the_same_bytes_until_the_records_change,
-    the_office_enters_manual_points_with_a_reason
+    the_office_enters_manual_points_with_a_reason,
+    the_public_headline_is_the_office_reports_of_the_year
 );
 
 const SCHEME: &str = r#"
@@ -376,4 +377,24 @@ async fn the_office_enters_manual_points_with_a_reason(app: App) {
     let april = cases::parse_date("2011-04-30", "to").unwrap();
     let other = evaluation::run_saved(&app, &office, &scheme.id, from, april).await.unwrap();
     assert_eq!(m1(&other, "460100-D01"), (None, 0.0));
+}
+
+async fn the_public_headline_is_the_office_reports_of_the_year(app: App) {
+    use oversight_store::cases::GroupBy;
+    load_records(&app).await;
+    let h = oversight_app::headline::headline(&app, 2011).await.unwrap();
+    let (from, to) = (h.from, h.to);
+    assert_eq!((from.to_string(), to.to_string()), ("2011-01-01".to_string(), "2011-12-31".to_string()));
+    let cases = cases::case_report(&app, &Actor::cli(), from, to, &[], Some(GroupBy::Department)).await.unwrap();
+    assert_eq!(h.cases, cases.total);
+    assert_eq!((h.cases.settled, h.cases.overdue), (5, 2), "the five cases of March, two overdue");
+    assert_eq!(h.cases_by_department.len(), cases.groups.len());
+    let tickets = oversight_app::tickets::ticket_report(&app, &Actor::cli(), from, to, None).await.unwrap();
+    assert_eq!((h.hotline.received, h.hotline.closed), (tickets.received, tickets.closed));
+    assert_eq!(h.hotline.received, 3);
+    assert_eq!(h.ratings.counts.rated, 2);
+    let csv = oversight_app::headline::headline_csv(&h);
+    assert!(csv.contains("cases.overdue_rate,,,0.4\n"), "{csv}");
+    assert!(csv.contains("hotline.received,,,3\n"), "{csv}");
+    assert!(oversight_app::headline::headline(&app, 1999).await.is_err());
 }

@@ -888,4 +888,9 @@ async fn the_office_writes_a_scheme_tries_it_and_publishes_the_result() {
     let moves = text_of(&c, "#what-if").await;
     assert!(moves.contains("市发展和改革委员会") && moves.contains("第 1 名，100.00 分"), "{moves}");
     screenshot(&c, "evaluation-what-if").await;
+    // The public front page: the year's headline figures and the published result.
+    c.goto(&format!("{}/public", s.base)).await.unwrap();
+    assert!(text_of(&c, "#cases").await.contains("超期率"));
+    assert!(text_of(&c, "main").await.contains("年度机关效能考评"));
+    screenshot(&c, "public-home").await;
 }

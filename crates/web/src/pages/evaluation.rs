@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
 use oversight_app::evaluation::{self, EvaluationResult, ManualEntry, ResultView, SchemeView};
+use oversight_app::headline::Headline;
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
 use oversight_domain::evaluation::{DepartmentResult, Indicator, Movement, Source};
@@ -506,6 +507,93 @@ pub async fn public_csv(State(app): State<App>, Path(id): Path<String>) -> Resul
     Ok((
         [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)],
         evaluation::result_csv(&v),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct YearQuery {
+    #[serde(default)]
+    year: String,
+}
+
+/// The year asked for, this one by default.
+fn year_of(app: &App, q: &YearQuery) -> Result<i32, AppError> {
+    if q.year.trim().is_empty() {
+        return Ok(app.today().year());
+    }
+    let year = q.year.trim().parse::<i32>().map_err(|_| AppError::field("year", "年份应为四位数字"))?;
+    oversight_app::headline::check_year(app, year)?;
+    Ok(year)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/home.html")]
+struct PublicHome {
+    css: String,
+    h: Headline,
+    years: Vec<i32>,
+    level_chart: String,
+    department_chart: String,
+    results: Vec<(ResultRow, String)>,
+    bulletins: Vec<oversight_store::inspections::BulletinRow>,
+}
+
+impl PublicHome {
+    fn rate(&self, r: &Option<f64>) -> String {
+        r.map_or_else(|| "—".into(), |x| format!("{:.2}%", x * 100.0))
+    }
+}
+
+/// The public front page: the office's headline figures of a year with charts, the published
+/// evaluation results and bulletins, and the way to complain; no login.
+pub async fn public_home(State(app): State<App>, Query(q): Query<YearQuery>) -> Result<Response, PageError> {
+    let year = year_of(&app, &q)?;
+    let h = oversight_app::headline::headline(&app, year).await?;
+    let this = app.today().year();
+    let bars = |groups: &[oversight_app::cases::CaseGroup]| -> Vec<crate::chart::Bar> {
+        groups
+            .iter()
+            .map(|g| crate::chart::Bar {
+                label: g.name.clone(),
+                value: g.overdue_rate,
+                href: "#figures".into(),
+                compare: None,
+                compare_href: None,
+            })
+            .collect()
+    };
+    let period = format!("{} 至 {}", h.from, h.to);
+    let level_chart = crate::chart::rate_bars("各级超期率", "无办结", &period, None, &bars(&h.cases_by_level));
+    let department_chart =
+        crate::chart::rate_bars("各部门超期率", "无办结", &period, None, &bars(&h.cases_by_department));
+    let results = with_scheme_names(&app, evaluation::published(&app).await?).await?;
+    let bulletins = oversight_app::bulletins::published(&app).await?.into_iter().take(6).collect();
+    let page = PublicHome {
+        css: crate::assets::url("app.css"),
+        years: (this - 4..=this).rev().collect(),
+        h,
+        level_chart,
+        department_chart,
+        results,
+        bulletins,
+    };
+    Ok(page.into_response())
+}
+
+/// The headline figures as open data: JSON.
+pub async fn public_figures_json(State(app): State<App>, Query(q): Query<YearQuery>) -> Result<Response, PageError> {
+    let h = oversight_app::headline::headline(&app, year_of(&app, &q)?).await?;
+    Ok(axum::Json(h).into_response())
+}
+
+/// The headline figures as open data: CSV.
+pub async fn public_figures_csv(State(app): State<App>, Query(q): Query<YearQuery>) -> Result<Response, PageError> {
+    let h = oversight_app::headline::headline(&app, year_of(&app, &q)?).await?;
+    let name = format!("attachment; filename=\"figures-{}.csv\"", h.year);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)],
+        oversight_app::headline::headline_csv(&h),
     )
         .into_response())
 }

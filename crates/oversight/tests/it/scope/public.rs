@@ -31,6 +31,18 @@ pub(super) async fn public_pages(k: &mut Check<'_>, c: &Ctx<'_>, orders: &Orders
         )
         .await;
     assert_eq!(st, 200);
+    // The office's headline figures, as a page and open data: counts and rates, nobody named.
+    for (route, url) in [
+        ("/public", "/public"),
+        ("/public/figures.json", "/public/figures.json"),
+        ("/public/figures.csv", "/public/figures.csv?year=2011"),
+    ] {
+        let (st, body) = k.get(&public, route, url).await;
+        assert_eq!(st, 200, "{url}");
+        assert!(!body.contains("龙华某人") && !body.contains("13800000000"), "{url}: {body}");
+    }
+    let (st, body) = k.get(&public, "/public/figures.json", "/public/figures.json?year=1999").await;
+    assert_eq!(st, 422, "{body}");
     let (st, page) = k.get(&public, "/public/hotline/query", "/public/hotline/query").await;
     assert_eq!(st, 200);
     let csrf = common::csrf_of(&page);
