@@ -1,7 +1,8 @@
 -- Performance evaluation (绩效考评): the office's schemes, each edit a new version of its family
 -- (the TOML as written, docs/evaluation.md), and the results it published: the run's JSON as
 -- it was printed, with the scheme version and period, so anyone can re-run it and compare the
--- bytes. A result re-published after an upheld appeal names the one it supersedes.
+-- bytes, and the records each department's values counted (`records`, JSON). A result re-published
+-- after an upheld appeal names the one it supersedes.
 -- Kept in step with migrations/postgres/0029_evaluations.sql.
 CREATE TABLE evaluation_scheme (
     id         TEXT PRIMARY KEY,
@@ -23,6 +24,7 @@ CREATE TABLE evaluation_result (
     to_day       TEXT NOT NULL,
     path         TEXT NOT NULL,
     result       TEXT NOT NULL,
+    records      TEXT NOT NULL,
     supersedes   TEXT,
     superseded   BOOLEAN NOT NULL,
     published_by TEXT NOT NULL,
@@ -46,3 +48,29 @@ CREATE TABLE evaluation_manual (
     entered_at      TEXT NOT NULL,
     PRIMARY KEY (family, from_day, to_day, department_code, indicator_code)
 );
+
+-- A department's appeal against one record a published result counted (an overdue case that was
+-- the applicant's delay), filed within the limit with its evidence; the office upholds or
+-- rejects it with a reason. An upheld appeal excludes the record from every later run of the
+-- scheme over that period, and the result is published again (republished names the new one).
+CREATE TABLE evaluation_appeal (
+    id              TEXT PRIMARY KEY,
+    result_id       TEXT NOT NULL REFERENCES evaluation_result(id),
+    family          TEXT NOT NULL,
+    from_day        TEXT NOT NULL,
+    to_day          TEXT NOT NULL,
+    department_code TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    record_id       TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    evidence        TEXT NOT NULL,
+    filed_by        TEXT NOT NULL,
+    filed_at        TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    decision        TEXT,
+    decided_by      TEXT,
+    decided_at      TEXT,
+    republished     TEXT
+);
+CREATE INDEX evaluation_appeal_result ON evaluation_appeal(result_id);
+CREATE INDEX evaluation_appeal_family ON evaluation_appeal(family, from_day, to_day, state);

@@ -47,6 +47,8 @@ pub struct Config {
     /// Findings of inspections (`[inspections]`): `minor_days`, `serious_days` to rectify,
     /// `repeat_days` within which the same finding at the same venue is a repeat.
     pub inspections: oversight_domain::inspection::InspectionRules,
+    /// Evaluations (`[evaluation]`): `appeal_days`, working days after publication to appeal.
+    pub evaluation: oversight_domain::evaluation::EvaluationRules,
     /// Where notifications go (`[notify]`): SMTP and the SMS gateway, retries.
     pub notify: crate::notify::NotifyConfig,
 }
@@ -69,6 +71,7 @@ impl Default for Config {
             public_orders_per_hour: 10,
             ratings: Default::default(),
             inspections: Default::default(),
+            evaluation: Default::default(),
             notify: Default::default(),
         }
     }
@@ -139,6 +142,7 @@ impl fmt::Debug for Config {
             .field("public_orders_per_hour", &self.public_orders_per_hour)
             .field("ratings", &self.ratings)
             .field("inspections", &self.inspections)
+            .field("evaluation", &self.evaluation)
             .field("notify", &self.notify)
             .finish()
     }

@@ -1,7 +1,7 @@
 //! Performance evaluation (绩效考评): a scheme run over a period, every indicator's value taken
 //! from the reports the system already gives (docs/evaluation.md).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
 use oversight_domain::RowError;
@@ -13,7 +13,7 @@ use oversight_domain::org::{OrgKind, OrgPath};
 use oversight_domain::ticket::{TicketType, completion_rate, satisfaction_rate};
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::GroupBy;
-use oversight_store::evaluations::{self as store, ManualRow, ResultRow, SchemeRow};
+use oversight_store::evaluations::{self as store, AppealRow, ManualRow, ResultRow, SchemeRow};
 use oversight_store::tickets::TicketGroup;
 use oversight_store::{cases as case_store, network as network_store, supervision as supervision_store};
 use serde_json::json;
@@ -48,18 +48,30 @@ pub async fn run(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<EvaluationResult, AppError> {
-    run_entered(app, actor, scheme, from, to, &Entered::new()).await
+    run_adjusted(app, actor, scheme, from, to, &Adjust::default()).await
 }
 
-/// Runs a scheme with the office's entered points for its manual indicators.
+/// What a saved scheme's runs over a period take beside the records: the office's entered
+/// points for manual indicators, and the records upheld appeals excluded.
+#[derive(Debug, Clone, Default)]
+pub struct Adjust {
+    pub entered: Entered,
+    /// (department code, record kind, record id).
+    pub excluded: BTreeSet<(String, String, String)>,
+}
+
+/// The kind of record a department may contest: an overdue case it says was not its delay.
+pub const OVERDUE_CASE: &str = "overdue_case";
+
+/// Runs a scheme with the office's entered points and the excluded records.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
-async fn run_entered(
+async fn run_adjusted(
     app: &App,
     actor: &Actor,
     scheme: &Scheme,
     from: NaiveDate,
     to: NaiveDate,
-    entered: &Entered,
+    adjust: &Adjust,
 ) -> Result<EvaluationResult, AppError> {
     if to < from {
         return Err(AppError::field("to", "结束日期早于开始日期"));
@@ -163,13 +175,47 @@ async fn run_entered(
         set(&g.key, Source::InspectionsMajorFindings, count(g.counts.serious as i64));
         set(&g.key, Source::InspectionsRectifiedOnTimeRate, g.counts.on_time_rate());
     }
+    // An overdue case an upheld appeal excluded counts neither as settled nor as overdue.
+    for (department, kind, record) in &adjust.excluded {
+        if kind != OVERDUE_CASE || !values.contains_key(department) {
+            continue;
+        }
+        if !overdue_cases(app, actor, department, from, to).await?.contains(record) {
+            continue;
+        }
+        let Some(v) = values.get_mut(department) else { continue };
+        let less = |x: Option<&Option<f64>>| x.copied().flatten().map(|n| (n - 1.0).max(0.0));
+        let settled = less(v.get(&Source::CasesSettled));
+        let overdue = less(v.get(&Source::CasesOverdue));
+        v.insert(Source::CasesSettled, settled);
+        v.insert(Source::CasesOverdue, overdue);
+        let rate = match (overdue, settled) {
+            (Some(o), Some(s)) if s > 0.0 => Some(o / s),
+            _ => None,
+        };
+        v.insert(Source::CasesOverdueRate, rate);
+    }
     let departments: Vec<(String, String)> = chosen.into_iter().map(|(c, n, _)| (c, n)).collect();
-    Ok(EvaluationResult {
-        scheme: scheme.name.clone(),
-        from,
-        to,
-        departments: evaluate(scheme, &departments, &values, entered),
-    })
+    let departments = evaluate(scheme, &departments, &values, &adjust.entered);
+    Ok(EvaluationResult { scheme: scheme.name.clone(), from, to, departments })
+}
+
+/// A department's overdue cases of the period, as the cases report counts them.
+async fn overdue_cases(
+    app: &App,
+    actor: &Actor,
+    department: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<String>, AppError> {
+    let q = oversight_store::cases::CaseQuery {
+        department: Some(department.to_string()),
+        settled: Some((from, to)),
+        outcome: Some("overdue".into()),
+        ..Default::default()
+    };
+    let cases = case_store::list_cases(&app.db, &actor.scope(), &q, app.today(), 100_000).await?;
+    Ok(cases.into_iter().map(|c| c.case_no).collect())
 }
 
 /// The largest scheme accepted, in bytes (a real one is a few kilobytes).
@@ -306,16 +352,43 @@ async fn run_saved_row(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<EvaluationResult, AppError> {
-    let entered = entered(app, &row.family, from, to).await?;
-    run_entered(app, &office_actor(&row.path), &parse_scheme(&row.body)?, from, to, &entered).await
+    let adjust = adjust_of(app, &row.family, from, to).await?;
+    run_adjusted(app, &office_actor(&row.path), &parse_scheme(&row.body)?, from, to, &adjust).await
 }
 
-async fn entered(app: &App, family: &str, from: NaiveDate, to: NaiveDate) -> Result<Entered, AppError> {
-    Ok(store::manual(&app.db, family, from, to)
+/// The entered points and the records upheld appeals excluded, of a family over a period.
+async fn adjust_of(app: &App, family: &str, from: NaiveDate, to: NaiveDate) -> Result<Adjust, AppError> {
+    let entered = store::manual(&app.db, family, from, to)
         .await?
         .into_iter()
         .map(|m| ((m.department_code, m.indicator_code), m.points))
-        .collect())
+        .collect();
+    let excluded = store::appeals(&app.db, family, from, to)
+        .await?
+        .into_iter()
+        .filter(|a| a.state == "upheld")
+        .map(|a| (a.department_code, a.kind, a.record_id))
+        .collect();
+    Ok(Adjust { entered, excluded })
+}
+
+/// The records each department's values counted: department code → kind → ids.
+type Records = BTreeMap<String, BTreeMap<String, Vec<String>>>;
+
+/// The records a run counted, as they stand: each department's overdue cases (less those
+/// excluded), which it may contest.
+async fn records_of(app: &App, path: &str, result: &EvaluationResult, adjust: &Adjust) -> Result<Records, AppError> {
+    let actor = office_actor(path);
+    let mut out = Records::new();
+    for d in &result.departments {
+        let cases: Vec<String> = overdue_cases(app, &actor, &d.code, result.from, result.to)
+            .await?
+            .into_iter()
+            .filter(|c| !adjust.excluded.contains(&(d.code.clone(), OVERDUE_CASE.to_string(), c.clone())))
+            .collect();
+        out.entry(d.code.clone()).or_default().insert(OVERDUE_CASE.to_string(), cases);
+    }
+    Ok(out)
 }
 
 /// The office publishes the result of a scheme version over a period: the run's JSON is kept
@@ -326,6 +399,8 @@ pub async fn publish(app: &App, actor: &Actor, id: &str, from: NaiveDate, to: Na
     actor.require(Action::Supervise, &OrgPath::from_stored(scheme.path.clone()), "考评方案")?;
     let result = run_saved_row(app, &scheme, from, to).await?;
     let text = serde_json::to_string(&result).map_err(|e| AppError::internal("the result as JSON", e))?;
+    let adjust = adjust_of(app, &scheme.family, from, to).await?;
+    let records = records_of(app, &scheme.path, &result, &adjust).await?;
     let now = app.now();
     let row = ResultRow {
         id: crate::new_id(),
@@ -334,6 +409,7 @@ pub async fn publish(app: &App, actor: &Actor, id: &str, from: NaiveDate, to: Na
         to_day: to,
         path: scheme.path.clone(),
         result: text,
+        records: serde_json::to_string(&records).map_err(|e| AppError::internal("the records as JSON", e))?,
         supersedes: None,
         superseded: false,
         published_by: actor.label.clone(),
@@ -385,6 +461,8 @@ pub struct ResultView {
     pub changes: Vec<Change>,
     /// Re-running gave exactly the published bytes.
     pub same_bytes: bool,
+    /// The result published again in its place (after an upheld appeal), if any.
+    pub successor: Option<String>,
 }
 
 fn stored_result(row: &ResultRow) -> Result<EvaluationResult, AppError> {
@@ -411,7 +489,8 @@ pub async fn result_view(app: &App, actor: Option<&Actor>, id: &str) -> Result<R
         }
         None => (true, Vec::new()),
     };
-    Ok(ResultView { indicators: parsed.indicators, row, scheme, result, changes, same_bytes })
+    let successor = store::successor(&app.db, &row.id).await?;
+    Ok(ResultView { indicators: parsed.indicators, row, scheme, result, changes, same_bytes, successor })
 }
 
 /// The values and points that differ between two runs, department by department.
@@ -449,9 +528,29 @@ fn changes(was: &EvaluationResult, now: &EvaluationResult) -> Vec<Change> {
     out
 }
 
-/// The results in force the actor sees, the latest first, with their scheme's name.
+/// The results in force the actor sees, the latest first.
 pub async fn results(app: &App, actor: &Actor) -> Result<Vec<ResultRow>, AppError> {
     Ok(store::results(&app.db, &actor.scope(), 200).await?)
+}
+
+/// The results in force that evaluated a department the actor sees but whose office's area it
+/// does not see (a department's own results), each with that department's code.
+pub async fn own_results(app: &App, actor: &Actor) -> Result<Vec<(ResultRow, String)>, AppError> {
+    let units: BTreeMap<String, OrgPath> =
+        network_store::all_units(&app.db).await?.into_iter().map(|u| (u.code.as_str().to_string(), u.path)).collect();
+    let mut out = Vec::new();
+    for row in store::results(&app.db, &Scope::All, 200).await? {
+        if actor.may(Action::View, &OrgPath::from_stored(row.path.clone())) {
+            continue;
+        }
+        let result = stored_result(&row)?;
+        let own = result.departments.iter().find(|d| units.get(&d.code).is_some_and(|p| actor.may(Action::View, p)));
+        if let Some(d) = own {
+            let code = d.code.clone();
+            out.push((row, code));
+        }
+    }
+    Ok(out)
 }
 
 /// The results in force of every office, for the public page.
@@ -665,4 +764,254 @@ pub async fn enter_points(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A department's result as its page shows it, to the office and to the department itself.
+#[derive(Debug, Clone)]
+pub struct DepartmentView {
+    pub row: ResultRow,
+    pub scheme: SchemeRow,
+    pub indicators: Vec<Indicator>,
+    pub department: DepartmentResult,
+    /// The overdue cases its values counted, as they stood at publication.
+    pub overdue_cases: Vec<String>,
+    /// The appeals of the scheme over the period about this department, the oldest first.
+    pub appeals: Vec<AppealRow>,
+    /// The last day an appeal may be filed against this result.
+    pub appeal_until: NaiveDate,
+    /// The viewer may appeal for the department now (its liaison, within the limit, the result
+    /// in force).
+    pub may_appeal: bool,
+    /// The viewer may decide appeals (the office).
+    pub may_decide: bool,
+    /// The result that replaced this one, if any.
+    pub successor: Option<String>,
+}
+
+/// The department whose result `code` is, with its path, if the result evaluated it.
+async fn department_path(app: &App, code: &str) -> Result<OrgPath, AppError> {
+    Ok(network_store::unit(&app.db, code).await?.ok_or_else(|| AppError::NotFound("部门".into()))?.path)
+}
+
+/// The last day to appeal a result published at `published_at`.
+async fn appeal_until(app: &App, row: &ResultRow) -> Result<NaiveDate, AppError> {
+    let published = app.local_date(row.published_at);
+    Ok(app.calendar().await?.deadline_or_estimate(published, app.config.evaluation.appeal_days).0)
+}
+
+fn frozen_records(row: &ResultRow) -> Result<Records, AppError> {
+    serde_json::from_str(&row.records).map_err(|e| AppError::internal(format!("考评结果 {} 的记录无法读取", row.id), e))
+}
+
+pub async fn department_view(app: &App, actor: &Actor, id: &str, code: &str) -> Result<DepartmentView, AppError> {
+    let what = "该部门的考评结果";
+    let row = store::result(&app.db, id).await?.ok_or_else(|| AppError::NotFound(what.into()))?;
+    let office = OrgPath::from_stored(row.path.clone());
+    let result = stored_result(&row)?;
+    let department =
+        result.departments.iter().find(|d| d.code == code).cloned().ok_or_else(|| AppError::NotFound(what.into()))?;
+    let own = department_path(app, code).await?;
+    actor.require_any(Action::View, &[&office, &own], what)?;
+    let scheme =
+        store::scheme(&app.db, &row.scheme_id).await?.ok_or_else(|| AppError::fault("考评结果的方案不存在"))?;
+    let indicators = parse_scheme(&scheme.body)?.indicators;
+    let overdue_cases = frozen_records(&row)?.remove(code).and_then(|mut k| k.remove(OVERDUE_CASE)).unwrap_or_default();
+    let appeals = store::appeals(&app.db, &scheme.family, row.from_day, row.to_day)
+        .await?
+        .into_iter()
+        .filter(|a| a.department_code == code)
+        .collect();
+    let until = appeal_until(app, &row).await?;
+    Ok(DepartmentView {
+        may_appeal: !row.superseded && actor.may(Action::Respond, &own) && app.today() <= until,
+        may_decide: actor.may(Action::Supervise, &office),
+        successor: store::successor(&app.db, &row.id).await?,
+        appeal_until: until,
+        row,
+        scheme,
+        indicators,
+        department,
+        overdue_cases,
+        appeals,
+    })
+}
+
+/// An appeal as the department files it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewAppeal {
+    #[serde(default)]
+    pub record: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub evidence: String,
+}
+
+/// The department's liaison contests one overdue case the result counted: within the limit
+/// after publication, with a reason and the evidence; one appeal per record.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn file_appeal(app: &App, actor: &Actor, id: &str, code: &str, a: &NewAppeal) -> Result<String, AppError> {
+    let v = department_view(app, actor, id, code).await?;
+    actor.require(Action::Respond, &department_path(app, code).await?, "考评申诉")?;
+    if v.row.superseded {
+        return Err(AppError::Conflict("该结果已更正重新发布，请对最新结果申诉".into()));
+    }
+    if app.today() > v.appeal_until {
+        return Err(AppError::Conflict(format!("申诉期限已过（截至 {}）", v.appeal_until)));
+    }
+    let mut errors = Vec::new();
+    let record = a.record.trim();
+    if !v.overdue_cases.iter().any(|c| c == record) {
+        errors.push(RowError::new(0, "record", "只能对本次考评计入本部门的超期办件申诉"));
+    } else if v.appeals.iter().any(|x| x.record_id == record && x.state != "rejected") {
+        errors.push(RowError::new(0, "record", "该办件已申诉"));
+    }
+    let reason = a.reason.trim();
+    if reason.is_empty() {
+        errors.push(RowError::new(0, "reason", "请写明申诉理由"));
+    } else if reason.chars().count() > 1000 {
+        errors.push(RowError::new(0, "reason", "申诉理由不超过 1000 字"));
+    }
+    if a.evidence.trim().is_empty() {
+        errors.push(RowError::new(0, "evidence", "请写明证据（如申请人补正材料的记录、文件名称）"));
+    } else if a.evidence.trim().chars().count() > 1000 {
+        errors.push(RowError::new(0, "evidence", "证据说明不超过 1000 字"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let now = app.now();
+    let appeal = AppealRow {
+        id: crate::new_id(),
+        result_id: v.row.id.clone(),
+        family: v.scheme.family.clone(),
+        from_day: v.row.from_day,
+        to_day: v.row.to_day,
+        department_code: code.to_string(),
+        kind: OVERDUE_CASE.into(),
+        record_id: record.to_string(),
+        reason: reason.to_string(),
+        evidence: a.evidence.trim().to_string(),
+        filed_by: actor.label.clone(),
+        filed_at: now,
+        state: "filed".into(),
+        decision: None,
+        decided_by: None,
+        decided_at: None,
+        republished: None,
+    };
+    let mut tx = app.db.begin().await?;
+    store::insert_appeal(&mut tx, &appeal).await?;
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: "evaluation.appeal",
+            target: &appeal.record_id,
+            path: &v.row.path,
+            detail: json!({ "result": v.row.id, "department": code, "kind": appeal.kind, "reason": appeal.reason }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(appeal.id)
+}
+
+/// The office decides an appeal with a reason. Upheld, the record is excluded and the result in
+/// force for the scheme and period is published again, superseding it, the difference in the
+/// audit log; returns the new result's id.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
+pub async fn decide_appeal(
+    app: &App,
+    actor: &Actor,
+    appeal_id: &str,
+    uphold: bool,
+    reason: &str,
+) -> Result<Option<String>, AppError> {
+    let mut tx = app.db.begin().await?;
+    let mut appeal = store::appeal_in(&mut tx, appeal_id).await?.ok_or_else(|| AppError::NotFound("申诉".into()))?;
+    let first =
+        store::result_in(&mut tx, &appeal.result_id).await?.ok_or_else(|| AppError::fault("申诉的考评结果不存在"))?;
+    actor.require(Action::Supervise, &OrgPath::from_stored(first.path.clone()), "申诉")?;
+    drop(tx);
+    if appeal.state != "filed" {
+        return Err(AppError::Conflict("该申诉已处理".into()));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::field("decision", "请写明处理理由"));
+    }
+    // The result in force of the chain the appeal was filed against.
+    let mut current = first.id.clone();
+    while let Some(next) = store::successor(&app.db, &current).await? {
+        current = next;
+    }
+    let current = store::result(&app.db, &current).await?.ok_or_else(|| AppError::fault("考评结果不存在"))?;
+    let now = app.now();
+    appeal.state = if uphold { "upheld" } else { "rejected" }.into();
+    appeal.decision = Some(reason.to_string());
+    appeal.decided_by = Some(actor.label.clone());
+    appeal.decided_at = Some(now);
+    let mut republished = None;
+    let mut difference = serde_json::Value::Null;
+    if uphold {
+        let scheme =
+            store::scheme(&app.db, &current.scheme_id).await?.ok_or_else(|| AppError::fault("考评结果的方案不存在"))?;
+        let mut adjust = adjust_of(app, &scheme.family, current.from_day, current.to_day).await?;
+        adjust.excluded.insert((appeal.department_code.clone(), appeal.kind.clone(), appeal.record_id.clone()));
+        let parsed = parse_scheme(&scheme.body)?;
+        let result =
+            run_adjusted(app, &office_actor(&current.path), &parsed, current.from_day, current.to_day, &adjust).await?;
+        let before = stored_result(&current)?;
+        let score = |r: &EvaluationResult| {
+            r.departments.iter().find(|d| d.code == appeal.department_code).map(|d| (d.score, d.rank))
+        };
+        difference = json!({ "department": appeal.department_code, "before": score(&before), "after": score(&result) });
+        let records = records_of(app, &current.path, &result, &adjust).await?;
+        let row = ResultRow {
+            id: crate::new_id(),
+            scheme_id: current.scheme_id.clone(),
+            from_day: current.from_day,
+            to_day: current.to_day,
+            path: current.path.clone(),
+            result: serde_json::to_string(&result).map_err(|e| AppError::internal("the result as JSON", e))?,
+            records: serde_json::to_string(&records).map_err(|e| AppError::internal("the records as JSON", e))?,
+            supersedes: Some(current.id.clone()),
+            superseded: false,
+            published_by: actor.label.clone(),
+            published_at: now,
+        };
+        appeal.republished = Some(row.id.clone());
+        republished = Some(row);
+    }
+    let mut tx = app.db.begin().await?;
+    // Decided, or its result replaced, by someone else meanwhile: nothing is changed.
+    let again = store::appeal_in(&mut tx, appeal_id).await?.map(|a| a.state);
+    let in_force = store::result_in(&mut tx, &current.id).await?.is_some_and(|r| !r.superseded);
+    if again.as_deref() != Some("filed") || !in_force {
+        return Err(AppError::Conflict("该申诉或考评结果刚被他人处理，请刷新后再办理".into()));
+    }
+    store::save_appeal(&mut tx, &appeal).await?;
+    if let Some(row) = &republished {
+        store::supersede(&mut tx, &current.id).await?;
+        store::insert_result(&mut tx, row).await?;
+    }
+    audit::append(
+        &mut tx,
+        NewAudit {
+            actor: &actor.label,
+            action: if uphold { "evaluation.appeal.upheld" } else { "evaluation.appeal.rejected" },
+            target: &appeal.record_id,
+            path: &current.path,
+            detail: json!({
+                "appeal": appeal.id, "reason": reason, "superseded": republished.as_ref().map(|_| &current.id),
+                "republished": republished.as_ref().map(|r| &r.id), "difference": difference,
+            }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(republished.map(|r| r.id))
 }

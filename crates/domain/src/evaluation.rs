@@ -105,6 +105,20 @@ impl Source {
     }
 }
 
+/// The office's rules for evaluations (`[evaluation]` in the configuration): working days after
+/// publication a department has to appeal a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluationRules {
+    pub appeal_days: u32,
+}
+
+impl Default for EvaluationRules {
+    fn default() -> Self {
+        EvaluationRules { appeal_days: 10 }
+    }
+}
+
 /// What a rate without a denominator scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum IfNone {

@@ -104,6 +104,9 @@ pub struct ResultRow {
     pub path: String,
     /// The run's JSON, byte for byte as it was printed.
     pub result: String,
+    /// The records each department's values counted, as they stood (JSON: department code →
+    /// kind → ids).
+    pub records: String,
     /// The result this one replaces (after an upheld appeal).
     pub supersedes: Option<String>,
     /// A later result replaces this one.
@@ -120,6 +123,7 @@ columns! {
         "to_day" => Cell::Date(Some(r.to_day)),
         "path" => Cell::Text(Some(&r.path)),
         "result" => Cell::Text(Some(&r.result)),
+        "records" => Cell::Text(Some(&r.records)),
         "supersedes" => Cell::Text(r.supersedes.as_deref()),
         "superseded" => Cell::Bool(Some(r.superseded)),
         "published_by" => Cell::Text(Some(&r.published_by)),
@@ -211,6 +215,108 @@ pub async fn manual(db: &Db, family: &str, from: NaiveDate, to: NaiveDate) -> Re
         "SELECT {} FROM evaluation_manual WHERE family = $1 AND from_day = $2 AND to_day = $3
          ORDER BY department_code, indicator_code",
         MANUAL_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(family).bind(from).bind(to).fetch_all(c).await?))
+}
+
+/// Marks a result superseded by a later publication.
+pub async fn supersede(tx: &mut Tx, id: &str) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE evaluation_result SET superseded = TRUE WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// The result, read inside the transaction that will supersede it.
+pub async fn result_in(tx: &mut Tx, id: &str) -> Result<Option<ResultRow>> {
+    let sql = format!("SELECT {} FROM evaluation_result WHERE id = $1", RESULT_COLUMN_NAMES.join(", "));
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// The result that superseded `id`, if any.
+pub async fn successor(db: &Db, id: &str) -> Result<Option<String>> {
+    let row: Option<(String,)> =
+        on_db!(db, |c| sqlx::query_as("SELECT id FROM evaluation_result WHERE supersedes = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?);
+    Ok(row.map(|r| r.0))
+}
+
+/// A department's appeal against one record of a published result.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AppealRow {
+    pub id: String,
+    pub result_id: String,
+    pub family: String,
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
+    pub department_code: String,
+    /// What the record is (`overdue_case`).
+    pub kind: String,
+    pub record_id: String,
+    pub reason: String,
+    pub evidence: String,
+    pub filed_by: String,
+    pub filed_at: DateTime<Utc>,
+    /// `filed`, `upheld` or `rejected`.
+    pub state: String,
+    /// The office's reason.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The result published again after it was upheld.
+    pub republished: Option<String>,
+}
+
+columns! {
+    fn appeal_cells(r: &AppealRow) -> APPEAL_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "result_id" => Cell::Text(Some(&r.result_id)),
+        "family" => Cell::Text(Some(&r.family)),
+        "from_day" => Cell::Date(Some(r.from_day)),
+        "to_day" => Cell::Date(Some(r.to_day)),
+        "department_code" => Cell::Text(Some(&r.department_code)),
+        "kind" => Cell::Text(Some(&r.kind)),
+        "record_id" => Cell::Text(Some(&r.record_id)),
+        "reason" => Cell::Text(Some(&r.reason)),
+        "evidence" => Cell::Text(Some(&r.evidence)),
+        "filed_by" => Cell::Text(Some(&r.filed_by)),
+        "filed_at" => Cell::Time(Some(r.filed_at)),
+        "state" => Cell::Text(Some(&r.state)),
+        "decision" => Cell::Text(r.decision.as_deref()),
+        "decided_by" => Cell::Text(r.decided_by.as_deref()),
+        "decided_at" => Cell::Time(r.decided_at),
+        "republished" => Cell::Text(r.republished.as_deref()),
+    }
+}
+
+pub async fn insert_appeal(tx: &mut Tx, a: &AppealRow) -> Result<()> {
+    bulk::write_rows(tx, &format!("evaluation_appeal ({})", APPEAL_COLUMN_NAMES.join(", ")), "", &[a], |r| {
+        appeal_cells(r)
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn save_appeal(tx: &mut Tx, a: &AppealRow) -> Result<()> {
+    let cells = appeal_cells(a);
+    bulk::update(tx, "evaluation_appeal", (&APPEAL_COLUMN_NAMES[1..], &cells[1..]), "", (&["id"], &cells[..1])).await?;
+    Ok(())
+}
+
+pub async fn appeal_in(tx: &mut Tx, id: &str) -> Result<Option<AppealRow>> {
+    let sql = format!("SELECT {} FROM evaluation_appeal WHERE id = $1", APPEAL_COLUMN_NAMES.join(", "));
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// The appeals of a scheme family over a period (every result of it), the oldest first.
+pub async fn appeals(db: &Db, family: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<AppealRow>> {
+    let sql = format!(
+        "SELECT {} FROM evaluation_appeal WHERE family = $1 AND from_day = $2 AND to_day = $3 ORDER BY filed_at, id",
+        APPEAL_COLUMN_NAMES.join(", ")
     );
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(family).bind(from).bind(to).fetch_all(c).await?))
 }

@@ -13,7 +13,8 @@ on_both_backends!(
     the_inspection_sources_are_the_inspections_report_by_department,
     a_published_result_re_runs_to_the_same_bytes_until_the_records_change,
     the_office_enters_manual_points_with_a_reason,
-    the_public_headline_is_the_office_reports_of_the_year
+    the_public_headline_is_the_office_reports_of_the_year,
+    an_upheld_appeal_excludes_the_record_and_republishes
 );
 
 const SCHEME: &str = r#"
@@ -397,4 +398,63 @@ async fn the_public_headline_is_the_office_reports_of_the_year(app: App) {
     assert!(csv.contains("cases.overdue_rate,,,0.4\n"), "{csv}");
     assert!(csv.contains("hotline.received,,,3\n"), "{csv}");
     assert!(oversight_app::headline::headline(&app, 1999).await.is_err());
+}
+
+async fn an_upheld_appeal_excludes_the_record_and_republishes(app: App) {
+    use oversight_app::AppError;
+    use oversight_app::evaluation::NewAppeal;
+    load_records(&app).await;
+    let office = oversight_app::accounts::actor_of(&app, "xiaoneng").await.unwrap().unwrap();
+    let liaison = oversight_app::accounts::actor_of(&app, "fgw").await.unwrap().unwrap();
+    let scheme = evaluation::save_scheme(&app, &office, None, SCHEME).await.unwrap();
+    let from = cases::parse_date("2011-03-01", "from").unwrap();
+    let to = cases::parse_date("2011-03-31", "to").unwrap();
+    let first = evaluation::publish(&app, &office, &scheme.id, from, to).await.unwrap();
+    // The department sees its own result and the overdue cases it counted: E2 for 市发改委.
+    let v = evaluation::department_view(&app, &liaison, &first, "460100-D01").await.unwrap();
+    assert_eq!(v.overdue_cases, ["E2"]);
+    assert!(v.may_appeal && !v.may_decide);
+    assert!(evaluation::department_view(&app, &liaison, &first, "460100-D02").await.is_err(), "not another's");
+    let appeal = |record: &str, reason: &str, evidence: &str| NewAppeal {
+        record: record.into(),
+        reason: reason.into(),
+        evidence: evidence.into(),
+    };
+    // Refused: a record not counted for the department, no reason or evidence.
+    let refused = evaluation::file_appeal(&app, &liaison, &first, "460100-D01", &appeal("E4", "", "")).await;
+    let Err(AppError::Invalid(errors)) = refused else { panic!("{refused:?}") };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["record", "reason", "evidence"]);
+    // After the limit (10 working days after publication), refused too.
+    let later = app.with_clock(oversight_app::ManualClock::new(app.now() + chrono::Days::new(30)));
+    let late =
+        evaluation::file_appeal(&later, &liaison, &first, "460100-D01", &appeal("E2", "申请人延误", "补正记录")).await;
+    assert!(matches!(late, Err(AppError::Conflict(ref m)) if m.contains("申诉期限已过")), "{late:?}");
+    let filed =
+        evaluation::file_appeal(&app, &liaison, &first, "460100-D01", &appeal("E2", "申请人延误补正", "补正通知书"))
+            .await
+            .unwrap();
+    let again = evaluation::file_appeal(&app, &liaison, &first, "460100-D01", &appeal("E2", "再诉", "同上")).await;
+    assert!(matches!(again, Err(AppError::Invalid(ref e)) if e[0].reason.contains("已申诉")), "{again:?}");
+    assert!(evaluation::decide_appeal(&app, &liaison, &filed, true, "成立").await.is_err(), "the office decides");
+    assert!(matches!(evaluation::decide_appeal(&app, &office, &filed, true, " ").await, Err(AppError::Invalid(_))));
+
+    // Upheld: E2 no longer counts; the result is published again, superseding the first.
+    let second =
+        evaluation::decide_appeal(&app, &office, &filed, true, "补正通知书证实申请人延误").await.unwrap().unwrap();
+    let before = evaluation::result_view(&app, Some(&office), &first).await.unwrap();
+    let after = evaluation::result_view(&app, Some(&office), &second).await.unwrap();
+    assert_eq!(before.successor.as_deref(), Some(second.as_str()));
+    assert_eq!(after.row.supersedes.as_deref(), Some(first.as_str()));
+    let d01 = |r: &evaluation::EvaluationResult| r.departments.iter().find(|d| d.code == "460100-D01").unwrap().clone();
+    assert_eq!(d01(&before.result).indicators[0].value, Some(0.5));
+    assert_eq!(d01(&after.result).indicators[0].value, Some(0.0), "E1 alone: on time");
+    assert_eq!(d01(&after.result).score, d01(&before.result).score + 20.0);
+    assert!(after.same_bytes, "a re-run excludes the record too");
+    let public: Vec<String> = evaluation::published(&app).await.unwrap().into_iter().map(|r| r.id).collect();
+    assert!(public.contains(&second) && !public.contains(&first));
+    let v = evaluation::department_view(&app, &liaison, &second, "460100-D01").await.unwrap();
+    assert!(v.overdue_cases.is_empty());
+    assert_eq!((v.appeals.len(), v.appeals[0].state.as_str()), (1, "upheld"));
+    assert!(matches!(evaluation::decide_appeal(&app, &office, &filed, false, "x").await, Err(AppError::Conflict(_))));
 }

@@ -894,3 +894,74 @@ async fn the_office_writes_a_scheme_tries_it_and_publishes_the_result() {
     assert!(text_of(&c, "main").await.contains("年度机关效能考评"));
     screenshot(&c, "public-home").await;
 }
+
+/// A department's appeal from filing to the re-published score: 市发改委's liaison finds its
+/// result, contests an overdue case (told beside the field what is missing), the office upholds
+/// it, and the result published again scores the department without that case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_appeals_an_overdue_case_and_the_result_is_published_again() {
+    use oversight_app::cases::{self, Reporting};
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    // March 2011: 市发改委 (SX001) settled E1 on time and E2 overdue.
+    let case = |no: &str, done: &str| {
+        [
+            format!(
+                r#"{{"event_id":"{no}-r","case_no":"{no}","type":"received","at":"2011-03-01T09:00:00+08:00","item_code":"SX001","venue_code":"460100-V","applicant":{{"kind":"person","name":"王"}}}}"#
+            ),
+            format!(r#"{{"event_id":"{no}-a","case_no":"{no}","type":"accepted","at":"2011-03-01T10:00:00+08:00"}}"#),
+            format!(
+                r#"{{"event_id":"{no}-c","case_no":"{no}","type":"completed","at":"{done}T10:00:00+08:00","result":"approved"}}"#
+            ),
+        ]
+    };
+    let lines: Vec<String> = case("E1", "2011-03-08").into_iter().chain(case("E2", "2011-03-25")).collect();
+    let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
+    cases::ingest_as(&s.app, &oversight_app::Actor::cli(), Reporting::Historical, numbered, |_| {}).await.unwrap();
+    let office = oversight_testkit::login(&s.app, &s.accounts, "xiaoneng").await;
+    let scheme =
+        oversight_app::evaluation::save_scheme(&s.app, &office, None, oversight_app::evaluation::EXAMPLE_SCHEME)
+            .await
+            .unwrap();
+    let (from, to) =
+        (chrono::NaiveDate::from_ymd_opt(2011, 3, 1).unwrap(), chrono::NaiveDate::from_ymd_opt(2011, 3, 31).unwrap());
+    oversight_app::evaluation::publish(&s.app, &office, &scheme.id, from, to).await.unwrap();
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "fgw", &common::password(&s, "fgw")).await;
+    c.goto(&format!("{}/evaluation", s.base)).await.unwrap();
+    c.find(Locator::Css("#own-results a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#overdue-cases")).await.unwrap();
+    let score_before = text_of(&c, "#department-score").await;
+    assert!(score_before.contains("市发展和改革委员会"), "{score_before}");
+    c.find(Locator::Css("#overdue-cases summary")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#reason-E2")).await.unwrap().send_keys("申请人逾期补正材料 12 天").await.unwrap();
+    c.find(Locator::Css(".appeal-form button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#evidence-error")).await.unwrap();
+    assert_eq!(
+        c.find(Locator::Css("#reason-E2")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("申请人逾期补正材料 12 天"),
+        "what was typed is kept"
+    );
+    c.find(Locator::Css("#evidence-E2")).await.unwrap().send_keys("补正通知书及签收记录").await.unwrap();
+    submit(&c, ".appeal-form button").await;
+    assert_eq!(text_of(&c, "#appeal-list .appeal-state").await, "待效能办处理");
+    screenshot(&c, "evaluation-appeal-filed").await;
+    sign_out(&c).await;
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(&format!("{}/evaluation", s.base)).await.unwrap();
+    c.find(Locator::Css("#results a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#result")).await.unwrap();
+    c.find(Locator::LinkText("市发展和改革委员会")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css(".decide-form")).await.unwrap();
+    c.find(Locator::Css(".decide-form textarea")).await.unwrap().send_keys("补正通知书证实申请人延误").await.unwrap();
+    c.find(Locator::Css(".decide-form .uphold")).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    c.wait().for_element(Locator::Css("#supersedes")).await.unwrap();
+    c.find(Locator::LinkText("市发展和改革委员会")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#department-score")).await.unwrap();
+    let score_after = text_of(&c, "#department-score").await;
+    assert_ne!(score_after, score_before, "the score changed");
+    assert!(text_of(&c, "#records").await.contains("没有计入超期办件"));
+    assert_eq!(text_of(&c, "#appeal-list .appeal-state").await, "申诉成立");
+    screenshot(&c, "evaluation-appeal-upheld").await;
+}

@@ -9,12 +9,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
-use oversight_app::evaluation::{self, EvaluationResult, ManualEntry, ResultView, SchemeView};
+use oversight_app::evaluation::{
+    self, DepartmentView, EvaluationResult, ManualEntry, NewAppeal, ResultView, SchemeView,
+};
 use oversight_app::headline::Headline;
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
-use oversight_domain::evaluation::{DepartmentResult, Indicator, Movement, Source};
-use oversight_store::evaluations::{ManualRow, ResultRow, SchemeRow};
+use oversight_domain::evaluation::{Indicator, Movement, Source};
+use oversight_store::evaluations::{AppealRow, ManualRow, ResultRow, SchemeRow};
 
 use super::Done;
 use crate::error::PageError;
@@ -93,6 +95,8 @@ struct ListPage {
     l: Layout,
     schemes: Vec<SchemeRow>,
     results: Vec<(ResultRow, String)>,
+    /// The results of the viewer's own department: (result, scheme name, department code).
+    own: Vec<(ResultRow, String, String)>,
     may_write: bool,
     body: String,
     errors: FieldErrors,
@@ -113,11 +117,17 @@ async fn with_scheme_names(app: &App, rows: Vec<ResultRow>) -> Result<Vec<(Resul
 async fn list_page(app: &App, s: &SessionInfo, body: String, errors: FieldErrors) -> Result<Response, PageError> {
     let schemes = evaluation::schemes(app, &s.actor).await?;
     let results = with_scheme_names(app, evaluation::results(app, &s.actor).await?).await?;
+    let mut own = Vec::new();
+    for (row, code) in evaluation::own_results(app, &s.actor).await? {
+        let named = with_scheme_names(app, vec![row]).await?;
+        own.extend(named.into_iter().map(|(row, name)| (row, name, code.clone())));
+    }
     let status = errors.status(false);
     let page = ListPage {
         l: Layout::new(s, "/evaluation", "绩效考评"),
         schemes,
         results,
+        own,
         may_write: s.actor.may_somewhere(Action::Supervise),
         body,
         errors,
@@ -407,8 +417,10 @@ pub async fn result(
 #[template(path = "evaluation/department.html")]
 struct DepartmentPage {
     l: Layout,
-    v: ResultView,
-    d: DepartmentResult,
+    v: DepartmentView,
+    /// An appeal refused, as typed, with its faults beside its fields.
+    typed: NewAppeal,
+    errors: FieldErrors,
 }
 
 impl DepartmentPage {
@@ -417,38 +429,100 @@ impl DepartmentPage {
         self.v
             .indicators
             .iter()
-            .zip(&self.d.indicators)
+            .zip(&self.v.department.indicators)
             .map(|(i, r)| {
                 (
                     i,
                     value_text(i.source, r.value),
                     two(r.points),
-                    records_href(i.source, &self.d.code, self.v.row.from_day, self.v.row.to_day),
+                    records_href(i.source, &self.v.department.code, self.v.row.from_day, self.v.row.to_day),
                 )
             })
             .collect()
     }
     fn score(&self) -> String {
-        two(self.d.score)
+        two(self.v.department.score)
+    }
+    fn state_label(&self, a: &AppealRow) -> &'static str {
+        match a.state.as_str() {
+            "upheld" => "申诉成立",
+            "rejected" => "申诉不成立",
+            _ => "待效能办处理",
+        }
+    }
+    /// Whether the case may still be contested (no appeal pending or upheld on it).
+    fn open_to_appeal(&self, case_no: &str) -> bool {
+        !self.v.appeals.iter().any(|a| a.record_id == case_no && a.state != "rejected")
     }
 }
 
-/// A department's result: each indicator's value, formula and points, and its records.
+async fn department_page(
+    app: &App,
+    s: &SessionInfo,
+    id: &str,
+    code: &str,
+    typed: NewAppeal,
+    errors: FieldErrors,
+    done: Option<&str>,
+) -> Result<Response, PageError> {
+    let v = evaluation::department_view(app, &s.actor, id, code).await?;
+    let status = errors.status(false);
+    let l = Layout::new(s, "/evaluation", format!("{}：{}", v.scheme.name, v.department.name)).with_notice(done);
+    Ok((status, DepartmentPage { l, v, typed, errors }).into_response())
+}
+
+/// A department's result: each indicator's value, formula and points, the records counted,
+/// and its appeals; for the office and for the department itself.
 pub async fn department(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
     Path((id, code)): Path<(String, String)>,
+    Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
-    let v = evaluation::result_view(&app, Some(&s.actor), &id).await?;
-    let d = v
-        .result
-        .departments
-        .iter()
-        .find(|d| d.code == code)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound("该部门的考评结果".into()))?;
-    let l = Layout::new(&s, "/evaluation", format!("{}：{}", v.scheme.name, d.name));
-    Ok(DepartmentPage { l, v, d }.into_response())
+    department_page(&app, &s, &id, &code, NewAppeal::default(), FieldErrors::default(), done.done.as_deref()).await
+}
+
+/// The department's liaison contests an overdue case the result counted.
+pub async fn appeal(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path((id, code)): Path<(String, String)>,
+    Form(a): Form<NewAppeal>,
+) -> Result<Response, PageError> {
+    match evaluation::file_appeal(&app, &s.actor, &id, &code, &a).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/evaluation/results/{id}/departments/{code}?done=appeal#appeals"))
+                .into_response())
+        }
+        Err(AppError::Invalid(errors)) => department_page(&app, &s, &id, &code, a, FieldErrors(errors), None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The office upholds or rejects an appeal; upheld, the result is published again.
+pub async fn decide(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(appeal): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    let uphold = match f.decision.as_str() {
+        "uphold" => true,
+        "reject" => false,
+        _ => return Err(AppError::field("decision", "请选择申诉成立或不成立").into()),
+    };
+    match evaluation::decide_appeal(&app, &s.actor, &appeal, uphold, &f.reason).await? {
+        Some(result) => Ok(Redirect::to(&format!("/evaluation/results/{result}?done=republished")).into_response()),
+        None => Ok(Redirect::to("/evaluation?done=appeal-rejected").into_response()),
+    }
 }
 
 #[derive(Template, WebTemplate)]

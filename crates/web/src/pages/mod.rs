@@ -136,6 +136,8 @@ pub fn routes() -> Routes {
         .route("/evaluation/schemes/{id}/manual", post(evaluation::enter_points))
         .route("/evaluation/results/{id}", get(evaluation::result))
         .route("/evaluation/results/{id}/departments/{code}", get(evaluation::department))
+        .route("/evaluation/results/{id}/departments/{code}/appeals", post(evaluation::appeal))
+        .route("/evaluation/appeals/{id}", post(evaluation::decide))
         .route("/public", get(evaluation::public_home))
         .route("/public/figures.json", get(evaluation::public_figures_json))
         .route("/public/figures.csv", get(evaluation::public_figures_csv))

@@ -154,6 +154,11 @@ async fn evaluation_pages(k: &mut Check<'_>, c: &Ctx<'_>, scheme: &str) {
     assert_eq!(k.get(xy, "/evaluation/results/{id}", &url).await.0, 404);
     let url = format!("/evaluation/results/{result}/departments/460100-D01");
     assert_eq!(k.get(xy, "/evaluation/results/{id}/departments/{code}", &url).await.0, 404);
+    let appeal = [("csrf", xy_csrf.as_str()), ("record", "LH-1"), ("reason", "x"), ("evidence", "y")];
+    let url = format!("/evaluation/results/{result}/departments/460100-D01/appeals");
+    assert_eq!(k.post(xy, "/evaluation/results/{id}/departments/{code}/appeals", &url, &appeal).await.0, 404);
+    let decision = [("csrf", xy_csrf.as_str()), ("decision", "uphold"), ("reason", "x")];
+    assert_eq!(k.post(xy, "/evaluation/appeals/{id}", "/evaluation/appeals/nope", &decision).await.0, 404);
     // The district writes its own scheme; its draft run evaluates its own departments.
     let (st, body) = k.post(xy, "/evaluation/schemes", "/evaluation/schemes", &form).await;
     assert_eq!(st, 303, "{body}");
