@@ -375,8 +375,9 @@ pub async fn load_bulletin(app: &App) -> Result<String, AppError> {
     Ok(id)
 }
 
-/// The example scheme saved by the office, and its result over the demo's month (the 30 days
-/// up to yesterday) published. Returns the result's id.
+/// The example scheme saved by the office, its result over the demo's month (the 30 days up to
+/// yesterday) published, and an appeal of 市发改委's upheld (when it has an overdue case), which
+/// publishes it again. Returns the id of the result in force.
 pub async fn load_evaluation(app: &App) -> Result<String, AppError> {
     let office =
         accounts::actor_of(app, "xiaoneng").await?.ok_or_else(|| AppError::fault("演示账号 xiaoneng 不存在"))?;
@@ -384,7 +385,20 @@ pub async fn load_evaluation(app: &App) -> Result<String, AppError> {
     let scheme = crate::evaluation::save_scheme(app, &office, None, &body).await?;
     let to = app.today().pred_opt().unwrap_or(app.today());
     let from = to - chrono::Days::new(29);
-    crate::evaluation::publish(app, &office, &scheme.id, from, to).await
+    let published = crate::evaluation::publish(app, &office, &scheme.id, from, to).await?;
+    // 市发改委 contests one of its overdue cases, and the office upholds it: the result is
+    // published again without it.
+    let Some(liaison) = accounts::actor_of(app, "fgw").await? else { return Ok(published) };
+    let v = crate::evaluation::department_view(app, &liaison, &published, "460100-D01").await?;
+    let Some(case_no) = v.overdue_cases.first() else { return Ok(published) };
+    let appeal = crate::evaluation::NewAppeal {
+        record: case_no.clone(),
+        reason: "申请人逾期提交补正材料，超期并非本部门原因".into(),
+        evidence: "补正通知书及申请人签收记录".into(),
+    };
+    let id = crate::evaluation::file_appeal(app, &liaison, &published, "460100-D01", &appeal).await?;
+    let again = crate::evaluation::decide_appeal(app, &office, &id, true, "补正通知书证实申请人延误，申诉成立").await?;
+    Ok(again.unwrap_or(published))
 }
 
 /// What applicants write beside a bad rating in the demo.
