@@ -157,7 +157,7 @@ pub async fn draft_bulletin(app: &App, actor: &Actor, month: &str) -> Result<Str
     if !store::insert_bulletin(&mut tx, &row).await? {
         return Err(AppError::field(
             "month",
-            format!("{}的通报已经起草，请在下方列表中打开", bulletin::month_label(&month)),
+            format!("{}的通报已经起草，请在列表中打开", bulletin::month_label(&month)),
         ));
     }
     audit::append(

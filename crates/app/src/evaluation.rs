@@ -7,7 +7,8 @@ use chrono::{Days, NaiveDate};
 use oversight_domain::RowError;
 use oversight_domain::access::{Action, Grant, Grants, Role, Scope};
 use oversight_domain::evaluation::{
-    DepartmentResult, Departments, Entered, Indicator, Movement, Scheme, SchemeText, Source, evaluate, movements,
+    DepartmentResult, Departments, Entered, Indicator, Movement, Scheme, SchemeText, Source, evaluate,
+    exclude_overdue_case, movements,
 };
 use oversight_domain::org::{OrgKind, OrgPath};
 use oversight_domain::ticket::{TicketType, completion_rate, satisfaction_rate};
@@ -183,17 +184,9 @@ async fn run_adjusted(
         if !overdue_cases(app, actor, department, from, to).await?.contains(record) {
             continue;
         }
-        let Some(v) = values.get_mut(department) else { continue };
-        let less = |x: Option<&Option<f64>>| x.copied().flatten().map(|n| (n - 1.0).max(0.0));
-        let settled = less(v.get(&Source::CasesSettled));
-        let overdue = less(v.get(&Source::CasesOverdue));
-        v.insert(Source::CasesSettled, settled);
-        v.insert(Source::CasesOverdue, overdue);
-        let rate = match (overdue, settled) {
-            (Some(o), Some(s)) if s > 0.0 => Some(o / s),
-            _ => None,
-        };
-        v.insert(Source::CasesOverdueRate, rate);
+        if let Some(v) = values.get_mut(department) {
+            exclude_overdue_case(v);
+        }
     }
     let departments: Vec<(String, String)> = chosen.into_iter().map(|(c, n, _)| (c, n)).collect();
     let departments = evaluate(scheme, &departments, &values, &adjust.entered);
@@ -533,9 +526,10 @@ pub async fn results(app: &App, actor: &Actor) -> Result<Vec<ResultRow>, AppErro
     Ok(store::results(&app.db, &actor.scope(), 200).await?)
 }
 
-/// The results in force that evaluated a department the actor sees but whose office's area it
-/// does not see (a department's own results), each with that department's code.
-pub async fn own_results(app: &App, actor: &Actor) -> Result<Vec<(ResultRow, String)>, AppError> {
+/// The results in force that evaluated departments the actor sees but whose office's area it
+/// does not see (a department's own results, a district's departments in the city's): one line
+/// per such department, (result, department code, department name).
+pub async fn own_results(app: &App, actor: &Actor) -> Result<Vec<(ResultRow, String, String)>, AppError> {
     let units: BTreeMap<String, OrgPath> =
         network_store::all_units(&app.db).await?.into_iter().map(|u| (u.code.as_str().to_string(), u.path)).collect();
     let mut out = Vec::new();
@@ -544,10 +538,10 @@ pub async fn own_results(app: &App, actor: &Actor) -> Result<Vec<(ResultRow, Str
             continue;
         }
         let result = stored_result(&row)?;
-        let own = result.departments.iter().find(|d| units.get(&d.code).is_some_and(|p| actor.may(Action::View, p)));
-        if let Some(d) = own {
-            let code = d.code.clone();
-            out.push((row, code));
+        for d in &result.departments {
+            if units.get(&d.code).is_some_and(|p| actor.may(Action::View, p)) {
+                out.push((row.clone(), d.code.clone(), d.name.clone()));
+            }
         }
     }
     Ok(out)
@@ -929,12 +923,10 @@ pub async fn decide_appeal(
     uphold: bool,
     reason: &str,
 ) -> Result<Option<String>, AppError> {
-    let mut tx = app.db.begin().await?;
-    let mut appeal = store::appeal_in(&mut tx, appeal_id).await?.ok_or_else(|| AppError::NotFound("申诉".into()))?;
+    let mut appeal = store::appeal(&app.db, appeal_id).await?.ok_or_else(|| AppError::NotFound("申诉".into()))?;
     let first =
-        store::result_in(&mut tx, &appeal.result_id).await?.ok_or_else(|| AppError::fault("申诉的考评结果不存在"))?;
+        store::result(&app.db, &appeal.result_id).await?.ok_or_else(|| AppError::fault("申诉的考评结果不存在"))?;
     actor.require(Action::Supervise, &OrgPath::from_stored(first.path.clone()), "申诉")?;
-    drop(tx);
     if appeal.state != "filed" {
         return Err(AppError::Conflict("该申诉已处理".into()));
     }

@@ -435,6 +435,21 @@ pub fn evaluate(
     out
 }
 
+/// A department's values without one of its overdue cases (an upheld appeal): it counts neither
+/// as settled nor as overdue, and the overdue rate follows.
+pub fn exclude_overdue_case(values: &mut BTreeMap<Source, Option<f64>>) {
+    let less = |x: Option<&Option<f64>>| x.copied().flatten().map(|n| (n - 1.0).max(0.0));
+    let settled = less(values.get(&Source::CasesSettled));
+    let overdue = less(values.get(&Source::CasesOverdue));
+    let rate = match (overdue, settled) {
+        (Some(o), Some(s)) if s > 0.0 => Some(o / s),
+        _ => None,
+    };
+    values.insert(Source::CasesSettled, settled);
+    values.insert(Source::CasesOverdue, overdue);
+    values.insert(Source::CasesOverdueRate, rate);
+}
+
 /// How a department fares under a draft scheme beside a published result (what if).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Movement {
@@ -607,6 +622,20 @@ mod tests {
         assert_eq!(reasons(&m[0].reasons), ["A1+20", "X-20", "A3+10"]);
         assert_eq!((m[1].code.as_str(), m[1].moved()), ("D1", Some(-1)));
         assert_eq!(reasons(&m[1].reasons), ["X-20", "A1+10", "A3+10"]);
+    }
+
+    #[test]
+    fn an_excluded_overdue_case_counts_neither_as_settled_nor_overdue() {
+        let mut v: BTreeMap<Source, Option<f64>> =
+            [(Source::CasesSettled, Some(4.0)), (Source::CasesOverdue, Some(2.0))].into_iter().collect();
+        exclude_overdue_case(&mut v);
+        assert_eq!(v[&Source::CasesOverdueRate], Some(1.0 / 3.0));
+        exclude_overdue_case(&mut v);
+        assert_eq!((v[&Source::CasesSettled], v[&Source::CasesOverdueRate]), (Some(2.0), Some(0.0)));
+        let mut last: BTreeMap<Source, Option<f64>> =
+            [(Source::CasesSettled, Some(1.0)), (Source::CasesOverdue, Some(1.0))].into_iter().collect();
+        exclude_overdue_case(&mut last);
+        assert_eq!(last[&Source::CasesOverdueRate], None, "nothing settled: no rate");
     }
 
     #[test]

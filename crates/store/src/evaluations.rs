@@ -139,9 +139,12 @@ pub async fn insert_result(tx: &mut Tx, r: &ResultRow) -> Result<()> {
     Ok(())
 }
 
+fn result_by_id() -> String {
+    format!("SELECT {} FROM evaluation_result WHERE id = $1", RESULT_COLUMN_NAMES.join(", "))
+}
+
 pub async fn result(db: &Db, id: &str) -> Result<Option<ResultRow>> {
-    let sql = format!("SELECT {} FROM evaluation_result WHERE id = $1", RESULT_COLUMN_NAMES.join(", "));
-    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(result_by_id())).bind(id).fetch_optional(c).await?))
 }
 
 /// The results in force (not superseded), the latest first; of the offices within the scope.
@@ -231,8 +234,7 @@ pub async fn supersede(tx: &mut Tx, id: &str) -> Result<()> {
 
 /// The result, read inside the transaction that will supersede it.
 pub async fn result_in(tx: &mut Tx, id: &str) -> Result<Option<ResultRow>> {
-    let sql = format!("SELECT {} FROM evaluation_result WHERE id = $1", RESULT_COLUMN_NAMES.join(", "));
-    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(result_by_id())).bind(id).fetch_optional(c).await?))
 }
 
 /// The result that superseded `id`, if any.
@@ -307,9 +309,17 @@ pub async fn save_appeal(tx: &mut Tx, a: &AppealRow) -> Result<()> {
     Ok(())
 }
 
+fn appeal_by_id() -> String {
+    format!("SELECT {} FROM evaluation_appeal WHERE id = $1", APPEAL_COLUMN_NAMES.join(", "))
+}
+
+pub async fn appeal(db: &Db, id: &str) -> Result<Option<AppealRow>> {
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(appeal_by_id())).bind(id).fetch_optional(c).await?))
+}
+
+/// The appeal, read inside the transaction that decides it.
 pub async fn appeal_in(tx: &mut Tx, id: &str) -> Result<Option<AppealRow>> {
-    let sql = format!("SELECT {} FROM evaluation_appeal WHERE id = $1", APPEAL_COLUMN_NAMES.join(", "));
-    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+    Ok(on_tx!(tx, |c| sqlx::query_as(AssertSqlSafe(appeal_by_id())).bind(id).fetch_optional(c).await?))
 }
 
 /// The appeals of a scheme family over a period (every result of it), the oldest first.
