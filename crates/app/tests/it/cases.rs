@@ -928,6 +928,12 @@ async fn the_ratings_report_matches_a_recount(app: App) {
             completed += g.figures.counts.completed;
         }
         assert_eq!(completed, by_window.total.counts.completed, "every case in one window's group");
+        // Window staff of the city centre see their own windows' ratings, and no one else's.
+        let staff = oversight_app::accounts::actor_of(&app, "chuangkou").await.unwrap().unwrap();
+        let own = oversight_app::ratings::rating_report(&app, &staff, from, to, Some(GroupBy::Window)).await.unwrap();
+        let city: Vec<_> = by_window.groups.iter().filter(|g| g.key.starts_with("460100-V/")).cloned().collect();
+        assert!(!city.is_empty());
+        assert_eq!(own.groups, city, "the centre's windows, as the office counts them");
     }
 }
 

@@ -95,8 +95,9 @@ struct ListPage {
     l: Layout,
     schemes: Vec<SchemeRow>,
     results: Vec<(ResultRow, String)>,
-    /// The results of the viewer's own department: (result, scheme name, department code).
-    own: Vec<(ResultRow, String, String)>,
+    /// The results of the viewer's own departments: (result, scheme name, department code, its
+    /// name).
+    own: Vec<(ResultRow, String, String, String)>,
     may_write: bool,
     body: String,
     errors: FieldErrors,
@@ -118,9 +119,9 @@ async fn list_page(app: &App, s: &SessionInfo, body: String, errors: FieldErrors
     let schemes = evaluation::schemes(app, &s.actor).await?;
     let results = with_scheme_names(app, evaluation::results(app, &s.actor).await?).await?;
     let mut own = Vec::new();
-    for (row, code) in evaluation::own_results(app, &s.actor).await? {
+    for (row, code, department) in evaluation::own_results(app, &s.actor).await? {
         let named = with_scheme_names(app, vec![row]).await?;
-        own.extend(named.into_iter().map(|(row, name)| (row, name, code.clone())));
+        own.extend(named.into_iter().map(|(row, name)| (row, name, code.clone(), department.clone())));
     }
     let status = errors.status(false);
     let page = ListPage {

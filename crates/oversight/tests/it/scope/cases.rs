@@ -130,7 +130,10 @@ async fn evaluation_pages(k: &mut Check<'_>, c: &Ctx<'_>, scheme: &str) {
     let result = oversight_app::evaluation::publish(app, &office, &city.id, from, to).await.unwrap();
     let (st, body) = k.get(xy, "/evaluation", "/evaluation").await;
     assert_eq!(st, 200);
-    assert!(!body.contains("市考评") && !body.contains(&city.id), "{body}");
+    assert!(!body.contains(&city.id), "not the city's scheme: {body}");
+    // The city's result reaches the district only as its own departments' parts.
+    assert!(!body.contains("市发展和改革委员会") && !body.contains("/departments/460100-"), "{body}");
+    assert!(body.contains(&format!("/evaluation/results/{result}/departments/460105-")), "{body}");
     assert_eq!(k.get(anon, "/evaluation", "/evaluation").await.0, 303);
     let url = format!("/evaluation/schemes/{}", city.id);
     assert_eq!(k.get(xy, "/evaluation/schemes/{id}", &url).await.0, 404);
