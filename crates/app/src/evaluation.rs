@@ -177,15 +177,15 @@ async fn run_adjusted(
         set(&g.key, Source::InspectionsRectifiedOnTimeRate, g.counts.on_time_rate());
     }
     // An overdue case an upheld appeal excluded counts neither as settled nor as overdue.
-    for (department, kind, record) in &adjust.excluded {
-        if kind != OVERDUE_CASE || !values.contains_key(department) {
-            continue;
-        }
-        if !overdue_cases(app, actor, department, from, to).await?.contains(record) {
-            continue;
-        }
-        if let Some(v) = values.get_mut(department) {
-            exclude_overdue_case(v);
+    if !adjust.excluded.is_empty() {
+        let overdue: BTreeSet<(String, String)> = overdue_cases(app, actor, from, to).await?.into_iter().collect();
+        for (department, kind, record) in &adjust.excluded {
+            if kind == OVERDUE_CASE
+                && overdue.contains(&(department.clone(), record.clone()))
+                && let Some(v) = values.get_mut(department)
+            {
+                exclude_overdue_case(v);
+            }
         }
     }
     let departments: Vec<(String, String)> = chosen.into_iter().map(|(c, n, _)| (c, n)).collect();
@@ -193,22 +193,16 @@ async fn run_adjusted(
     Ok(EvaluationResult { scheme: scheme.name.clone(), from, to, departments })
 }
 
-/// A department's overdue cases of the period, as the cases report counts them.
+/// The overdue cases of the period the actor sees, as the cases report counts them: (department
+/// code, case number).
 async fn overdue_cases(
     app: &App,
     actor: &Actor,
-    department: &str,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<String>, AppError> {
-    let q = oversight_store::cases::CaseQuery {
-        department: Some(department.to_string()),
-        settled: Some((from, to)),
-        outcome: Some("overdue".into()),
-        ..Default::default()
-    };
-    let cases = case_store::list_cases(&app.db, &actor.scope(), &q, app.today(), 100_000).await?;
-    Ok(cases.into_iter().map(|c| c.case_no).collect())
+) -> Result<Vec<(String, String)>, AppError> {
+    let rows = case_store::overdue_case_numbers(&app.db, &actor.scope(), from, to, app.today()).await?;
+    Ok(rows.into_iter().filter_map(|(d, c)| d.map(|d| (d, c))).collect())
 }
 
 /// The largest scheme accepted, in bytes (a real one is a few kilobytes).
@@ -371,15 +365,15 @@ type Records = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 /// The records a run counted, as they stand: each department's overdue cases (less those
 /// excluded), which it may contest.
 async fn records_of(app: &App, path: &str, result: &EvaluationResult, adjust: &Adjust) -> Result<Records, AppError> {
-    let actor = office_actor(path);
-    let mut out = Records::new();
-    for d in &result.departments {
-        let cases: Vec<String> = overdue_cases(app, &actor, &d.code, result.from, result.to)
-            .await?
-            .into_iter()
-            .filter(|c| !adjust.excluded.contains(&(d.code.clone(), OVERDUE_CASE.to_string(), c.clone())))
-            .collect();
-        out.entry(d.code.clone()).or_default().insert(OVERDUE_CASE.to_string(), cases);
+    let mut out: Records =
+        result.departments.iter().map(|d| (d.code.clone(), [(OVERDUE_CASE.to_string(), Vec::new())].into())).collect();
+    for (department, case_no) in overdue_cases(app, &office_actor(path), result.from, result.to).await? {
+        if adjust.excluded.contains(&(department.clone(), OVERDUE_CASE.to_string(), case_no.clone())) {
+            continue;
+        }
+        if let Some(kinds) = out.get_mut(&department) {
+            kinds.entry(OVERDUE_CASE.to_string()).or_default().push(case_no);
+        }
     }
     Ok(out)
 }

@@ -36,6 +36,8 @@ pub struct BenchArgs {
     pub ratings_only: bool,
     /// Only inspectors' photos.
     pub photos_only: bool,
+    /// Only the evaluation over `report_cases` settled cases.
+    pub evaluation_only: bool,
 }
 
 /// A small deterministic generator: the same load on every run.
@@ -160,6 +162,13 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     }
     if args.photos_only {
         return crate::bench_photos::run(&app, &url).await;
+    }
+    if args.evaluation_only {
+        let t = Instant::now();
+        bulk_settled_cases(&app.db, args.report_cases).await?;
+        oversight_store::cases::rebuild_tally(&app.db).await?;
+        println!("settled cases:    {} generated in {:.1} s", args.report_cases, t.elapsed().as_secs_f64());
+        return crate::bench_evaluation::run(&app, &url).await;
     }
     if args.ratings_only {
         let t = Instant::now();
@@ -320,6 +329,7 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     );
 
     rating_figures(&app, &url).await?;
+    crate::bench_evaluation::run(&app, &url).await?;
 
     // 5. The hotline.
     crate::bench_hotline::run(&app, addr, &secret, &args.hotline).await?;

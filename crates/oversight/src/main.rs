@@ -1,6 +1,7 @@
 //! The `oversight` command: a thin layer that parses arguments and calls the library.
 
 mod bench;
+mod bench_evaluation;
 mod bench_hotline;
 mod bench_photos;
 mod bench_tasks;
@@ -127,6 +128,10 @@ enum Command {
         /// Only inspectors' photos: a camera's JPEG uploaded alone and four at once.
         #[arg(long)]
         photos_only: bool,
+        /// Only the evaluation over `--report-cases` settled cases: a year's run by the command,
+        /// publication, and a draft scheme beside the published result.
+        #[arg(long)]
+        evaluation_only: bool,
         /// Instead of the figures above: the server under a steady mixed load (case events,
         /// orders through the API and Open311, page views) for this many minutes, its memory
         /// and errors printed each minute.
@@ -360,6 +365,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         tasks_only,
         ratings_only,
         photos_only,
+        evaluation_only,
         soak_minutes,
     } = cli.command
     {
@@ -380,6 +386,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             tasks_only,
             ratings_only,
             photos_only,
+            evaluation_only,
         };
         bench::run(url, args).await?;
         return Ok(ExitCode::SUCCESS);

@@ -802,6 +802,34 @@ pub async fn list_cases(
     }))
 }
 
+/// The overdue cases of a period in the scope, as the report counts them (settled late in it, or
+/// still running past a deadline in it before `today`): (department code, case number), by
+/// department and number. Read through the outcome index, a side of the OR each.
+pub async fn overdue_case_numbers(
+    db: &Db,
+    scope: &Scope,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<(Option<String>, String)>> {
+    let filter = ScopeFilter::any(scope, CASE_OWNERS, 4);
+    let sql = format!(
+        "SELECT department_code, case_no FROM case_record
+         WHERE ((outcome = 'overdue' AND outcome_date >= $1 AND outcome_date <= $2)
+             OR (outcome = 'running' AND outcome_date >= $1 AND outcome_date <= $2 AND outcome_date < $3))
+           AND {}
+         ORDER BY department_code, case_no",
+        filter.sql
+    );
+    Ok(on_db!(db, |c| {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).bind(today);
+        for b in &filter.binds {
+            q = q.bind(b.clone());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
 /// A case completed in a period, with what a ratings report groups it by.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CompletedCase {
