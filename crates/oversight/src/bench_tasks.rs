@@ -103,6 +103,13 @@ pub async fn run(app: &App, url: &str, clock: &ManualClock, tasks_n: u64) -> Res
         rate(events, secs),
         answer.trim().replace('\n', "; ")
     );
+    if let Some(floor) = oversight_store::tasks::storage_floor(&app.db).await? {
+        let secs = floor.as_secs_f64();
+        println!(
+            "task import floor: PostgreSQL itself stores the same events and phase pieces (copied server-side into empty tables with their indexes) in {secs:.2} s = {} events/s",
+            rate(events, secs)
+        );
+    }
 
     for (label, group) in
         [("total", None), ("by lead", Some(TaskGroupBy::LeadDepartment)), ("by origin", Some(TaskGroupBy::Origin))]

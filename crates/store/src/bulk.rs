@@ -3,7 +3,9 @@
 //! On SQLite a statement is prepared once and run row by row on the transaction's own
 //! connection (`rusqlite` on sqlx's handle, decision 0016): no thread switch per statement, no
 //! SQL text of thousands of parameters to parse, nothing copied into an argument buffer. On
-//! PostgreSQL, where each statement is a network round trip, rows go in multi-row statements.
+//! PostgreSQL, where each statement is a network round trip, a few rows go in one multi-row
+//! statement and more by `COPY` (decision 0033): straight into the table, or, when the write
+//! upserts or must say which rows were new, into a temporary stage the statement then reads.
 //! A row is given as its [`Cell`]s, in column order, so each table lists its columns once for
 //! both backends.
 
@@ -428,6 +430,18 @@ pub(crate) async fn write_rows<R, const N: usize>(
             })
             .await
         }
+        Tx::Postgres(t) if rows.len() >= COPY_FROM => {
+            let conn: &mut sqlx::PgConnection = t;
+            if tail.is_empty() {
+                return copy_in(conn, head, rows, &cells).await;
+            }
+            let stage = stage(conn, head, rows, &cells).await?;
+            let (table, columns) = split_head(head);
+            let sql = format!("INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} {tail}");
+            let changed = sqlx::query(AssertSqlSafe(sql)).execute(&mut *conn).await?.rows_affected();
+            sqlx::query(AssertSqlSafe(format!("TRUNCATE {stage}"))).execute(&mut *conn).await?;
+            Ok(changed)
+        }
         Tx::Postgres(t) => {
             let mut changed = 0;
             for part in rows.chunks((crate::cases::PARAMS_PER_STATEMENT / N).max(1)) {
@@ -506,6 +520,9 @@ pub(crate) async fn insert_new_events<'a, R, const N: usize>(
     cells: impl Fn(&'a R) -> [Cell<'a>; N],
     id: impl Fn(&R) -> &str,
 ) -> Result<Vec<(usize, String)>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     let head = format!("{table} ({columns})");
     let conflict = "ON CONFLICT (event_id) DO NOTHING";
     let direct = on_sqlite(tx, |conn| {
@@ -518,10 +535,32 @@ pub(crate) async fn insert_new_events<'a, R, const N: usize>(
     }
     let Tx::Postgres(t) = tx else { unreachable!("SQLite returned above") };
     let mut inserted = std::collections::HashSet::new();
-    for part in events.chunks(crate::cases::PARAMS_PER_STATEMENT / N) {
-        let sql = format!("INSERT INTO {head} VALUES {} {conflict} RETURNING event_id", numbered_rows(part.len(), N));
+    if events.len() >= COPY_FROM {
+        let conn: &mut sqlx::PgConnection = t;
+        // Most batches are all new: copied straight in under a savepoint. One already stored
+        // (or repeated in the batch) fails the copy, which is undone; the batch is then staged.
+        sqlx::query("SAVEPOINT new_events").execute(&mut *conn).await?;
+        match copy_in(conn, &head, events, &cells).await {
+            Ok(_) => {
+                sqlx::query("RELEASE SAVEPOINT new_events").execute(&mut *conn).await?;
+                return Ok(Vec::new());
+            }
+            Err(e) if e.is_unique_violation() => {
+                sqlx::query("ROLLBACK TO SAVEPOINT new_events").execute(&mut *conn).await?;
+                sqlx::query("RELEASE SAVEPOINT new_events").execute(&mut *conn).await?;
+            }
+            Err(e) => return Err(e),
+        }
+        let stage = stage(conn, &head, events, &cells).await?;
+        let sql = format!("INSERT INTO {head} SELECT {columns} FROM {stage} {conflict} RETURNING event_id");
+        for row in sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut *conn).await? {
+            inserted.insert(sqlx::Row::try_get::<String, _>(&row, 0)?);
+        }
+        sqlx::query(AssertSqlSafe(format!("TRUNCATE {stage}"))).execute(&mut *conn).await?;
+    } else {
+        let sql = format!("INSERT INTO {head} VALUES {} {conflict} RETURNING event_id", numbered_rows(events.len(), N));
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for e in part {
+        for e in events {
             for cell in cells(e) {
                 q = bind_pg(q, cell);
             }
@@ -541,6 +580,113 @@ pub(crate) async fn insert_new_events<'a, R, const N: usize>(
     .into_iter()
     .collect();
     Ok(events.iter().enumerate().filter_map(|(i, e)| stored.get(id(e)).map(|c| (i, c.clone()))).collect())
+}
+
+/// From how many rows a write to PostgreSQL goes by `COPY` rather than by one statement with
+/// parameters (fewer: the stage's extra round trips cost more than they save).
+const COPY_FROM: usize = 16;
+
+/// `COPY` data is sent in pieces of about this many bytes, so a large write is never held
+/// whole as text.
+const COPY_PIECE: usize = 1 << 20;
+
+/// `"table (a, b)"` → `("table", "a, b")`.
+fn split_head(head: &str) -> (&str, &str) {
+    let (table, rest) = head.split_once('(').expect("a head names its columns: table (a, b, …)");
+    (table.trim(), rest.trim().trim_end_matches(')').trim())
+}
+
+/// Writes `rows` into `head` (`table (columns)`) by `COPY … FROM STDIN` in text format;
+/// returns the rows written.
+async fn copy_in<'a, R, const N: usize>(
+    conn: &mut sqlx::PgConnection,
+    head: &str,
+    rows: &'a [R],
+    cells: &impl Fn(&'a R) -> [Cell<'a>; N],
+) -> Result<u64> {
+    let mut copy = conn.copy_in_raw(&format!("COPY {head} FROM STDIN")).await?;
+    let mut data = Vec::with_capacity(COPY_PIECE + 4096);
+    for r in rows {
+        copy_line(&mut data, &cells(r));
+        if data.len() >= COPY_PIECE {
+            if let Err(e) = copy.send(std::mem::take(&mut data)).await {
+                copy.abort("the rows could not be sent").await.ok();
+                return Err(e.into());
+            }
+            data.reserve(COPY_PIECE + 4096);
+        }
+    }
+    if !data.is_empty() {
+        if let Err(e) = copy.send(data).await {
+            copy.abort("the rows could not be sent").await.ok();
+            return Err(e.into());
+        }
+    }
+    Ok(copy.finish().await?)
+}
+
+/// Copies `rows` into a temporary table of `head`'s columns (created on first use in the
+/// session, emptied at each commit) and returns its name, for a statement that reads it.
+/// The caller empties it after use, since a transaction may stage the same table twice.
+async fn stage<'a, R, const N: usize>(
+    conn: &mut sqlx::PgConnection,
+    head: &str,
+    rows: &'a [R],
+    cells: &impl Fn(&'a R) -> [Cell<'a>; N],
+) -> Result<String> {
+    let (table, columns) = split_head(head);
+    // FNV-1a of the column list: one stage per table and set of columns.
+    let hash = columns.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let stage = format!("stage_{table}_{:08x}", hash as u32);
+    let create = format!(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS SELECT {columns} FROM {table} WITH NO DATA"
+    );
+    sqlx::query(AssertSqlSafe(create)).execute(&mut *conn).await?;
+    copy_in(conn, &format!("{stage} ({columns})"), rows, cells).await?;
+    Ok(stage)
+}
+
+/// Appends one row in `COPY`'s text format: cells separated by tabs, `\N` for NULL, a
+/// backslash, tab, newline or carriage return in text escaped, the line ended by a newline.
+fn copy_line(out: &mut Vec<u8>, cells: &[Cell<'_>]) {
+    use std::io::Write;
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        let written = match *cell {
+            Cell::Text(Some(v)) => {
+                for b in v.bytes() {
+                    match b {
+                        b'\\' => out.extend_from_slice(b"\\\\"),
+                        b'\t' => out.extend_from_slice(b"\\t"),
+                        b'\n' => out.extend_from_slice(b"\\n"),
+                        b'\r' => out.extend_from_slice(b"\\r"),
+                        _ => out.push(b),
+                    }
+                }
+                Ok(())
+            }
+            Cell::Int(Some(v)) => write!(out, "{v}"),
+            Cell::Big(Some(v)) => write!(out, "{v}"),
+            Cell::Date(Some(v)) => write!(out, "{}", v.format("%Y-%m-%d")),
+            // sqlx binds a time as whole microseconds, dropping the rest: the same here.
+            Cell::Time(Some(v)) => write!(out, "{}", v.to_rfc3339_opts(SecondsFormat::Micros, true)),
+            Cell::Bool(Some(v)) => write!(out, "{}", if v { 't' } else { 'f' }),
+            Cell::Float(Some(v)) if v.is_nan() => write!(out, "NaN"),
+            Cell::Float(Some(v)) if v.is_infinite() => write!(out, "{}Infinity", if v < 0.0 { "-" } else { "" }),
+            Cell::Float(Some(v)) => write!(out, "{v}"),
+            Cell::Text(None)
+            | Cell::Int(None)
+            | Cell::Big(None)
+            | Cell::Date(None)
+            | Cell::Time(None)
+            | Cell::Bool(None)
+            | Cell::Float(None) => write!(out, "\\N"),
+        };
+        written.expect("writing to a Vec cannot fail");
+    }
+    out.push(b'\n');
 }
 
 /// `($1, …, $cols), ($cols+1, …)`: the placeholders of `rows` rows.

@@ -63,6 +63,9 @@ pub async fn ingest<S: AsRef<str>>(
     let released = bulk.end().await;
     let report = result?;
     released?;
+    if report.accepted >= CHUNK {
+        oversight_store::tasks::after_bulk_load(&app.db).await?;
+    }
     Ok(report)
 }
 
