@@ -227,6 +227,7 @@ pub(super) fn line_of(
     now: DateTime<Utc>,
     today: NaiveDate,
     tz: chrono_tz::Tz,
+    names: &std::collections::HashMap<String, String>,
 ) -> OrderLine {
     let [d, v, office] = paths(o);
     let may_see_caller = actor.may_any(Action::ViewCaller, &[&d, &v, &office]);
@@ -247,7 +248,8 @@ pub(super) fn line_of(
         channel: o.channel.label(),
         status: o.status.label(),
         summary,
-        department: o.subject_department_code.clone(),
+        // The department by name (its code only if the network no longer has it).
+        department: o.subject_department_code.as_ref().map(|c| names.get(c).cloned().unwrap_or_else(|| c.clone())),
         received_at: o.received_at,
         due,
         late: flow.as_ref().and_then(|f| rules::late(f, now, today)),
@@ -309,10 +311,11 @@ pub async fn queues(app: &App, actor: &Actor) -> Result<Vec<Queue>, AppError> {
         ));
     }
     wanted.push(("late", "已超时", Action::View, OrderFilter { late: true, limit: 200, ..Default::default() }));
+    let names = crate::network::department_names(app).await?;
     let mut out = Vec::new();
     for (key, title, action, filter) in wanted {
         let rows = store::list(&app.db, &actor.scope_for(action), &filter, now, today).await?;
-        let orders = rows.iter().map(|o| line_of(o, actor, now, today, tz)).collect();
+        let orders = rows.iter().map(|o| line_of(o, actor, now, today, tz, &names)).collect();
         out.push(Queue { key, title, orders });
     }
     Ok(out)
@@ -345,7 +348,8 @@ pub async fn caller_history(app: &App, actor: &Actor, phone: &str) -> Result<Vec
     )
     .await?;
     tx.commit().await?;
-    Ok(rows.iter().map(|o| line_of(o, actor, now, today, app.config.tz())).collect())
+    let names = crate::network::department_names(app).await?;
+    Ok(rows.iter().map(|o| line_of(o, actor, now, today, app.config.tz(), &names)).collect())
 }
 
 /// The orders behind a figure: received from `from` to `to` (local dates), of a type, channel
@@ -386,5 +390,6 @@ pub async fn list_orders(app: &App, actor: &Actor, q: &ListQuery) -> Result<Vec<
         ..Default::default()
     };
     let rows = store::list(&app.db, &actor.scope(), &filter, now, today).await?;
-    Ok(rows.iter().map(|o| line_of(o, actor, now, today, app.config.tz())).collect())
+    let names = crate::network::department_names(app).await?;
+    Ok(rows.iter().map(|o| line_of(o, actor, now, today, app.config.tz(), &names)).collect())
 }

@@ -348,7 +348,8 @@ pub async fn list(
         parts.push(format!("渠道：{}", c.label()));
     }
     if let Some(d) = &q.department {
-        parts.push(format!("部门：{d}"));
+        let names = oversight_app::network::department_names(&app).await?;
+        parts.push(format!("部门：{}", names.get(d).unwrap_or(d)));
     }
     if q.closed {
         parts.push("已办结".into());

@@ -115,6 +115,10 @@ pub(super) async fn hotline_orders(k: &mut Check<'_>, c: &Ctx<'_>) -> Orders {
     let (st, body) = k.get(xy, "/hotline/list", "/hotline/list?from=2000-01-01&to=2100-01-01").await;
     assert_eq!(st, 200);
     assert!(body.contains(&xy_order.ticket_no) && !body.contains(&lh_order.ticket_no), "{body}");
+    // The department by its name, not its code.
+    let names = oversight_app::network::department_names(app).await.unwrap();
+    assert!(body.contains(&format!("<td>{}</td>", names["460105-D01"])), "{body}");
+    assert!(!body.contains("<td>460105-D01</td>"), "{body}");
     let (st, body) =
         k.get(xy, "/reports/tickets", "/reports/tickets?from=2011-01-01&to=2011-12-31&group_by=department").await;
     assert_eq!(st, 200);
