@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use oversight_domain::access::Role;
 use oversight_domain::org::{OrgKind, OrgUnit};
 use oversight_store::audit::{self, NewAudit};
@@ -398,7 +398,35 @@ pub async fn load_evaluation(app: &App) -> Result<String, AppError> {
     };
     let id = crate::evaluation::file_appeal(app, &liaison, &published, "460100-D01", &appeal).await?;
     let again = crate::evaluation::decide_appeal(app, &office, &id, true, "补正通知书证实申请人延误，申诉成立").await?;
+    load_draft_scheme(app, &office, &liaison).await?;
     Ok(again.unwrap_or(published))
+}
+
+/// This year's draft scheme: the example with the leaders' evaluation added, assessed by each
+/// department first; the office has asked for the year's self-assessments and 市发改委 has
+/// answered, so both sides of the review have something to show.
+async fn load_draft_scheme(app: &App, office: &Actor, liaison: &Actor) -> Result<(), AppError> {
+    use crate::evaluation::self_assessment;
+    let year = app.today().year();
+    let body = format!(
+        "{}\n[[indicator]]\ncode = \"C1\"\nname = \"领导评价\"\nsource = \"manual\"\nweight = 10\nscore = {{ kind = \"manual\" }}\nself_assessment = true\n",
+        crate::evaluation::EXAMPLE_SCHEME.replace("年度机关效能考评", &format!("{year} 年度机关效能考评（草案）"))
+    );
+    let scheme = crate::evaluation::save_scheme(app, office, None, &body).await?;
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
+        NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
+    );
+    self_assessment::request(app, office, &scheme.id, from, to).await?;
+    if let Some(asked) = self_assessment::asked_of(app, liaison).await?.into_iter().next() {
+        let entry = self_assessment::SelfEntry {
+            points: "9".into(),
+            reason: "全年重点项目审批均按期办结，领导批示件全部落实".into(),
+            evidence: "年度工作总结；重点项目审批台账".into(),
+        };
+        self_assessment::enter(app, liaison, &asked.row.id, &entry).await?;
+    }
+    Ok(())
 }
 
 /// What applicants write beside a bad rating in the demo.

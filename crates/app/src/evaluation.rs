@@ -22,6 +22,8 @@ use serde_json::json;
 use crate::tasks::TaskGroupBy;
 use crate::{Actor, App, AppError};
 
+pub mod self_assessment;
+
 /// Reads a scheme from its TOML text and checks it whole.
 pub fn parse_scheme(text: &str) -> Result<Scheme, AppError> {
     let written: SchemeText =
@@ -550,7 +552,12 @@ pub async fn published(app: &App) -> Result<Vec<ResultRow>, AppError> {
 /// department with its rank, score, tier and each indicator's value and points.
 pub fn result_csv(v: &ResultView) -> String {
     let mut out = String::from("\u{feff}");
+    // A scheme with groups ranks within each: its group comes first.
+    let grouped = v.result.departments.iter().any(|d| d.group.is_some());
     let mut header = vec!["rank".to_string(), "code".into(), "name".into(), "score".into(), "tier".into()];
+    if grouped {
+        header.insert(0, "group".into());
+    }
     for i in &v.indicators {
         header.push(format!("{}.value", i.code));
         header.push(format!("{}.points", i.code));
@@ -563,6 +570,9 @@ pub fn result_csv(v: &ResultView) -> String {
     for d in &v.result.departments {
         let mut line = vec![d.rank.to_string(), quote(&d.code), quote(&d.name), d.score.to_string()];
         line.push(quote(d.tier.as_deref().unwrap_or("")));
+        if grouped {
+            line.insert(0, quote(d.group.as_deref().unwrap_or("")));
+        }
         for i in &d.indicators {
             line.push(i.value.map(|x| x.to_string()).unwrap_or_default());
             line.push(i.points.to_string());
@@ -696,8 +706,19 @@ pub async fn enter_points(
     let evaluated = run_saved_row(app, &row, from, to).await?;
     if !evaluated.departments.iter().any(|d| d.code == e.department.trim()) {
         errors.push(RowError::new(0, "department", "请选择本方案考评的部门"));
+    } else if indicator.is_some_and(|i| i.self_assessment) {
+        // The department assesses itself first; the office reviews its figure.
+        let submitted = store::self_assessments(&app.db, &row.family, from, to).await?.into_iter().any(|s| {
+            s.department_code == e.department.trim() && s.indicator_code == e.indicator.trim() && s.points.is_some()
+        });
+        if !submitted {
+            errors.push(RowError::new(0, "department", "该指标须先由部门自评：该部门尚未提交本期自评"));
+        }
     }
-    let weight = indicator.map_or(0.0, |i| i.weight);
+    // The weight in the department's group, where the scheme groups departments.
+    let weight = indicator
+        .and_then(|i| scheme.for_department(e.department.trim()).indicators.into_iter().find(|x| x.code == i.code))
+        .map_or(0.0, |i| i.weight);
     let points = match e.points.trim().parse::<f64>() {
         Ok(p) if p.is_finite() && (0.0..=weight).contains(&p) => Some(p),
         _ => {
@@ -802,7 +823,8 @@ pub async fn department_view(app: &App, actor: &Actor, id: &str, code: &str) -> 
     actor.require_any(Action::View, &[&office, &own], what)?;
     let scheme =
         store::scheme(&app.db, &row.scheme_id).await?.ok_or_else(|| AppError::fault("考评结果的方案不存在"))?;
-    let indicators = parse_scheme(&scheme.body)?.indicators;
+    // The indicators as they apply to the department: its group's weights.
+    let indicators = parse_scheme(&scheme.body)?.for_department(code).indicators;
     let overdue_cases = frozen_records(&row)?.remove(code).and_then(|mut k| k.remove(OVERDUE_CASE)).unwrap_or_default();
     let appeals = store::appeals(&app.db, &scheme.family, row.from_day, row.to_day)
         .await?

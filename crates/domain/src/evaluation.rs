@@ -149,6 +149,9 @@ pub struct Indicator {
     pub weight: f64,
     pub score: Score,
     pub if_none: IfNone,
+    /// A manual indicator the department assesses itself first (`self_assessment = true`); the
+    /// office's points come after, beside the department's figure.
+    pub self_assessment: bool,
 }
 
 /// A tier (优秀, 良好…): reached from `min_score`, at most `max_share` of the departments.
@@ -167,6 +170,16 @@ pub enum Departments {
     Listed(Vec<String>),
 }
 
+/// A group of departments (委、局、办…) ranked and tiered among themselves, with its own weight
+/// for some indicators (`[[group]]`, this project's extension of the format).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Group {
+    pub name: String,
+    pub departments: Vec<String>,
+    /// Indicator code → the weight it has in this group (the others keep the scheme's).
+    pub weights: BTreeMap<String, f64>,
+}
+
 /// A checked scheme.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Scheme {
@@ -174,6 +187,8 @@ pub struct Scheme {
     pub departments: Departments,
     pub indicators: Vec<Indicator>,
     pub tiers: Vec<Tier>,
+    /// Groups of departments; none: all rank together.
+    pub groups: Vec<Group>,
 }
 
 /// The scheme as written (TOML), before it is checked.
@@ -187,6 +202,19 @@ pub struct SchemeText {
     pub indicator: Vec<IndicatorText>,
     #[serde(default)]
     pub tier: Vec<Tier>,
+    #[serde(default)]
+    pub group: Vec<GroupText>,
+}
+
+/// A group as written: `[[group]]` with `name`, `departments` (codes) and optional `weights`
+/// (`{ A1 = 30, … }`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupText {
+    pub name: String,
+    pub departments: Vec<String>,
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -204,6 +232,8 @@ pub struct IndicatorText {
     pub source: String,
     pub weight: f64,
     pub score: ScoreText,
+    #[serde(default)]
+    pub self_assessment: bool,
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -285,8 +315,20 @@ impl Scheme {
                     IfNone::Full
                 }
             };
+            if t.self_assessment && source.is_some_and(|s| s != Source::Manual) {
+                err("self_assessment", "只有人工评分（manual）指标可由部门自评".into());
+            }
             if let (Some(source), Some(score)) = (source, score) {
-                indicators.push(Indicator { code: t.code, name: t.name, source, weight: t.weight, score, if_none });
+                let self_assessment = t.self_assessment;
+                indicators.push(Indicator {
+                    code: t.code,
+                    name: t.name,
+                    source,
+                    weight: t.weight,
+                    score,
+                    if_none,
+                    self_assessment,
+                });
             }
         }
         for (i, tier) in text.tier.iter().enumerate() {
@@ -294,11 +336,74 @@ impl Scheme {
                 errors.push(RowError::new(0, format!("tier[{i}]（{}）.max_share", tier.name), "应在 0 到 1 之间"));
             }
         }
+        let mut groups: Vec<Group> = Vec::new();
+        for (i, g) in text.group.into_iter().enumerate() {
+            let mut err = |field: &str, reason: String| {
+                errors.push(RowError::new(0, format!("group[{i}]（{}）.{field}", g.name), reason));
+            };
+            if g.name.trim().is_empty() {
+                err("name", "组名不能为空".into());
+            } else if groups.iter().any(|x| x.name == g.name) {
+                err("name", format!("组名“{}”重复", g.name));
+            }
+            if g.departments.is_empty() {
+                err("departments", "至少列出一个部门".into());
+            }
+            for code in &g.departments {
+                if let Some(other) = groups.iter().find(|x| x.departments.contains(code)) {
+                    err("departments", format!("部门 {code} 已在“{}”组中，一个部门只能属于一个组", other.name));
+                } else if g.departments.iter().filter(|c| *c == code).count() > 1 {
+                    err("departments", format!("部门 {code} 重复列出"));
+                } else if let Departments::Listed(listed) = &departments
+                    && !listed.contains(code)
+                {
+                    err("departments", format!("部门 {code} 不在本方案考评的部门之中"));
+                }
+            }
+            for (code, w) in &g.weights {
+                if !indicators.iter().any(|x| &x.code == code) {
+                    err(&format!("weights.{code}"), format!("本方案没有指标 {code}"));
+                } else if !w.is_finite() || *w < 0.0 {
+                    err(&format!("weights.{code}"), format!("分值 {w} 无效：不能为负数"));
+                }
+            }
+            let departments: Vec<String> = g.departments.iter().fold(Vec::new(), |mut acc, c| {
+                if !acc.contains(c) {
+                    acc.push(c.clone());
+                }
+                acc
+            });
+            groups.push(Group { name: g.name, departments, weights: g.weights });
+        }
         if errors.is_empty() {
-            Ok(Scheme { name: text.name, departments, indicators, tiers: text.tier })
+            Ok(Scheme { name: text.name, departments, indicators, tiers: text.tier, groups })
         } else {
             Err(errors)
         }
+    }
+
+    /// The group a department belongs to, if any.
+    pub fn group_of(&self, department: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.departments.iter().any(|d| d == department))
+    }
+
+    /// The scheme as it applies to one group (none: the departments in no group): each
+    /// indicator with the group's weight where it has one; no groups left.
+    pub fn for_group(&self, group: Option<&Group>) -> Scheme {
+        let mut scheme = Scheme { groups: Vec::new(), ..self.clone() };
+        if let Some(g) = group {
+            for ind in &mut scheme.indicators {
+                if let Some(w) = g.weights.get(&ind.code) {
+                    ind.weight = *w;
+                }
+            }
+        }
+        scheme
+    }
+
+    /// The scheme as it applies to a department: its group's weights.
+    pub fn for_department(&self, department: &str) -> Scheme {
+        self.for_group(self.group_of(department))
     }
 }
 
@@ -354,6 +459,10 @@ impl Indicator {
 pub struct DepartmentResult {
     pub code: String,
     pub name: String,
+    /// The department's group, in a scheme with groups (rank and tier are within it); absent
+    /// from the JSON otherwise, so a scheme without groups prints exactly the format's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     pub score: f64,
     pub rank: usize,
     pub tier: Option<String>,
@@ -377,8 +486,43 @@ pub type Entered = BTreeMap<(String, String), f64>;
 /// points for manual indicators (`entered`; none entered scores 0), ranks them (equal scores
 /// share a rank and the next rank skips) and places them in tiers (best first; each tier takes
 /// at most its share of the departments, rounded down; a tie takes one tier together).
-/// Returns the departments by rank, then code.
+/// Returns the departments by rank, then code. In a scheme with groups, each group (in the
+/// scheme's order, then the departments in none) is scored with its own weights, ranked and
+/// tiered on its own (a tier's share is of the group), and the groups follow one another.
 pub fn evaluate(
+    scheme: &Scheme,
+    departments: &[(String, String)],
+    values: &BTreeMap<String, BTreeMap<Source, Option<f64>>>,
+    entered: &Entered,
+) -> Vec<DepartmentResult> {
+    if scheme.groups.is_empty() {
+        return evaluate_together(scheme, departments, values, entered);
+    }
+    let mut out = Vec::with_capacity(departments.len());
+    let groups: Vec<Option<&Group>> = scheme.groups.iter().map(Some).chain([None]).collect();
+    for group in groups {
+        let members: Vec<(String, String)> = departments
+            .iter()
+            .filter(|(code, _)| scheme.group_of(code).map(|g| &g.name) == group.map(|g| &g.name))
+            .cloned()
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let mut ranked = evaluate_together(&scheme.for_group(group), &members, values, entered);
+        for d in &mut ranked {
+            d.group = Some(group.map_or_else(|| UNGROUPED.to_string(), |g| g.name.clone()));
+        }
+        out.extend(ranked);
+    }
+    out
+}
+
+/// The group named in a result for the departments a scheme with groups puts in none.
+pub const UNGROUPED: &str = "其他部门";
+
+/// [`evaluate`] of departments that rank together.
+fn evaluate_together(
     scheme: &Scheme,
     departments: &[(String, String)],
     values: &BTreeMap<String, BTreeMap<Source, Option<f64>>>,
@@ -400,6 +544,7 @@ pub fn evaluate(
             DepartmentResult {
                 code: code.clone(),
                 name: name.clone(),
+                group: None,
                 score: indicators.iter().map(|i| i.points).sum(),
                 rank: 0,
                 tier: None,
@@ -532,7 +677,13 @@ mod tests {
     use super::*;
 
     fn scheme(toml_like: Vec<IndicatorText>, tiers: Vec<Tier>) -> Result<Scheme, Vec<RowError>> {
-        Scheme::parse(SchemeText { name: "测试".into(), departments: None, indicator: toml_like, tier: tiers })
+        Scheme::parse(SchemeText {
+            name: "测试".into(),
+            departments: None,
+            indicator: toml_like,
+            tier: tiers,
+            group: vec![],
+        })
     }
 
     fn ind(code: &str, source: &str, weight: f64, kind: &str, best: Option<f64>, worst: Option<f64>) -> IndicatorText {
@@ -542,6 +693,7 @@ mod tests {
             source: source.into(),
             weight,
             score: ScoreText { kind: kind.into(), best, worst, per: None, cap: None, if_none: None },
+            self_assessment: false,
         }
     }
 
@@ -550,6 +702,86 @@ mod tests {
         i.score.per = Some(per);
         i.score.cap = cap;
         i
+    }
+
+    #[test]
+    fn only_a_manual_indicator_is_assessed_by_the_department_first() {
+        let mut leaders = ind("C1", "manual", 10.0, "manual", None, None);
+        leaders.self_assessment = true;
+        let s = scheme(vec![leaders.clone()], vec![]).unwrap();
+        assert!(s.indicators[0].self_assessment);
+        let mut rate = ind("A1", "cases.overdue_rate", 50.0, "linear", Some(0.0), Some(0.2));
+        rate.self_assessment = true;
+        let errors = scheme(vec![leaders, rate], vec![]).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "indicator[1]（A1）.self_assessment");
+        let text: SchemeText = toml::from_str(
+            "name = \"t\"\n[[indicator]]\ncode = \"C1\"\nsource = \"manual\"\nweight = 5\nscore = { kind = \"manual\" }\nself_assessment = true\n",
+        )
+        .unwrap();
+        assert!(Scheme::parse(text).unwrap().indicators[0].self_assessment, "read from the TOML");
+    }
+
+    #[test]
+    fn each_group_has_its_weights_ranks_and_tiers() {
+        let text = r#"
+name = "分组"
+[[indicator]]
+code = "A1"
+source = "cases.overdue_rate"
+weight = 50
+score = { kind = "linear", best = 0.0, worst = 0.2 }
+[[indicator]]
+code = "A2"
+source = "tickets.complaints"
+weight = 50
+score = { kind = "deduct", per = 5 }
+[[tier]]
+name = "优秀"
+min_score = 90
+max_share = 0.5
+[[group]]
+name = "委办局"
+departments = ["D1", "D2", "D3"]
+weights = { A1 = 60, A2 = 40 }
+"#;
+        let scheme = Scheme::parse(toml::from_str(text).unwrap()).unwrap();
+        let mut values = BTreeMap::new();
+        for (code, rate, complaints) in
+            [("D1", 0.0, 0.0), ("D2", 0.1, 2.0), ("D3", 0.0, 1.0), ("D4", 0.1, 0.0), ("D5", 0.0, 2.0)]
+        {
+            values.insert(
+                code.to_string(),
+                BTreeMap::from([(Source::CasesOverdueRate, Some(rate)), (Source::TicketsComplaints, Some(complaints))]),
+            );
+        }
+        let departments: Vec<(String, String)> =
+            ["D1", "D2", "D3", "D4", "D5"].iter().map(|c| (c.to_string(), c.to_string())).collect();
+        let out = evaluate(&scheme, &departments, &values, &Entered::new());
+        let got: Vec<(&str, Option<&str>, f64, usize, Option<&str>)> =
+            out.iter().map(|d| (d.code.as_str(), d.group.as_deref(), d.score, d.rank, d.tier.as_deref())).collect();
+        // 委办局 with 60/40: D1 60+40, D3 60+35, D2 30+30; a tier's share is of its three.
+        // The others with 50/50: D5 50+40, D4 25+50; one of two may be 优秀.
+        assert_eq!(
+            got,
+            [
+                ("D1", Some("委办局"), 100.0, 1, Some("优秀")),
+                ("D3", Some("委办局"), 95.0, 2, None),
+                ("D2", Some("委办局"), 60.0, 3, None),
+                ("D5", Some(UNGROUPED), 90.0, 1, Some("优秀")),
+                ("D4", Some(UNGROUPED), 75.0, 2, None),
+            ]
+        );
+        assert_eq!(scheme.for_department("D2").indicators[0].weight, 60.0);
+        assert_eq!(scheme.for_department("D4").indicators[0].weight, 50.0);
+        // Without groups, the JSON has no group key at all.
+        let plain = evaluate(&scheme.for_group(None), &departments, &values, &Entered::new());
+        assert!(!serde_json::to_string(&plain).unwrap().contains("group"));
+        // Refused whole: a department in two groups, an unknown indicator, a negative weight.
+        let bad = format!("{text}[[group]]\nname = \"区\"\ndepartments = [\"D1\"]\nweights = {{ A9 = 1, A2 = -1 }}\n");
+        let errors = Scheme::parse(toml::from_str(&bad).unwrap()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["group[1]（区）.departments", "group[1]（区）.weights.A2", "group[1]（区）.weights.A9"]);
     }
 
     #[test]

@@ -330,3 +330,103 @@ pub async fn appeals(db: &Db, family: &str, from: NaiveDate, to: NaiveDate) -> R
     );
     Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(family).bind(from).bind(to).fetch_all(c).await?))
 }
+
+/// A department's self-assessment (部门自评) of a manual indicator over a period: asked for by
+/// the office, then the department's points, reason and evidence (none until entered).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SelfRow {
+    pub id: String,
+    pub family: String,
+    pub from_day: NaiveDate,
+    pub to_day: NaiveDate,
+    pub department_code: String,
+    pub indicator_code: String,
+    /// The office's subtree (the scheme's).
+    pub path: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub points: Option<f64>,
+    pub reason: Option<String>,
+    pub evidence: Option<String>,
+    pub entered_by: Option<String>,
+    pub entered_at: Option<DateTime<Utc>>,
+}
+
+columns! {
+    fn self_cells(r: &SelfRow) -> SELF_COLUMN_NAMES {
+        "id" => Cell::Text(Some(&r.id)),
+        "family" => Cell::Text(Some(&r.family)),
+        "from_day" => Cell::Date(Some(r.from_day)),
+        "to_day" => Cell::Date(Some(r.to_day)),
+        "department_code" => Cell::Text(Some(&r.department_code)),
+        "indicator_code" => Cell::Text(Some(&r.indicator_code)),
+        "path" => Cell::Text(Some(&r.path)),
+        "requested_by" => Cell::Text(Some(&r.requested_by)),
+        "requested_at" => Cell::Time(Some(r.requested_at)),
+        "points" => Cell::Float(r.points),
+        "reason" => Cell::Text(r.reason.as_deref()),
+        "evidence" => Cell::Text(r.evidence.as_deref()),
+        "entered_by" => Cell::Text(r.entered_by.as_deref()),
+        "entered_at" => Cell::Time(r.entered_at),
+    }
+}
+
+/// Stores the requests not made before (the same department, indicator and period asked
+/// twice keeps the first); returns how many are new.
+pub async fn request_self(tx: &mut Tx, rows: &[SelfRow]) -> Result<u64> {
+    bulk::write_rows(
+        tx,
+        &format!("evaluation_self ({})", SELF_COLUMN_NAMES.join(", ")),
+        "ON CONFLICT (family, from_day, to_day, department_code, indicator_code) DO NOTHING",
+        rows,
+        self_cells,
+    )
+    .await
+}
+
+/// The self-assessments of a family over a period, by department and indicator.
+pub async fn self_assessments(db: &Db, family: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<SelfRow>> {
+    let sql = format!(
+        "SELECT {} FROM evaluation_self WHERE family = $1 AND from_day = $2 AND to_day = $3
+         ORDER BY department_code, indicator_code",
+        SELF_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(family).bind(from).bind(to).fetch_all(c).await?))
+}
+
+/// The self-assessments asked of a department, newest request first.
+pub async fn self_assessments_of(db: &Db, department: &str) -> Result<Vec<SelfRow>> {
+    let sql = format!(
+        "SELECT {} FROM evaluation_self WHERE department_code = $1 ORDER BY requested_at DESC, indicator_code LIMIT 200",
+        SELF_COLUMN_NAMES.join(", ")
+    );
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(department).fetch_all(c).await?))
+}
+
+/// One self-assessment by its id.
+pub async fn self_assessment(db: &Db, id: &str) -> Result<Option<SelfRow>> {
+    let sql = format!("SELECT {} FROM evaluation_self WHERE id = $1", SELF_COLUMN_NAMES.join(", "));
+    Ok(on_db!(db, |c| sqlx::query_as(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+}
+
+/// Records the department's figure on a request.
+pub async fn enter_self(tx: &mut Tx, r: &SelfRow) -> Result<()> {
+    bulk::update(
+        tx,
+        "evaluation_self",
+        (
+            &["points", "reason", "evidence", "entered_by", "entered_at"],
+            &[
+                Cell::Float(r.points),
+                Cell::Text(r.reason.as_deref()),
+                Cell::Text(r.evidence.as_deref()),
+                Cell::Text(r.entered_by.as_deref()),
+                Cell::Time(r.entered_at),
+            ],
+        ),
+        "",
+        (&["id"], &[Cell::Text(Some(&r.id))]),
+    )
+    .await?;
+    Ok(())
+}

@@ -13,6 +13,8 @@ on_both_backends!(
     the_inspection_sources_are_the_inspections_report_by_department,
     a_published_result_re_runs_to_the_same_bytes_until_the_records_change,
     the_office_enters_manual_points_with_a_reason,
+    a_department_assesses_itself_before_the_office_reviews,
+    a_group_ranks_its_departments_with_its_own_weights,
     the_public_headline_is_the_office_reports_of_the_year,
     an_upheld_appeal_excludes_the_record_and_republishes
 );
@@ -378,6 +380,107 @@ async fn the_office_enters_manual_points_with_a_reason(app: App) {
     let april = cases::parse_date("2011-04-30", "to").unwrap();
     let other = evaluation::run_saved(&app, &office, &scheme.id, from, april).await.unwrap();
     assert_eq!(m1(&other, "460100-D01"), (None, 0.0));
+}
+
+async fn a_department_assesses_itself_before_the_office_reviews(app: App) {
+    use oversight_app::AppError;
+    use oversight_app::evaluation::ManualEntry;
+    use oversight_app::evaluation::self_assessment::{self, SelfEntry};
+    load_records(&app).await;
+    let office = oversight_app::accounts::actor_of(&app, "xiaoneng").await.unwrap().unwrap();
+    let fgw = oversight_app::accounts::actor_of(&app, "fgw").await.unwrap().unwrap();
+    let body = format!(
+        "{SCHEME}\n[[indicator]]\ncode = \"M1\"\nname = \"领导评价\"\nsource = \"manual\"\nweight = 10\nscore = {{ kind = \"manual\" }}\nself_assessment = true\n"
+    );
+    let scheme = evaluation::save_scheme(&app, &office, None, &body).await.unwrap();
+    let from = cases::parse_date("2011-03-01", "from").unwrap();
+    let to = cases::parse_date("2011-03-31", "to").unwrap();
+    let review = |points: &str| ManualEntry {
+        department: "460100-D01".into(),
+        indicator: "M1".into(),
+        points: points.into(),
+        reason: "复核领导测评记录".into(),
+        evidence: String::new(),
+    };
+    // The office cannot review before the department has assessed itself.
+    let early = evaluation::enter_points(&app, &office, &scheme.id, from, to, &review("8")).await;
+    assert!(matches!(&early, Err(AppError::Invalid(e)) if e[0].field == "department" && e[0].reason.contains("自评")));
+    // Only the office asks, and only a scheme with such an indicator; asking again adds nothing.
+    assert!(self_assessment::request(&app, &fgw, &scheme.id, from, to).await.is_err());
+    assert_eq!(self_assessment::request(&app, &office, &scheme.id, from, to).await.unwrap(), 3, "one per department");
+    assert_eq!(self_assessment::request(&app, &office, &scheme.id, from, to).await.unwrap(), 0);
+    // The liaison of 460100-D01 sees its own request only, and answers it.
+    let asked = self_assessment::asked_of(&app, &fgw).await.unwrap();
+    assert_eq!(asked.len(), 1);
+    assert_eq!((asked[0].row.department_code.as_str(), asked[0].weight), ("460100-D01", 10.0));
+    assert!(self_assessment::asked_of(&app, &office).await.unwrap().is_empty(), "the office reviews on the scheme");
+    let id = asked[0].row.id.clone();
+    let typed = |points: &str, reason: &str| SelfEntry {
+        points: points.into(),
+        reason: reason.into(),
+        evidence: "台账".into(),
+    };
+    let refused = self_assessment::enter(&app, &fgw, &id, &typed("12", " ")).await;
+    let Err(AppError::Invalid(errors)) = refused else { panic!("{refused:?}") };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["points", "reason"]);
+    let others = self_assessment::of_scheme(&app, &office, &scheme.id, from, to).await.unwrap();
+    let d02 = others.iter().find(|x| x.department_code == "460100-D02").unwrap();
+    assert!(self_assessment::enter(&app, &fgw, &d02.id, &typed("9", "不是本部门")).await.is_err(), "another's");
+    assert!(self_assessment::enter(&app, &office, &id, &typed("9", "效能办代填")).await.is_err(), "the liaison's");
+    self_assessment::enter(&app, &fgw, &id, &typed("9.5", "全年无投诉")).await.unwrap();
+    self_assessment::enter(&app, &fgw, &id, &typed("9", "更正：一件投诉")).await.unwrap();
+    // The office reviews; the department's figure stays beside, and can no longer change.
+    evaluation::enter_points(&app, &office, &scheme.id, from, to, &review("8")).await.unwrap();
+    let selves = self_assessment::of_scheme(&app, &office, &scheme.id, from, to).await.unwrap();
+    let mine = selves.iter().find(|x| x.id == id).unwrap();
+    assert_eq!((mine.points, mine.reason.as_deref()), (Some(9.0), Some("更正：一件投诉")));
+    let asked = self_assessment::asked_of(&app, &fgw).await.unwrap();
+    assert_eq!((asked[0].row.points, asked[0].reviewed), (Some(9.0), Some(8.0)));
+    let late = self_assessment::enter(&app, &fgw, &id, &typed("10", "再改")).await;
+    assert!(matches!(late, Err(AppError::Conflict(_))), "{late:?}");
+    let run = evaluation::run_saved(&app, &office, &scheme.id, from, to).await.unwrap();
+    let d01 = run.departments.iter().find(|d| d.code == "460100-D01").unwrap();
+    assert_eq!(d01.indicators.last().unwrap().points, 8.0, "the office's points count");
+}
+
+async fn a_group_ranks_its_departments_with_its_own_weights(app: App) {
+    load_records(&app).await;
+    let (from, to) = (cases::parse_date("2011-03-01", "from").unwrap(), cases::parse_date("2011-03-31", "to").unwrap());
+    let plain = evaluation::parse_scheme(SCHEME).unwrap();
+    let whole = evaluation::run(&app, &Actor::cli(), &plain, from, to).await.unwrap();
+    let grouped_text = format!(
+        "{SCHEME}\n[[group]]\nname = \"委办局\"\ndepartments = [\"460100-D01\", \"460100-D02\"]\nweights = {{ A1 = 60, A2 = 0 }}\n"
+    );
+    let grouped = evaluation::parse_scheme(&grouped_text).unwrap();
+    let split = evaluation::run(&app, &Actor::cli(), &grouped, from, to).await.unwrap();
+    let find =
+        |r: &evaluation::EvaluationResult, code: &str| r.departments.iter().find(|d| d.code == code).cloned().unwrap();
+    for code in ["460100-D01", "460100-D02", "460100-D03"] {
+        let (a, b) = (find(&whole, code), find(&split, code));
+        assert!(a.group.is_none());
+        // The same values; points recomputed here with the group's weights: a linear indicator
+        // scales with its weight, a deduction against weight 0 gives nothing.
+        let in_group = code != "460100-D03";
+        for (x, y) in a.indicators.iter().zip(&b.indicators) {
+            assert_eq!(x.value, y.value, "{code} {}", x.code);
+            let expected = match (in_group, x.code.as_str()) {
+                (true, "A1") => x.points * 60.0 / 40.0,
+                (true, "A2") => 0.0,
+                _ => x.points,
+            };
+            assert!((y.points - expected).abs() < 1e-9, "{code} {}: {} vs {expected}", x.code, y.points);
+        }
+        assert_eq!(b.group.as_deref(), Some(if in_group { "委办局" } else { "其他部门" }));
+    }
+    // Ranked within each group: 460100-D03 is alone in its own and first there; the group comes
+    // first in the result.
+    assert_eq!(find(&split, "460100-D03").rank, 1);
+    let ranks: Vec<usize> = split.departments.iter().take(2).map(|d| d.rank).collect();
+    assert!(ranks == [1, 2] || ranks == [1, 1], "{ranks:?}");
+    assert_eq!(split.departments[2].code, "460100-D03");
+    let json = serde_json::to_string(&whole).unwrap();
+    assert!(!json.contains("\"group\""), "a scheme without groups prints the format's result");
 }
 
 async fn the_public_headline_is_the_office_reports_of_the_year(app: App) {

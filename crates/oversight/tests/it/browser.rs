@@ -965,3 +965,56 @@ async fn a_department_appeals_an_overdue_case_and_the_result_is_published_again(
     assert_eq!(text_of(&c, "#appeal-list .appeal-state").await, "申诉成立");
     screenshot(&c, "evaluation-appeal-upheld").await;
 }
+
+/// Self-assessment before the office's review: the office asks the departments for the
+/// period on the scheme's page; 市发改委's liaison answers on its evaluation page (told beside
+/// the field when the points are above the weight, what was typed kept); the office's review
+/// shows the department's figure beside its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_assesses_itself_and_the_office_reviews_beside_it() {
+    let t = oversight_testkit::sqlite().await;
+    let s = common::spawn(&t).await;
+    let office = oversight_testkit::login(&s.app, &s.accounts, "xiaoneng").await;
+    let body = format!(
+        "{}\n[[indicator]]\ncode = \"C1\"\nname = \"领导评价\"\nsource = \"manual\"\nweight = 10\nscore = {{ kind = \"manual\" }}\nself_assessment = true\n",
+        oversight_app::evaluation::EXAMPLE_SCHEME
+    );
+    let scheme = oversight_app::evaluation::save_scheme(&s.app, &office, None, &body).await.unwrap();
+    let Some((c, _driver)) = browser().await else { return };
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    let page = format!("{}/evaluation/schemes/{}?from=2011-03-01&to=2011-03-31", s.base, scheme.id);
+    c.goto(&page).await.unwrap();
+    assert!(text_of(&c, "#no-self").await.contains("尚未请部门自评"));
+    submit(&c, "#self-request button").await;
+    assert!(text_of(&c, "#self-assessments").await.contains("待自评"));
+    sign_out(&c).await;
+    sign_in(&c, &s.base, "fgw", &common::password(&s, "fgw")).await;
+    c.goto(&format!("{}/evaluation", s.base)).await.unwrap();
+    let card = text_of(&c, "#self .card").await;
+    assert!(card.contains("市发展和改革委员会") && card.contains("领导评价") && card.contains("待自评"), "{card}");
+    c.find(Locator::Css("#self input[name=points]")).await.unwrap().send_keys("12").await.unwrap();
+    c.find(Locator::Css("#self textarea[name=reason]")).await.unwrap().send_keys("全年无效能投诉").await.unwrap();
+    c.find(Locator::Css("#self form button")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#self .field-error")).await.unwrap();
+    assert!(text_of(&c, "#self .field-error").await.contains("0 到 10"));
+    assert_eq!(
+        c.find(Locator::Css("#self textarea[name=reason]")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("全年无效能投诉"),
+        "what was typed is kept"
+    );
+    c.find(Locator::Css("#self input[name=points]")).await.unwrap().clear().await.unwrap();
+    c.find(Locator::Css("#self input[name=points]")).await.unwrap().send_keys("9").await.unwrap();
+    submit(&c, "#self form button").await;
+    assert!(text_of(&c, "#self .card").await.contains("已自评 9.00 分"));
+    screenshot(&c, "evaluation-self-assessed").await;
+    sign_out(&c).await;
+    sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
+    c.goto(&page).await.unwrap();
+    c.find(Locator::Css("#manual-department option[value='460100-D01']")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#manual-points")).await.unwrap().send_keys("8").await.unwrap();
+    c.find(Locator::Css("#manual-reason")).await.unwrap().send_keys("领导测评良好").await.unwrap();
+    submit(&c, "#manual-form button").await;
+    let entries = text_of(&c, "#manual-entries").await;
+    assert!(entries.contains("8.00") && entries.contains("9.00 分"), "the office's beside the department's: {entries}");
+    screenshot(&c, "evaluation-self-reviewed").await;
+}

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate};
+use oversight_app::evaluation::self_assessment::{self, Asked, SelfEntry};
 use oversight_app::evaluation::{
     self, DepartmentView, EvaluationResult, ManualEntry, NewAppeal, ResultView, SchemeView,
 };
@@ -16,7 +17,7 @@ use oversight_app::headline::Headline;
 use oversight_app::{App, AppError};
 use oversight_domain::access::Action;
 use oversight_domain::evaluation::{Indicator, Movement, Source};
-use oversight_store::evaluations::{AppealRow, ManualRow, ResultRow, SchemeRow};
+use oversight_store::evaluations::{AppealRow, ManualRow, ResultRow, SchemeRow, SelfRow};
 
 use super::Done;
 use crate::error::PageError;
@@ -101,6 +102,49 @@ struct ListPage {
     may_write: bool,
     body: String,
     errors: FieldErrors,
+    /// The self-assessments asked of the viewer's departments, and one refused as typed (its id,
+    /// the entry, its faults).
+    asked: Vec<Asked>,
+    refused_self: (String, SelfEntry, FieldErrors),
+}
+
+impl ListPage {
+    fn points(&self, x: impl std::borrow::Borrow<f64>) -> String {
+        two(*x.borrow())
+    }
+    /// What the form shows for a request: the refused entry as typed, else the figure stored.
+    fn self_value(&self, a: &Asked, field: &str) -> String {
+        let (id, entry, _) = &self.refused_self;
+        if *id == a.row.id {
+            return match field {
+                "points" => entry.points.clone(),
+                "reason" => entry.reason.clone(),
+                _ => entry.evidence.clone(),
+            };
+        }
+        match field {
+            "points" => a.row.points.map(two).unwrap_or_default(),
+            "reason" => a.row.reason.clone().unwrap_or_default(),
+            _ => a.row.evidence.clone().unwrap_or_default(),
+        }
+    }
+    /// Where a request stands, in a sentence.
+    fn self_state(&self, a: &Asked) -> String {
+        match (a.reviewed, a.row.points) {
+            (Some(r), Some(p)) => format!("效能办已审核：{} 分（自评 {} 分）。", two(r), two(p)),
+            (Some(r), None) => format!("效能办已审核：{} 分。", two(r)),
+            (None, Some(p)) => format!("已自评 {} 分，待效能办审核。", two(p)),
+            (None, None) => "待自评。".into(),
+        }
+    }
+    /// A field's id in a request's form: `prefix` and the request's id.
+    fn field_id(&self, prefix: &str, a: &Asked) -> String {
+        format!("{prefix}{}", a.row.id)
+    }
+    /// The faults of the refused entry, for the request it was made on.
+    fn self_errors(&self, a: &Asked) -> FieldErrors {
+        if self.refused_self.0 == a.row.id { self.refused_self.2.clone() } else { FieldErrors::default() }
+    }
 }
 
 /// The name of the scheme a result was published from.
@@ -115,7 +159,14 @@ async fn with_scheme_names(app: &App, rows: Vec<ResultRow>) -> Result<Vec<(Resul
     Ok(out)
 }
 
-async fn list_page(app: &App, s: &SessionInfo, body: String, errors: FieldErrors) -> Result<Response, PageError> {
+async fn list_page(
+    app: &App,
+    s: &SessionInfo,
+    body: String,
+    errors: FieldErrors,
+    notice: Option<&str>,
+    refused_self: (String, SelfEntry, FieldErrors),
+) -> Result<Response, PageError> {
     let schemes = evaluation::schemes(app, &s.actor).await?;
     let results = with_scheme_names(app, evaluation::results(app, &s.actor).await?).await?;
     let mut own = Vec::new();
@@ -123,21 +174,69 @@ async fn list_page(app: &App, s: &SessionInfo, body: String, errors: FieldErrors
         let named = with_scheme_names(app, vec![row]).await?;
         own.extend(named.into_iter().map(|(row, name)| (row, name, code.clone(), department.clone())));
     }
-    let status = errors.status(false);
+    let asked = self_assessment::asked_of(app, &s.actor).await?;
+    let status = if errors.is_empty() { refused_self.2.status(false) } else { errors.status(false) };
     let page = ListPage {
-        l: Layout::new(s, "/evaluation", "绩效考评"),
+        l: Layout::new(s, "/evaluation", "绩效考评").with_notice(notice),
         schemes,
         results,
         own,
         may_write: s.actor.may_somewhere(Action::Supervise),
         body,
         errors,
+        asked,
+        refused_self,
     };
     Ok((status, page).into_response())
 }
 
-pub async fn list(State(app): State<App>, CurrentUser(s): CurrentUser) -> Result<Response, PageError> {
-    list_page(&app, &s, evaluation::EXAMPLE_SCHEME.to_string(), FieldErrors::default()).await
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let example = evaluation::EXAMPLE_SCHEME.to_string();
+    list_page(&app, &s, example, FieldErrors::default(), q.done.as_deref(), Default::default()).await
+}
+
+/// The department's liaison enters its own points on a self-assessment asked of it.
+pub async fn enter_self(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<SelfEntry>,
+) -> Result<Response, PageError> {
+    match self_assessment::enter(&app, &s.actor, &id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/evaluation?done=self#self-{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let example = evaluation::EXAMPLE_SCHEME.to_string();
+            list_page(&app, &s, example, FieldErrors::default(), None, (id, f, FieldErrors(errors))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The office asks the departments to assess themselves over the period.
+pub async fn request_self(
+    State(app): State<App>,
+    CurrentUser(s): CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<PeriodForm>,
+) -> Result<Response, PageError> {
+    let (from, to) = period(&app, &f.from, &f.to)?;
+    self_assessment::request(&app, &s.actor, &id, from, to).await?;
+    let q = serde_urlencoded::to_string([
+        ("from", from.to_string()),
+        ("to", to.to_string()),
+        ("done", "self-request".into()),
+    ])
+    .unwrap_or_default();
+    Ok(Redirect::to(&format!("/evaluation/schemes/{id}?{q}#self")).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -153,7 +252,9 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     match evaluation::save_scheme(&app, &s.actor, None, &f.scheme).await {
         Ok(row) => Ok(Redirect::to(&format!("/evaluation/schemes/{}?done=scheme", row.id)).into_response()),
-        Err(AppError::Invalid(errors)) => list_page(&app, &s, f.scheme, FieldErrors(errors)).await,
+        Err(AppError::Invalid(errors)) => {
+            list_page(&app, &s, f.scheme, FieldErrors(errors), None, Default::default()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -179,6 +280,8 @@ struct SchemePage {
     manual: Vec<ManualRow>,
     entry: ManualEntry,
     entry_errors: FieldErrors,
+    /// The departments' self-assessments over the period, where the scheme asks for them.
+    selves: Vec<SelfRow>,
 }
 
 impl SchemePage {
@@ -191,6 +294,25 @@ impl SchemePage {
     /// The scheme's manual indicators.
     fn manual_indicators(&self) -> Vec<&Indicator> {
         self.v.scheme.indicators.iter().filter(|i| i.source == Source::Manual).collect()
+    }
+    /// Whether the scheme has an indicator the departments assess first.
+    fn asks_self(&self) -> bool {
+        self.v.scheme.indicators.iter().any(|i| i.self_assessment)
+    }
+    /// The department's own figure for an indicator over the period, as the review shows it.
+    fn self_figure(&self, department: &str, indicator: &str) -> String {
+        match self.selves.iter().find(|x| x.department_code == department && x.indicator_code == indicator) {
+            Some(SelfRow { points: Some(p), .. }) => format!("{} 分", two(*p)),
+            Some(_) => "待自评".into(),
+            None => "—".into(),
+        }
+    }
+    /// The office's points for an indicator over the period, if entered.
+    fn office_figure(&self, department: &str, indicator: &str) -> String {
+        self.manual
+            .iter()
+            .find(|m| m.department_code == department && m.indicator_code == indicator)
+            .map_or_else(|| "未审核".into(), |m| format!("{} 分", two(m.points)))
     }
     fn department_name(&self, code: &str) -> String {
         self.draft
@@ -285,13 +407,32 @@ async fn scheme_page(
     };
     let manual =
         if draft.is_some() { evaluation::manual_entries(app, &s.actor, id, from, to).await? } else { Vec::new() };
+    let selves = if draft.is_some() && v.scheme.indicators.iter().any(|i| i.self_assessment) {
+        self_assessment::of_scheme(app, &s.actor, id, from, to).await?
+    } else {
+        Vec::new()
+    };
     let status = if errors.is_empty() { entry_errors.status(false) } else { errors.status(false) };
     let title = format!("{}（第 {} 版）", v.row.name, v.row.version);
     let l = Layout::new(s, "/evaluation", title).with_notice(q.done.as_deref());
     let body = body.unwrap_or_else(|| v.row.body.clone());
     let against = q.against.clone();
-    let page =
-        SchemePage { l, v, body, errors, from, to, draft, published, against, movements, manual, entry, entry_errors };
+    let page = SchemePage {
+        l,
+        v,
+        body,
+        errors,
+        from,
+        to,
+        draft,
+        published,
+        against,
+        movements,
+        manual,
+        entry,
+        entry_errors,
+        selves,
+    };
     Ok((status, page).into_response())
 }
 
@@ -359,7 +500,7 @@ pub async fn enter_points(
 }
 
 #[derive(Debug, serde::Deserialize)]
-pub struct PublishForm {
+pub struct PeriodForm {
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -370,7 +511,7 @@ pub async fn publish(
     State(app): State<App>,
     CurrentUser(s): CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<PublishForm>,
+    Form(f): Form<PeriodForm>,
 ) -> Result<Response, PageError> {
     let (from, to) = period(&app, &f.from, &f.to)?;
     let result = evaluation::publish(&app, &s.actor, &id, from, to).await?;

@@ -134,6 +134,8 @@ pub fn routes() -> Routes {
         .route("/evaluation/schemes/{id}", get(evaluation::scheme).post(evaluation::save))
         .route("/evaluation/schemes/{id}/publish", post(evaluation::publish))
         .route("/evaluation/schemes/{id}/manual", post(evaluation::enter_points))
+        .route("/evaluation/schemes/{id}/self-request", post(evaluation::request_self))
+        .route("/evaluation/self/{id}", post(evaluation::enter_self))
         .route("/evaluation/results/{id}", get(evaluation::result))
         .route("/evaluation/results/{id}/departments/{code}", get(evaluation::department))
         .route("/evaluation/results/{id}/departments/{code}/appeals", post(evaluation::appeal))

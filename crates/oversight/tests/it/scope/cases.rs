@@ -162,6 +162,22 @@ async fn evaluation_pages(k: &mut Check<'_>, c: &Ctx<'_>, scheme: &str) {
     assert_eq!(k.post(xy, "/evaluation/results/{id}/departments/{code}/appeals", &url, &appeal).await.0, 404);
     let decision = [("csrf", xy_csrf.as_str()), ("decision", "uphold"), ("reason", "x")];
     assert_eq!(k.post(xy, "/evaluation/appeals/{id}", "/evaluation/appeals/nope", &decision).await.0, 404);
+    // The city's self-assessments: neither asked for by the district nor answered for the
+    // city's departments.
+    let selfish = format!(
+        "{}\n[[indicator]]\ncode = \"M1\"\nname = \"领导评价\"\nsource = \"manual\"\nweight = 5\nscore = {{ kind = \"manual\" }}\nself_assessment = true\n",
+        scheme.replace("区考评", "市考评")
+    );
+    let asking = oversight_app::evaluation::save_scheme(app, &office, None, &selfish).await.unwrap();
+    let url = format!("/evaluation/schemes/{}/self-request", asking.id);
+    assert_eq!(k.post(xy, "/evaluation/schemes/{id}/self-request", &url, &publish).await.0, 404);
+    use oversight_app::evaluation::self_assessment;
+    assert!(self_assessment::request(app, &office, &asking.id, from, to).await.unwrap() > 0);
+    let asked = self_assessment::of_scheme(app, &office, &asking.id, from, to).await.unwrap();
+    let city_dept = asked.iter().find(|a| a.department_code.starts_with("460100-")).expect("a city department asked");
+    let answer = [("csrf", xy_csrf.as_str()), ("points", "5"), ("reason", "x")];
+    let url = format!("/evaluation/self/{}", city_dept.id);
+    assert_eq!(k.post(xy, "/evaluation/self/{id}", &url, &answer).await.0, 404);
     // The district writes its own scheme; its draft run evaluates its own departments.
     let (st, body) = k.post(xy, "/evaluation/schemes", "/evaluation/schemes", &form).await;
     assert_eq!(st, 303, "{body}");
