@@ -719,23 +719,9 @@ pub async fn enter_points(
     let weight = indicator
         .and_then(|i| scheme.for_department(e.department.trim()).indicators.into_iter().find(|x| x.code == i.code))
         .map_or(0.0, |i| i.weight);
-    let points = match e.points.trim().parse::<f64>() {
-        Ok(p) if p.is_finite() && (0.0..=weight).contains(&p) => Some(p),
-        _ => {
-            errors.push(RowError::new(0, "points", format!("应为 0 到 {weight} 之间的分数")));
-            None
-        }
-    };
-    let reason = e.reason.trim();
-    if reason.is_empty() {
-        errors.push(RowError::new(0, "reason", "请写明评分理由"));
-    } else if reason.chars().count() > 1000 {
-        errors.push(RowError::new(0, "reason", "评分理由不超过 1000 字"));
-    }
-    if e.evidence.trim().chars().count() > 1000 {
-        errors.push(RowError::new(0, "evidence", "依据不超过 1000 字"));
-    }
+    let points = checked_points(&e.points, &e.reason, &e.evidence, weight, "评分", &mut errors);
     let (Some(points), true) = (points, errors.is_empty()) else { return Err(AppError::Invalid(errors)) };
+    let reason = e.reason.trim();
     let before = store::manual(&app.db, &row.family, from, to)
         .await?
         .into_iter()
@@ -773,6 +759,36 @@ pub async fn enter_points(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Points typed for a manual indicator (the office's, or a department's own: `what` names them
+/// in the messages): between 0 and `weight`, a reason, evidence of at most 1,000 characters;
+/// each fault pushed with its field. The points when they are valid.
+fn checked_points(
+    points: &str,
+    reason: &str,
+    evidence: &str,
+    weight: f64,
+    what: &str,
+    errors: &mut Vec<RowError>,
+) -> Option<f64> {
+    let points = match points.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && (0.0..=weight).contains(&p) => Some(p),
+        _ => {
+            errors.push(RowError::new(0, "points", format!("应为 0 到 {weight} 之间的分数")));
+            None
+        }
+    };
+    let reason = reason.trim();
+    if reason.is_empty() {
+        errors.push(RowError::new(0, "reason", format!("请写明{what}理由")));
+    } else if reason.chars().count() > 1000 {
+        errors.push(RowError::new(0, "reason", format!("{what}理由不超过 1000 字")));
+    }
+    if evidence.trim().chars().count() > 1000 {
+        errors.push(RowError::new(0, "evidence", "依据不超过 1000 字"));
+    }
+    points
 }
 
 /// A department's result as its page shows it, to the office and to the department itself.

@@ -605,18 +605,14 @@ async fn copy_in<'a, R, const N: usize>(
     cells: &impl Fn(&'a R) -> [Cell<'a>; N],
 ) -> Result<u64> {
     let mut copy = conn.copy_in_raw(&format!("COPY {head} FROM STDIN")).await?;
-    let mut data = Vec::with_capacity(COPY_PIECE + 4096);
-    for r in rows {
-        copy_line(&mut data, &cells(r));
-        if data.len() >= COPY_PIECE {
-            if let Err(e) = copy.send(std::mem::take(&mut data)).await {
-                copy.abort("the rows could not be sent").await.ok();
-                return Err(e.into());
-            }
-            data.reserve(COPY_PIECE + 4096);
+    let mut rows = rows.iter().peekable();
+    while rows.peek().is_some() {
+        let mut data = Vec::with_capacity(COPY_PIECE + 4096);
+        while data.len() < COPY_PIECE
+            && let Some(r) = rows.next()
+        {
+            copy_line(&mut data, &cells(r));
         }
-    }
-    if !data.is_empty() {
         if let Err(e) = copy.send(data).await {
             copy.abort("the rows could not be sent").await.ok();
             return Err(e.into());

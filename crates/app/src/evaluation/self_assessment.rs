@@ -12,7 +12,7 @@ use oversight_store::evaluations::{self as store, SelfRow};
 use oversight_store::network as network_store;
 use serde_json::json;
 
-use super::{department_path, parse_scheme, run_saved_row, visible_scheme};
+use super::{checked_points, department_path, parse_scheme, run_saved_row, visible_scheme};
 use crate::{Actor, App, AppError};
 
 /// The office asks every department a saved scheme evaluates over a period to assess itself on
@@ -164,23 +164,9 @@ pub async fn enter(app: &App, actor: &Actor, id: &str, e: &SelfEntry) -> Result<
     }
     let (_, _, weight) = indicator_of(app, &row).await?;
     let mut errors = Vec::new();
-    let points = match e.points.trim().parse::<f64>() {
-        Ok(p) if p.is_finite() && (0.0..=weight).contains(&p) => Some(p),
-        _ => {
-            errors.push(RowError::new(0, "points", format!("应为 0 到 {weight} 之间的分数")));
-            None
-        }
-    };
-    let reason = e.reason.trim();
-    if reason.is_empty() {
-        errors.push(RowError::new(0, "reason", "请写明自评理由"));
-    } else if reason.chars().count() > 1000 {
-        errors.push(RowError::new(0, "reason", "自评理由不超过 1000 字"));
-    }
-    if e.evidence.trim().chars().count() > 1000 {
-        errors.push(RowError::new(0, "evidence", "依据不超过 1000 字"));
-    }
+    let points = checked_points(&e.points, &e.reason, &e.evidence, weight, "自评", &mut errors);
     let (Some(points), true) = (points, errors.is_empty()) else { return Err(AppError::Invalid(errors)) };
+    let reason = e.reason.trim();
     let now = app.now();
     let entered = SelfRow {
         points: Some(points),
