@@ -108,7 +108,8 @@ async fn ingest_chunks(
     // A line the source could not give ends the reading there: every line before it is still
     // applied (the chunk being parsed, and the lines read since), then the fault is returned.
     let mut fault = None;
-    loop {
+    let mut held = HeldAlerts::default();
+    let result = loop {
         let mut raw = std::mem::take(&mut ahead);
         take_lines(&mut raw, &mut lines, size, &mut fault).await;
         size = (size * 2).min(CHUNK);
@@ -128,23 +129,70 @@ async fn ingest_chunks(
             Some((tokio::task::spawn_blocking(prepare), seen))
         };
         if let Some((handle, upto)) = parsing.take() {
-            let mut parsed = handle.await.map_err(|e| AppError::internal("the event-parsing thread failed", e))??;
+            let parsed = match handle.await {
+                Ok(Ok(parsed)) => parsed,
+                Ok(Err(e)) => break Err(e),
+                Err(e) => break Err(AppError::internal("the event-parsing thread failed", e)),
+            };
+            let mut parsed = parsed;
             report.rejected.append(&mut parsed.rejected);
-            if !parsed.rows.is_empty() {
-                apply(app, actor, &lookup, parsed, &mut report).await?;
+            if !parsed.rows.is_empty()
+                && let Err(e) = apply(app, actor, &lookup, parsed, &mut report, &mut held).await
+            {
+                break Err(e);
             }
             progress(upto);
         }
         match next {
             Some(next) => parsing = Some(next),
-            None => break,
+            None => break Ok(()),
         }
-    }
+    };
+    // The alerts of the cases a historical import left open, whatever happened after the
+    // chunks that were stored.
+    let raised = held.raise(app).await;
+    result?;
+    raised?;
     if let Some(e) = fault {
         return Err(e);
     }
     report.rejected.sort_by_key(|e| e.line);
     Ok(report)
+}
+
+/// The alerts of a historical import, held until its end: a case may be open at the end of one
+/// chunk and closed by the next (its events are in the order they happened), and only the cases
+/// still open after the import raise alerts. Keyed by case number, replaced whenever a chunk
+/// projects the case again.
+#[derive(Default)]
+struct HeldAlerts(HashMap<String, Vec<oversight_store::supervision::AlertRow>>);
+
+impl HeldAlerts {
+    /// Takes a historical chunk's alerts: the cases it projected (`touched`) keep only the
+    /// alerts of their new projection.
+    fn hold<'a>(
+        &mut self,
+        touched: impl IntoIterator<Item = &'a str>,
+        alerts: Vec<oversight_store::supervision::AlertRow>,
+    ) {
+        for case_no in touched {
+            self.0.remove(case_no);
+        }
+        for a in alerts {
+            self.0.entry(a.subject_id.clone()).or_default().push(a);
+        }
+    }
+
+    async fn raise(self, app: &App) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let alerts: Vec<_> = self.0.into_values().flatten().collect();
+        let mut tx = app.db.begin().await?;
+        oversight_store::supervision::insert_alerts(&mut tx, &alerts).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// Moves non-blank lines from `lines` into `into` until it holds `limit` or `lines` ends; a
@@ -313,6 +361,7 @@ async fn apply(
     lookup: &Lookup,
     parsed: Parsed,
     report: &mut IngestReport,
+    held: &mut HeldAlerts,
 ) -> Result<(), AppError> {
     let Parsed { now, reporting, calendar, mut rows, mut lines, mut bodies, mut repeats, mut projected, tally, .. } =
         parsed;
@@ -422,6 +471,9 @@ async fn apply(
     }
     for (record, _) in projected.values() {
         store::add_to_tally(&mut out.tally, -1, record);
+    }
+    if reporting == Reporting::Historical {
+        held.hold(touched.iter().copied(), std::mem::take(&mut out.alerts));
     }
     out.store(&mut tx).await?;
     let cases = touched.len();
