@@ -548,12 +548,32 @@ async fn serve(app: App, listen: String, load_demo: bool) -> Result<()> {
     let application =
         oversight_web::Application::build(app, &listen).await.with_context(|| format!("listening on {listen}"))?;
     println!("Oversight 已启动：http://{}", application.local_addr());
-    application
-        .run_until(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    application.run_until(shutdown_signal()).await?;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM as systemd and container runtimes send it: either stops the server
+/// gracefully (requests in flight answered, jobs' leases let go).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM cannot be caught; only Ctrl-C stops the server gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// `import …`: the network and the catalogue (whole files), case events (streamed), legacy
