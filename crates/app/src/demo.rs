@@ -139,6 +139,64 @@ async fn add_windows_and_staff(app: &App) -> Result<(), AppError> {
 /// settled on time, some late, some open and nearing or past their deadline, a few anomalies.
 /// Returns the number of cases.
 pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, AppError> {
+    let today = app.today();
+    let first = today - chrono::Days::new(days as u64);
+    let (by_day, cases) = plan_cases(app, (first, today), per_day, 0x2011, Ending::SomeOpen).await?;
+    let tz = app.config.tz();
+    let clock = crate::ManualClock::new(app.now());
+    let at_day = app.with_clock(clock.clone());
+    // Each day's events are reported that evening, as the department systems would.
+    for (d, lines) in by_day {
+        let evening = d.and_hms_opt(18, 0, 0).unwrap_or_default();
+        let Some(at) = tz.from_local_datetime(&evening).earliest() else { continue };
+        clock.set(at.with_timezone(&Utc));
+        cases::ingest(&at_day, &Actor::cli(), lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())), |_| {})
+            .await?;
+        // The monitor watched that day too, so alerts carry the day they were raised.
+        crate::supervision::monitor_pass(&at_day, "demo").await?;
+    }
+    Ok(cases)
+}
+
+/// The cases of the days `from..until` before the demo's live month, every one settled, loaded
+/// as a city connecting its departments' archives would: one historical import (no late-report
+/// alerts for closed cases). Gives the report's comparison with last year, the trends and last
+/// year's evaluation their records. Returns the number of cases.
+pub async fn load_case_history(app: &App, from: NaiveDate, until: NaiveDate, per_day: u32) -> Result<usize, AppError> {
+    let (by_day, cases) = plan_cases(app, (from, until), per_day, 0x2010, Ending::AllSettled).await?;
+    let lines: Vec<String> = by_day.into_values().flatten().collect();
+    let report = cases::ingest_as(
+        app,
+        &Actor::cli(),
+        cases::Reporting::Historical,
+        lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())),
+        |_| {},
+    )
+    .await?;
+    if let Some(r) = report.rejected.first() {
+        return Err(AppError::fault(format!("演示历史办件有误：{r:?}")));
+    }
+    Ok(cases)
+}
+
+/// How the cases of a demo span end.
+#[derive(Clone, Copy, PartialEq)]
+enum Ending {
+    /// As a live month: the newest may still be open, nearing or past their deadline.
+    SomeOpen,
+    /// As an archive: every case settled (on time or late) before the span ends.
+    AllSettled,
+}
+
+/// The events of `per_day` cases on every working day of `span` (end excluded), by the day
+/// each event happens. Settlements and ratings fall before today, wherever the span ends.
+async fn plan_cases(
+    app: &App,
+    span: (NaiveDate, NaiveDate),
+    per_day: u32,
+    mut seed: u64,
+    ending: Ending,
+) -> Result<(BTreeMap<NaiveDate, Vec<String>>, usize), AppError> {
     let units = store::all_units(&app.db).await?;
     let venues: Vec<&OrgUnit> =
         units.iter().filter(|u| matches!(u.kind, OrgKind::ServiceCenter | OrgKind::ConvenienceCenter)).collect();
@@ -148,20 +206,16 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
     }
     let calendar = app.calendar().await?;
     let tz = app.config.tz();
-    let clock = crate::ManualClock::new(app.now());
-    let at_day = app.with_clock(clock.clone());
     let today = app.today();
-    let mut seed = 0x2011_u64;
     let mut rng = move |n: u64| {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (seed >> 33) % n.max(1)
     };
-    // Events by the day they happen: (day, line).
     let mut by_day: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
     let mut cases = 0;
-    let first = today - chrono::Days::new(days as u64);
+    let (first, until) = span;
     let mut day = first;
-    while day < today {
+    while day < until {
         if !calendar.is_working_day(day)? {
             day = day.succ_opt().unwrap_or(day);
             continue;
@@ -203,11 +257,16 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
                 calendar.deadline(day, rng(item.promised_days.max(1) as u64) as u32).ok()
             } else if roll < 78 {
                 deadline.and_then(|d| calendar.deadline(d, 1 + rng(3) as u32).ok())
-            } else if deadline.is_some_and(|d| d < first + chrono::Days::new(days as u64 - 5)) {
+            } else if ending == Ending::AllSettled || deadline.is_some_and(|d| d + chrono::Days::new(5) < until) {
                 // Left open long ago: settled on its deadline, as most are.
                 deadline
             } else {
                 None
+            };
+            // An archive ends with its cases settled, the last ones on its last day at latest.
+            let end = match ending {
+                Ending::AllSettled => end.map(|e| e.min(until.pred_opt().unwrap_or(until)).max(day)),
+                Ending::SomeOpen => end,
             };
             if let Some(end) = end.filter(|e| *e < today) {
                 push(end, 400, 9, json!({ "type": "completed", "result": "approved" }));
@@ -237,17 +296,7 @@ pub async fn load_cases(app: &App, days: u32, per_day: u32) -> Result<usize, App
         }
         day = day.succ_opt().unwrap_or(day);
     }
-    // Each day's events are reported that evening, as the department systems would.
-    for (d, lines) in by_day {
-        let evening = d.and_hms_opt(18, 0, 0).unwrap_or_default();
-        let Some(at) = tz.from_local_datetime(&evening).earliest() else { continue };
-        clock.set(at.with_timezone(&Utc));
-        cases::ingest(&at_day, &Actor::cli(), lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())), |_| {})
-            .await?;
-        // The monitor watched that day too, so alerts carry the day they were raised.
-        crate::supervision::monitor_pass(&at_day, "demo").await?;
-    }
-    Ok(cases)
+    Ok((by_day, cases))
 }
 
 /// The demo's inspection rounds of this month: an open one over district and town centres,
@@ -375,16 +424,19 @@ pub async fn load_bulletin(app: &App) -> Result<String, AppError> {
     Ok(id)
 }
 
-/// The example scheme saved by the office, its result over the demo's month (the 30 days up to
-/// yesterday) published, and an appeal of 市发改委's upheld (when it has an overdue case), which
-/// publishes it again. Returns the id of the result in force.
+/// The example scheme saved by the office, its result over last year published, and an appeal
+/// of 市发改委's upheld (when it has an overdue case), which publishes it again. Returns the id
+/// of the result in force.
 pub async fn load_evaluation(app: &App) -> Result<String, AppError> {
     let office =
         accounts::actor_of(app, "xiaoneng").await?.ok_or_else(|| AppError::fault("演示账号 xiaoneng 不存在"))?;
-    let body = crate::evaluation::EXAMPLE_SCHEME.replace("年度机关效能考评", "近 30 天机关效能考评（演示）");
+    let last_year = app.today().year() - 1;
+    let body = crate::evaluation::EXAMPLE_SCHEME.replace("年度机关效能考评", &format!("{last_year} 年度机关效能考评"));
     let scheme = crate::evaluation::save_scheme(app, &office, None, &body).await?;
-    let to = app.today().pred_opt().unwrap_or(app.today());
-    let from = to - chrono::Days::new(29);
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(last_year, 1, 1).unwrap_or_default(),
+        NaiveDate::from_ymd_opt(last_year, 12, 31).unwrap_or_default(),
+    );
     let published = crate::evaluation::publish(app, &office, &scheme.id, from, to).await?;
     // 市发改委 contests one of its overdue cases, and the office upholds it: the result is
     // published again without it.
@@ -665,6 +717,110 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
     }
     Ok(count)
 }
+
+/// The hotline's orders of the days `from..until` before the demo's live month, as the legacy
+/// hotline system exports them (spec: work orders, historical import): every one closed, most
+/// with a return visit's satisfaction. Returns the number of orders.
+pub async fn load_order_history(app: &App, from: NaiveDate, until: NaiveDate, per_day: u32) -> Result<usize, AppError> {
+    let calendar = app.calendar().await?;
+    let mut seed = 12_345_u64;
+    let mut rng = move |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n.max(1)
+    };
+    let at = |d: NaiveDate, h: u32, m: u32| format!("{d}T{h:02}:{m:02}:00+08:00");
+    let mut lines = Vec::new();
+    let mut day = from;
+    while day < until {
+        if !calendar.is_working_day(day)? {
+            day = day.succ_opt().unwrap_or(day);
+            continue;
+        }
+        for k in 0..per_day {
+            let (kind, summary, department) = ORDERS[rng(ORDERS.len() as u64) as usize];
+            let department = if rng(3) == 0 { "460100-D01" } else { department };
+            let limit = app.config.hotline.limit_days(
+                oversight_domain::ticket::TicketType::parse(kind)
+                    .unwrap_or(oversight_domain::ticket::TicketType::Complaint),
+            );
+            // Answered within the limit mostly, a few two working days late.
+            let answer_in = if rng(8) == 0 { limit + 2 } else { 1 + rng(limit.max(2) as u64 - 1) as u32 };
+            let closed = calendar.deadline(day, answer_in).ok().filter(|d| *d < app.today());
+            let satisfaction = match (kind, rng(10)) {
+                ("consultation", _) => None,
+                (_, 0) => Some("unsatisfied"),
+                (_, 1) => Some("basically_satisfied"),
+                (_, 2) => Some("unreachable"),
+                _ => Some("satisfied"),
+            };
+            let channel = ["phone", "phone", "web", "mobile", "visit"][rng(5) as usize];
+            lines.push(
+                json!({
+                    "ticket_no": format!("LS{}{:02}", day.format("%Y%m%d"), k),
+                    "channel": channel,
+                    "type": kind,
+                    "received_at": at(day, 9, 10 + 13 * k),
+                    "subject_department_code": department,
+                    "summary": summary,
+                    "closed_at": closed.map(|d| at(d, 16, 0)),
+                    "satisfaction": closed.and(satisfaction),
+                })
+                .to_string(),
+            );
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let report =
+        crate::tickets::import_tickets(app, &Actor::cli(), lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())))
+            .await?;
+    if let Some(r) = report.rejected.first() {
+        return Err(AppError::fault(format!("演示历史工单有误：{r:?}")));
+    }
+    Ok(report.accepted)
+}
+
+/// What `serve --demo` loaded, for the message that lists it.
+#[derive(Debug)]
+pub struct Loaded {
+    pub accounts: Vec<DemoAccount>,
+    /// Cases of the live month, and of the two years before it (the archive).
+    pub cases: usize,
+    pub history_cases: usize,
+    pub follow_ups: usize,
+    pub orders: usize,
+    pub history_orders: usize,
+    pub tasks: usize,
+    pub meetings: usize,
+    pub rounds: usize,
+}
+
+/// The whole demo into an empty database, as `serve --demo` shows it: the network and the
+/// accounts; two years of history before the live month (cases and orders from the archives,
+/// so that last year can be compared and evaluated), the live month reported day by day and
+/// worked through the real workflows; key tasks, meetings, inspections; last year's evaluation
+/// published with an appeal upheld, and this year's draft scheme.
+pub async fn load_all(app: &App) -> Result<Loaded, AppError> {
+    let accounts = load(app).await?;
+    let today = app.today();
+    let live = today - chrono::Days::new(LIVE_DAYS as u64);
+    let archive = live - chrono::Days::new(2 * 365);
+    let history_cases = load_case_history(app, archive, live, 8).await?;
+    let cases = load_cases(app, LIVE_DAYS, 20).await?;
+    let follow_ups = work_rating_follow_ups(app).await?;
+    let history_orders = load_order_history(app, archive, live, 4).await?;
+    let orders = load_orders(app, LIVE_DAYS).await?;
+    let tasks = load_tasks(app).await?;
+    let meetings = load_meetings(app).await?;
+    let rounds = load_inspections(app, &accounts).await?;
+    if rounds > 0 {
+        load_bulletin(app).await?;
+    }
+    load_evaluation(app).await?;
+    Ok(Loaded { accounts, cases, history_cases, follow_ups, orders, history_orders, tasks, meetings, rounds })
+}
+
+/// The days reported one by one and worked through the workflows; the archive lies before.
+pub const LIVE_DAYS: u32 = 30;
 
 /// The demo's key tasks over the last year: what the city's plan and meetings asked of
 /// departments in the last months, in every state a board shows (unsigned, on track, a

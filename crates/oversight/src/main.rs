@@ -521,20 +521,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 async fn serve(app: App, listen: String, load_demo: bool) -> Result<()> {
     if load_demo {
         if demo::is_empty(&app).await? {
-            let accounts = demo::load(&app).await?;
-            let cases = demo::load_cases(&app, 30, 20).await?;
-            let follow_ups = demo::work_rating_follow_ups(&app).await?;
-            let orders = demo::load_orders(&app, 30).await?;
-            let tasks = demo::load_tasks(&app).await?;
-            let meetings = demo::load_meetings(&app).await?;
-            let rounds = demo::load_inspections(&app, &accounts).await?;
-            if rounds > 0 {
-                demo::load_bulletin(&app).await?;
-            }
-            demo::load_evaluation(&app).await?;
+            let loaded = demo::load_all(&app).await?;
             println!(
-                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）、近 30 天的 {cases} 件演示办件（{follow_ups} 件差评整改）、{orders} 件效能投诉工单、{tasks} 项督办任务、{meetings} 次联席会议、{rounds} 轮明察暗访及其通报和一份已发布的绩效考评结果。"
+                "已载入海口演示网络（1 个市政务服务中心、4 个区政务服务中心、41 个便民服务中心、407 个代办点）：近 {} 天逐日报送的 {} 件办件（{} 件差评整改）和 {} 件效能投诉工单，此前两年档案中的 {} 件办件和 {} 件工单，{} 项督办任务、{} 次联席会议、{} 轮明察暗访及其通报，去年已发布的绩效考评结果（一件申诉成立）和今年的考评方案草案。",
+                demo::LIVE_DAYS,
+                loaded.cases,
+                loaded.follow_ups,
+                loaded.orders,
+                loaded.history_cases,
+                loaded.history_orders,
+                loaded.tasks,
+                loaded.meetings,
+                loaded.rounds
             );
+            let accounts = loaded.accounts;
             println!("演示账号（密码只显示这一次）：");
             for a in &accounts {
                 println!("  {:<10} {:<22} {}（{}）", a.username, a.password, a.role.label(), a.display_name);

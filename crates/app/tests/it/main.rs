@@ -2,6 +2,7 @@
 //! and use-case suite and each feature's tests, every one on SQLite and on PostgreSQL.
 
 mod cases;
+mod demo;
 mod evaluation;
 mod hotline;
 mod inspections;
