@@ -38,6 +38,10 @@ pub struct BenchArgs {
     pub photos_only: bool,
     /// Only the evaluation over `report_cases` settled cases.
     pub evaluation_only: bool,
+    /// Cases of the archive loaded by a historical import (about 5.8 events each).
+    pub history_cases: u64,
+    /// Only the historical import and its floor.
+    pub history_only: bool,
 }
 
 /// A small deterministic generator: the same load on every run.
@@ -66,7 +70,7 @@ pub(crate) fn own_mb(field: &str) -> f64 {
 
 /// The events of `n` case lives starting at case number `from`: received, accepted, an internal
 /// step, a supplement round trip for some, a forwarding for cases from agent points, completed.
-fn generate(
+pub(crate) fn generate(
     app_venues: &[(String, OrgKind, Option<String>)],
     items: &[(String, u32)],
     from: u64,
@@ -157,6 +161,9 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
     }
     let (venues, items) = network(&app).await?;
     println!("network: {} venues, {} items", venues.len(), items.len());
+    if args.history_only {
+        return crate::bench_history::run(&venues, &items, args.history_cases).await;
+    }
     if args.tasks_only {
         return crate::bench_tasks::run(&app, &url, &clock, args.tasks).await;
     }
@@ -202,6 +209,9 @@ pub async fn run(url: String, args: BenchArgs) -> Result<()> {
         report.accepted,
         report.rejected.len()
     );
+
+    // 1b. An archive loaded by the real command, beside the plain-store floor.
+    crate::bench_history::run(&venues, &items, args.history_cases).await?;
 
     // 2. HTTP ingestion through the real server.
     let (_, secret) =

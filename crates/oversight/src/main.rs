@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_evaluation;
+mod bench_history;
 mod bench_hotline;
 mod bench_photos;
 mod bench_tasks;
@@ -132,6 +133,13 @@ enum Command {
         /// publication, and a draft scheme beside the published result.
         #[arg(long)]
         evaluation_only: bool,
+        /// Cases of a year's archive loaded by `import case-events --historical` as a new
+        /// process (about 5.8 events each), beside a plain script storing the same rows.
+        #[arg(long, default_value_t = 150_000)]
+        history_cases: u64,
+        /// Only the historical import and its floor.
+        #[arg(long)]
+        history_only: bool,
         /// Instead of the figures above: the server under a steady mixed load (case events,
         /// orders through the API and Open311, page views) for this many minutes, its memory
         /// and errors printed each minute.
@@ -366,6 +374,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         ratings_only,
         photos_only,
         evaluation_only,
+        history_cases,
+        history_only,
         soak_minutes,
     } = cli.command
     {
@@ -387,6 +397,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ratings_only,
             photos_only,
             evaluation_only,
+            history_cases,
+            history_only,
         };
         bench::run(url, args).await?;
         return Ok(ExitCode::SUCCESS);
