@@ -444,6 +444,7 @@ pub async fn load_evaluation(app: &App) -> Result<String, AppError> {
     let v = crate::evaluation::department_view(app, &liaison, &published, "460100-D01").await?;
     let Some(case_no) = v.overdue_cases.first() else { return Ok(published) };
     let appeal = crate::evaluation::NewAppeal {
+        kind: crate::evaluation::OVERDUE_CASE.into(),
         record: case_no.clone(),
         reason: "申请人逾期提交补正材料，超期并非本部门原因".into(),
         evidence: "补正通知书及申请人签收记录".into(),

@@ -65,6 +65,9 @@ pub struct Adjust {
 
 /// The kind of record a department may contest: an overdue case it says was not its delay.
 pub const OVERDUE_CASE: &str = "overdue_case";
+/// The kind of a complaint counted in `tickets.complaints` (its ticket number), in the records
+/// a result keeps and in appeals ("this complaint was about another department").
+pub const COMPLAINT: &str = "complaint";
 
 /// Runs a scheme with the office's entered points and the excluded records.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
@@ -125,26 +128,37 @@ async fn run_adjusted(
     for (dept, n) in case_store::settled_with_anomalies(&app.db, from, to, app.today()).await? {
         set(dept.as_deref().unwrap_or_default(), Source::CasesAnomalies, count(n));
     }
-    // Work orders whose subject department is the department.
+    // Work orders whose subject department is the department; a complaint an upheld appeal
+    // excluded (it was about another department) is none of its orders.
     let until = app.now();
     let before = app.local_date(until);
+    let excluded_complaints = excluded_complaints(app, adjust, from, to).await?;
     for (code, _, path) in &chosen {
         let scope = Scope::Subtrees(vec![path.clone()]);
         let rows =
             oversight_store::tickets::counts(&app.db, &scope, from, to, until, before, Some(TicketGroup::Type)).await?;
         let sum = |f: fn(&oversight_store::tickets::TicketCounts) -> i64| rows.iter().map(f).sum::<i64>();
-        let (received, closed) = (sum(|r| r.received), sum(|r| r.closed));
-        let complaints: i64 =
+        let (mut received, mut closed) = (sum(|r| r.received), sum(|r| r.closed));
+        let mut complaints: i64 =
             rows.iter().filter(|r| r.key.as_deref() == Some(TicketType::Complaint.as_str())).map(|r| r.received).sum();
+        let (mut satisfied, mut basically, mut unsatisfied) =
+            (sum(|r| r.satisfied), sum(|r| r.basically_satisfied), sum(|r| r.unsatisfied));
+        for t in excluded_complaints.iter().filter(|t| t.subject_department_code.as_deref() == Some(code)) {
+            received -= 1;
+            complaints -= 1;
+            closed -= i64::from(t.closed_on.is_some_and(|d| d <= to));
+            match t.satisfaction.as_deref() {
+                Some("satisfied") => satisfied -= 1,
+                Some("basically_satisfied") => basically -= 1,
+                Some("unsatisfied") => unsatisfied -= 1,
+                _ => {}
+            }
+        }
         set(code, Source::TicketsReceived, count(received));
         set(code, Source::TicketsClosed, count(closed));
         set(code, Source::TicketsCompletionRate, completion_rate(closed, received));
         set(code, Source::TicketsComplaints, count(complaints));
-        set(
-            code,
-            Source::TicketsSatisfactionRate,
-            satisfaction_rate(sum(|r| r.satisfied), sum(|r| r.basically_satisfied), sum(|r| r.unsatisfied)),
-        );
+        set(code, Source::TicketsSatisfactionRate, satisfaction_rate(satisfied, basically, unsatisfied));
     }
     // Key tasks led by the department.
     let tasks = crate::tasks::task_report(app, actor, from, to, Some(TaskGroupBy::LeadDepartment)).await?;
@@ -205,6 +219,37 @@ async fn overdue_cases(
 ) -> Result<Vec<(String, String)>, AppError> {
     let rows = case_store::overdue_case_numbers(&app.db, &actor.scope(), from, to, app.today()).await?;
     Ok(rows.into_iter().filter_map(|(d, c)| d.map(|d| (d, c))).collect())
+}
+
+/// The complaints upheld appeals excluded that `tickets.*` counted for their department over
+/// the period: received in it, of type complaint, still about the department appealed for.
+async fn excluded_complaints(
+    app: &App,
+    adjust: &Adjust,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<oversight_store::tickets::TicketRow>, AppError> {
+    let wanted: Vec<(&str, &str)> = adjust
+        .excluded
+        .iter()
+        .filter(|(_, kind, _)| kind == COMPLAINT)
+        .map(|(d, _, no)| (d.as_str(), no.as_str()))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let nos: Vec<&str> = wanted.iter().map(|(_, no)| *no).collect();
+    let mut tx = app.db.begin().await?;
+    let rows = oversight_store::tickets::orders_numbered(&mut tx, &nos).await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .filter(|t| {
+            t.r#type == TicketType::Complaint
+                && (from..=to).contains(&t.received_on)
+                && wanted.iter().any(|(d, no)| *no == t.ticket_no && t.subject_department_code.as_deref() == Some(*d))
+        })
+        .collect())
 }
 
 /// The largest scheme accepted, in bytes (a real one is a few kilobytes).
@@ -364,17 +409,23 @@ async fn adjust_of(app: &App, family: &str, from: NaiveDate, to: NaiveDate) -> R
 /// The records each department's values counted: department code → kind → ids.
 type Records = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 
-/// The records a run counted, as they stand: each department's overdue cases (less those
-/// excluded), which it may contest.
+/// The records a run counted, as they stand: each department's overdue cases and complaints
+/// (less those excluded), which it may contest.
 async fn records_of(app: &App, path: &str, result: &EvaluationResult, adjust: &Adjust) -> Result<Records, AppError> {
-    let mut out: Records =
-        result.departments.iter().map(|d| (d.code.clone(), [(OVERDUE_CASE.to_string(), Vec::new())].into())).collect();
-    for (department, case_no) in overdue_cases(app, &office_actor(path), result.from, result.to).await? {
-        if adjust.excluded.contains(&(department.clone(), OVERDUE_CASE.to_string(), case_no.clone())) {
+    let mut out: Records = result
+        .departments
+        .iter()
+        .map(|d| (d.code.clone(), [(OVERDUE_CASE.to_string(), Vec::new()), (COMPLAINT.to_string(), Vec::new())].into()))
+        .collect();
+    let overdue = overdue_cases(app, &office_actor(path), result.from, result.to).await?;
+    let complaints = oversight_store::tickets::complaint_numbers(&app.db, result.from, result.to).await?;
+    let counted = overdue.into_iter().map(|r| (OVERDUE_CASE, r)).chain(complaints.into_iter().map(|r| (COMPLAINT, r)));
+    for (kind, (department, record)) in counted {
+        if adjust.excluded.contains(&(department.clone(), kind.to_string(), record.clone())) {
             continue;
         }
         if let Some(kinds) = out.get_mut(&department) {
-            kinds.entry(OVERDUE_CASE.to_string()).or_default().push(case_no);
+            kinds.entry(kind.to_string()).or_default().push(record);
         }
     }
     Ok(out)
@@ -800,6 +851,9 @@ pub struct DepartmentView {
     pub department: DepartmentResult,
     /// The overdue cases its values counted, as they stood at publication.
     pub overdue_cases: Vec<String>,
+    /// The complaints its values counted (ticket numbers), as they stood at publication (none
+    /// for a result published before complaints were kept).
+    pub complaints: Vec<String>,
     /// The appeals of the scheme over the period about this department, the oldest first.
     pub appeals: Vec<AppealRow>,
     /// The last day an appeal may be filed against this result.
@@ -841,7 +895,9 @@ pub async fn department_view(app: &App, actor: &Actor, id: &str, code: &str) -> 
         store::scheme(&app.db, &row.scheme_id).await?.ok_or_else(|| AppError::fault("考评结果的方案不存在"))?;
     // The indicators as they apply to the department: its group's weights.
     let indicators = parse_scheme(&scheme.body)?.for_department(code).indicators;
-    let overdue_cases = frozen_records(&row)?.remove(code).and_then(|mut k| k.remove(OVERDUE_CASE)).unwrap_or_default();
+    let mut records = frozen_records(&row)?.remove(code).unwrap_or_default();
+    let overdue_cases = records.remove(OVERDUE_CASE).unwrap_or_default();
+    let complaints = records.remove(COMPLAINT).unwrap_or_default();
     let appeals = store::appeals(&app.db, &scheme.family, row.from_day, row.to_day)
         .await?
         .into_iter()
@@ -858,6 +914,7 @@ pub async fn department_view(app: &App, actor: &Actor, id: &str, code: &str) -> 
         indicators,
         department,
         overdue_cases,
+        complaints,
         appeals,
     })
 }
@@ -865,6 +922,9 @@ pub async fn department_view(app: &App, actor: &Actor, id: &str, code: &str) -> 
 /// An appeal as the department files it.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct NewAppeal {
+    /// `overdue_case` or `complaint`; empty: whichever list holds the record.
+    #[serde(default)]
+    pub kind: String,
     #[serde(default)]
     pub record: String,
     #[serde(default)]
@@ -873,8 +933,9 @@ pub struct NewAppeal {
     pub evidence: String,
 }
 
-/// The department's liaison contests one overdue case the result counted: within the limit
-/// after publication, with a reason and the evidence; one appeal per record.
+/// The department's liaison contests one record the result counted (an overdue case, a
+/// complaint): within the limit after publication, with a reason and the evidence; one appeal
+/// per record.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn file_appeal(app: &App, actor: &Actor, id: &str, code: &str, a: &NewAppeal) -> Result<String, AppError> {
     let v = department_view(app, actor, id, code).await?;
@@ -887,10 +948,21 @@ pub async fn file_appeal(app: &App, actor: &Actor, id: &str, code: &str, a: &New
     }
     let mut errors = Vec::new();
     let record = a.record.trim();
-    if !v.overdue_cases.iter().any(|c| c == record) {
-        errors.push(RowError::new(0, "record", "只能对本次考评计入本部门的超期办件申诉"));
-    } else if v.appeals.iter().any(|x| x.record_id == record && x.state != "rejected") {
-        errors.push(RowError::new(0, "record", "该办件已申诉"));
+    let counted =
+        |kind: &str, list: &[String]| (a.kind.is_empty() || a.kind == kind) && list.iter().any(|c| c == record);
+    let kind = if counted(OVERDUE_CASE, &v.overdue_cases) {
+        Some(OVERDUE_CASE)
+    } else if counted(COMPLAINT, &v.complaints) {
+        Some(COMPLAINT)
+    } else {
+        None
+    };
+    match kind {
+        None => errors.push(RowError::new(0, "record", "只能对本次考评计入本部门的超期办件或效能投诉申诉")),
+        Some(kind) if v.appeals.iter().any(|x| x.kind == kind && x.record_id == record && x.state != "rejected") => {
+            errors.push(RowError::new(0, "record", if kind == COMPLAINT { "该投诉已申诉" } else { "该办件已申诉" }))
+        }
+        Some(_) => {}
     }
     let reason = a.reason.trim();
     if reason.is_empty() {
@@ -914,7 +986,7 @@ pub async fn file_appeal(app: &App, actor: &Actor, id: &str, code: &str, a: &New
         from_day: v.row.from_day,
         to_day: v.row.to_day,
         department_code: code.to_string(),
-        kind: OVERDUE_CASE.into(),
+        kind: kind.unwrap_or(OVERDUE_CASE).into(),
         record_id: record.to_string(),
         reason: reason.to_string(),
         evidence: a.evidence.trim().to_string(),

@@ -352,3 +352,26 @@ async fn open_counts(
         q.fetch_all(c).await?
     }))
 }
+
+/// The complaints received in a period, by their subject department: (department code, ticket
+/// number), as the evaluation's `tickets.complaints` counts them, for the records a published
+/// result keeps (read through the index by type and day of receipt).
+pub async fn complaint_numbers(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, String)>> {
+    let sql = "SELECT subject_department_code, ticket_no FROM work_order
+               WHERE type = 'complaint' AND received_on >= $1 AND received_on <= $2
+                 AND subject_department_code IS NOT NULL
+               ORDER BY subject_department_code, ticket_no";
+    Ok(on_db!(db, |c| sqlx::query_as(sql).bind(from).bind(to).fetch_all(c).await?))
+}
+
+/// The orders of the given numbers (those stored).
+pub async fn orders_numbered(tx: &mut Tx, nos: &[&str]) -> Result<Vec<TicketRow>> {
+    select_in(tx, nos, |list| {
+        format!(
+            "SELECT ticket_no, channel, type, received_at, received_on, subject_department_code, subject_venue_code,
+                    department_path, venue_path, summary, closed_at, closed_on, satisfaction, source, created_at, status
+             FROM work_order WHERE ticket_no IN {list}"
+        )
+    })
+    .await
+}

@@ -519,6 +519,7 @@ async fn an_upheld_appeal_excludes_the_record_and_republishes(app: App) {
     assert!(v.may_appeal && !v.may_decide);
     assert!(evaluation::department_view(&app, &liaison, &first, "460100-D02").await.is_err(), "not another's");
     let appeal = |record: &str, reason: &str, evidence: &str| NewAppeal {
+        kind: String::new(),
         record: record.into(),
         reason: reason.into(),
         evidence: evidence.into(),
@@ -560,4 +561,32 @@ async fn an_upheld_appeal_excludes_the_record_and_republishes(app: App) {
     assert!(v.overdue_cases.is_empty());
     assert_eq!((v.appeals.len(), v.appeals[0].state.as_str()), (1, "upheld"));
     assert!(matches!(evaluation::decide_appeal(&app, &office, &filed, false, "x").await, Err(AppError::Conflict(_))));
+
+    // A complaint about another department: 市发改委's two complaints (Q1, Q2) were counted and
+    // kept; Q3 (市公安局's consultation) is none of its records.
+    assert_eq!(v.complaints, ["Q1", "Q2"]);
+    let complaint = |record: &str| NewAppeal {
+        kind: evaluation::COMPLAINT.into(),
+        record: record.into(),
+        reason: "投诉反映的是市公安局窗口的问题".into(),
+        evidence: "工单录音及受理记录".into(),
+    };
+    let refused = evaluation::file_appeal(&app, &liaison, &second, "460100-D01", &complaint("Q3")).await;
+    assert!(matches!(refused, Err(AppError::Invalid(ref e)) if e[0].field == "record"), "{refused:?}");
+    let as_case = NewAppeal { kind: evaluation::OVERDUE_CASE.into(), ..complaint("Q2") };
+    let refused = evaluation::file_appeal(&app, &liaison, &second, "460100-D01", &as_case).await;
+    assert!(matches!(refused, Err(AppError::Invalid(_))), "Q2 is a complaint, not an overdue case: {refused:?}");
+    let filed = evaluation::file_appeal(&app, &liaison, &second, "460100-D01", &complaint("Q2")).await.unwrap();
+    let third =
+        evaluation::decide_appeal(&app, &office, &filed, true, "经核实投诉对象为市公安局").await.unwrap().unwrap();
+    let after_complaint = evaluation::result_view(&app, Some(&office), &third).await.unwrap();
+    assert_eq!(d01(&after.result).indicators[1].value, Some(2.0));
+    assert_eq!(d01(&after_complaint.result).indicators[1].value, Some(1.0), "Q1 alone");
+    assert_eq!(d01(&after_complaint.result).score, d01(&after.result).score + 5.0, "one deduction of 5 fewer");
+    assert!(after_complaint.same_bytes, "a re-run excludes the complaint too");
+    let v = evaluation::department_view(&app, &liaison, &third, "460100-D01").await.unwrap();
+    assert_eq!(v.complaints, ["Q1"]);
+    let kinds: Vec<(&str, &str, &str)> =
+        v.appeals.iter().map(|a| (a.kind.as_str(), a.record_id.as_str(), a.state.as_str())).collect();
+    assert_eq!(kinds, [("overdue_case", "E2", "upheld"), ("complaint", "Q2", "upheld")]);
 }

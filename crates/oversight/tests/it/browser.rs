@@ -899,7 +899,7 @@ async fn the_office_writes_a_scheme_tries_it_and_publishes_the_result() {
 /// result, contests an overdue case (told beside the field what is missing), the office upholds
 /// it, and the result published again scores the department without that case.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_department_appeals_an_overdue_case_and_the_result_is_published_again() {
+async fn a_department_appeals_an_overdue_case_and_a_complaint_and_the_result_is_published_again() {
     use oversight_app::cases::{self, Reporting};
     let t = oversight_testkit::sqlite().await;
     let s = common::spawn(&t).await;
@@ -918,6 +918,9 @@ async fn a_department_appeals_an_overdue_case_and_the_result_is_published_again(
     let lines: Vec<String> = case("E1", "2011-03-08").into_iter().chain(case("E2", "2011-03-25")).collect();
     let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, l.as_str())).collect();
     cases::ingest_as(&s.app, &oversight_app::Actor::cli(), Reporting::Historical, numbered, |_| {}).await.unwrap();
+    // And a complaint sent to 市发改委 that was about another department's window.
+    let complaint = r#"{"ticket_no":"Q9","channel":"phone","type":"complaint","received_at":"2011-03-02T09:00:00+08:00","subject_department_code":"460100-D01","summary":"窗口推诿"}"#;
+    oversight_app::tickets::import_tickets(&s.app, &oversight_app::Actor::cli(), [(1, complaint)]).await.unwrap();
     let office = oversight_testkit::login(&s.app, &s.accounts, "xiaoneng").await;
     let scheme =
         oversight_app::evaluation::save_scheme(&s.app, &office, None, oversight_app::evaluation::EXAMPLE_SCHEME)
@@ -945,6 +948,13 @@ async fn a_department_appeals_an_overdue_case_and_the_result_is_published_again(
     c.find(Locator::Css("#evidence-E2")).await.unwrap().send_keys("补正通知书及签收记录").await.unwrap();
     submit(&c, ".appeal-form button").await;
     assert_eq!(text_of(&c, "#appeal-list .appeal-state").await, "待效能办处理");
+    // The complaint, in its own list: contested as about another department.
+    c.find(Locator::Css("#complaints summary")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#reason-Q9")).await.unwrap().send_keys("投诉反映的是市公安局窗口").await.unwrap();
+    c.find(Locator::Css("#evidence-Q9")).await.unwrap().send_keys("通话录音").await.unwrap();
+    submit(&c, "#complaints .appeal-form button").await;
+    let listed = text_of(&c, "#appeal-list").await;
+    assert!(listed.contains("办件 E2") && listed.contains("投诉 Q9"), "{listed}");
     screenshot(&c, "evaluation-appeal-filed").await;
     sign_out(&c).await;
     sign_in(&c, &s.base, "xiaoneng", &common::password(&s, "xiaoneng")).await;
@@ -963,6 +973,15 @@ async fn a_department_appeals_an_overdue_case_and_the_result_is_published_again(
     assert_ne!(score_after, score_before, "the score changed");
     assert!(text_of(&c, "#records").await.contains("没有计入超期办件"));
     assert_eq!(text_of(&c, "#appeal-list .appeal-state").await, "申诉成立");
+    // The complaint's appeal waits on the result in force; upheld, it is published again.
+    c.find(Locator::Css(".decide-form textarea")).await.unwrap().send_keys("录音证实投诉对象为市公安局").await.unwrap();
+    c.find(Locator::Css(".decide-form .uphold")).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    c.wait().for_element(Locator::Css("#supersedes")).await.unwrap();
+    c.find(Locator::LinkText("市发展和改革委员会")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#department-score")).await.unwrap();
+    assert_ne!(text_of(&c, "#department-score").await, score_after, "the score changed again");
+    assert!(text_of(&c, "#complaint-records").await.contains("没有计入效能投诉"));
     screenshot(&c, "evaluation-appeal-upheld").await;
 }
 

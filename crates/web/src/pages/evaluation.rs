@@ -592,10 +592,72 @@ impl DepartmentPage {
             _ => "待效能办处理",
         }
     }
-    /// Whether the case may still be contested (no appeal pending or upheld on it).
-    fn open_to_appeal(&self, case_no: &str) -> bool {
-        !self.v.appeals.iter().any(|a| a.record_id == case_no && a.state != "rejected")
+    /// Whether the record may still be contested (no appeal pending or upheld on it).
+    fn open_to_appeal(&self, kind: &str, record: &str) -> bool {
+        !self.v.appeals.iter().any(|a| a.kind == kind && a.record_id == record && a.state != "rejected")
     }
+    /// The records counted at publication that the department may contest, by kind.
+    fn record_lists(&self) -> Vec<RecordList> {
+        let until = self.v.appeal_until;
+        let items = |kind: &str, list: &[String]| -> Vec<(String, String)> {
+            list.iter().map(|r| (r.clone(), record_href(kind, r))).collect()
+        };
+        vec![
+            RecordList {
+                kind: evaluation::OVERDUE_CASE,
+                panel_id: "records",
+                table_id: "overdue-cases",
+                title: "发布时计入的超期办件",
+                column: "办件",
+                hint: format!(
+                    "部门认为某件超期并非本部门原因（如申请人延误），可在 {until} 前逐件申诉，并写明理由和证据；申诉成立的办件不再计入，结果重新计算并重新发布。"
+                ),
+                none: "没有计入超期办件。",
+                items: items(evaluation::OVERDUE_CASE, &self.v.overdue_cases),
+            },
+            RecordList {
+                kind: evaluation::COMPLAINT,
+                panel_id: "complaint-records",
+                table_id: "complaints",
+                title: "发布时计入的效能投诉",
+                column: "工单",
+                hint: format!(
+                    "投诉反映的是其他部门的问题时，可在 {until} 前逐件申诉；申诉成立的投诉不再计入本部门的工单数、投诉数和满意率。"
+                ),
+                none: "没有计入效能投诉。",
+                items: items(evaluation::COMPLAINT, &self.v.complaints),
+            },
+        ]
+    }
+    /// The refused appeal's record is in `list`.
+    fn typed_in(&self, list: &RecordList) -> bool {
+        list.items.iter().any(|(r, _)| *r == self.typed.record)
+    }
+    fn kind_label(&self, a: &AppealRow) -> &'static str {
+        if a.kind == evaluation::COMPLAINT { "投诉" } else { "办件" }
+    }
+    fn record_href(&self, kind: &str, record: &str) -> String {
+        record_href(kind, record)
+    }
+}
+
+/// A list of records a result counted for a department, as its page shows them.
+struct RecordList {
+    kind: &'static str,
+    panel_id: &'static str,
+    table_id: &'static str,
+    title: &'static str,
+    column: &'static str,
+    hint: String,
+    none: &'static str,
+    /// (record, link to its page)
+    items: Vec<(String, String)>,
+}
+
+/// The page of a record of a result: a case's, or a work order's.
+fn record_href(kind: &str, record: &str) -> String {
+    let path = if kind == evaluation::COMPLAINT { "/hotline/orders/" } else { "/cases/" };
+    format!("{path}{record}")
 }
 
 async fn department_page(
