@@ -979,3 +979,61 @@ impl<'c> Life<'c> {
         Ok(self.st)
     }
 }
+
+/// How far an open case stands from its deadline, in working days, as its page says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLeft {
+    /// Working days after today up to and including the deadline (0: due today).
+    Remaining(u32),
+    /// Working days after the deadline up to and including today (0: the deadline has passed
+    /// but no working day has begun since, as on the weekend after a Friday deadline).
+    Overdue(u32),
+}
+
+impl TimeLeft {
+    pub fn of(calendar: &WorkCalendar, deadline: NaiveDate, today: NaiveDate) -> Result<TimeLeft, CalendarError> {
+        if today <= deadline {
+            Ok(TimeLeft::Remaining(calendar.working_days_between(today, deadline)?))
+        } else {
+            Ok(TimeLeft::Overdue(calendar.working_days_between(deadline, today)?))
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            TimeLeft::Remaining(0) => "今日到期".into(),
+            TimeLeft::Remaining(n) => format!("剩余 {n} 个工作日"),
+            TimeLeft::Overdue(0) => "已超过期限".into(),
+            TimeLeft::Overdue(n) => format!("已超期 {n} 个工作日"),
+        }
+    }
+
+    pub fn is_overdue(&self) -> bool {
+        matches!(self, TimeLeft::Overdue(_))
+    }
+}
+
+#[cfg(test)]
+mod time_left_tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn time_left_counts_working_days_between_today_and_the_deadline() {
+        let cal = WorkCalendar::official();
+        let at = |deadline: &str, today: &str| TimeLeft::of(&cal, d(deadline), d(today)).unwrap();
+        // Deadline Friday 2011-03-04.
+        assert_eq!(at("2011-03-04", "2011-03-02"), TimeLeft::Remaining(2), "Thursday and Friday");
+        assert_eq!(at("2011-03-04", "2011-03-04").label(), "今日到期");
+        assert_eq!(at("2011-03-04", "2011-03-05"), TimeLeft::Overdue(0), "Saturday: passed, no working day yet");
+        assert_eq!(at("2011-03-04", "2011-03-05").label(), "已超过期限");
+        assert_eq!(at("2011-03-04", "2011-03-08").label(), "已超期 2 个工作日");
+        // 清明 2011: Saturday 04-02 a working day (调休), 04-03..05 off.
+        assert_eq!(at("2011-04-01", "2011-04-06"), TimeLeft::Overdue(2), "04-02 and 04-06");
+        assert_eq!(at("2011-04-06", "2011-04-01").label(), "剩余 2 个工作日");
+        assert!(at("2011-04-01", "2011-04-06").is_overdue() && !at("2011-04-06", "2011-04-01").is_overdue());
+    }
+}

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use oversight_domain::access::{Action, Scope};
-use oversight_domain::case::{Outcome, StoredEvent};
+use oversight_domain::case::{Outcome, StoredEvent, TimeLeft};
 use oversight_domain::org::OrgPath;
 use oversight_domain::supervision::{Subject, SubjectKind};
 use oversight_store::cases::{self as store, CaseQuery, CaseRecord, EventRow};
@@ -20,6 +20,8 @@ pub struct CaseView {
     pub days: Vec<(NaiveDate, oversight_domain::calendar::DayStatus, u32)>,
     /// The outcome as of today.
     pub outcome: Outcome,
+    /// An open case's distance to its deadline today (none while its clock is stopped).
+    pub time_left: Option<TimeLeft>,
     /// The alerts raised on the case, its supervision notices and their steps.
     pub alerts: Vec<oversight_store::supervision::AlertRow>,
     pub notices: Vec<oversight_store::supervision::NoticeRow>,
@@ -57,6 +59,11 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
     };
     let today = app.today();
     let outcome = state.outcome.as_of(today);
+    // An open case whose clock runs: how far it stands from its deadline.
+    let time_left = match (state.ended_on, state.stopped_since, state.deadline) {
+        (None, None, Some(deadline)) => TimeLeft::of(&calendar, deadline, today).ok(),
+        _ => None,
+    };
     let (alerts, notices, steps) =
         crate::supervision::subject_supervision(app, &Subject::new(SubjectKind::Case, case_no)).await?;
     // The responsible department is the item's: its catalogue entry names both.
@@ -72,7 +79,7 @@ pub async fn case_view(app: &App, actor: &Actor, case_no: &str) -> Result<CaseVi
         item: entry.map(|e| e.item.name),
         venue: record.venue_code.as_deref().and_then(|v| lookup.venues.get(v)).map(|u| u.name.clone()),
     };
-    Ok(CaseView { record, state, events, days, outcome, alerts, notices, steps, names })
+    Ok(CaseView { record, state, events, days, outcome, time_left, alerts, notices, steps, names })
 }
 
 /// Cases in the actor's view matching the query (newest first, at most 500), with their

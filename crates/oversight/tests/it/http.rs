@@ -285,6 +285,10 @@ async fn calendar_page_explains_a_deadline(s: common::Spawned) {
 
 async fn case_page_explains_its_deadline(s: common::Spawned) {
     let lines = [
+        // Still open, its deadline (2 working days after 04-01: 04-02, a make-up Saturday, and
+        // 04-06) long past.
+        r#"{"event_id":"o1","case_no":"HK-8","type":"received","at":"2011-04-01T09:00:00+08:00","item_code":"SX002","venue_code":"460100-V","applicant":{"kind":"person","name":"王"}}"#,
+        r#"{"event_id":"o2","case_no":"HK-8","type":"accepted","at":"2011-04-01T10:00:00+08:00","promised_days":2}"#,
         r#"{"event_id":"h1","case_no":"HK-7","type":"received","at":"2011-03-31T10:00:00+08:00","item_code":"SX002","venue_code":"460100-V","applicant":{"kind":"person","name":"王"}}"#,
         r#"{"event_id":"h2","case_no":"HK-7","type":"accepted","at":"2011-04-01T10:00:00+08:00","promised_days":2}"#,
         r#"{"event_id":"h3","case_no":"HK-7","type":"suspended","at":"2011-04-06T10:00:00+08:00","reason":"expert_review"}"#,
@@ -294,9 +298,19 @@ async fn case_page_explains_its_deadline(s: common::Spawned) {
     let numbered: Vec<(usize, &str)> = lines.iter().enumerate().map(|(i, l)| (i + 1, *l)).collect();
     oversight_app::cases::ingest(&s.app, &oversight_app::Actor::cli(), numbered, |_| {}).await.unwrap();
     let (c, _) = login(&s, "xiaoneng").await;
+    let open = c.get(format!("{}/cases/HK-8", s.base)).send().await.unwrap().text().await.unwrap();
+    let cal = s.app.calendar().await.unwrap();
+    let late = cal.working_days_between(chrono::NaiveDate::from_ymd_opt(2011, 4, 6).unwrap(), s.app.today()).unwrap();
+    assert!(
+        open.contains(&format!(
+            "id=\"case-deadline\">2011-04-06 <span class=\"signal red\" id=\"case-time-left\">已超期 {late} 个工作日<"
+        )),
+        "{open}"
+    );
     let body = c.get(format!("{}/cases/HK-7", s.base)).send().await.unwrap().text().await.unwrap();
     // 2 promised days + 2 stopped (04-06, 04-07): the 4th working day after 04-01 is 04-08.
     assert!(body.contains("id=\"case-deadline\">2011-04-08<"), "{body}");
+    assert!(!body.contains("case-time-left"), "a settled case has no time left: {body}");
     assert!(body.contains("调休上班"), "the make-up Saturday is laid out");
     assert!(body.contains("特别程序") && body.contains("超期"), "{body}");
     // Names, not codes; Chinese, not the exchange format's words.
