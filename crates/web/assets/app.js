@@ -77,3 +77,22 @@
     });
   });
 })();
+
+(function () {
+  "use strict";
+  // A character counter beside a text field with a limit (data-counter="the counter's id"):
+  // the citizen sees how much room is left instead of being cut off silently.
+  var fields = document.querySelectorAll("[data-counter]");
+  Array.prototype.forEach.call(fields, function (field) {
+    var out = document.getElementById(field.getAttribute("data-counter"));
+    var max = parseInt(field.getAttribute("maxlength"), 10);
+    if (!out || !max) { return; }
+    var show = function () {
+      var n = field.value.length;
+      out.textContent = "已输入 " + n + " / " + max + " 字" + (n >= max ? "，已达上限" : "");
+      out.className = n >= max ? "counter full" : "muted counter";
+    };
+    field.addEventListener("input", show);
+    show();
+  });
+})();

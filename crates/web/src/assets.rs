@@ -36,7 +36,15 @@ pub fn url(name: &str) -> String {
 }
 
 pub fn routes() -> crate::routes::Routes {
-    crate::routes::Routes::new().route("/assets/{*file}", get(serve))
+    crate::routes::Routes::new()
+        .route("/assets/{*file}", get(serve))
+        // Browsers ask for an icon at the root whatever the page says.
+        .route("/favicon.ico", get(favicon))
+        .route("/favicon.svg", get(favicon))
+}
+
+async fn favicon() -> Response {
+    serve(Path("favicon.svg".to_string()), RawQuery(None)).await
 }
 
 async fn serve(Path(file): Path<String>, RawQuery(query): RawQuery) -> Response {

@@ -32,7 +32,13 @@ pub struct PublicView {
 /// a wrong code, so numbers cannot be probed.
 pub async fn public_view(app: &App, ticket_no: &str, code: &str) -> Result<PublicView, AppError> {
     let unknown = || AppError::NotFound("该工单号与查询码不匹配；工单".into());
-    let order = store::order(&app.db, ticket_no.trim()).await?.ok_or_else(unknown)?;
+    // Numbers are read out and typed by hand: `h2011…` finds `H2011…` (an exact match first,
+    // for a legacy system's numbers in lower case).
+    let typed = ticket_no.trim();
+    let order = match store::order(&app.db, typed).await? {
+        Some(o) => o,
+        None => store::order(&app.db, &typed.to_uppercase()).await?.ok_or_else(unknown)?,
+    };
     let matches = order.query_hash.as_deref().is_some_and(|h| crate::accounts::constant_time_eq(h, &hash_code(code)));
     if !matches {
         return Err(unknown());

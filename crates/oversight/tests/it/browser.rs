@@ -320,24 +320,55 @@ async fn a_citizen_complaint_runs_its_whole_life() {
     let s = common::spawn(&t).await;
     let Some((c, _driver)) = browser().await else { return };
 
-    // The citizen, without an account.
+    // The citizen, without an account, on a phone.
+    c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{}/public/hotline", s.base)).await.unwrap();
-    c.find(Locator::Css("input[name=type][value=complaint]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#summary"))
-        .await
-        .unwrap()
-        .send_keys("市政务服务中心办理企业投资项目核准，材料交了三次仍未受理")
+    assert!(c.find(Locator::Css("a[href='tel:963333']")).await.is_ok(), "the hotline number is a tap to call");
+    let height = c
+        .execute(
+            "return document.querySelector('#public-form button[type=submit]').getBoundingClientRect().height",
+            vec![],
+        )
         .await
         .unwrap();
+    assert!(height.as_f64().unwrap_or(0.0) >= 44.0, "a finger's target: {height}");
+    c.find(Locator::Css("input[name=type][value=complaint]")).await.unwrap().click().await.unwrap();
+    let summary = "市政务服务中心办理企业投资项目核准，材料交了三次仍未受理";
+    c.find(Locator::Css("#summary")).await.unwrap().send_keys(summary).await.unwrap();
+    assert_eq!(text_of(&c, "#summary-count").await, format!("已输入 {} / 2000 字", summary.chars().count()));
     c.find(Locator::Css("#caller_name")).await.unwrap().send_keys("王小明").await.unwrap();
-    c.find(Locator::Css("#caller_phone")).await.unwrap().send_keys("13812345678").await.unwrap();
+    // A number that is not a phone's: told beside the field, in words, what was typed kept.
+    c.find(Locator::Css("#caller_phone")).await.unwrap().send_keys("1380").await.unwrap();
+    c.find(Locator::Css("#public-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#caller_phone-error")).await.unwrap();
+    let said = text_of(&c, "#caller_phone-error").await;
+    assert!(!said.contains("caller_phone") && !said.contains("行"), "{said}");
+    assert_eq!(c.find(Locator::Css("#summary")).await.unwrap().prop("value").await.unwrap().as_deref(), Some(summary));
     screenshot(&c, "public-form").await;
+    c.find(Locator::Css("#caller_phone")).await.unwrap().clear().await.unwrap();
+    c.find(Locator::Css("#caller_phone")).await.unwrap().send_keys("13812345678").await.unwrap();
     c.find(Locator::Css("#public-form button[type=submit]")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#query-code")).await.unwrap();
     let ticket_no = text_of(&c, "#ticket-no").await;
     let code = text_of(&c, "#query-code").await;
     assert!(ticket_no.starts_with('H') && code.len() == 8, "{ticket_no} {code}");
+    assert!(c.current_url().await.unwrap().path().ends_with("/public/hotline/filed"));
+    // A refresh shows the same ticket and files nothing.
+    c.refresh().await.unwrap();
+    c.wait().for_element(Locator::Css("#query-code")).await.unwrap();
+    assert_eq!(text_of(&c, "#ticket-no").await, ticket_no);
+    let all = oversight_store::orders::list(
+        &s.app.db,
+        &oversight_domain::access::Scope::All,
+        &oversight_store::orders::OrderFilter { limit: 10, ..Default::default() },
+        s.app.now(),
+        s.app.today(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 1, "one order however often the page is reloaded");
     screenshot(&c, "public-created").await;
+    c.set_window_size(1280, 900).await.unwrap();
 
     // The operator dispatches it to the suggested department.
     sign_in(&c, &s.base, "rexian", &common::password(&s, "rexian")).await;
@@ -410,7 +441,8 @@ async fn a_citizen_complaint_runs_its_whole_life() {
 
     // The citizen follows it with the query code.
     c.goto(&format!("{}/public/hotline/query", s.base)).await.unwrap();
-    c.find(Locator::Css("#ticket_no")).await.unwrap().send_keys(&ticket_no).await.unwrap();
+    // Typed by hand, in lower case.
+    c.find(Locator::Css("#ticket_no")).await.unwrap().send_keys(&ticket_no.to_lowercase()).await.unwrap();
     c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
     c.find(Locator::Css("#query-form button")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#public-status")).await.unwrap();

@@ -80,6 +80,7 @@ pub fn routes() -> Routes {
         .route("/hotline/orders/{no}/steps", post(hotline::step))
         .route("/hotline/orders/{no}/caller", post(hotline::reveal_caller))
         .route("/public/hotline", get(public::form).post(public::create))
+        .route("/public/hotline/filed", get(public::filed))
         .route("/public/hotline/query", get(public::query_form).post(public::query))
         .route("/public/bulletins", get(bulletins::public_list))
         .route("/public/bulletins/{id}", get(bulletins::public_bulletin))

@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use oversight_app::hotline::{self, Intake, PublicView};
 use oversight_app::{App, AppError};
@@ -22,7 +22,7 @@ use super::hotline::OrderForm;
 use crate::client::Client;
 use crate::error::PageError;
 use crate::session::OptionalUser;
-use crate::view::LocalTime;
+use crate::view::{FieldErrors, LocalTime};
 
 /// Counts requests per client address in fixed windows; memory stays bounded because expired
 /// windows are dropped whenever the table grows large.
@@ -106,9 +106,10 @@ fn too_many() -> Response {
 #[template(path = "public/form.html")]
 struct FormPage {
     css: String,
+    js: String,
     csrf: String,
     f: OrderForm,
-    errors: Vec<RowError>,
+    errors: FieldErrors,
     types: [TicketType; 6],
     max: usize,
 }
@@ -132,7 +133,15 @@ fn with_cookie(cookie: Option<String>, page: impl IntoResponse) -> Response {
 }
 
 fn form_page(csrf: String, f: OrderForm, errors: Vec<RowError>) -> FormPage {
-    FormPage { css: crate::assets::url("app.css"), csrf, f, errors, types: TicketType::ALL, max: hotline::MAX_SUMMARY }
+    FormPage {
+        css: crate::assets::url("app.css"),
+        js: crate::assets::url("app.js"),
+        csrf,
+        f,
+        errors: FieldErrors(errors),
+        types: TicketType::ALL,
+        max: hotline::MAX_SUMMARY,
+    }
 }
 
 pub async fn form(State(app): State<App>, client: Client, user: OptionalUser) -> Response {
@@ -148,7 +157,13 @@ struct CreatedPage {
     ticket_no: String,
     query_code: String,
     expected: Option<chrono::NaiveDate>,
+    department: Option<String>,
 }
+
+/// Carries a citizen's new ticket number and query code from the form's answer to the page
+/// that shows them (post, redirect, get): a refresh shows them again and files nothing.
+const FILED_COOKIE: &str = "oversight_filed";
+const FILED_PAGE: &str = "/public/hotline/filed";
 
 pub async fn create(
     State(app): State<App>,
@@ -167,21 +182,59 @@ pub async fn create(
     new.department_code.clear();
     let created = async { hotline::create_order(&app, Intake::Citizen, &hotline::parse_order(&new)?).await };
     match created.await {
-        Ok(c) => Ok(with_cookie(
-            cookie,
-            CreatedPage {
-                css: crate::assets::url("app.css"),
-                csrf,
-                ticket_no: c.ticket_no,
-                query_code: c.query_code,
-                expected: c.expected,
-            },
-        )),
+        Ok(c) => {
+            let secure = client.cookie_secure(app.config.secure_cookies);
+            let filed = format!(
+                "{FILED_COOKIE}={}.{}; Path={FILED_PAGE}; Max-Age=1800; HttpOnly; SameSite=Lax{secure}",
+                c.ticket_no, c.query_code
+            );
+            let mut res = Redirect::to(FILED_PAGE).into_response();
+            for c in cookie.into_iter().chain([filed]) {
+                if let Ok(v) = header::HeaderValue::from_str(&c) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            Ok(res)
+        }
         Err(AppError::Invalid(errors)) => {
             Ok(with_cookie(cookie, (StatusCode::UNPROCESSABLE_ENTITY, form_page(csrf, f, errors))))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The page after filing: the ticket number and query code the form's answer left in a
+/// cookie of this page's own, with the department and due date as the query page gives them.
+/// Without the cookie (or once the order's code no longer matches), the query page.
+pub async fn filed(
+    State(app): State<App>,
+    Extension(limits): Extension<PublicLimits>,
+    client: Client,
+    user: OptionalUser,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    let jar = crate::session::cookies(&headers);
+    let Some((ticket_no, code)) = jar.get(FILED_COOKIE).and_then(|v| v.split_once('.')) else {
+        return Ok(Redirect::to("/public/hotline/query").into_response());
+    };
+    if !limits.queries.allow(&client.key()) {
+        return Ok(too_many());
+    }
+    let v = match hotline::public_view(&app, ticket_no, code).await {
+        Ok(v) => v,
+        Err(AppError::NotFound(_)) => return Ok(Redirect::to("/public/hotline/query").into_response()),
+        Err(e) => return Err(e.into()),
+    };
+    let (csrf, cookie) = token(&app, &client, &user);
+    let page = CreatedPage {
+        css: crate::assets::url("app.css"),
+        csrf,
+        ticket_no: v.ticket_no,
+        query_code: code.to_string(),
+        expected: v.expected,
+        department: v.department_name,
+    };
+    Ok(with_cookie(cookie, page))
 }
 
 #[derive(Template, WebTemplate)]

@@ -30,7 +30,17 @@ pub(super) async fn public_pages(k: &mut Check<'_>, c: &Ctx<'_>, orders: &Orders
             &[("csrf", &csrf), ("type", "praise"), ("summary", "表扬窗口")],
         )
         .await;
+    assert_eq!(st, 303, "filed, the citizen is sent on to the page that shows the ticket");
+    // That page shows the number and code the answer left in its cookie, and nothing without it.
+    let (st, page) = k.get(&public, "/public/hotline/filed", "/public/hotline/filed").await;
     assert_eq!(st, 200);
+    assert!(page.contains("id=\"query-code\"") && page.contains("tel:963333"), "{page}");
+    let (st, _) = k.get(&client(), "/public/hotline/filed", "/public/hotline/filed").await;
+    assert_eq!(st, 303, "without the cookie: the query page");
+    for route in ["/favicon.ico", "/favicon.svg"] {
+        let (st, icon) = k.get(&public, route, route).await;
+        assert!(st == 200 && icon.starts_with("<svg"), "{route}: {st}");
+    }
     // The office's headline figures, as a page and open data: counts and rates, nobody named.
     for (route, url) in [
         ("/public", "/public"),
