@@ -46,6 +46,17 @@ const SURNAMES: [&str; 12] = ["王", "李", "陈", "林", "吴", "符", "黄", "
 const GIVEN: [&str; 12] =
     ["海燕", "志强", "丽娟", "建华", "晓明", "秀英", "国平", "春梅", "文博", "小琴", "永福", "雅婷"];
 
+/// The demo's generator: a small linear congruential one, so every demo is the same.
+struct Lcg(u64);
+
+impl Lcg {
+    /// A number in `0..n` (0 when `n` is 0).
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
 fn demo_password(username: &str) -> String {
     let mut buf = [0u8; 6];
     rand::fill(&mut buf[..]);
@@ -194,7 +205,7 @@ async fn plan_cases(
     app: &App,
     span: (NaiveDate, NaiveDate),
     per_day: u32,
-    mut seed: u64,
+    seed: u64,
     ending: Ending,
 ) -> Result<(BTreeMap<NaiveDate, Vec<String>>, usize), AppError> {
     let units = store::all_units(&app.db).await?;
@@ -207,10 +218,7 @@ async fn plan_cases(
     let calendar = app.calendar().await?;
     let tz = app.config.tz();
     let today = app.today();
-    let mut rng = move |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) % n.max(1)
-    };
+    let mut rng = Lcg(seed);
     let mut by_day: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
     let mut cases = 0;
     let (first, until) = span;
@@ -221,8 +229,8 @@ async fn plan_cases(
             continue;
         }
         for k in 0..per_day {
-            let venue = venues[rng(venues.len() as u64) as usize];
-            let entry = &items[rng(items.len() as u64) as usize];
+            let venue = venues[rng.next(venues.len() as u64) as usize];
+            let entry = &items[rng.next(items.len() as u64) as usize];
             let item = &entry.item;
             let case_no = format!("DEMO{}{:03}", day.format("%Y%m%d"), k);
             let stamp = |d: NaiveDate, minute: u64| {
@@ -236,7 +244,7 @@ async fn plan_cases(
                 v["at"] = json!(stamp(d, minute));
                 by_day.entry(d).or_default().push(v.to_string());
             };
-            let name = format!("{}{}", SURNAMES[rng(12) as usize], GIVEN[rng(12) as usize]);
+            let name = format!("{}{}", SURNAMES[rng.next(12) as usize], GIVEN[rng.next(12) as usize]);
             push(
                 day,
                 k as u64,
@@ -248,15 +256,15 @@ async fn plan_cases(
             // Near the year's end a deadline may fall in a year not yet in the calendar: such a
             // case stays open, showing its calendar error, as it would in production.
             let deadline = calendar.deadline(day, item.promised_days as u32).ok();
-            let roll = rng(100);
+            let roll = rng.next(100);
             if roll < 4 && item.fee_cents == 0 {
                 push(day, k as u64 + 40, 3, json!({ "type": "fee", "amount_cents": 2000 }));
             }
             // Settled: on time (most), or a few working days late.
             let end = if roll < 70 {
-                calendar.deadline(day, rng(item.promised_days.max(1) as u64) as u32).ok()
+                calendar.deadline(day, rng.next(item.promised_days.max(1) as u64) as u32).ok()
             } else if roll < 78 {
-                deadline.and_then(|d| calendar.deadline(d, 1 + rng(3) as u32).ok())
+                deadline.and_then(|d| calendar.deadline(d, 1 + rng.next(3) as u32).ok())
             } else if ending == Ending::AllSettled || deadline.is_some_and(|d| d + chrono::Days::new(5) < until) {
                 // Left open long ago: settled on its deadline, as most are.
                 deadline
@@ -272,24 +280,24 @@ async fn plan_cases(
                 push(end, 400, 9, json!({ "type": "completed", "result": "approved" }));
                 // Most applicants rate the service (好差评) by the next day, at the window's
                 // device or by SMS; the platform records a default for some who do not.
-                let rating = rng(100);
+                let rating = rng.next(100);
                 if rating < 75 {
                     let rated_on = end.succ_opt().unwrap_or(end).min(today);
-                    let level = match rng(100) {
+                    let level = match rng.next(100) {
                         0..=54 => 5,
                         55..=79 => 4,
                         80..=89 => 3,
                         90..=95 => 2,
                         _ => 1,
                     };
-                    let channel = ["window", "device", "sms", "app", "web"][rng(5) as usize];
+                    let channel = ["window", "device", "sms", "app", "web"][rng.next(5) as usize];
                     let mut body = json!({ "type": "rated", "level": level, "channel": channel });
                     if rating < 8 {
                         body = json!({ "type": "rated", "level": 5, "channel": "web", "default": true });
                     } else if level <= 2 {
-                        body["comment"] = json!(BAD_COMMENTS[rng(BAD_COMMENTS.len() as u64) as usize]);
+                        body["comment"] = json!(BAD_COMMENTS[rng.next(BAD_COMMENTS.len() as u64) as usize]);
                     }
-                    push(rated_on, 420 + rng(120), 10, body);
+                    push(rated_on, 420 + rng.next(120), 10, body);
                 }
             }
             cases += 1;
@@ -594,11 +602,7 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
     let clock = crate::ManualClock::new(app.now());
     let at = app.with_clock(clock.clone());
     let today = app.today();
-    let mut seed = 963_333_u64;
-    let mut rng = move |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) % n.max(1)
-    };
+    let mut rng = Lcg(963_333);
     let moment = |d: NaiveDate, h: u32, m: u32| {
         tz.from_local_datetime(&d.and_hms_opt(h, m, 0).unwrap_or_default()).earliest().map(|t| t.with_timezone(&Utc))
     };
@@ -614,15 +618,15 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
         }
         let age = calendar.working_days_between(day, today)?;
         for k in 0..3u32 {
-            let (kind, summary, department) = ORDERS[rng(ORDERS.len() as u64) as usize];
+            let (kind, summary, department) = ORDERS[rng.next(ORDERS.len() as u64) as usize];
             // Orders a liaison of another department would handle go to 市发改委 in the demo, so
             // that the demo's liaison account has work to show.
-            let department = if rng(3) == 0 { "460100-D01" } else { department };
+            let department = if rng.next(3) == 0 { "460100-D01" } else { department };
             let Some(t) = moment(day, 9, 10 + 13 * k).filter(|t| *t <= now) else { continue };
             clock.set(t);
-            let phone = format!("13{:09}", rng(1_000_000_000));
-            let name = format!("{}{}", SURNAMES[rng(12) as usize], GIVEN[rng(12) as usize]);
-            let anonymous = rng(6) == 0;
+            let phone = format!("13{:09}", rng.next(1_000_000_000));
+            let name = format!("{}{}", SURNAMES[rng.next(12) as usize], GIVEN[rng.next(12) as usize]);
+            let anonymous = rng.next(6) == 0;
             let new = NewOrder {
                 kind: kind.into(),
                 summary: summary.into(),
@@ -662,7 +666,7 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
             if department != "460100-D01" || (age <= 1 && k == 1) {
                 continue;
             }
-            let late_sign = rng(6) == 0;
+            let late_sign = rng.next(6) == 0;
             let Some(t) = moment(day, if late_sign { 16 } else { 11 }, 0).filter(|t| *t <= now) else { continue };
             clock.set(t);
             if hotline::order_step(&at, &liaison, &no, &step("sign", "")).await.is_err() {
@@ -684,7 +688,7 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
                 oversight_domain::ticket::TicketType::parse(kind)
                     .unwrap_or(oversight_domain::ticket::TicketType::Complaint),
             );
-            let reply_in = if rng(8) == 0 { limit + 2 } else { 1 + rng(limit.max(2) as u64 - 1) as u32 };
+            let reply_in = if rng.next(8) == 0 { limit + 2 } else { 1 + rng.next(limit.max(2) as u64 - 1) as u32 };
             let Ok(reply_day) = calendar.deadline(day, reply_in) else { continue };
             if reply_day >= today {
                 continue; // still being handled
@@ -703,7 +707,7 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
             }
             let Some(t) = moment(visit_day, 10, 30) else { continue };
             clock.set(t);
-            let result = match rng(10) {
+            let result = match rng.next(10) {
                 0 => "unsatisfied",
                 1 => "basically_satisfied",
                 2 => "unreachable",
@@ -724,11 +728,7 @@ pub async fn load_orders(app: &App, days: u32) -> Result<usize, AppError> {
 /// with a return visit's satisfaction. Returns the number of orders.
 pub async fn load_order_history(app: &App, from: NaiveDate, until: NaiveDate, per_day: u32) -> Result<usize, AppError> {
     let calendar = app.calendar().await?;
-    let mut seed = 12_345_u64;
-    let mut rng = move |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) % n.max(1)
-    };
+    let mut rng = Lcg(12_345);
     let at = |d: NaiveDate, h: u32, m: u32| format!("{d}T{h:02}:{m:02}:00+08:00");
     let mut lines = Vec::new();
     let mut day = from;
@@ -738,23 +738,23 @@ pub async fn load_order_history(app: &App, from: NaiveDate, until: NaiveDate, pe
             continue;
         }
         for k in 0..per_day {
-            let (kind, summary, department) = ORDERS[rng(ORDERS.len() as u64) as usize];
-            let department = if rng(3) == 0 { "460100-D01" } else { department };
+            let (kind, summary, department) = ORDERS[rng.next(ORDERS.len() as u64) as usize];
+            let department = if rng.next(3) == 0 { "460100-D01" } else { department };
             let limit = app.config.hotline.limit_days(
                 oversight_domain::ticket::TicketType::parse(kind)
                     .unwrap_or(oversight_domain::ticket::TicketType::Complaint),
             );
             // Answered within the limit mostly, a few two working days late.
-            let answer_in = if rng(8) == 0 { limit + 2 } else { 1 + rng(limit.max(2) as u64 - 1) as u32 };
+            let answer_in = if rng.next(8) == 0 { limit + 2 } else { 1 + rng.next(limit.max(2) as u64 - 1) as u32 };
             let closed = calendar.deadline(day, answer_in).ok().filter(|d| *d < app.today());
-            let satisfaction = match (kind, rng(10)) {
+            let satisfaction = match (kind, rng.next(10)) {
                 ("consultation", _) => None,
                 (_, 0) => Some("unsatisfied"),
                 (_, 1) => Some("basically_satisfied"),
                 (_, 2) => Some("unreachable"),
                 _ => Some("satisfied"),
             };
-            let channel = ["phone", "phone", "web", "mobile", "visit"][rng(5) as usize];
+            let channel = ["phone", "phone", "web", "mobile", "visit"][rng.next(5) as usize];
             lines.push(
                 json!({
                     "ticket_no": format!("LS{}{:02}", day.format("%Y%m%d"), k),

@@ -7,11 +7,11 @@ use chrono::{Days, NaiveDate};
 use oversight_domain::RowError;
 use oversight_domain::access::{Action, Grant, Grants, Role, Scope};
 use oversight_domain::evaluation::{
-    DepartmentResult, Departments, Entered, Indicator, Movement, Scheme, SchemeText, Source, evaluate,
+    DepartmentResult, Departments, Entered, Indicator, Movement, OrderCounts, Scheme, SchemeText, Source, evaluate,
     exclude_overdue_case, movements,
 };
 use oversight_domain::org::{OrgKind, OrgPath};
-use oversight_domain::ticket::{TicketType, completion_rate, satisfaction_rate};
+use oversight_domain::ticket::TicketType;
 use oversight_store::audit::{self, NewAudit};
 use oversight_store::cases::GroupBy;
 use oversight_store::evaluations::{self as store, AppealRow, ManualRow, ResultRow, SchemeRow};
@@ -138,27 +138,25 @@ async fn run_adjusted(
         let rows =
             oversight_store::tickets::counts(&app.db, &scope, from, to, until, before, Some(TicketGroup::Type)).await?;
         let sum = |f: fn(&oversight_store::tickets::TicketCounts) -> i64| rows.iter().map(f).sum::<i64>();
-        let (mut received, mut closed) = (sum(|r| r.received), sum(|r| r.closed));
-        let mut complaints: i64 =
-            rows.iter().filter(|r| r.key.as_deref() == Some(TicketType::Complaint.as_str())).map(|r| r.received).sum();
-        let (mut satisfied, mut basically, mut unsatisfied) =
-            (sum(|r| r.satisfied), sum(|r| r.basically_satisfied), sum(|r| r.unsatisfied));
+        let mut counts = OrderCounts {
+            received: sum(|r| r.received),
+            closed: sum(|r| r.closed),
+            complaints: rows
+                .iter()
+                .filter(|r| r.key.as_deref() == Some(TicketType::Complaint.as_str()))
+                .map(|r| r.received)
+                .sum(),
+            satisfied: sum(|r| r.satisfied),
+            basically_satisfied: sum(|r| r.basically_satisfied),
+            unsatisfied: sum(|r| r.unsatisfied),
+        };
         for t in excluded_complaints.iter().filter(|t| t.subject_department_code.as_deref() == Some(code)) {
-            received -= 1;
-            complaints -= 1;
-            closed -= i64::from(t.closed_on.is_some_and(|d| d <= to));
-            match t.satisfaction.as_deref() {
-                Some("satisfied") => satisfied -= 1,
-                Some("basically_satisfied") => basically -= 1,
-                Some("unsatisfied") => unsatisfied -= 1,
-                _ => {}
-            }
+            let satisfaction = t.satisfaction.as_deref().and_then(oversight_domain::ticket::Satisfaction::parse);
+            counts.exclude_complaint(t.closed_on.is_some_and(|d| d <= to), satisfaction);
         }
-        set(code, Source::TicketsReceived, count(received));
-        set(code, Source::TicketsClosed, count(closed));
-        set(code, Source::TicketsCompletionRate, completion_rate(closed, received));
-        set(code, Source::TicketsComplaints, count(complaints));
-        set(code, Source::TicketsSatisfactionRate, satisfaction_rate(satisfied, basically, unsatisfied));
+        for (source, value) in counts.values() {
+            set(code, source, value);
+        }
     }
     // Key tasks led by the department.
     let tasks = crate::tasks::task_report(app, actor, from, to, Some(TaskGroupBy::LeadDepartment)).await?;

@@ -595,6 +595,53 @@ pub fn exclude_overdue_case(values: &mut BTreeMap<Source, Option<f64>>) {
     values.insert(Source::CasesOverdueRate, rate);
 }
 
+/// A department's work orders as the `tickets.*` sources count them: the orders received in
+/// the period whose subject department it is (`report tickets`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrderCounts {
+    pub received: i64,
+    /// Closed no later than the period's end.
+    pub closed: i64,
+    pub complaints: i64,
+    pub satisfied: i64,
+    pub basically_satisfied: i64,
+    pub unsatisfied: i64,
+}
+
+impl OrderCounts {
+    /// Less a complaint an upheld appeal excluded ("it was about another department"): it is
+    /// none of the department's orders — out of the received orders and the complaints, out of
+    /// the closed ones if it was closed by the period's end, and its return visit out of the
+    /// satisfaction counts.
+    pub fn exclude_complaint(&mut self, closed_by_end: bool, satisfaction: Option<crate::ticket::Satisfaction>) {
+        use crate::ticket::Satisfaction;
+        self.received -= 1;
+        self.complaints -= 1;
+        self.closed -= i64::from(closed_by_end);
+        match satisfaction {
+            Some(Satisfaction::Satisfied) => self.satisfied -= 1,
+            Some(Satisfaction::BasicallySatisfied) => self.basically_satisfied -= 1,
+            Some(Satisfaction::Unsatisfied) => self.unsatisfied -= 1,
+            Some(Satisfaction::Unreachable) | None => {}
+        }
+    }
+
+    /// The `tickets.*` values, rates included.
+    pub fn values(&self) -> [(Source, Option<f64>); 5] {
+        let count = |n: i64| Some(n as f64);
+        [
+            (Source::TicketsReceived, count(self.received)),
+            (Source::TicketsClosed, count(self.closed)),
+            (Source::TicketsCompletionRate, crate::ticket::completion_rate(self.closed, self.received)),
+            (Source::TicketsComplaints, count(self.complaints)),
+            (
+                Source::TicketsSatisfactionRate,
+                crate::ticket::satisfaction_rate(self.satisfied, self.basically_satisfied, self.unsatisfied),
+            ),
+        ]
+    }
+}
+
 /// How a department fares under a draft scheme beside a published result (what if).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Movement {
@@ -675,6 +722,31 @@ pub fn movements(draft: (&Scheme, &[DepartmentResult]), published: (&Scheme, &[D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excluded_complaint_leaves_every_count_of_the_department() {
+        use crate::ticket::Satisfaction;
+        let mut c = OrderCounts {
+            received: 10,
+            closed: 8,
+            complaints: 4,
+            satisfied: 5,
+            basically_satisfied: 1,
+            unsatisfied: 2,
+        };
+        c.exclude_complaint(true, Some(Satisfaction::Unsatisfied));
+        assert_eq!(
+            c,
+            OrderCounts { received: 9, closed: 7, complaints: 3, satisfied: 5, basically_satisfied: 1, unsatisfied: 1 }
+        );
+        // Still open at the period's end, nobody reached: only received and complaints move.
+        c.exclude_complaint(false, Some(Satisfaction::Unreachable));
+        assert_eq!((c.received, c.closed, c.complaints, c.unsatisfied), (8, 7, 2, 1));
+        let values: BTreeMap<Source, Option<f64>> = c.values().into_iter().collect();
+        assert_eq!(values[&Source::TicketsCompletionRate], Some(7.0 / 8.0));
+        assert_eq!(values[&Source::TicketsSatisfactionRate], Some(6.0 / 7.0));
+        assert_eq!(values[&Source::TicketsComplaints], Some(2.0));
+    }
 
     fn scheme(toml_like: Vec<IndicatorText>, tiers: Vec<Tier>) -> Result<Scheme, Vec<RowError>> {
         Scheme::parse(SchemeText {

@@ -129,12 +129,11 @@ async fn ingest_chunks(
             Some((tokio::task::spawn_blocking(prepare), seen))
         };
         if let Some((handle, upto)) = parsing.take() {
-            let parsed = match handle.await {
+            let mut parsed = match handle.await {
                 Ok(Ok(parsed)) => parsed,
                 Ok(Err(e)) => break Err(e),
                 Err(e) => break Err(AppError::internal("the event-parsing thread failed", e)),
             };
-            let mut parsed = parsed;
             report.rejected.append(&mut parsed.rejected);
             if !parsed.rows.is_empty()
                 && let Err(e) = apply(app, actor, &lookup, parsed, &mut report, &mut held).await

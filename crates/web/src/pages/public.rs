@@ -175,7 +175,6 @@ pub async fn create(
     if !limits.orders.allow(&client.key()) {
         return Ok(too_many());
     }
-    let (csrf, cookie) = token(&app, &client, &user);
     let mut new = f.new_order();
     // Citizens do not name codes; the operator dispatches.
     new.venue_code.clear();
@@ -188,15 +187,11 @@ pub async fn create(
                 "{FILED_COOKIE}={}.{}; Path={FILED_PAGE}; Max-Age=1800; HttpOnly; SameSite=Lax{secure}",
                 c.ticket_no, c.query_code
             );
-            let mut res = Redirect::to(FILED_PAGE).into_response();
-            for c in cookie.into_iter().chain([filed]) {
-                if let Ok(v) = header::HeaderValue::from_str(&c) {
-                    res.headers_mut().append(header::SET_COOKIE, v);
-                }
-            }
-            Ok(res)
+            // The page it leads to hands out the next form token.
+            Ok(([(header::SET_COOKIE, filed)], Redirect::to(FILED_PAGE)).into_response())
         }
         Err(AppError::Invalid(errors)) => {
+            let (csrf, cookie) = token(&app, &client, &user);
             Ok(with_cookie(cookie, (StatusCode::UNPROCESSABLE_ENTITY, form_page(csrf, f, errors))))
         }
         Err(e) => Err(e.into()),
