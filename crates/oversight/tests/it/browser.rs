@@ -410,6 +410,8 @@ async fn a_citizen_complaint_runs_its_whole_life() {
     c.goto(&format!("{}/hotline", s.base)).await.unwrap();
     c.find(Locator::Css("#queue-visit a")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#visit")).await.unwrap();
+    let preset = c.find(Locator::Css("#visit select")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(preset.as_deref(), Some(""), "the result is the citizen's answer, never pre-set");
     c.find(Locator::Css("#visit select option[value=satisfied]")).await.unwrap().click().await.unwrap();
     submit(&c, "#visit button").await;
     assert_eq!(text_of(&c, "#order-status").await, "已办结");
