@@ -230,13 +230,15 @@ pub async fn request_self(
 ) -> Result<Response, PageError> {
     let (from, to) = period(&app, &f.from, &f.to)?;
     self_assessment::request(&app, &s.actor, &id, from, to).await?;
-    let q = serde_urlencoded::to_string([
-        ("from", from.to_string()),
-        ("to", to.to_string()),
-        ("done", "self-request".into()),
-    ])
-    .unwrap_or_default();
-    Ok(Redirect::to(&format!("/evaluation/schemes/{id}?{q}#self")).into_response())
+    Ok(back_to_scheme(&id, from, to, "self-request", "self"))
+}
+
+/// Back to the scheme's page over the same period, with the notice of what was done and the
+/// part of the page it concerns.
+fn back_to_scheme(id: &str, from: NaiveDate, to: NaiveDate, done: &str, part: &str) -> Response {
+    let q = serde_urlencoded::to_string([("from", from.to_string()), ("to", to.to_string()), ("done", done.into())])
+        .unwrap_or_default();
+    Redirect::to(&format!("/evaluation/schemes/{id}?{q}#{part}")).into_response()
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -481,15 +483,7 @@ pub async fn enter_points(
 ) -> Result<Response, PageError> {
     let (from, to) = period(&app, &f.from, &f.to)?;
     match evaluation::enter_points(&app, &s.actor, &id, from, to, &f.entry).await {
-        Ok(()) => {
-            let q = serde_urlencoded::to_string([
-                ("from", from.to_string()),
-                ("to", to.to_string()),
-                ("done", "manual".into()),
-            ])
-            .unwrap_or_default();
-            Ok(Redirect::to(&format!("/evaluation/schemes/{id}?{q}#manual")).into_response())
-        }
+        Ok(()) => Ok(back_to_scheme(&id, from, to, "manual", "manual")),
         Err(AppError::Invalid(errors)) => {
             let q = PeriodQuery { from: from.to_string(), to: to.to_string(), ..PeriodQuery::default() };
             let refused = Refused { entry: f.entry, entry_errors: FieldErrors(errors), ..Refused::default() };
